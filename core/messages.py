@@ -1,0 +1,122 @@
+"""Message contract v1: one pydantic model per message kind.
+
+The JSON Schema of each model is published in ``docs/contract/`` (see
+``core.contract``); a test fails when the two drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from core.ids import Ident
+
+SCHEMA_VERSION = 1
+
+
+def _require_utc(ts: datetime) -> datetime:
+    # Sensor clocks are UTC by contract; a naive time would be ambiguous.
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise ValueError("event_time must carry a time zone (UTC, e.g. '2026-01-05T08:00:00Z')")
+    return ts.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+    schema_version: Literal[1] = Field(default=1, description="Contract version of this payload.")
+
+
+class PresenceKind(StrEnum):
+    CHANGE = "change"
+    HEARTBEAT = "heartbeat"
+
+
+class Presence(_Message):
+    """State of one space as seen by one sensor.
+
+    Published on ``{prefix}/{site}/spaces/{space_id}/presence`` with QoS 1.
+    A ``change`` is sent at once when the state changes; a ``heartbeat`` repeats
+    the current state periodically so silence can be told from vacancy.
+    """
+
+    space_id: Ident
+    agent_id: Ident
+    sensor_id: Ident
+    occupied: bool
+    people_count: int | None = Field(default=None, ge=0, le=10_000)
+    event_time: UtcDatetime = Field(description="Sensor clock, UTC. Never the receive time.")
+    seq: int = Field(ge=0, description="Sequence number per agent, increasing.")
+    kind: PresenceKind
+    heartbeat_interval_s: float | None = Field(
+        default=None,
+        gt=0,
+        le=86_400,
+        description="The sensor's heartbeat period; silence past 2.5 x this means unknown.",
+    )
+
+
+class AgentState(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class AgentStatus(_Message):
+    """Availability of an edge agent, retained.
+
+    The ``offline`` payload is registered as the MQTT Last Will, so it is fixed at
+    connect time and has no event time: whoever receives it uses its receive time.
+    """
+
+    agent_id: Ident
+    state: AgentState
+    event_time: UtcDatetime | None = None
+
+
+class SensorHealth(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sensor_id: Ident
+    space_id: Ident
+    battery_pct: float | None = Field(default=None, ge=0, le=100)
+    last_seen: UtcDatetime | None = None
+    ok: bool = True
+    detail: str | None = Field(default=None, max_length=200)
+
+
+class AgentHealth(_Message):
+    """Periodic health report of an edge agent."""
+
+    agent_id: Ident
+    event_time: UtcDatetime
+    version: str = Field(max_length=64)
+    uptime_s: float = Field(ge=0)
+    outbox_depth: int = Field(ge=0)
+    outbox_dropped: int = Field(default=0, ge=0)
+    sensors: list[SensorHealth] = Field(default_factory=list, max_length=1000)
+
+
+MESSAGE_MODELS: dict[str, type[_Message]] = {
+    "presence": Presence,
+    "agent_status": AgentStatus,
+    "agent_health": AgentHealth,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """One message as received from the broker, before any decoding."""
+
+    topic: str
+    payload: bytes
+    qos: int = 0
+    retain: bool = False
+    mid: int = 0
+    received_at: datetime | None = None

@@ -1,0 +1,107 @@
+"""The store interface: what ingest, api and the simulator's backfill may ask of
+the time-series database. Only ``storage`` talks to a database.
+
+Points are identified by (measurement, tag set, time): writing a point with the
+same identity again overwrites it, so redelivered messages and re-run rollups
+are harmless. Both implementations (InfluxDB over its HTTP API, SQLite) must
+pass the same contract tests (``tests/storage/test_contract.py``).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+FieldValue = float | int | bool | str
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    measurement: str
+    tags: Mapping[str, str]
+    fields: Mapping[str, FieldValue]
+    time_ns: int = field(default=0)
+
+
+# Measurements (DESIGN.md, "Storage"). Tag keys are bounded: no per-event ids.
+# presence: tags site floor zone space space_type;
+#           fields occupied(0/1) count seq sensor agent kind hb (heartbeat interval s)
+PRESENCE = "presence"
+AGENT_STATUS = "agent_status"  # tags: site agent; fields: online (0/1)
+SENSOR_HEALTH = (
+    "sensor_health"  # tags: site agent sensor space; fields: battery_pct ok last_seen_ns
+)
+AGENT_HEALTH = (
+    "agent_health"  # tags: site agent; fields: uptime_s outbox_depth outbox_dropped version
+)
+UTILISATION = "utilisation"  # tags: site floor zone space space_type; fields: occupied_s observed_s
+CHARGES = "charges"  # tags: site agency month space_type; fields: amount_eur hours ...
+DEAD_LETTERS = "dead_letters"  # tags: reason replica; fields: topic payload error
+
+
+class StoreError(Exception):
+    """The store refused a request (bad query, bad data). Retrying will not help."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached right now. Retrying later may help."""
+
+
+TagFilter = Mapping[str, str | Sequence[str]]
+
+
+class Store(abc.ABC):
+    """Time-series store. Times are UTC; DataFrames carry a ``time`` column of
+    dtype ``datetime64[ns, UTC]``, one column per tag and per field, sorted by time.
+    A field never written for a row is NaN/None."""
+
+    @abc.abstractmethod
+    def ping(self) -> None:
+        """Raise ``StoreUnavailable`` unless the store answers."""
+
+    @abc.abstractmethod
+    def write(self, points: Sequence[Point]) -> None:
+        """Write points durably (all or none). Raises ``StoreUnavailable`` or ``StoreError``."""
+
+    @abc.abstractmethod
+    def read(
+        self,
+        measurement: str,
+        *,
+        start: datetime,
+        end: datetime,
+        where: TagFilter | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Points with start <= time < end matching every tag filter (a value or any of a list)."""
+
+    @abc.abstractmethod
+    def last(
+        self,
+        measurement: str,
+        *,
+        by: str,
+        before: datetime | None = None,
+        where: TagFilter | None = None,
+    ) -> pd.DataFrame:
+        """For every distinct value of tag ``by``, the latest point with time < before
+        (or the latest of all), as rows of the same shape as ``read``."""
+
+    @abc.abstractmethod
+    def count(self, measurement: str, *, where: TagFilter | None = None) -> int:
+        """Number of distinct points (by identity) in a measurement."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

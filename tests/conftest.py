@@ -1,0 +1,71 @@
+"""Session-wide fixtures: real Mosquitto and InfluxDB servers on free ports.
+
+Tests that need a fresh server of their own (to stop or restart it) use the
+``mosquitto_factory`` / ``influx_factory`` fixtures instead of the shared ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import InfluxServer, MosquittoServer
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_SITES = REPO / "examples" / "sites"
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoServer]:
+    server = MosquittoServer(tmp_path_factory.mktemp("mosquitto")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
+    server = InfluxServer(tmp_path_factory.mktemp("influx")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mosquitto_factory(tmp_path: Path) -> Iterator[Callable[..., MosquittoServer]]:
+    started: list[MosquittoServer] = []
+
+    def make(**kwargs: object) -> MosquittoServer:
+        server = MosquittoServer(tmp_path / f"mosquitto{len(started)}", **kwargs)  # type: ignore[arg-type]
+        started.append(server.start())
+        return server
+
+    yield make
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
+def influx_factory(tmp_path: Path) -> Iterator[Callable[..., InfluxServer]]:
+    started: list[InfluxServer] = []
+
+    def make(**kwargs: object) -> InfluxServer:
+        server = InfluxServer(tmp_path / f"influx{len(started)}", **kwargs)  # type: ignore[arg-type]
+        started.append(server.start())
+        return server
+
+    yield make
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture(scope="session")
+def example_sites() -> Path:
+    return EXAMPLE_SITES
+
+
+@pytest.fixture(scope="session")
+def example_site():  # type: ignore[no-untyped-def]
+    from core.registry import load_site
+
+    return load_site(EXAMPLE_SITES / "virastotalo.yaml")

@@ -1,0 +1,211 @@
+"""Real Mosquitto and InfluxDB 1.x servers for tests and benchmarks.
+
+Each server runs on free loopback ports in its own temporary folder, and can be
+stopped and started again on the same port and data (for outage tests). A
+missing binary raises ``MissingBinary`` with the command that installs it:
+tests must never skip silently because a server is absent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MOSQUITTO_TUNING = REPO / "deploy" / "mosquitto" / "tuning.conf"
+
+
+class MissingBinary(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def find_binary(name: str, package: str) -> str:
+    path = shutil.which(name) or next(
+        (str(p) for p in (Path("/usr/sbin") / name, Path("/usr/bin") / name) if p.exists()), None
+    )
+    if path is None:
+        raise MissingBinary(
+            f"'{name}' is not installed; install it with: sudo apt-get install -y {package}"
+        )
+    return path
+
+
+def wait_for_port(
+    port: int, timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode} before listening")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+class _Server:
+    proc: subprocess.Popen[bytes] | None = None
+    log_path: Path
+
+    def _spawn(self, argv: list[str]) -> None:
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            argv, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+        self._log.close()
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, n: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+
+class MosquittoServer(_Server):
+    """A Mosquitto broker with persistence and the project's tuning."""
+
+    def __init__(self, workdir: Path, *, extra_conf: str = "", port: int | None = None):
+        self.binary = find_binary("mosquitto", "mosquitto")
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.extra_conf = extra_conf
+        self.log_path = self.workdir / "mosquitto.log"
+        self.conf_path = self.workdir / "mosquitto.conf"
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def write_conf(self) -> None:
+        tuning = MOSQUITTO_TUNING.read_text()
+        self.conf_path.write_text(
+            f"""
+per_listener_settings false
+listener {self.port} 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location {self.workdir}/
+autosave_interval 1
+log_dest stdout
+log_type error
+log_type warning
+log_type notice
+{tuning}
+{self.extra_conf}
+"""
+        )
+
+    def start(self) -> MosquittoServer:
+        self.write_conf()
+        self._spawn([self.binary, "-c", str(self.conf_path)])
+        try:
+            wait_for_port(self.port, proc=self.proc)
+        except Exception as exc:
+            raise RuntimeError(f"mosquitto did not start: {exc}\n{self.log_tail()}") from exc
+        return self
+
+
+class InfluxServer(_Server):
+    """An InfluxDB 1.x server (Debian's ``influxdb``) on loopback."""
+
+    def __init__(self, workdir: Path, *, auth: bool = False, port: int | None = None):
+        self.binary = find_binary("influxd", "influxdb")
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.rpc_port = free_port()
+        self.auth = auth
+        self.log_path = self.workdir / "influxd.log"
+        self.conf_path = self.workdir / "influxdb.conf"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def write_conf(self) -> None:
+        w = self.workdir
+        self.conf_path.write_text(
+            f"""
+reporting-disabled = true
+bind-address = "127.0.0.1:{self.rpc_port}"
+[meta]
+  dir = "{w}/meta"
+[data]
+  dir = "{w}/data"
+  wal-dir = "{w}/wal"
+  query-log-enabled = false
+  wal-fsync-delay = "0s"
+[monitor]
+  store-enabled = false
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:{self.port}"
+  auth-enabled = {"true" if self.auth else "false"}
+  log-enabled = false
+  max-body-size = 0
+[continuous_queries]
+  enabled = false
+[subscriber]
+  enabled = false
+"""
+        )
+
+    def start(self) -> InfluxServer:
+        self.write_conf()
+        self._spawn([self.binary, "-config", str(self.conf_path)])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"influxd exited early:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/ping", timeout=0.5) as resp:
+                    if resp.status == 204:
+                        return self
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.1)
+        raise RuntimeError(f"influxd did not answer /ping in 30 s:\n{self.log_tail()}")
+
+    def query(self, q: str, db: str | None = None, **params: str) -> dict:  # type: ignore[type-arg]
+        """Raw InfluxQL for test assertions (independent of the project's store)."""
+        import json
+        import urllib.parse
+
+        args = {"q": q, **params}
+        if db:
+            args["db"] = db
+        data = urllib.parse.urlencode(args).encode()
+        with urllib.request.urlopen(f"{self.url}/query", data=data, timeout=30) as resp:
+            return json.loads(resp.read())  # type: ignore[no-any-return]
