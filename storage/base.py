@@ -40,8 +40,18 @@ SENSOR_HEALTH = (
 AGENT_HEALTH = (
     "agent_health"  # tags: site agent; fields: uptime_s outbox_depth outbox_dropped version
 )
-UTILISATION = "utilisation"  # tags: site floor zone space space_type; fields: occupied_s observed_s
-CHARGES = "charges"  # tags: site agency month space_type; fields: amount_eur hours ...
+# Derived measurements written back by the api so Grafana needs no logic.
+# utilisation: per space per 15-minute bucket (time = bucket start, UTC);
+#   tags site floor zone space space_type; fields occupied_s opening_s observed_s (floats)
+UTILISATION = "utilisation"
+# charges: per agency per month and line (time = local month start, in UTC);
+#   tags site agency month ("2026-11") line (space type, or "base" for the headcount share);
+#   fields amount_eur hours weighted_hours coverage (floats) estimated (0/1) tariff_version
+CHARGES = "charges"
+# efficiency: per agency (and agency "_site" for the whole site) per month;
+#   tags site agency month; fields m2_per_htv target_m2_per_htv use_rate desk_sharing_ratio
+#   peak_desks p90_peak_desks headcount_htv utilisation coverage (floats)
+EFFICIENCY = "efficiency"
 DEAD_LETTERS = "dead_letters"  # tags: reason replica; fields: topic payload error
 
 
