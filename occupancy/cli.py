@@ -44,7 +44,11 @@ def _register() -> None:
         except ModuleNotFoundError as exc:
             # A part not installed (e.g. the server parts on an edge-only
             # install) is simply absent from the command list.
-            if exc.name and exc.name.split(".")[0] in {module_name.split(".")[0], "fastapi", "pandas"}:
+            if exc.name and exc.name.split(".")[0] in {
+                module_name.split(".")[0],
+                "fastapi",
+                "pandas",
+            }:
                 continue
             raise
         app.add_typer(module.app, name=name)

@@ -1,0 +1,127 @@
+"""The FastAPI application: wiring only. Logic lives in plain modules
+(``api.live``, ``api.metrics``, ``api.charging``) and routes stay thin."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from api import problems
+from api.config import ApiSettings
+from api.deps import AppContext
+from api.live import LiveHub, apply_raw
+from api.records import make_engine, make_sessionmaker
+from api.routes import health, live, sites
+from core.registry import Registry
+from core.topics import Topics
+from storage import AGENT_STATUS, PRESENCE, Store, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+UI_DIR = Path(__file__).parent / "ui"
+
+
+def seed_live(hub: LiveHub, store: Store) -> None:
+    for site_id, board in hub.boards.items():
+        try:
+            presence = store.last(PRESENCE, by="space", where={"site": site_id})
+            status = store.last(AGENT_STATUS, by="agent", where={"site": site_id})
+        except StoreUnavailable as exc:
+            log.warning(
+                "live state not seeded from the store (%s); it fills as messages arrive", exc
+            )
+            continue
+        board.seed(presence=presence, status=status)
+
+
+class _Sweeper(threading.Thread):
+    """Marks silent sensors unknown once a second."""
+
+    def __init__(self, hub: LiveHub):
+        super().__init__(name="api-live-sweeper", daemon=True)
+        self.hub = hub
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(1.0):
+            self.hub.sweep()
+
+
+def create_app(
+    settings: ApiSettings,
+    *,
+    registry: Registry,
+    store: Store,
+    start_feed: bool = True,
+) -> FastAPI:
+    """Build the app from validated settings and opened resources."""
+    engine = make_engine(settings.records_url)
+    hub = LiveHub(registry, silence_factor=settings.silence_factor)
+    ctx = AppContext(
+        settings=settings,
+        registry=registry,
+        store=store,
+        sessions=make_sessionmaker(engine),
+        hub=hub,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        seed_live(hub, store)
+        feed = None
+        if start_feed and settings.broker_url:
+            from api.mqtt import LiveFeed
+
+            topics = Topics(settings.topic_prefix)
+            feed = LiveFeed(
+                url=settings.broker_url,
+                topics=topics.subscriptions()[:2],
+                handler=lambda raw: apply_raw(hub, topics, raw),
+                protocol=settings.mqtt_protocol,
+                username=settings.mqtt_username,
+                password=(
+                    settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+                ),
+                ca_file=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None,
+            )
+            feed.start()
+        ctx.feed = feed  # type: ignore[attr-defined]
+        sweeper = _Sweeper(hub)
+        sweeper.start()
+        try:
+            yield
+        finally:
+            sweeper.stopped.set()
+            if feed is not None:
+                feed.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Occupancy platform API",
+        version="1.0",
+        description=(
+            "Live occupancy, utilisation, space efficiency and usage-based charges for "
+            "shared premises. Every figure follows the published definitions in docs/metrics.md."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(sites.router)
+    app.include_router(live.router)
+    if UI_DIR.is_dir():
+        app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
+
+        @app.get("/", include_in_schema=False)
+        def _root() -> RedirectResponse:
+            return RedirectResponse("/ui/")
+
+    return app

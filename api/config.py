@@ -1,0 +1,54 @@
+"""Settings of the API service, validated once at start-up and passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.topics import DEFAULT_PREFIX
+from storage import StoreSettings
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OCCUPANCY_API_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    environment: Literal["development", "production"] = "development"
+    registry: Path = Field(Path("examples/sites"), description="Site file or folder of site files.")
+    store: StoreSettings = Field(
+        default_factory=lambda: StoreSettings(url="sqlite:///var/occupancy.db")
+    )
+    records_url: str = Field(
+        "sqlite:///var/api.db",
+        description="SQLAlchemy URL of the API's own records (keys, bookings, charge runs).",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    broker_url: str | None = Field(
+        "mqtt://127.0.0.1:1883", description="Broker for live updates; None disables live MQTT."
+    )
+    mqtt_protocol: Literal["3.1.1", "5"] = "5"
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_ca_file: Path | None = None
+    topic_prefix: str = DEFAULT_PREFIX
+    silence_factor: float = Field(2.5, gt=1)
+    min_group_spaces: int = Field(
+        5, ge=1, description="Smallest group an agency may see aggregates of (privacy)."
+    )
+    rollup_interval_s: float = Field(900, ge=0, description="0 disables scheduled rollups.")
+    merge_gap_s: float = Field(0, ge=0)
+    tariffs: Path | None = Field(None, description="Tariff file or folder for charges.")
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> ApiSettings:
+        # A placeholder secret must not reach production (DESIGN.md, "Security").
+        if self.environment == "production":
+            pw = self.mqtt_password.get_secret_value() if self.mqtt_password else ""
+            if pw.lower() in {"changeme", "change-me", "password", "secret"}:
+                raise ValueError("mqtt_password is a placeholder; set a real secret in production")
+        return self

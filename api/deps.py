@@ -1,0 +1,77 @@
+"""Dependencies shared by the route modules (``Annotated`` style)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query, Request
+from sqlalchemy.orm import sessionmaker
+
+from api.auth import Principal, verify_key
+from api.config import ApiSettings
+from api.live import LiveHub
+from core.registry import Registry, Site
+from storage import Store
+
+
+@dataclass
+class AppContext:
+    settings: ApiSettings
+    registry: Registry
+    store: Store
+    sessions: sessionmaker  # type: ignore[type-arg]
+    hub: LiveHub
+
+
+def get_ctx(request: Request) -> AppContext:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+
+
+def get_principal(
+    request: Request,
+    ctx: Ctx,
+    access_token: Annotated[
+        str | None,
+        Query(description="The API key, for clients that cannot send headers (EventSource)."),
+    ] = None,
+) -> Principal:
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else access_token
+    if not token:
+        raise HTTPException(
+            401,
+            "an API key is required (Authorization: Bearer <key>)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    with ctx.sessions() as session:
+        principal = verify_key(session, token)
+    if principal is None:
+        raise HTTPException(401, "the API key is not valid", headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def get_site(site_id: str, ctx: Ctx) -> Site:
+    site = ctx.registry.get(site_id)
+    if site is None:
+        raise HTTPException(404, f"unknown site {site_id!r}")
+    return site
+
+
+SiteDep = Annotated[Site, Depends(get_site)]
+
+
+def require(principal: Principal, *roles: str) -> None:
+    if not principal.has(*roles):
+        raise HTTPException(403, f"role {principal.role!r} may not use this resource")
+
+
+def require_agency_access(principal: Principal, agency_id: str) -> None:
+    if not principal.may_see_agency(agency_id):
+        raise HTTPException(403, "an agency key sees only its own agency's figures")

@@ -1,0 +1,137 @@
+"""Live occupancy: current state per space, counts per zone and floor, and a
+Server-Sent Events stream of changes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from api.auth import Principal
+from api.deps import Ctx, CurrentPrincipal, SiteDep, require
+from api.live import LiveBoard, SpaceLive
+from core.registry import Site
+from core.timeutil import utcnow
+
+router = APIRouter(prefix="/v1/sites/{site_id}", tags=["live"])
+
+KEEPALIVE_S = 15.0
+
+
+def _visible_spaces(site: Site, principal: Principal) -> set[str] | None:
+    """None: everything. An agency sees the spaces of the zones dedicated to it."""
+    if not principal.is_agency:
+        return None
+    zones = {z.id for z in site.zones if z.agency == principal.agency}
+    return {s.id for s in site.spaces if s.zone in zones}
+
+
+def live_snapshot(board: LiveBoard, principal: Principal, min_group: int) -> dict[str, Any]:
+    visible = _visible_spaces(board.site, principal)
+    spaces = [s for s in board.spaces() if visible is None or s.space in visible]
+
+    def groups(key: str) -> dict[str, dict[str, int]]:
+        counts = board.counts(key)  # type: ignore[arg-type]
+        if visible is None:
+            return counts
+        # Aggregates over small groups could single out a person.
+        return {k: v for k, v in counts.items() if v["total"] >= min_group}
+
+    totals = {"occupied": 0, "free": 0, "unknown": 0, "total": 0}
+    for s in board.spaces():
+        totals[s.state] += 1
+        totals["total"] += 1
+    agents = board.agents()
+    return {
+        "site": board.site.id,
+        "at": utcnow().isoformat().replace("+00:00", "Z"),
+        "totals": totals,
+        "floors": groups("floor"),
+        "zones": groups("zone"),
+        "spaces": [s.as_json() for s in spaces],
+        "agents": (
+            [{"agent": a, "online": on} for a, on in sorted(agents.items())]
+            if visible is None
+            else []
+        ),
+    }
+
+
+@router.get("/live", summary="Current state of every space, with counts per zone and floor")
+def live(site: SiteDep, ctx: Ctx, principal: CurrentPrincipal) -> dict[str, Any]:
+    require(principal, "facility", "agency")
+    return live_snapshot(ctx.hub.board(site.id), principal, ctx.settings.min_group_spaces)
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+@router.get(
+    "/live/stream",
+    summary="Server-Sent Events: a snapshot, then every change of a space's state",
+    response_class=StreamingResponse,
+)
+async def live_stream(
+    site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, request: Request
+) -> StreamingResponse:
+    require(principal, "facility", "agency")
+    visible = _visible_spaces(site, principal)
+    loop = asyncio.get_running_loop()
+    queue, push = ctx.hub.subscribe(site.id, loop)
+    board = ctx.hub.board(site.id)
+    min_group = ctx.settings.min_group_spaces
+
+    async def events() -> AsyncIterator[str]:
+        try:
+            yield "retry: 2000\n\n"
+            yield _sse("snapshot", live_snapshot(board, principal, min_group))
+            while True:
+                try:
+                    item: SpaceLive = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield ": keepalive\n\n"
+                    continue
+                if visible is None or item.space in visible:
+                    yield _sse("space", item.as_json())
+        finally:
+            ctx.hub.unsubscribe(site.id, push)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/sensors/health", summary="Offline agents, silent or unknown sensors, low batteries")
+def sensor_health(site: SiteDep, ctx: Ctx, principal: CurrentPrincipal) -> dict[str, Any]:
+    require(principal, "facility")
+    board = ctx.hub.board(site.id)
+    agents = board.agents()
+    problems = [
+        {
+            "space": s.space,
+            "sensor": s.sensor,
+            "agent": s.agent,
+            "zone": s.zone,
+            "floor": s.floor,
+            "problem": s.reason or "unknown",
+            "since": s.since.isoformat().replace("+00:00", "Z") if s.since else None,
+            "last_seen": s.last_seen.isoformat().replace("+00:00", "Z") if s.last_seen else None,
+        }
+        for s in board.spaces()
+        if s.state == "unknown"
+    ]
+    return {
+        "site": site.id,
+        "agents": [{"agent": a, "online": on} for a, on in sorted(agents.items())],
+        "offline_agents": sorted(a for a, on in agents.items() if not on),
+        "sensors": problems,
+    }
