@@ -1,0 +1,1 @@
+"""One module per panel group; each exposes ``panels() -> list[Json]``."""
