@@ -1,0 +1,104 @@
+"""One month's charges from a store: read presence and agent status, build the
+state intervals (``api.metrics.intervals``) and call ``compute_month``.
+
+Shared by ``occupancy charges`` and the API's charge routes so that both
+compute from the same inputs the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from api.charging.bookings import Booking
+from api.charging.charges import MonthCharges, compute_month, parse_month
+from api.charging.tariff import Tariff
+from core.calendar import month_bounds
+from core.registry import Site
+from storage.base import AGENT_STATUS, PRESENCE, Store
+
+
+def month_window(*, site: Site, month: str, tariff: Tariff) -> tuple[datetime, datetime]:
+    """The period whose intervals a month's charges need: the local month, plus
+    the no-show window after its end (a booking starting at 23:55 on the last
+    day is judged on its first minutes, which fall in the next month)."""
+    year, mon = parse_month(month)
+    start, end = month_bounds(site, year, mon)
+    _, pricing = tariff.pricing(site.id, year, mon)
+    return start, end + timedelta(minutes=pricing.no_show.window_minutes)
+
+
+def read_intervals(
+    *,
+    store: Store,
+    site: Site,
+    start: datetime,
+    end: datetime,
+    silence_factor: float = 2.5,
+    merge_gap_s: float = 0,
+) -> pd.DataFrame:
+    """State intervals of every space of ``site`` over [start, end) from the store."""
+    from api.metrics.intervals import state_intervals
+
+    where = {"site": site.id}
+    presence = pd.concat(
+        [
+            store.last(PRESENCE, by="space", before=start, where=where),
+            store.read(PRESENCE, start=start, end=end, where=where),
+        ],
+        ignore_index=True,
+    )
+    status = pd.concat(
+        [
+            store.last(AGENT_STATUS, by="agent", before=start, where=where),
+            store.read(AGENT_STATUS, start=start, end=end, where=where),
+        ],
+        ignore_index=True,
+    )
+    if "online" not in status.columns:
+        status = status.iloc[:0]
+    if presence.empty:
+        # No data at all: every space is unknown all month (coverage 0).
+        presence = pd.DataFrame(
+            {
+                "time": pd.Series([], dtype="datetime64[ns, UTC]"),
+                "space": pd.Series([], dtype=object),
+                "occupied": pd.Series([], dtype=float),
+            }
+        )
+    return state_intervals(
+        presence=presence,
+        status=status if len(status) else None,
+        site=site,
+        start=start,
+        end=end,
+        silence_factor=silence_factor,
+        merge_gap_s=merge_gap_s,
+    )
+
+
+def charge_month(
+    *,
+    store: Store,
+    site: Site,
+    month: str,
+    tariff: Tariff,
+    bookings: Sequence[Booking],
+    silence_factor: float = 2.5,
+    merge_gap_s: float = 0,
+) -> MonthCharges:
+    """``compute_month`` on the store's data for the month."""
+    start, end = month_window(site=site, month=month, tariff=tariff)
+    intervals = read_intervals(
+        store=store,
+        site=site,
+        start=start,
+        end=end,
+        silence_factor=silence_factor,
+        merge_gap_s=merge_gap_s,
+    )
+    return compute_month(
+        site=site, month=month, intervals=intervals, bookings=bookings, tariff=tariff
+    )

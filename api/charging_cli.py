@@ -1,0 +1,142 @@
+"""``occupancy charges``: a site's usage-based charges for one month.
+
+Reads presence and agent status from the store, bookings from iCalendar/CSV
+files, the tariff from its YAML file; writes the charges as CSV, XLSX, JSON or a
+PDF statement, and optionally the ``charges`` measurement for Grafana.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from core.yamlfile import ConfigError
+
+if TYPE_CHECKING:
+    from core.registry import Site
+
+app = typer.Typer(help="Monthly usage-based charges per agency (docs/charging.md).")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(2)
+
+
+@app.callback(invoke_without_command=True)
+def charges(
+    site_file: Path | None = typer.Option(None, "--site", help="A site file."),
+    registry: Path | None = typer.Option(None, help="A folder of site files (with --site-id)."),
+    site_id: str | None = typer.Option(None, help="Which site of --registry."),
+    month: str = typer.Option(..., help="Local calendar month, e.g. 2026-11."),
+    tariff: Path = typer.Option(..., help="Tariff file (YAML)."),
+    store_url: str = typer.Option(..., help="sqlite:///file.db or http(s)://influxdb:8086"),
+    store_database: str = typer.Option("occupancy", help="InfluxDB database (or bucket)."),
+    bookings: list[Path] = typer.Option(
+        [], "--bookings", help="Bookings file (.ics or .csv); repeat for several."
+    ),
+    fmt: str = typer.Option("csv", "--format", help="csv, xlsx, json or pdf."),
+    agency: str | None = typer.Option(None, help="Only this agency's statement."),
+    out: Path | None = typer.Option(None, help="Output file (default: standard output)."),
+    write_points: bool = typer.Option(
+        False, help="Also write the 'charges' measurement to the store for Grafana."
+    ),
+    silence_factor: float = typer.Option(2.5, help="Unknown after this many heartbeats."),
+    merge_gap_s: float = typer.Option(0, help="Count free gaps shorter than this as occupied."),
+) -> None:
+    """Compute one month's charges of a site and write them out."""
+    from api.charging.statements import FORMATS
+
+    if fmt not in FORMATS:
+        raise _fail(f"unknown --format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if fmt in {"xlsx", "pdf"} and out is None:
+        raise _fail(f"--format {fmt} is binary: give --out FILE")
+    try:
+        site = _site(site_file, registry, site_id)
+        from api.charging.bookings import read_bookings
+        from api.charging.charges import parse_month
+        from api.charging.monthrun import month_window
+        from api.charging.tariff import load_tariff
+
+        parse_month(month)
+        tariff_obj = load_tariff(tariff)
+        start, end = month_window(site=site, month=month, tariff=tariff_obj)
+        booked = read_bookings(bookings, site=site, start=start, end=end)
+    except (ConfigError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    if agency is not None and agency not in {a.id for a in site.agencies}:
+        raise _fail(f"unknown --agency {agency!r} at site {site.id!r}")
+
+    from api.charging.monthrun import charge_month
+    from api.charging.points import charge_points
+    from api.charging.statements import render
+    from storage import StoreSettings, open_store
+    from storage.base import StoreError, StoreUnavailable
+
+    try:
+        store = open_store(StoreSettings(url=store_url, database=store_database))
+    except StoreUnavailable as exc:
+        raise _fail(f"store unreachable: {exc} (start it or fix --store-url)") from None
+    except (StoreError, ValueError) as exc:
+        raise _fail(f"store settings: {exc}") from None
+    try:
+        result = charge_month(
+            store=store,
+            site=site,
+            month=month,
+            tariff=tariff_obj,
+            bookings=booked,
+            silence_factor=silence_factor,
+            merge_gap_s=merge_gap_s,
+        )
+        if write_points:
+            store.write(charge_points(result))
+    except StoreUnavailable as exc:
+        raise _fail(f"store unreachable: {exc} (start it or fix --store-url)") from None
+    except StoreError as exc:
+        raise _fail(f"store refused the request: {exc}") from None
+    except (ConfigError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    if all(ln.coverage == 0 for ln in result.lines if ln.line != "base"):
+        typer.echo(
+            f"warning: no presence data for {site.id} in {month}: nothing was observed, "
+            "so the whole cost is allocated by headcount",
+            err=True,
+        )
+    data = render(result, fmt, agency=agency)
+    if out is None:
+        typer.echo(data.decode(), nl=False)
+    else:
+        try:
+            out.write_bytes(data)
+        except OSError as exc:
+            raise _fail(f"cannot write {out}: {exc.strerror}") from None
+        total = sum(ln.amount_cents for ln in result.lines) / 100
+        typer.echo(
+            f"{site.id} {month}: {len(result.lines)} lines, {total:.2f} {result.currency}, "
+            f"inputs {result.inputs_hash[:12]} -> {out}",
+            err=True,
+        )
+
+
+def _site(site_file: Path | None, registry: Path | None, site_id: str | None) -> Site:
+    from core.registry import load_registry, load_site
+
+    if (site_file is None) == (registry is None):
+        raise ConfigError("give exactly one of --site FILE or --registry DIR")
+    if site_file is not None:
+        return load_site(site_file)
+    assert registry is not None
+    reg = load_registry(registry)
+    if site_id is None:
+        if len(reg) != 1:
+            raise ConfigError(f"--registry holds {len(reg)} sites: choose one with --site-id")
+        return next(iter(reg))
+    site = reg.get(site_id)
+    if site is None:
+        raise ConfigError(f"no site {site_id!r} in {registry} (it has {', '.join(reg.ids)})")
+    return site
