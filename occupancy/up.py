@@ -172,5 +172,9 @@ def up(
         server = uvicorn.Server(
             uvicorn.Config(application, host=host, port=port, log_level="warning")
         )
-        server.run()
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            # uvicorn re-raises the Ctrl-C it handled; stopping is what we wanted
+            pass
         typer.echo("stopping...")
