@@ -7,6 +7,7 @@ in the reverse order of starting.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 from contextlib import ExitStack
@@ -23,7 +24,10 @@ def _port_problem(host: str, port: int, what: str, option: str) -> str | None:
         try:
             s.bind((host, port))
         except OSError as exc:
-            return f"{what} port {host}:{port} is not free ({exc.strerror}); choose another with {option}"
+            return (
+                f"{what} port {host}:{port} is not free ({exc.strerror}); "
+                f"choose another with {option}"
+            )
     return None
 
 
@@ -172,9 +176,7 @@ def up(
         server = uvicorn.Server(
             uvicorn.Config(application, host=host, port=port, log_level="warning")
         )
-        try:
+        # uvicorn re-raises the Ctrl-C it handled; stopping is what we wanted
+        with contextlib.suppress(KeyboardInterrupt):
             server.run()
-        except KeyboardInterrupt:
-            # uvicorn re-raises the Ctrl-C it handled; stopping is what we wanted
-            pass
         typer.echo("stopping...")

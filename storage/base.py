@@ -63,6 +63,32 @@ class StoreUnavailable(StoreError):
     """The store cannot be reached right now. Retrying later may help."""
 
 
+@dataclass(frozen=True, slots=True)
+class RejectedPoint:
+    """A point the store refused, and why (the store's own words)."""
+
+    point: Point
+    reason: str
+
+
+class PartialWriteError(StoreError):
+    """Some points of a ``write`` were refused; every other point of it is durable.
+
+    InfluxDB cannot refuse a request all-or-none: it stores the good points of a
+    request and drops the bad ones (a field whose type changed, a reserved key,
+    a point line protocol cannot carry). Both stores therefore report such a
+    write precisely: ``rejected`` names each refused point with its reason, so
+    the caller can dead-letter exactly those and count the rest as written.
+    """
+
+    def __init__(self, rejected: Sequence[RejectedPoint], written: int) -> None:
+        self.rejected = list(rejected)
+        self.written = written
+        reasons = sorted({r.reason for r in self.rejected})
+        shown = "; ".join(reasons[:3]) + ("; ..." if len(reasons) > 3 else "")
+        super().__init__(f"{len(self.rejected)} point(s) rejected, {written} written: {shown}")
+
+
 TagFilter = Mapping[str, str | Sequence[str]]
 
 

@@ -95,7 +95,7 @@ def test_invalid_site_file_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
         .replace("Europe/Helsinki", "Europe/Nowhere")
     )
     proc = occupancy("up", "--registry", str(bad), cwd=tmp_path)
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert "Traceback" not in err
     assert f"{bad}:" in err and "timezone" in err and "unknown time zone 'Europe/Nowhere'" in err
