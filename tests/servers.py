@@ -9,6 +9,7 @@ tests must never skip silently because a server is absent.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 import socket
@@ -111,8 +112,12 @@ class MosquittoServer(_Server):
 
     def write_conf(self) -> None:
         tuning = MOSQUITTO_TUNING.read_text()
+        # Started as root, Mosquitto drops to the 'mosquitto' user, which cannot
+        # write its persistence file into this private temporary folder.
+        user = "user root" if os.geteuid() == 0 else ""
         self.conf_path.write_text(
             f"""
+{user}
 per_listener_settings false
 listener {self.port} 127.0.0.1
 allow_anonymous true

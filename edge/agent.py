@@ -1,0 +1,323 @@
+"""The edge agent: drivers -> presence logic -> outbox -> broker.
+
+One main loop owns all state (trackers, outbox, in-flight table). Drivers and
+paho callbacks only put items on ``self.events``; the loop takes them off,
+decides, writes the outbox first and then publishes. At most ``max_inflight``
+outbox rows are handed to paho at once, so paho's own queue never becomes a
+second, volatile store; after every (re)connection the loop sends everything
+still in the outbox again, oldest first.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from core.messages import AgentHealth, AgentState, AgentStatus, Presence
+from core.timeutil import utcnow
+from core.topics import Topics
+from edge import __version__
+from edge.config import AgentConfig, Secrets
+from edge.drivers import DRIVERS, Driver, Reading
+from edge.drivers.zigbee2mqtt import Zigbee2MqttDriver
+from edge.health import SensorStatus, build_health
+from edge.mqtt import Acked, Connected, Disconnected, Endpoint, Incoming, LinkEvent, MqttLink
+from edge.outbox import Outbox
+from edge.presence import PresenceTracker, StateEvent
+
+log = logging.getLogger(__name__)
+
+MAIN = "broker"
+BRIDGE = "zigbee2mqtt"
+EXPIRE_EVERY = timedelta(seconds=60)
+
+
+class EdgeAgent:
+    def __init__(
+        self,
+        config: AgentConfig,
+        secrets: Secrets | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        driver_options: Mapping[str, Mapping[str, Any]] | None = None,
+        version: str = __version__,
+    ):
+        self.config = config
+        self.secrets = secrets or Secrets()
+        self.clock = clock
+        self.version = version
+        self.topics = Topics(config.topic_prefix)
+        self.events: queue.Queue[LinkEvent | Reading] = queue.Queue()
+        self.outbox = Outbox(
+            config.outbox.path,
+            max_events=config.outbox.max_events,
+            max_age_s=config.outbox.max_age_s,
+        )
+        self.trackers: dict[str, PresenceTracker] = {}
+        self.status: dict[str, SensorStatus] = {}
+        self.space_of: dict[str, str] = {}
+        self.drivers: list[Driver] = []
+        self._bridge_routes: dict[str, Zigbee2MqttDriver] = {}
+        options = driver_options or {}
+        for sensor in config.sensors:
+            _, driver_cls = DRIVERS[sensor.type]
+            kwargs = dict(options.get(sensor.type, {}))
+            if driver_cls is Zigbee2MqttDriver:
+                assert config.zigbee2mqtt is not None
+                kwargs["base_topic"] = config.zigbee2mqtt.base_topic
+            driver = driver_cls(sensor, self.events.put, clock, **kwargs)
+            self.drivers.append(driver)
+            if isinstance(driver, Zigbee2MqttDriver):
+                for topic in driver.topics():
+                    self._bridge_routes[topic] = driver
+            self.trackers[sensor.id] = PresenceTracker(
+                debounce_s=sensor.debounce_s, hold_s=sensor.hold_s, heartbeat_s=config.heartbeat_s
+            )
+            self.status[sensor.id] = SensorStatus(sensor.id, sensor.space)
+            self.space_of[sensor.id] = sensor.space
+        self.link = MqttLink(
+            MAIN,
+            self._main_endpoint(),
+            config.broker.client_id or f"occupancy-edge-{config.agent_id}",
+            self.events,
+            will=(self._status_topic, self._status_payload(AgentState.OFFLINE)),
+        )
+        self.bridge: MqttLink | None = None
+        if self._bridge_routes:
+            self.bridge = MqttLink(
+                BRIDGE,
+                self._bridge_endpoint(),
+                f"occupancy-edge-{config.agent_id}-z2m",
+                self.events,
+                subscriptions=sorted(self._bridge_routes),
+            )
+        self.inflight: dict[int, int] = {}
+        self._last_sent_id = 0
+        self._started_mono = time.monotonic()
+        self._next_health: datetime | None = None
+        self._next_expire: datetime | None = None
+        self.enqueued = 0
+        self.acked = 0
+        self._offline_since = time.monotonic()
+        self._offline_warned = 0.0
+
+    # ---- set-up ----------------------------------------------------------
+    def _main_endpoint(self) -> Endpoint:
+        b = self.config.broker
+        return Endpoint(
+            host=b.host,
+            port=b.port,
+            tls=b.tls,
+            ca_file=str(b.ca_file) if b.ca_file else None,
+            client_cert=str(b.client_cert) if b.client_cert else None,
+            client_key=str(b.client_key) if b.client_key else None,
+            username=b.username,
+            password=self.secrets.broker_password,
+            keepalive_s=b.keepalive_s,
+            reconnect_max_s=b.reconnect_max_s,
+        )
+
+    def _bridge_endpoint(self) -> Endpoint:
+        from urllib.parse import urlsplit
+
+        z = self.config.zigbee2mqtt
+        assert z is not None
+        parts = urlsplit(z.url)
+        tls = parts.scheme == "mqtts"
+        return Endpoint(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or (8883 if tls else 1883),
+            tls=tls,
+            ca_file=z.ca_file,
+            username=z.username,
+            password=self.secrets.zigbee_password,
+            keepalive_s=self.config.broker.keepalive_s,
+            reconnect_max_s=self.config.broker.reconnect_max_s,
+        )
+
+    @property
+    def _status_topic(self) -> str:
+        return self.topics.status(self.config.site, self.config.agent_id)
+
+    def _status_payload(self, state: AgentState, at: datetime | None = None) -> bytes:
+        msg = AgentStatus(agent_id=self.config.agent_id, state=state, event_time=at)
+        return msg.model_dump_json(exclude_none=True).encode()
+
+    # ---- life cycle --------------------------------------------------------
+    def start(self) -> None:
+        self._started_mono = time.monotonic()
+        self.link.start()
+        if self.bridge is not None:
+            self.bridge.start()
+        for driver in self.drivers:
+            driver.start()
+
+    def run(self, stop: threading.Event) -> None:
+        self.start()
+        try:
+            while not stop.is_set():
+                self.run_once(self.config.tick_s)
+        finally:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        for driver in self.drivers:
+            try:
+                driver.stop()
+            except Exception:
+                log.exception("driver %s did not stop cleanly", driver.sensor_id)
+        if self.bridge is not None:
+            self.bridge.stop()
+        # a clean stop says offline itself: a clean disconnect suppresses the Last Will
+        self.link.stop(
+            last=(self._status_topic, self._status_payload(AgentState.OFFLINE, self.clock()))
+        )
+        self.outbox.close()
+
+    # ---- the loop ----------------------------------------------------------
+    def run_once(self, timeout: float = 0.0) -> None:
+        """Handle what arrived (waiting up to ``timeout`` s for the first item), tick, send."""
+        acked: list[int] = []
+        self._drain(acked, timeout)
+        now = self.clock()
+        for driver in self.drivers:
+            driver.poll(now)
+        # readings the polls just produced are handled before the timers run
+        self._drain(acked, 0.0)
+        if acked:
+            self.outbox.ack(acked)
+            self.acked += len(acked)
+        self._timers(now)
+        self.pump()
+
+    def _drain(self, acked: list[int], timeout: float) -> None:
+        try:
+            item = self.events.get(timeout=timeout) if timeout > 0 else self.events.get_nowait()
+            while True:
+                self._handle(item, acked)
+                item = self.events.get_nowait()
+        except queue.Empty:
+            pass
+
+    def _handle(self, item: LinkEvent | Reading, acked: list[int]) -> None:
+        if isinstance(item, Reading):
+            self._on_reading(item)
+        elif isinstance(item, Acked):
+            row_id = self.inflight.pop(item.mid, None)
+            if row_id is not None:
+                acked.append(row_id)
+        elif isinstance(item, Incoming):
+            driver = self._bridge_routes.get(item.topic)
+            if driver is not None:
+                driver.handle(item.topic, item.payload, item.received_at)
+        elif isinstance(item, Connected):
+            if item.link == MAIN:
+                log.info(
+                    "connected to %s; outbox holds %d event(s)",
+                    self.config.broker.url,
+                    self.outbox.depth,
+                )
+                self.link.publish(
+                    self._status_topic,
+                    self._status_payload(AgentState.ONLINE, self.clock()),
+                    qos=1,
+                    retain=True,
+                )
+                # whatever was in flight may or may not have arrived: send it all again
+                self.inflight.clear()
+                self._last_sent_id = 0
+                self._offline_warned = 0.0
+        elif isinstance(item, Disconnected):
+            if item.link == MAIN:
+                self._offline_since = time.monotonic()
+            log.warning(
+                "%s connection lost (%s); events are kept in the outbox", item.link, item.reason
+            )
+
+    def _on_reading(self, reading: Reading) -> None:
+        self.status[reading.sensor_id].update(reading)
+        tracker = self.trackers[reading.sensor_id]
+        for event in tracker.observe(reading.at, reading.active, reading.people):
+            self._enqueue(reading.sensor_id, event)
+
+    def _timers(self, now: datetime) -> None:
+        if not self.link.connected:
+            away = time.monotonic() - self._offline_since
+            # paho retries quietly; say so in the log now and then, with what is waiting
+            if away >= 30 and away - self._offline_warned >= 300:
+                self._offline_warned = away
+                log.warning(
+                    "broker %s unreachable for %.0f s; %d event(s) wait in the outbox",
+                    self.config.broker.url,
+                    away,
+                    self.outbox.depth,
+                )
+        for sensor_id, tracker in self.trackers.items():
+            for event in tracker.tick(now):
+                self._enqueue(sensor_id, event)
+        if self._next_expire is None or now >= self._next_expire:
+            self._next_expire = now + EXPIRE_EVERY
+            self.outbox.expire(now)
+        if self._next_health is None:
+            self._next_health = now
+        if now >= self._next_health and self.link.connected:
+            self._next_health = now + timedelta(seconds=self.config.health_s)
+            self.link.publish(
+                self.topics.health(self.config.site, self.config.agent_id),
+                self.health(now).model_dump_json(exclude_none=True).encode(),
+                qos=1,
+            )
+
+    def health(self, now: datetime) -> AgentHealth:
+        return build_health(
+            agent_id=self.config.agent_id,
+            now=now,
+            version=self.version,
+            uptime_s=time.monotonic() - self._started_mono,
+            outbox_depth=self.outbox.depth,
+            outbox_dropped=self.outbox.dropped,
+            sensors=list(self.status.values()),
+        )
+
+    def _enqueue(self, sensor_id: str, event: StateEvent) -> None:
+        space = self.space_of[sensor_id]
+        cfg = self.config
+
+        def build(seq: int) -> bytes:
+            msg = Presence(
+                space_id=space,
+                agent_id=cfg.agent_id,
+                sensor_id=sensor_id,
+                occupied=event.occupied,
+                people_count=event.people,
+                event_time=event.at,
+                seq=seq,
+                kind=event.kind,
+                heartbeat_interval_s=cfg.heartbeat_s,
+            )
+            return msg.model_dump_json(exclude_none=True).encode()
+
+        self.outbox.append(self.topics.presence(cfg.site, space), event.at, build)
+        self.enqueued += 1
+
+    def pump(self) -> None:
+        """Hand the oldest unsent rows to paho, keeping at most max_inflight unacknowledged."""
+        if not self.link.connected:
+            return
+        room = self.config.outbox.max_inflight - len(self.inflight)
+        while room > 0:
+            rows = self.outbox.pending(after_id=self._last_sent_id, limit=room)
+            if not rows:
+                return
+            for row in rows:
+                mid = self.link.publish(row.topic, row.payload, qos=1)
+                if mid is None:
+                    return
+                self.inflight[mid] = row.id
+                self._last_sent_id = row.id
+                room -= 1
