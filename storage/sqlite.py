@@ -1,0 +1,530 @@
+"""``SQLiteStore``: the embedded default, one file in WAL mode, so the platform
+runs on a fresh machine with no services installed.
+
+It keeps InfluxDB's data model, so the contract tests hold for both stores:
+
+* A point's identity is (measurement, tag set, time). Re-writing it merges the
+  fields: a field given again is overwritten, the others are kept.
+* A field's type is fixed by its first write; a point that changes it is
+  refused (``PartialWriteError``), as InfluxDB does. Points line protocol could
+  not carry are refused too (``storage.lineprotocol.check_point``).
+* An empty tag value is no tag.
+
+Layout: ``series`` holds each (measurement, tag set) once; every measurement has
+its own table ``points_<id>`` keyed by (series, time), with one typed column per
+field key (added as new keys appear). A query picks its series by tag in
+Python (hundreds to tens of thousands of them, cached per process), then reads
+each series' time range through the primary key: that is the index the API's
+queries need, by site and time and "last per space".
+
+Threads share one store (each gets its own connection); processes share the
+file (WAL: readers never block the writer; writers queue on a 30 s busy
+timeout). ``synchronous=FULL``: a committed write survives power loss, which is
+what "durable" promises the ingest.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from numbers import Integral
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from storage.base import (
+    FieldValue,
+    PartialWriteError,
+    Point,
+    RejectedPoint,
+    Store,
+    StoreError,
+    StoreUnavailable,
+    TagFilter,
+)
+from storage.frames import BOOLEAN, FLOAT, INTEGER, STRING
+from storage.lineprotocol import LineProtocolError, canonical_tags, check_point, is_bool
+from storage.query import filter_values, to_ns
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SCHEMA_VERSION = "1"
+BUSY_TIMEOUT_S = 30.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS measurements(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS field_keys(
+    measurement_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL CHECK (type IN ('float', 'integer', 'boolean', 'string')),
+    col INTEGER NOT NULL,
+    PRIMARY KEY (measurement_id, name)
+);
+CREATE TABLE IF NOT EXISTS series(
+    id INTEGER PRIMARY KEY,
+    measurement_id INTEGER NOT NULL,
+    tagset TEXT NOT NULL,
+    UNIQUE (measurement_id, tagset)
+);
+"""
+
+
+_TYPE_OF = {bool: BOOLEAN, int: INTEGER, float: FLOAT, str: STRING}
+
+
+def field_type(value: FieldValue) -> str:
+    kind = _TYPE_OF.get(type(value))
+    if kind is not None:
+        return kind
+    if is_bool(value):
+        return BOOLEAN
+    if isinstance(value, Integral):
+        return INTEGER
+    if isinstance(value, str):
+        return STRING
+    return FLOAT
+
+
+def _sql_value(value: FieldValue, kind: str) -> int | float | str:
+    if kind == BOOLEAN:
+        return 1 if value else 0
+    if kind == INTEGER:
+        return int(value)
+    if kind == FLOAT:
+        return float(value)
+    return value
+
+
+def _tagset_key(tags: list[tuple[str, str]]) -> str:
+    return json.dumps(tags, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass
+class _Measurement:
+    id: int
+    fields: dict[str, tuple[int, str]] = field(default_factory=dict)  # name -> (col, type)
+
+    @property
+    def table(self) -> str:
+        return f"points_{self.id}"
+
+
+@dataclass
+class _SeriesIndex:
+    """The series of one measurement known to this process (series are never
+    deleted, so the index only grows: refreshed by id > the highest seen)."""
+
+    max_id: int = 0
+    tags: dict[int, dict[str, str]] = field(default_factory=dict)
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: str | Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
+        if str(path) in ("", ":memory:") or str(path).startswith("file::memory:"):
+            raise ValueError(
+                "SQLiteStore needs a file: an in-memory database is not shared between "
+                "threads or processes"
+            )
+        self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create the folder of {self.path}: {exc}") from exc
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._measurements: dict[str, _Measurement] = {}
+        self._series_ids: dict[tuple[int, str], int] = {}
+        self._series_index: dict[int, _SeriesIndex] = {}
+        self._tagsets: dict[tuple[tuple[str, str], ...], str] = {}
+        self._closed = False
+        # Readers (a CLI, the API) must open the file while a writer holds the
+        # write lock, so the schema is only created under that lock when missing.
+        if self._schema_version() is None:
+            with self._transaction(write=True) as conn:
+                for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
+                    conn.execute(statement)
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        version = self._schema_version()
+        if version != SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has store schema {version}; this version reads {SCHEMA_VERSION}"
+            )
+
+    def _schema_version(self) -> str | None:
+        with self._transaction(write=False) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+            ).fetchone()
+            if not exists:
+                return None
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            return None if row is None else str(row[0])
+
+    # -- connections and transactions ---------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise StoreError("the store is closed")
+            try:
+                conn = sqlite3.connect(
+                    self.path,
+                    timeout=self.busy_timeout_s,
+                    isolation_level=None,  # transactions are explicit below
+                    check_same_thread=False,  # only so close() can close every thread's
+                )
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+            except sqlite3.Error as exc:
+                raise _mapped(exc, self.path) from exc
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+        """IMMEDIATE for writes: the write lock is taken up front, so two writers
+        queue on the busy timeout instead of failing to upgrade a read lock."""
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except sqlite3.Error as exc:
+            raise _mapped(exc, self.path) from exc
+        try:
+            yield conn
+        except BaseException as exc:
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise _mapped(exc, self.path) from exc
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise _mapped(exc, self.path) from exc
+
+    # -- schema ----------------------------------------------------------------
+
+    def _load_measurement(self, conn: sqlite3.Connection, name: str) -> _Measurement | None:
+        row = conn.execute("SELECT id FROM measurements WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return None
+        m = _Measurement(row[0])
+        for key, kind, col in conn.execute(
+            "SELECT name, type, col FROM field_keys WHERE measurement_id = ?", (m.id,)
+        ):
+            m.fields[key] = (col, kind)
+        return m
+
+    def _refresh_series(self, conn: sqlite3.Connection, mid: int) -> _SeriesIndex:
+        with self._lock:
+            index = self._series_index.setdefault(mid, _SeriesIndex())
+        rows = conn.execute(
+            "SELECT id, tagset FROM series WHERE measurement_id = ? AND id > ? ORDER BY id",
+            (mid, index.max_id),
+        ).fetchall()
+        if rows:
+            with self._lock:
+                for sid, tagset in rows:
+                    if sid > index.max_id:
+                        index.tags[sid] = dict(json.loads(tagset))
+                        index.max_id = sid
+        return index
+
+    def _matching_series(
+        self, conn: sqlite3.Connection, mid: int, where: TagFilter | None
+    ) -> dict[int, dict[str, str]]:
+        index = self._refresh_series(conn, mid)
+        wanted: list[tuple[str, set[str]]] = []
+        for key, values in (where or {}).items():
+            wanted.append((key, set(filter_values(key, values))))
+        with self._lock:
+            items = list(index.tags.items())
+        # A series without the tag has it empty, as in InfluxQL (`"t" = ''` matches it).
+        return {
+            sid: tags
+            for sid, tags in items
+            if all(tags.get(key, "") in allowed for key, allowed in wanted)
+        }
+
+    # -- Store -------------------------------------------------------------------
+
+    def ping(self) -> None:
+        try:
+            self._conn().execute("SELECT 1").fetchone()
+        except sqlite3.Error as exc:
+            raise _mapped(exc, self.path) from exc
+
+    def write(self, points: Sequence[Point]) -> None:
+        rejected: list[RejectedPoint] = []
+        valid: list[Point] = []
+        for point in points:
+            try:
+                check_point(point)
+                valid.append(point)
+            except LineProtocolError as exc:
+                rejected.append(RejectedPoint(point, str(exc)))
+        if valid:
+            rejected += self._write_valid(valid)
+        if rejected:
+            raise PartialWriteError(rejected, written=len(points) - len(rejected))
+
+    def _write_valid(self, points: list[Point]) -> list[RejectedPoint]:
+        rejected: list[RejectedPoint] = []
+        # New schema and series become visible to the cache only after COMMIT:
+        # a rolled-back id must never be reused from the cache.
+        new_measurements: dict[str, _Measurement] = {}
+        new_series: dict[tuple[int, str], int] = {}
+        groups: dict[tuple[str, tuple[int, ...]], list[tuple[Any, ...]]] = {}
+        with self._transaction(write=True) as conn:
+            for point in points:
+                name = point.measurement
+                m = new_measurements.get(name) or self._measurements.get(name)
+                if m is None or not m.fields.keys() >= point.fields.keys():
+                    m = self._measurement_for_write(conn, name)
+                    new_measurements[name] = m
+                conflict = None
+                columns: list[int] = []
+                row: list[Any] = [0, int(point.time_ns)]
+                for key, value in point.fields.items():
+                    kind = _TYPE_OF.get(type(value)) or field_type(value)
+                    known = m.fields.get(key)
+                    if known is None:
+                        known = self._add_field(conn, m, key, kind)
+                    if known[1] != kind:
+                        conflict = (
+                            f"field type conflict: input field {key!r} on measurement "
+                            f"{name!r} is type {kind}, already exists as type {known[1]}"
+                        )
+                        break
+                    columns.append(known[0])
+                    # sqlite3 binds the built-in types as they are (bool as 0/1).
+                    row.append(value if type(value) in _TYPE_OF else _sql_value(value, kind))
+                if conflict:
+                    rejected.append(RejectedPoint(point, conflict))
+                    continue
+                tagset = self._tagset(point)
+                skey = (m.id, tagset)
+                sid = new_series.get(skey) or self._series_ids.get(skey)
+                if sid is None:
+                    sid = self._series_id(conn, m.id, tagset)
+                    new_series[skey] = sid
+                row[0] = sid
+                groups.setdefault((m.table, tuple(columns)), []).append(tuple(row))
+            for (table, cols), rows in groups.items():
+                names = [f"f{c}" for c in cols]
+                conn.executemany(
+                    f"INSERT INTO {table} (series_id, time_ns, {', '.join(names)}) "
+                    f"VALUES (?, ?{', ?' * len(names)}) "
+                    "ON CONFLICT (series_id, time_ns) DO UPDATE SET "
+                    + ", ".join(f"{n} = excluded.{n}" for n in names),
+                    rows,
+                )
+        with self._lock:
+            self._measurements.update(new_measurements)
+            self._series_ids.update(new_series)
+        return rejected
+
+    def _tagset(self, point: Point) -> str:
+        """The canonical tag set, cached by the tags as given (they repeat)."""
+        items = tuple(point.tags.items())
+        tagset = self._tagsets.get(items)
+        if tagset is None:
+            tagset = _tagset_key(canonical_tags(point.tags))
+            with self._lock:
+                if len(self._tagsets) >= 100_000:
+                    self._tagsets.clear()
+                self._tagsets[items] = tagset
+        return tagset
+
+    def _measurement_for_write(self, conn: sqlite3.Connection, name: str) -> _Measurement:
+        m = self._load_measurement(conn, name)
+        if m is None:
+            cur = conn.execute("INSERT INTO measurements (name) VALUES (?)", (name,))
+            assert cur.lastrowid is not None
+            m = _Measurement(cur.lastrowid)
+            conn.execute(
+                f"CREATE TABLE {m.table} (series_id INTEGER NOT NULL, time_ns INTEGER NOT NULL, "
+                "PRIMARY KEY (series_id, time_ns)) WITHOUT ROWID"
+            )
+        return m
+
+    def _add_field(
+        self, conn: sqlite3.Connection, m: _Measurement, key: str, kind: str
+    ) -> tuple[int, str]:
+        col = max((c for c, _ in m.fields.values()), default=0) + 1
+        conn.execute(
+            "INSERT INTO field_keys (measurement_id, name, type, col) VALUES (?, ?, ?, ?)",
+            (m.id, key, kind, col),
+        )
+        conn.execute(f"ALTER TABLE {m.table} ADD COLUMN f{col}")
+        m.fields[key] = (col, kind)
+        return m.fields[key]
+
+    def _series_id(self, conn: sqlite3.Connection, mid: int, tagset: str) -> int:
+        conn.execute(
+            "INSERT OR IGNORE INTO series (measurement_id, tagset) VALUES (?, ?)", (mid, tagset)
+        )
+        row = conn.execute(
+            "SELECT id FROM series WHERE measurement_id = ? AND tagset = ?", (mid, tagset)
+        ).fetchone()
+        return int(row[0])
+
+    def _empty(
+        self, conn: sqlite3.Connection, m: _Measurement | None, fields: Sequence[str] | None
+    ) -> pd.DataFrame:
+        from storage.frames import empty_frame
+
+        tag_keys: set[str] = set()
+        if m is not None:
+            for tags in self._refresh_series(conn, m.id).tags.values():
+                tag_keys.update(tags)
+        types = _wanted_types(m, fields)
+        return empty_frame(sorted(tag_keys - set(types)), types)
+
+    def _frame(
+        self,
+        m: _Measurement,
+        series: dict[int, dict[str, str]],
+        rows: list[tuple[Any, ...]],
+        wanted: list[str],
+        conn: sqlite3.Connection,
+    ) -> pd.DataFrame:
+        from storage.frames import build_frame
+
+        types = _wanted_types(m, wanted)
+        tag_keys: set[str] = set()
+        for tags in self._refresh_series(conn, m.id).tags.values():
+            tag_keys.update(tags)
+        tag_keys -= set(types)
+        columns: list[Sequence[Any]] = (
+            list(zip(*rows, strict=True)) if rows else [() for _ in range(2 + len(wanted))]
+        )
+        sids = columns[0]
+        tag_cols: dict[str, list[str | None]] = {}
+        for key in sorted(tag_keys):
+            lookup = {sid: tags.get(key) for sid, tags in series.items()}
+            tag_cols[key] = [lookup[sid] for sid in sids]
+        field_cols = {key: list(columns[2 + i]) for i, key in enumerate(wanted)}
+        return build_frame(times=columns[1], tags=tag_cols, fields=field_cols, field_types=types)
+
+    def read(
+        self,
+        measurement: str,
+        *,
+        start: datetime,
+        end: datetime,
+        where: TagFilter | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        start_ns, end_ns = to_ns(start), to_ns(end)
+        with self._transaction(write=False) as conn:
+            m = self._load_measurement(conn, measurement)
+            series = self._matching_series(conn, m.id, where) if m else {}
+            wanted = list(m.fields) if fields is None and m else list(fields or [])
+            known = [k for k in wanted if m and k in m.fields]
+            if m is None or not series or not known or start_ns >= end_ns:
+                return self._empty(conn, m, fields)
+            cols = {k: f"f{m.fields[k][0]}" for k in known}
+            select = ", ".join(cols.get(k, "NULL") for k in wanted)
+            sql = (
+                f"SELECT series_id, time_ns, {select} FROM {m.table} "
+                f"WHERE series_id IN ({','.join(map(str, series))}) "
+                "AND time_ns >= ? AND time_ns < ?"
+            )
+            if fields is not None:
+                # As InfluxDB: a row is a point that has at least one selected field.
+                sql += " AND (" + " OR ".join(f"{c} IS NOT NULL" for c in cols.values()) + ")"
+            rows = conn.execute(sql, (start_ns, end_ns)).fetchall()
+            return self._frame(m, series, rows, wanted, conn)
+
+    def last(
+        self,
+        measurement: str,
+        *,
+        by: str,
+        before: datetime | None = None,
+        where: TagFilter | None = None,
+    ) -> pd.DataFrame:
+        before_ns = None if before is None else to_ns(before)
+        with self._transaction(write=False) as conn:
+            m = self._load_measurement(conn, measurement)
+            series = self._matching_series(conn, m.id, where) if m else {}
+            series = {sid: tags for sid, tags in series.items() if tags.get(by)}
+            if m is None or not series:
+                return self._empty(conn, m, None)
+            bound = "" if before_ns is None else f" AND time_ns < {before_ns}"
+            # One index seek per series (max over the primary key), not a scan.
+            latest = conn.execute(
+                f"SELECT s.value, (SELECT max(time_ns) FROM {m.table} "
+                f"WHERE series_id = s.value{bound}) FROM json_each(?) AS s",
+                (json.dumps(list(series)),),
+            ).fetchall()
+            best: dict[str, tuple[int, int]] = {}
+            for sid, t in latest:
+                if t is None:
+                    continue
+                value = series[sid][by]
+                if value not in best or (t, sid) > best[value]:
+                    best[value] = (t, sid)
+            wanted = list(m.fields)
+            if not best:
+                return self._empty(conn, m, None)
+            select = ", ".join(f"f{m.fields[k][0]}" for k in wanted)
+            pairs = ",".join(f"({sid},{t})" for t, sid in best.values())
+            rows = conn.execute(
+                f"SELECT series_id, time_ns, {select} FROM {m.table} "
+                f"WHERE (series_id, time_ns) IN (VALUES {pairs})"
+            ).fetchall()
+            return self._frame(m, series, rows, wanted, conn)
+
+    def count(self, measurement: str, *, where: TagFilter | None = None) -> int:
+        with self._transaction(write=False) as conn:
+            m = self._load_measurement(conn, measurement)
+            if m is None:
+                return 0
+            if not where:
+                return int(conn.execute(f"SELECT count(*) FROM {m.table}").fetchone()[0])
+            series = self._matching_series(conn, m.id, where)
+            if not series:
+                return 0
+            ids = ",".join(map(str, series))
+            sql = f"SELECT count(*) FROM {m.table} WHERE series_id IN ({ids})"
+            return int(conn.execute(sql).fetchone()[0])
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            with suppress(sqlite3.Error):
+                conn.close()
+        self._local = threading.local()
+
+
+def _wanted_types(m: _Measurement | None, fields: Sequence[str] | None) -> dict[str, str | None]:
+    known = m.fields if m is not None else {}
+    names = list(known) if fields is None else list(fields)
+    return {k: known[k][1] if k in known else None for k in names}
+
+
+def _mapped(exc: sqlite3.Error, path: Path) -> StoreError:
+    """Locked, busy, full or unreadable: the data may go in later. Anything else
+    is a fault in the request or the file."""
+    text = str(exc)
+    transient = ("locked", "busy", "disk i/o", "full", "unable to open", "readonly")
+    if isinstance(exc, sqlite3.OperationalError) and any(t in text.lower() for t in transient):
+        return StoreUnavailable(f"SQLite store {path}: {text}")
+    return StoreError(f"SQLite store {path}: {text}")
