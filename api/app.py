@@ -18,7 +18,7 @@ from api.config import ApiSettings
 from api.deps import AppContext
 from api.live import LiveHub, apply_raw
 from api.records import make_engine, make_sessionmaker
-from api.routes import health, live, sites
+from api.routes import bookings, charges, health, live, reports, sites
 from core.registry import Registry
 from core.topics import Topics
 from storage import AGENT_STATUS, PRESENCE, Store, StoreUnavailable
@@ -117,6 +117,9 @@ def create_app(
     app.include_router(health.router)
     app.include_router(sites.router)
     app.include_router(live.router)
+    app.include_router(reports.router)
+    app.include_router(bookings.router)
+    app.include_router(charges.router)
     if UI_DIR.is_dir():
         app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
 

@@ -784,10 +784,27 @@ def _to_dict(mc: MonthCharges, agency: str | None) -> dict[str, Any]:
 
 
 LINE_FIELDS = [
-    "site", "month", "agency", "line", "hours_dedicated", "hours_booked", "hours_pool",
-    "hours_no_show", "scale", "hours", "weight", "weighted_hours", "headcount_htv", "coverage",
-    "estimated", "quota_eur", "amount_eur", "tariff_version", "registry_version", "inputs_hash",
-]  # fmt: skip
+    "site",
+    "month",
+    "agency",
+    "line",
+    "hours_dedicated",
+    "hours_booked",
+    "hours_pool",
+    "hours_no_show",
+    "scale",
+    "hours",
+    "weight",
+    "weighted_hours",
+    "headcount_htv",
+    "coverage",
+    "estimated",
+    "quota_eur",
+    "amount_eur",
+    "tariff_version",
+    "registry_version",
+    "inputs_hash",
+]
 
 
 def line_dict(mc: MonthCharges, ln: ChargeLine) -> dict[str, Any]:

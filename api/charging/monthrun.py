@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-import pandas as pd
-
 from api.charging.bookings import Booking
 from api.charging.charges import MonthCharges, compute_month, parse_month
 from api.charging.tariff import Tariff
+from api.readings import read_intervals
 from core.calendar import month_bounds
 from core.registry import Site
-from storage.base import AGENT_STATUS, PRESENCE, Store
+from storage.base import Store
 
 
 def month_window(*, site: Site, month: str, tariff: Tariff) -> tuple[datetime, datetime]:
@@ -28,55 +27,6 @@ def month_window(*, site: Site, month: str, tariff: Tariff) -> tuple[datetime, d
     start, end = month_bounds(site, year, mon)
     _, pricing = tariff.pricing(site.id, year, mon)
     return start, end + timedelta(minutes=pricing.no_show.window_minutes)
-
-
-def read_intervals(
-    *,
-    store: Store,
-    site: Site,
-    start: datetime,
-    end: datetime,
-    silence_factor: float = 2.5,
-    merge_gap_s: float = 0,
-) -> pd.DataFrame:
-    """State intervals of every space of ``site`` over [start, end) from the store."""
-    from api.metrics.intervals import state_intervals
-
-    where = {"site": site.id}
-    presence = pd.concat(
-        [
-            store.last(PRESENCE, by="space", before=start, where=where),
-            store.read(PRESENCE, start=start, end=end, where=where),
-        ],
-        ignore_index=True,
-    )
-    status = pd.concat(
-        [
-            store.last(AGENT_STATUS, by="agent", before=start, where=where),
-            store.read(AGENT_STATUS, start=start, end=end, where=where),
-        ],
-        ignore_index=True,
-    )
-    if "online" not in status.columns:
-        status = status.iloc[:0]
-    if presence.empty:
-        # No data at all: every space is unknown all month (coverage 0).
-        presence = pd.DataFrame(
-            {
-                "time": pd.Series([], dtype="datetime64[ns, UTC]"),
-                "space": pd.Series([], dtype=object),
-                "occupied": pd.Series([], dtype=float),
-            }
-        )
-    return state_intervals(
-        presence=presence,
-        status=status if len(status) else None,
-        site=site,
-        start=start,
-        end=end,
-        silence_factor=silence_factor,
-        merge_gap_s=merge_gap_s,
-    )
 
 
 def charge_month(

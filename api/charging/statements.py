@@ -128,11 +128,19 @@ def render_xlsx(mc: MonthCharges, *, agency: str | None = None) -> bytes:
         ("Spaces", list(d["spaces"][0]) if d["spaces"] else ["space"], d["spaces"]),
         (
             "No-shows",
-            ["booking_id", "agency", "space", "start", "end", "status", "booked_hours",
-             "charged_hours"],
+            [
+                "booking_id",
+                "agency",
+                "space",
+                "start",
+                "end",
+                "status",
+                "booked_hours",
+                "charged_hours",
+            ],
             d["no_shows"],
         ),
-    ]  # fmt: skip
+    ]
     for title, header, rows in tables:
         ws = wb.create_sheet(title)
         ws.append(header)
@@ -279,12 +287,18 @@ def _site_page(pdf: Any, d: dict[str, Any]) -> None:
         pdf,
         ["agency", "headcount htv", "bookings", "no-shows", "amount EUR"],
         [
-            [a["agency"], a["headcount_htv"], str(a["bookings"]), str(a["no_shows"]),
-             a["amount_eur"]]
+            [
+                a["agency"],
+                a["headcount_htv"],
+                str(a["bookings"]),
+                str(a["no_shows"]),
+                a["amount_eur"],
+            ]
             for a in d["agencies"]
-        ] + [["total", "", "", "", d["totals"]["lines_sum_eur"]]],
+        ]
+        + [["total", "", "", "", d["totals"]["lines_sum_eur"]]],
         [50, 35, 30, 30, 35],
-    )  # fmt: skip
+    )
     for note in d["notes"]:
         _para(pdf, note)
 
@@ -317,12 +331,18 @@ def _statement(pdf: Any, d: dict[str, Any]) -> None:
         pdf,
         ["line", "dedicated h", "booked h", "pool h", "no-show h", "coverage"],
         [
-            [ln["line"], ln["hours_dedicated"], ln["hours_booked"], ln["hours_pool"],
-             ln["hours_no_show"], _pct(ln["coverage"])]
+            [
+                ln["line"],
+                ln["hours_dedicated"],
+                ln["hours_booked"],
+                ln["hours_pool"],
+                ln["hours_no_show"],
+                _pct(ln["coverage"]),
+            ]
             for ln in usage
         ],
         [40, 28, 28, 28, 28, 28],
-    )  # fmt: skip
+    )
 
     _h2(pdf, "2. How it was priced")
     if t["pricing"] == "cost_to_recover":
@@ -350,17 +370,29 @@ def _statement(pdf: Any, d: dict[str, Any]) -> None:
         pdf,
         ["line", "hours", "weight", "weighted h", "exact EUR", "amount EUR"],
         [
-            ["base (headcount)", f"{base['headcount_htv']} htv", "", "", base["quota_eur"],
-             base["amount_eur"]]
+            [
+                "base (headcount)",
+                f"{base['headcount_htv']} htv",
+                "",
+                "",
+                base["quota_eur"],
+                base["amount_eur"],
+            ]
         ]
         + [
-            [ln["line"], ln["hours"], ln["weight"], ln["weighted_hours"], ln["quota_eur"],
-             ln["amount_eur"]]
+            [
+                ln["line"],
+                ln["hours"],
+                ln["weight"],
+                ln["weighted_hours"],
+                ln["quota_eur"],
+                ln["amount_eur"],
+            ]
             for ln in usage
         ]
         + [["total", "", "", "", "", a["amount_eur"]]],
         [40, 28, 22, 30, 30, 30],
-    )  # fmt: skip
+    )
 
     _h2(pdf, "3. What was estimated")
     estimated = [ln for ln in usage if ln["estimated"]]
@@ -391,12 +423,18 @@ def _statement(pdf: Any, d: dict[str, Any]) -> None:
             pdf,
             ["booking", "space", "start", "status", "booked h", "charged h"],
             [
-                [n["booking_id"][:30], n["space"], n["start"][:16], n["status"],
-                 n["booked_hours"], n["charged_hours"]]
+                [
+                    n["booking_id"][:30],
+                    n["space"],
+                    n["start"][:16],
+                    n["status"],
+                    n["booked_hours"],
+                    n["charged_hours"],
+                ]
                 for n in d["no_shows"]
             ],
             [50, 28, 36, 22, 22, 22],
-        )  # fmt: skip
+        )
 
     _h2(pdf, "5. Audit trail")
     _para(

@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
+from api.access import agency_spaces, visible_group
 from api.auth import Principal
 from api.deps import Ctx, CurrentPrincipal, SiteDep, require
 from api.live import LiveBoard, SpaceLive
@@ -24,27 +25,40 @@ KEEPALIVE_S = 15.0
 
 def _visible_spaces(site: Site, principal: Principal) -> set[str] | None:
     """None: everything. An agency sees the spaces of the zones dedicated to it."""
-    if not principal.is_agency:
-        return None
-    zones = {z.id for z in site.zones if z.agency == principal.agency}
-    return {s.id for s in site.spaces if s.zone in zones}
+    return None if principal.agency is None else agency_spaces(site, principal.agency)
 
 
 def live_snapshot(board: LiveBoard, principal: Principal, min_group: int) -> dict[str, Any]:
     visible = _visible_spaces(board.site, principal)
     spaces = [s for s in board.spaces() if visible is None or s.space in visible]
 
-    def groups(key: str) -> dict[str, dict[str, int]]:
-        counts = board.counts(key)  # type: ignore[arg-type]
-        if visible is None:
-            return counts
-        # Aggregates over small groups could single out a person.
-        return {k: v for k, v in counts.items() if v["total"] >= min_group}
+    def groups(key: Literal["zone", "floor"]) -> dict[str, dict[str, int]]:
+        return {
+            k: v
+            for k, v in board.counts(key).items()
+            if visible_group(
+                site=board.site,
+                principal=principal,
+                by=key,
+                group=k,
+                size=v["total"],
+                min_group=min_group,
+            )
+        }
 
     totals = {"occupied": 0, "free": 0, "unknown": 0, "total": 0}
     for s in board.spaces():
         totals[s.state] += 1
         totals["total"] += 1
+    if not visible_group(
+        site=board.site,
+        principal=principal,
+        by="site",
+        group=board.site.id,
+        size=totals["total"],
+        min_group=min_group,
+    ):
+        totals = {}
     agents = board.agents()
     return {
         "site": board.site.id,

@@ -33,9 +33,11 @@ def hours_by(df: pd.DataFrame) -> dict[tuple[str, str, str | None], float]:
 def test_split_exactly_at_booking_edges(pieni) -> None:
     # m1 occupied 08:50-12:10; bookings aa 09:00-10:00 and bb 10:00-11:30.
     ivs = spells(
-        spaces=["m1"], start=START, end=END,
+        spaces=["m1"],
+        start=START,
+        end=END,
         marked=[("m1", local(DAY, "08:50"), local(DAY, "12:10"), "occupied")],
-    )  # fmt: skip
+    )
     got = attribute(
         intervals=ivs,
         bookings=[
@@ -57,12 +59,14 @@ def test_split_exactly_at_booking_edges(pieni) -> None:
 
 def test_dedicated_zone_wins_over_a_booking(pieni) -> None:
     ivs = spells(
-        spaces=["a1", "s1"], start=START, end=END,
+        spaces=["a1", "s1"],
+        start=START,
+        end=END,
         marked=[
             ("a1", local(DAY, "09:00"), local(DAY, "11:00"), "occupied"),
             ("s1", local(DAY, "09:00"), local(DAY, "11:00"), "occupied"),
         ],
-    )  # fmt: skip
+    )
     got = attribute(
         intervals=ivs,
         bookings=[
@@ -80,29 +84,39 @@ def test_dedicated_zone_wins_over_a_booking(pieni) -> None:
 
 def test_free_and_unknown_time_is_not_attributed(pieni) -> None:
     ivs = spells(
-        spaces=["m1"], start=START, end=END,
+        spaces=["m1"],
+        start=START,
+        end=END,
         marked=[("m1", local(DAY, "09:00"), local(DAY, "10:00"), "unknown")],
-    )  # fmt: skip
+    )
     got = attribute(
         intervals=ivs, bookings=[booking("k1", "m1", "aa", "09:00", "10:00")], site=pieni
     )
     assert got.empty
     assert list(got.columns) == [
-        "space", "space_type", "start", "end", "agency", "basis", "booking_id",
-    ]  # fmt: skip
+        "space",
+        "space_type",
+        "start",
+        "end",
+        "agency",
+        "basis",
+        "booking_id",
+    ]
 
 
 def test_clip_to_opening_hours(pieni) -> None:
     # Occupied 07:00-09:00 and 15:30-17:00 on a Wednesday open 08-16: 1 h + 0.5 h count.
     # Saturday 7.11 is closed.
     ivs = spells(
-        spaces=["s1"], start=START, end=local("2026-11-08", "00:00"),
+        spaces=["s1"],
+        start=START,
+        end=local("2026-11-08", "00:00"),
         marked=[
             ("s1", local(DAY, "07:00"), local(DAY, "09:00"), "occupied"),
             ("s1", local(DAY, "15:30"), local(DAY, "17:00"), "occupied"),
             ("s1", local("2026-11-07", "10:00"), local("2026-11-07", "12:00"), "occupied"),
         ],
-    )  # fmt: skip
+    )
     got = clip_to_opening_hours(
         intervals=ivs, site=pieni, start=START, end=local("2026-11-08", "00:00")
     )
@@ -118,7 +132,9 @@ def test_clip_to_opening_hours(pieni) -> None:
 
 def test_no_show_statuses_and_window(pieni) -> None:
     ivs = spells(
-        spaces=["m1", "s1"], start=START, end=END,
+        spaces=["m1", "s1"],
+        start=START,
+        end=END,
         marked=[
             # k1 09:00: someone arrives 09:10 -> shown
             ("m1", local(DAY, "09:10"), local(DAY, "09:50"), "occupied"),
@@ -128,7 +144,7 @@ def test_no_show_statuses_and_window(pieni) -> None:
             # k3 13:00 on s1: the sensor is silent 13:05-13:30 -> unverified
             ("s1", local(DAY, "13:05"), local(DAY, "13:30"), "unknown"),
         ],
-    )  # fmt: skip
+    )
     books = [
         booking("k1", "m1", "aa", "09:00", "10:00"),
         booking("k2", "m1", "bb", "10:00", "11:00"),

@@ -37,10 +37,16 @@ def test_unit_prices_round_each_line(pieni) -> None:
     )
     got = {(ln.agency, ln.line): ln.amount_cents for ln in mc.lines}
     assert got == {
-        ("aa", "base"): 20000, ("aa", "desk"): 296, ("aa", "meeting_room"): 147,
-        ("bb", "base"): 12000, ("bb", "desk"): 222, ("bb", "meeting_room"): 164,
-        ("cc", "base"): 8000, ("cc", "desk"): 35, ("cc", "meeting_room"): 301,
-    }  # fmt: skip
+        ("aa", "base"): 20000,
+        ("aa", "desk"): 296,
+        ("aa", "meeting_room"): 147,
+        ("bb", "base"): 12000,
+        ("bb", "desk"): 222,
+        ("bb", "meeting_room"): 164,
+        ("cc", "base"): 8000,
+        ("cc", "desk"): 35,
+        ("cc", "meeting_room"): 301,
+    }
     assert mc.cost_cents == 41165 == sum(got.values())
 
 

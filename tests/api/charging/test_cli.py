@@ -91,9 +91,16 @@ def test_charges_from_the_store_match_the_hand_worked_month(
     bookings = tmp_path / "bookings.csv"
     bookings.write_text(BOOKINGS_CSV)
     common = [
-        "--site", str(DATA / "pieni.yaml"), "--month", "2026-11",
-        "--tariff", str(DATA / "pieni-tariff.yaml"), "--bookings", str(bookings), *store_args,
-    ]  # fmt: skip
+        "--site",
+        str(DATA / "pieni.yaml"),
+        "--month",
+        "2026-11",
+        "--tariff",
+        str(DATA / "pieni-tariff.yaml"),
+        "--bookings",
+        str(bookings),
+        *store_args,
+    ]
     result = run([*common, "--format", "json", "--write-points"])
     assert result.exit_code == 0, result.output
     d = json.loads(result.stdout)
@@ -167,11 +174,18 @@ def test_an_empty_store_charges_by_headcount_and_warns(tmp_path: Path) -> None:
     # Nothing observed: cost 10 000.00 by headcount 10:6:4.
     result = run(
         [
-            "--site", str(DATA / "pieni.yaml"), "--month", "2026-11",
-            "--tariff", str(DATA / "pieni-tariff.yaml"),
-            "--store-url", f"sqlite:///{tmp_path / 'empty.db'}", "--format", "json",
+            "--site",
+            str(DATA / "pieni.yaml"),
+            "--month",
+            "2026-11",
+            "--tariff",
+            str(DATA / "pieni-tariff.yaml"),
+            "--store-url",
+            f"sqlite:///{tmp_path / 'empty.db'}",
+            "--format",
+            "json",
         ]
-    )  # fmt: skip
+    )
     assert result.exit_code == 0, result.output
     d = json.loads(result.stdout)
     assert [a["amount_eur"] for a in d["agencies"]] == ["5000.00", "3000.00", "2000.00"]

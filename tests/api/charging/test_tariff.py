@@ -60,18 +60,34 @@ def test_version_in_force_is_the_latest_started(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "line", "expected"),
     [
-        ("      base_share: 0.5\n", "      base_share: 0.5\n      colour: red\n", 9,
-         "versions[0].sites.pieni.colour: unknown key 'colour'"),
-        ("weights: {desk: 1}\n- version: v2", "weights: {desk: 1, sofa: 2}\n- version: v2", 9,
-         "versions[0].sites.pieni.weights.sofa"),
-        ("effective_from: 2026-07-01", "effective_from: 2026-07-15", 11,
-         "must be the first day of a month"),
-        ("cost_to_recover_eur: 1000.00", "cost_to_recover_eur: 1000.005", 7,
-         "no more than 2 decimal places"),
+        (
+            "      base_share: 0.5\n",
+            "      base_share: 0.5\n      colour: red\n",
+            9,
+            "versions[0].sites.pieni.colour: unknown key 'colour'",
+        ),
+        (
+            "weights: {desk: 1}\n- version: v2",
+            "weights: {desk: 1, sofa: 2}\n- version: v2",
+            9,
+            "versions[0].sites.pieni.weights.sofa",
+        ),
+        (
+            "effective_from: 2026-07-01",
+            "effective_from: 2026-07-15",
+            11,
+            "must be the first day of a month",
+        ),
+        (
+            "cost_to_recover_eur: 1000.00",
+            "cost_to_recover_eur: 1000.005",
+            7,
+            "no more than 2 decimal places",
+        ),
         ("      base_share: 0.5\n", "", 6, "cost_to_recover_eur needs base_share"),
         ("      base_share: 0.5\n", "      base_share: 1.5\n", 8, "less than or equal to 1"),
     ],
-)  # fmt: skip
+)
 def test_strict_errors_name_file_line_and_field(
     tmp_path: Path, old: str, new: str, line: int, expected: str
 ) -> None:

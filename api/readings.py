@@ -1,0 +1,86 @@
+"""Reading the store into the inputs of the metric functions.
+
+The one place where presence and agent status are fetched for a period, so
+that reports, rollups and charges all start from the same intervals.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from core.registry import Site
+from storage import AGENT_STATUS, PRESENCE, Store
+
+
+def read_intervals(
+    *,
+    store: Store,
+    site: Site,
+    start: datetime,
+    end: datetime,
+    silence_factor: float = 2.5,
+    merge_gap_s: float = 0,
+) -> pd.DataFrame:
+    """State intervals of every space of ``site`` over [start, end) from the store."""
+    from api.metrics.intervals import state_intervals
+
+    where = {"site": site.id}
+    presence = pd.concat(
+        [
+            store.last(PRESENCE, by="space", before=start, where=where),
+            store.read(PRESENCE, start=start, end=end, where=where),
+        ],
+        ignore_index=True,
+    )
+    status = pd.concat(
+        [
+            store.last(AGENT_STATUS, by="agent", before=start, where=where),
+            store.read(AGENT_STATUS, start=start, end=end, where=where),
+        ],
+        ignore_index=True,
+    )
+    if "online" not in status.columns:
+        status = status.iloc[:0]
+    if presence.empty:
+        # No data at all: every space is unknown all month (coverage 0).
+        presence = pd.DataFrame(
+            {
+                "time": pd.Series([], dtype="datetime64[ns, UTC]"),
+                "space": pd.Series([], dtype=object),
+                "occupied": pd.Series([], dtype=float),
+            }
+        )
+    return state_intervals(
+        presence=presence,
+        status=status if len(status) else None,
+        site=site,
+        start=start,
+        end=end,
+        silence_factor=silence_factor,
+        merge_gap_s=merge_gap_s,
+    )
+
+
+def read_opening_intervals(
+    *,
+    store: Store,
+    site: Site,
+    start: datetime,
+    end: datetime,
+    silence_factor: float = 2.5,
+    merge_gap_s: float = 0,
+) -> pd.DataFrame:
+    """``read_intervals`` clipped to opening hours (holidays and closures out)."""
+    from api.metrics.intervals import clip_to_opening
+
+    intervals = read_intervals(
+        store=store,
+        site=site,
+        start=start,
+        end=end,
+        silence_factor=silence_factor,
+        merge_gap_s=merge_gap_s,
+    )
+    return clip_to_opening(intervals=intervals, site=site, start=start, end=end)

@@ -1,0 +1,162 @@
+"""Report building for the routes: period resolution, store reading, metric
+functions, and the privacy rules of what an agency may see.
+
+Routes call these and only translate errors to HTTP.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from api.metrics import efficiency as efficiency_m
+from api.metrics import peaks as peaks_m
+from api.metrics import rollups as rollups_m
+from api.metrics import utilisation as utilisation_m
+from api.readings import read_opening_intervals
+from core.calendar import local_day_bounds, month_bounds
+from core.registry import Site
+from core.timeutil import utcnow
+from storage import Store
+
+MAX_PERIOD_DAYS = 400
+
+
+class PeriodError(ValueError):
+    def __init__(self, param: str, msg: str):
+        super().__init__(msg)
+        self.param = param
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: datetime
+    end: datetime
+    first_day: date
+    last_day: date  # inclusive
+
+    @property
+    def label(self) -> str:
+        return f"{self.first_day.isoformat()}..{self.last_day.isoformat()}"
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "from": self.first_day.isoformat(),
+            "to": (self.last_day + timedelta(days=1)).isoformat(),
+            "start_utc": self.start.isoformat(),
+            "end_utc": self.end.isoformat(),
+        }
+
+
+def parse_month(text: str, param: str = "month") -> tuple[int, int]:
+    try:
+        year, month = (int(p) for p in text.split("-"))
+        date(year, month, 1)
+    except ValueError:
+        raise PeriodError(param, f"{param} must look like 2026-11, not {text!r}") from None
+    return year, month
+
+
+def resolve_period(site: Site, *, from_: date | None, to: date | None, month: str | None) -> Period:
+    """Local dates [from, to) or a local month; default: the current month so far."""
+    if month is not None:
+        if from_ is not None or to is not None:
+            raise PeriodError("month", "give either month or from/to, not both")
+        year, mon = parse_month(month)
+        start, end = month_bounds(site, year, mon)
+        nxt = date(year + (mon == 12), mon % 12 + 1, 1)
+        return Period(start, _until_now(start, end), date(year, mon, 1), nxt - timedelta(days=1))
+    today = utcnow().astimezone(site.tz).date()
+    first = from_ or today.replace(day=1)
+    after = to or today + timedelta(days=1)
+    if after <= first:
+        raise PeriodError("to", f"to ({after}) must be after from ({first})")
+    if (after - first).days > MAX_PERIOD_DAYS:
+        raise PeriodError("to", f"a period may span at most {MAX_PERIOD_DAYS} days")
+    start = local_day_bounds(site, first)[0]
+    end = local_day_bounds(site, after)[0]
+    return Period(start, _until_now(start, end), first, after - timedelta(days=1))
+
+
+def _until_now(start: datetime, end: datetime) -> datetime:
+    # Figures for the future would count as unknown time that has not happened yet.
+    now = (utcnow() + timedelta(seconds=1)).replace(microsecond=0).astimezone(UTC)
+    return min(end, max(start + timedelta(seconds=1), now))
+
+
+# ---- reports ----------------------------------------------------------------
+def intervals(
+    store: Store, site: Site, period: Period, *, silence_factor: float, merge_gap_s: float
+) -> pd.DataFrame:
+    return read_opening_intervals(
+        store=store,
+        site=site,
+        start=period.start,
+        end=period.end,
+        silence_factor=silence_factor,
+        merge_gap_s=merge_gap_s,
+    )
+
+
+def utilisation_report(
+    iv: pd.DataFrame, site: Site, *, by: str, bucket: str | None
+) -> pd.DataFrame:
+    frame = utilisation_m.utilisation_table(
+        intervals=iv,
+        site=site,
+        by=by,
+        bucket=bucket,  # type: ignore[arg-type]
+    )
+    return frame.reset_index(drop=True)
+
+
+def heatmap_report(iv: pd.DataFrame, site: Site, *, spaces: list[str] | None) -> pd.DataFrame:
+    return utilisation_m.heatmap(intervals=iv, site=site, spaces=spaces)
+
+
+def peaks_report(
+    iv: pd.DataFrame, site: Site, *, by: str, space_type: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    daily = peaks_m.daily_peaks(
+        intervals=iv,
+        site=site,
+        by=by,  # type: ignore[arg-type]
+        space_types={space_type} if space_type else None,
+    )
+    return daily, peaks_m.peak_summary(daily=daily, by=by)  # type: ignore[arg-type]
+
+
+def efficiency_report(iv: pd.DataFrame, site: Site) -> pd.DataFrame:
+    return efficiency_m.efficiency_report(intervals=iv, site=site)
+
+
+def rollup(
+    store: Store, site: Site, period: Period, *, silence_factor: float, merge_gap_s: float
+) -> dict[str, int]:
+    """Write the exact 15-minute utilisation rows of a period, and the efficiency
+    rows of every whole month it covers; idempotent."""
+    iv = intervals(store, site, period, silence_factor=silence_factor, merge_gap_s=merge_gap_s)
+    rows = rollups_m.utilisation_rollup(intervals=iv)
+    points = rollups_m.utilisation_points(rollup=rows, site=site)
+    eff_points = []
+    day = period.first_day.replace(day=1)
+    while day <= period.last_day:
+        m_start, m_end = month_bounds(site, day.year, day.month)
+        if m_start >= period.start and m_end <= period.end:
+            month_iv = iv[(iv["start"] >= m_start) & (iv["end"] <= m_end)]
+            report = efficiency_m.efficiency_report(intervals=month_iv, site=site)
+            eff_points += rollups_m.efficiency_points(
+                report=report, site=site, year=day.year, month=day.month
+            )
+        day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    if points or eff_points:
+        store.write([*points, *eff_points])
+    return {"utilisation_points": len(points), "efficiency_points": len(eff_points)}
+
+
+def clean(value: Any) -> Any:
+    return None if isinstance(value, float) and math.isnan(value) else value

@@ -1,0 +1,186 @@
+"""Utilisation, heatmap, peaks and efficiency reports, in JSON, CSV, XLSX or
+Parquet; and the rollups written back for Grafana."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import Response
+
+from api import access, reports
+from api.deps import Ctx, CurrentPrincipal, SiteDep, require
+from api.exports import ReportFormat, respond
+from core.registry import Site, SpaceType
+
+router = APIRouter(prefix="/v1/sites/{site_id}", tags=["reports"])
+
+GroupBy = Literal["space", "zone", "floor", "site", "agency", "space_type"]
+BucketBy = Literal["hour", "day", "week", "month"]
+
+
+def period(
+    site: SiteDep,
+    from_: Annotated[date | None, Query(alias="from", description="First local date")] = None,
+    to: Annotated[date | None, Query(description="Local date after the last one")] = None,
+    month: Annotated[str | None, Query(description="A local month, e.g. 2026-11")] = None,
+) -> reports.Period:
+    try:
+        return reports.resolve_period(site, from_=from_, to=to, month=month)
+    except reports.PeriodError as exc:
+        raise HTTPException(422, f"{exc.param}: {exc}") from None
+
+
+PeriodDep = Annotated[reports.Period, Depends(period)]
+FormatQ = Annotated[ReportFormat, Query(description="json, csv, xlsx or parquet")]
+
+
+def _intervals(ctx: Ctx, site: Site, p: reports.Period) -> Any:
+    return reports.intervals(
+        ctx.store,
+        site,
+        p,
+        silence_factor=ctx.settings.silence_factor,
+        merge_gap_s=ctx.settings.merge_gap_s,
+    )
+
+
+def _meta(site: Site, p: reports.Period, **extra: Any) -> dict[str, Any]:
+    return {"site": site.id, "timezone": site.timezone, **p.meta(), **extra}
+
+
+def _agency_param(principal: Any, agency: str | None) -> None:
+    if agency is not None and not principal.may_see_agency(agency):
+        raise HTTPException(403, "an agency key sees only its own agency's figures")
+
+
+@router.get("/utilisation", summary="Utilisation grouped and bucketed (docs/metrics.md)")
+def utilisation(
+    site: SiteDep,
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    p: PeriodDep,
+    by: GroupBy = "space",
+    bucket: BucketBy | None = None,
+    agency: Annotated[str | None, Query(description="Only this agency's rows (by=agency)")] = None,
+    format: FormatQ = ReportFormat.JSON,
+) -> Response:
+    require(principal, "facility", "finance", "agency")
+    _agency_param(principal, agency)
+    frame = reports.utilisation_report(_intervals(ctx, site, p), site, by=by, bucket=bucket)
+    frame = access.restrict_rows(
+        frame, by=by, principal=principal, site=site, min_group=ctx.settings.min_group_spaces
+    )
+    if agency is not None and by == "agency":
+        frame = frame[frame["agency"] == agency]
+    return respond(
+        frame, format, name=f"utilisation-{site.id}-{by}", meta=_meta(site, p, by=by, bucket=bucket)
+    )
+
+
+@router.get("/heatmap", summary="Weekday x hour utilisation")
+def heatmap(
+    site: SiteDep,
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    p: PeriodDep,
+    zone: str | None = None,
+    floor: str | None = None,
+    format: FormatQ = ReportFormat.JSON,
+) -> Response:
+    require(principal, "facility", "finance", "agency")
+    if zone is not None and zone not in {z.id for z in site.zones}:
+        raise HTTPException(422, f"zone: unknown zone {zone!r}")
+    if floor is not None and floor not in {f.id for f in site.floors}:
+        raise HTTPException(422, f"floor: unknown floor {floor!r}")
+    try:
+        spaces = access.check_group_filter(
+            principal=principal,
+            site=site,
+            zone=zone,
+            floor=floor,
+            min_group=ctx.settings.min_group_spaces,
+        )
+    except access.AccessDenied as exc:
+        raise HTTPException(403, str(exc)) from None
+    frame = reports.heatmap_report(_intervals(ctx, site, p), site, spaces=spaces)
+    return respond(
+        frame, format, name=f"heatmap-{site.id}", meta=_meta(site, p, zone=zone, floor=floor)
+    )
+
+
+@router.get("/peaks", summary="Exact peak concurrent occupancy per day, with max and p90")
+def peaks(
+    site: SiteDep,
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    p: PeriodDep,
+    by: GroupBy = "site",
+    space_type: SpaceType | None = None,
+    daily: bool = Query(False, description="Rows per day instead of the period summary"),
+    format: FormatQ = ReportFormat.JSON,
+) -> Response:
+    require(principal, "facility", "finance", "agency")
+    days, summary = reports.peaks_report(
+        _intervals(ctx, site, p), site, by=by, space_type=space_type.value if space_type else None
+    )
+    frame = days if daily else summary.reset_index()
+    if by != "space":
+        frame = access.restrict_rows(
+            frame,
+            by=by,
+            principal=principal,
+            site=site,
+            min_group=ctx.settings.min_group_spaces,
+        )
+    elif principal.is_agency:
+        frame = access.restrict_rows(
+            frame,
+            by="space",
+            principal=principal,
+            site=site,
+            min_group=ctx.settings.min_group_spaces,
+        )
+    return respond(
+        frame, format, name=f"peaks-{site.id}-{by}", meta=_meta(site, p, by=by, daily=daily)
+    )
+
+
+@router.get("/efficiency", summary="Space efficiency per agency and site against the target")
+def efficiency(
+    site: SiteDep,
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    p: PeriodDep,
+    agency: str | None = None,
+    format: FormatQ = ReportFormat.JSON,
+) -> Response:
+    require(principal, "facility", "finance", "agency")
+    _agency_param(principal, agency)
+    frame = reports.efficiency_report(_intervals(ctx, site, p), site)
+    if principal.agency is not None:
+        frame = frame[frame["agency"].isin([principal.agency, "_site"])]
+    if agency is not None:
+        frame = frame[frame["agency"] == agency]
+    return respond(
+        frame,
+        format,
+        name=f"efficiency-{site.id}",
+        meta=_meta(site, p, target_m2_per_htv=site.target_m2_per_htv),
+    )
+
+
+@router.post("/rollups", summary="Write the utilisation and efficiency rollups of a period")
+def run_rollups(
+    site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, p: PeriodDep
+) -> dict[str, Any]:
+    require(principal, "facility")
+    counts = reports.rollup(
+        ctx.store,
+        site,
+        p,
+        silence_factor=ctx.settings.silence_factor,
+        merge_gap_s=ctx.settings.merge_gap_s,
+    )
+    return {"site": site.id, **p.meta(), **counts}
