@@ -38,10 +38,17 @@ def get(url: str, key: str | None = None) -> dict:  # type: ignore[type-arg]
 def test_up_runs_the_platform_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     port, mqtt_port = free_port(), free_port()
     proc = occupancy(
-        "up", "--registry", str(EXAMPLE_SITES), "--data-dir", str(tmp_path / "var"),
-        "--port", str(port), "--mqtt-port", str(mqtt_port),
+        "up",
+        "--registry",
+        str(EXAMPLE_SITES),
+        "--data-dir",
+        str(tmp_path / "var"),
+        "--port",
+        str(port),
+        "--mqtt-port",
+        str(mqtt_port),
         cwd=tmp_path,
-    )  # fmt: skip
+    )
     try:
         banner = ""
         deadline = time.monotonic() + 60
@@ -116,10 +123,17 @@ def test_port_in_use_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
 def test_unreachable_store_is_one_clear_line(tmp_path: Path) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     proc = occupancy(
-        "up", "--registry", str(EXAMPLE_SITES), "--store-url", dead,
-        "--port", str(free_port()), "--mqtt-port", str(free_port()),
+        "up",
+        "--registry",
+        str(EXAMPLE_SITES),
+        "--store-url",
+        dead,
+        "--port",
+        str(free_port()),
+        "--mqtt-port",
+        str(free_port()),
         cwd=tmp_path,
-    )  # fmt: skip
+    )
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert "Traceback" not in err

@@ -38,39 +38,25 @@ def test_csv_import(pieni) -> None:
 @pytest.mark.parametrize(
     ("rows", "expected"),
     [
-        (
-            "k1,m1,cc,2026-11-04T09:00:00+02:00,2026-11-04T11:00:00+02:00,a\n"
-            "k2,m1,bb,2026-11-04T10:30:00+02:00,2026-11-04T12:00:00+02:00,b\n",
-            "booking 'k2' (csv:b.csv:3): overlaps booking 'k1' (csv:b.csv:2) in space 'm1'",
-        ),
-        (
-            "k1,zz9,cc,2026-11-04T09:00:00+02:00,2026-11-04T11:00:00+02:00,a\n",
-            "booking 'k1' (csv:b.csv:2): unknown space 'zz9'",
-        ),
-        (
-            "k1,m1,vero,2026-11-04T09:00:00+02:00,2026-11-04T11:00:00+02:00,a\n",
-            "booking 'k1' (csv:b.csv:2): unknown agency 'vero'",
-        ),
-        (
-            "k1,m1,cc,2026-11-04T11:00:00+02:00,2026-11-04T09:00:00+02:00,a\n",
-            "booking 'k1' (csv:b.csv:2): ends (2026-11-04T09:00:00+02:00) before it starts",
-        ),
-        (
-            "k1,m1,cc,2026-11-04T09:00:00,2026-11-04T11:00:00+02:00,a\n",
-            "b.csv:2: booking 'k1': start '2026-11-04T09:00:00' has no UTC offset",
-        ),
-        (
-            "k1,m1,cc,4.11.2026 9:00,2026-11-04T11:00:00+02:00,a\n",
-            "b.csv:2: booking 'k1': start '4.11.2026 9:00' is not an ISO 8601 time",
-        ),
-        (
-            "k1,m1,cc,2026-11-04T09:00:00+02:00,2026-11-04T10:00:00+02:00,a\n"
-            "k1,s1,cc,2026-11-04T09:00:00+02:00,2026-11-04T10:00:00+02:00,a\n",
-            "booking 'k1' (csv:b.csv:3): booking id 'k1' is also used by booking 'k1' (csv:b.csv:2)",
-        ),
+        ("k1,m1,cc,2026-11-04T09:00:00+02:00,2026-11-04T11:00:00+02:00,a\n"
+         "k2,m1,bb,2026-11-04T10:30:00+02:00,2026-11-04T12:00:00+02:00,b\n",
+         "booking 'k2' (csv:b.csv:3): overlaps booking 'k1' (csv:b.csv:2) in space 'm1'"),
+        ("k1,zz9,cc,2026-11-04T09:00:00+02:00,2026-11-04T11:00:00+02:00,a\n",
+         "booking 'k1' (csv:b.csv:2): unknown space 'zz9'"),
+        ("k1,m1,vero,2026-11-04T09:00:00+02:00,2026-11-04T11:00:00+02:00,a\n",
+         "booking 'k1' (csv:b.csv:2): unknown agency 'vero'"),
+        ("k1,m1,cc,2026-11-04T11:00:00+02:00,2026-11-04T09:00:00+02:00,a\n",
+         "booking 'k1' (csv:b.csv:2): ends (2026-11-04T09:00:00+02:00) before it starts"),
+        ("k1,m1,cc,2026-11-04T09:00:00,2026-11-04T11:00:00+02:00,a\n",
+         "b.csv:2: booking 'k1': start '2026-11-04T09:00:00' has no UTC offset"),
+        ("k1,m1,cc,4.11.2026 9:00,2026-11-04T11:00:00+02:00,a\n",
+         "b.csv:2: booking 'k1': start '4.11.2026 9:00' is not an ISO 8601 time"),
+        ("k1,m1,cc,2026-11-04T09:00:00+02:00,2026-11-04T10:00:00+02:00,a\n"
+         "k1,s1,cc,2026-11-04T09:00:00+02:00,2026-11-04T10:00:00+02:00,a\n",
+         "booking 'k1' (csv:b.csv:3): booking id 'k1' is also used by booking 'k1' (csv:b.csv:2)"),
         ("k1,m1,cc,2026-11-04T09:00:00+02:00\n", "b.csv:2: 4 fields, the header has 6"),
     ],
-)
+)  # fmt: skip
 def test_csv_errors_name_the_row(pieni, rows: str, expected: str) -> None:
     with pytest.raises(BookingError) as info:
         parse_bookings_csv(HEADER + rows, site=pieni, name="b.csv")
@@ -171,34 +157,21 @@ def test_ics_recurrence_across_dst_keeps_local_time(pieni) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        (
-            "LOCATION:m1\nCATEGORIES:bb",
-            "LOCATION:zz9\nCATEGORIES:bb",
-            "booking 'once-1@test' (ics:f.ics:once-1@test): unknown space 'zz9'",
-        ),
-        (
-            "LOCATION:m1\nCATEGORIES:bb",
-            "LOCATION:m1\nCATEGORIES:Asiakastapaaminen",
-            "f.ics: event once-1@test: CATEGORIES ['Asiakastapaaminen'] must name exactly one agency",
-        ),
-        (
-            "DTSTART:20261104T120000Z",
-            "DTSTART:20261104T120000",
-            "f.ics: event once-1@test: DTSTART 2026-11-04T12:00:00 is a floating time",
-        ),
-        (
-            "DTSTART:20261104T120000Z\nDTEND:20261104T130000Z",
-            "DTSTART;VALUE=DATE:20261104\nDTEND;VALUE=DATE:20261105",
-            "f.ics: event once-1@test: DTSTART is a date (all-day event)",
-        ),
-        (
-            "DTSTART:20261104T120000Z\nDTEND:20261104T130000Z",
-            "DTSTART:20261102T070000Z\nDTEND:20261102T073000Z",
-            "booking 'weekly-1@test/20261102T070000Z' (ics:f.ics:weekly-1@test): overlaps "
-            "booking 'once-1@test'",
-        ),
+        ("LOCATION:m1\nCATEGORIES:bb", "LOCATION:zz9\nCATEGORIES:bb",
+         "booking 'once-1@test' (ics:f.ics:once-1@test): unknown space 'zz9'"),
+        ("LOCATION:m1\nCATEGORIES:bb", "LOCATION:m1\nCATEGORIES:Asiakastapaaminen",
+         "f.ics: event once-1@test: CATEGORIES ['Asiakastapaaminen'] must name exactly one agency"),
+        ("DTSTART:20261104T120000Z", "DTSTART:20261104T120000",
+         "f.ics: event once-1@test: DTSTART 2026-11-04T12:00:00 is a floating time"),
+        ("DTSTART:20261104T120000Z\nDTEND:20261104T130000Z",
+         "DTSTART;VALUE=DATE:20261104\nDTEND;VALUE=DATE:20261105",
+         "f.ics: event once-1@test: DTSTART is a date (all-day event)"),
+        ("DTSTART:20261104T120000Z\nDTEND:20261104T130000Z",
+         "DTSTART:20261102T070000Z\nDTEND:20261102T073000Z",
+         "booking 'weekly-1@test/20261102T070000Z' (ics:f.ics:weekly-1@test): overlaps "
+         "booking 'once-1@test'"),
     ],
-)
+)  # fmt: skip
 def test_ics_errors_name_the_event(pieni, old: str, new: str, expected: str) -> None:
     assert old in ICS
     with pytest.raises(BookingError) as info:
