@@ -41,6 +41,47 @@ def seed_live(hub: LiveHub, store: Store) -> None:
         board.seed(presence=presence, status=status)
 
 
+class _Rollups(threading.Thread):
+    """Rolls up today (and, at start, yesterday) of every site on a schedule,
+    so Grafana's utilisation panels stay current without anyone asking."""
+
+    def __init__(self, ctx: AppContext, interval_s: float):
+        super().__init__(name="api-rollups", daemon=True)
+        self.ctx = ctx
+        self.interval_s = interval_s
+        self.stopped = threading.Event()
+
+    def run_once(self, *, days_back: int) -> None:
+        from datetime import timedelta
+
+        from api.reports import resolve_period, rollup
+        from core.timeutil import utcnow
+
+        for site in self.ctx.registry:
+            today = utcnow().astimezone(site.tz).date()
+            period = resolve_period(
+                site,
+                from_=today - timedelta(days=days_back),
+                to=today + timedelta(days=1),
+                month=None,
+            )
+            try:
+                rollup(
+                    self.ctx.store,
+                    site,
+                    period,
+                    silence_factor=self.ctx.settings.silence_factor,
+                    merge_gap_s=self.ctx.settings.merge_gap_s,
+                )
+            except Exception:  # a failed run is retried at the next interval
+                log.exception("scheduled rollup of %s failed", site.id)
+
+    def run(self) -> None:
+        self.run_once(days_back=1)
+        while not self.stopped.wait(self.interval_s):
+            self.run_once(days_back=0)
+
+
 class _Sweeper(threading.Thread):
     """Marks silent sensors unknown once a second."""
 
@@ -95,10 +136,15 @@ def create_app(
         ctx.feed = feed  # type: ignore[attr-defined]
         sweeper = _Sweeper(hub)
         sweeper.start()
+        rollups = _Rollups(ctx, settings.rollup_interval_s) if settings.rollup_interval_s else None
+        if rollups is not None:
+            rollups.start()
         try:
             yield
         finally:
             sweeper.stopped.set()
+            if rollups is not None:
+                rollups.stopped.set()
             if feed is not None:
                 feed.stop()
             engine.dispose()
