@@ -55,6 +55,7 @@ def make_api(
         records_url=records,
         broker_url=None,
         tariffs=tariffs,
+        rollup_interval_s=0,  # the tests roll up explicitly
     )
     app = create_app(settings, registry=Registry({site.id: site}), store=store)
     with TestClient(app) as client:
