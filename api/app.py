@@ -133,7 +133,7 @@ def create_app(
                 ca_file=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None,
             )
             feed.start()
-        ctx.feed = feed  # type: ignore[attr-defined]
+        ctx.feed = feed
         sweeper = _Sweeper(hub)
         sweeper.start()
         rollups = _Rollups(ctx, settings.rollup_interval_s) if settings.rollup_interval_s else None
@@ -142,6 +142,7 @@ def create_app(
         try:
             yield
         finally:
+            ctx.closing.set()
             sweeper.stopped.set()
             if rollups is not None:
                 rollups.stopped.set()

@@ -59,9 +59,8 @@ def serve(
         typer.echo(problem, err=True)
         raise typer.Exit(2)
 
-    import uvicorn
-
     from api.app import create_app
+    from api.serve import serve
     from storage import StoreError, open_store
 
     try:
@@ -70,4 +69,4 @@ def serve(
         typer.echo(f"cannot open the store: {exc}", err=True)
         raise typer.Exit(2) from None
     application = create_app(settings, registry=reg, store=store)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+    serve(application, host=settings.host, port=settings.port)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
+import threading
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request
 from sqlalchemy.orm import sessionmaker
@@ -22,6 +23,10 @@ class AppContext:
     store: Store
     sessions: sessionmaker  # type: ignore[type-arg]
     hub: LiveHub
+    # set when the server is asked to stop, so open event streams end at once
+    # instead of holding the shutdown up
+    closing: threading.Event = field(default_factory=threading.Event)
+    feed: Any = None
 
 
 def get_ctx(request: Request) -> AppContext:

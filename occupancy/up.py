@@ -7,7 +7,6 @@ in the reverse order of starting.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import socket
 from contextlib import ExitStack
@@ -73,11 +72,10 @@ def up(
     if problem:
         raise _fail(problem)
 
-    import uvicorn
-
     from api.app import create_app
     from api.config import ApiSettings
     from api.records import make_engine, make_sessionmaker
+    from api.serve import serve
     from ingest.config import IngestSettings
     from ingest.service import IngestService
     from occupancy.broker import BrokerStartError, EmbeddedBroker
@@ -172,11 +170,10 @@ def up(
                 ]
             )
         )
-        application = create_app(api_settings, registry=reg, store=store)
-        server = uvicorn.Server(
-            uvicorn.Config(application, host=host, port=port, log_level="warning")
+        serve(
+            create_app(api_settings, registry=reg, store=store),
+            host=host,
+            port=port,
+            log_level="warning",
         )
-        # uvicorn re-raises the Ctrl-C it handled; stopping is what we wanted
-        with contextlib.suppress(KeyboardInterrupt):
-            server.run()
         typer.echo("stopping...")

@@ -18,7 +18,7 @@ def health(ctx: Ctx, response: Response) -> dict[str, object]:
         store = "ok"
     except StoreUnavailable as exc:
         store = f"unavailable: {exc}"
-    feed = getattr(ctx, "feed", None)
+    feed = ctx.feed
     broker = "disabled" if feed is None else ("connected" if feed.connected.is_set() else "down")
     ok = store == "ok"
     if not ok:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
+from api import health as health_m
 from api.access import agency_spaces, visible_group
 from api.auth import Principal
 from api.deps import Ctx, CurrentPrincipal, SiteDep, require
@@ -21,6 +22,7 @@ from core.timeutil import utcnow
 router = APIRouter(prefix="/v1/sites/{site_id}", tags=["live"])
 
 KEEPALIVE_S = 15.0
+POLL_S = 0.5  # how soon a stream notices a client gone or a server stopping
 
 
 def _visible_spaces(site: Site, principal: Principal) -> set[str] | None:
@@ -104,13 +106,17 @@ async def live_stream(
         try:
             yield "retry: 2000\n\n"
             yield _sse("snapshot", live_snapshot(board, principal, min_group))
-            while True:
+            idle = 0.0
+            while not ctx.closing.is_set():
                 try:
-                    item: SpaceLive = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+                    item: SpaceLive = await asyncio.wait_for(queue.get(), POLL_S)
                 except TimeoutError:
+                    idle += POLL_S
                     if await request.is_disconnected():
                         return
-                    yield ": keepalive\n\n"
+                    if idle >= KEEPALIVE_S:
+                        idle = 0.0
+                        yield ": keepalive\n\n"
                     continue
                 if visible is None or item.space in visible:
                     yield _sse("space", item.as_json())
@@ -124,28 +130,24 @@ async def live_stream(
     )
 
 
-@router.get("/sensors/health", summary="Offline agents, silent or unknown sensors, low batteries")
+@router.get(
+    "/sensors/health", summary="Offline agents, silent sensors, low batteries, stuck sensors"
+)
 def sensor_health(site: SiteDep, ctx: Ctx, principal: CurrentPrincipal) -> dict[str, Any]:
     require(principal, "facility")
     board = ctx.hub.board(site.id)
+    batteries = health_m.last_batteries(ctx.store, site)
+    report = health_m.sensor_problems(
+        board.spaces(),
+        batteries=batteries,
+        now=utcnow(),
+        low_battery_pct=ctx.settings.low_battery_pct,
+        stuck_after_s=ctx.settings.stuck_after_h * 3600,
+    )
     agents = board.agents()
-    problems = [
-        {
-            "space": s.space,
-            "sensor": s.sensor,
-            "agent": s.agent,
-            "zone": s.zone,
-            "floor": s.floor,
-            "problem": s.reason or "unknown",
-            "since": s.since.isoformat().replace("+00:00", "Z") if s.since else None,
-            "last_seen": s.last_seen.isoformat().replace("+00:00", "Z") if s.last_seen else None,
-        }
-        for s in board.spaces()
-        if s.state == "unknown"
-    ]
     return {
         "site": site.id,
         "agents": [{"agent": a, "online": on} for a, on in sorted(agents.items())],
         "offline_agents": sorted(a for a, on in agents.items() if not on),
-        "sensors": problems,
+        "sensors": report,
     }

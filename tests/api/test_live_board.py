@@ -84,3 +84,34 @@ def test_agent_offline_makes_its_spaces_unknown_until_next_message() -> None:
     board.apply_presence(presence("d2", True, T0 + timedelta(seconds=40), 3))
     d2 = next(s for s in board.spaces() if s.space == "d2")
     assert d2.state == "occupied" and board.agents() == {"ag": True}
+
+
+def test_health_reports_silent_low_battery_and_stuck_sensors() -> None:
+    from api.health import sensor_problems
+
+    board = LiveBoard(site_with_two_desks())
+    board.apply_presence(presence("d1", True, T0, 1))
+    board.apply_presence(presence("d2", False, T0, 2))
+    later = T0 + timedelta(hours=13)
+    board.apply_presence(presence("d2", False, later, 3, "heartbeat"))
+    board.sweep(later)  # d1 silent for 13 h -> unknown; d2 heard just now
+    report = sensor_problems(
+        board.spaces(),
+        batteries={"s2": 9.0},
+        now=later,
+        low_battery_pct=15,
+        stuck_after_s=12 * 3600,
+    )
+    assert {(r["space"], tuple(r["problems"])) for r in report} == {
+        ("d1", ("silent",)),
+        ("d2", ("low battery",)),
+    }
+    board.apply_presence(presence("d1", True, later, 4, "heartbeat"))  # occupied since T0 + 13 h
+    stuck = sensor_problems(
+        board.spaces(),
+        batteries={},
+        now=later + timedelta(hours=12, seconds=1),
+        low_battery_pct=15,
+        stuck_after_s=12 * 3600,
+    )
+    assert [(r["space"], r["problems"]) for r in stuck] == [("d1", ["stuck occupied"])]

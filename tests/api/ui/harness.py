@@ -59,6 +59,8 @@ class LiveApi:
         return f"{self.base_url}/ui/#key={key or self.key}"
 
     def stop(self) -> None:
+        # as api.serve does on Ctrl-C: open event streams end, then uvicorn stops
+        self.server.config.app.state.ctx.closing.set()
         self.server.should_exit = True
         self.thread.join(15)
 

@@ -1,0 +1,286 @@
+"""Emission rows -> contract messages (live mode) or store points (backfill).
+
+Messages are built with the ``core.messages`` models, so everything the
+simulator publishes is validated against the contract. Backfill builds points
+without a model per row for speed; ``tests/simulators`` checks that these
+points equal ``storage.points`` applied to the same messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.messages import (
+    AgentHealth,
+    AgentState,
+    AgentStatus,
+    Presence,
+    PresenceKind,
+    SensorHealth,
+)
+from core.topics import Topics
+from simulators.layout import MS, Layout, battery_pct, from_ms
+from simulators.scenario import FaultKind
+from simulators.sensors import (
+    K_CHANGE,
+    K_HEALTH,
+    K_HEARTBEAT,
+    K_STATUS_OFFLINE,
+    K_STATUS_ONLINE,
+    DayPlan,
+    Emissions,
+)
+from storage.base import AGENT_HEALTH, PRESENCE, SENSOR_HEALTH, FieldValue, Point
+
+
+@dataclass(frozen=True, slots=True)
+class OutMessage:
+    """One thing an agent does at ``pub_ms``: publish, or (``offline``) drop its
+    connection so the broker publishes its Last Will."""
+
+    pub_ms: int
+    agent: str
+    topic: str
+    payload: bytes
+    retain: bool
+    kind: str  # presence | status | health | offline
+
+
+def presence_model(layout: Layout, e: Emissions, i: int) -> Presence:
+    s = int(e.space[i])
+    c = int(e.count[i])
+    return Presence(
+        space_id=layout.space_ids[s],
+        agent_id=layout.agent_ids[int(e.agent[i])],
+        sensor_id=layout.sensor_ids[s],
+        occupied=bool(e.occ[i]),
+        people_count=None if c < 0 else c,
+        event_time=from_ms(int(e.event[i])),
+        seq=int(e.seq[i]),
+        kind=PresenceKind.CHANGE if e.kind[i] == K_CHANGE else PresenceKind.HEARTBEAT,
+        heartbeat_interval_s=layout.hb_ms / MS,
+    )
+
+
+def status_model(layout: Layout, e: Emissions, i: int) -> AgentStatus:
+    agent = layout.agent_ids[int(e.agent[i])]
+    if e.kind[i] == K_STATUS_OFFLINE:
+        return will_model(agent)
+    return AgentStatus(agent_id=agent, state=AgentState.ONLINE, event_time=from_ms(int(e.event[i])))
+
+
+def will_model(agent: str) -> AgentStatus:
+    """The Last Will: fixed at connect time, so it carries no event time."""
+    return AgentStatus(agent_id=agent, state=AgentState.OFFLINE)
+
+
+def _last_seen(layout: Layout, plan: DayPlan, spaces: np.ndarray, t: int) -> np.ndarray:
+    """Last heartbeat of each sensor at or before ``t`` (before any silence)."""
+    hb = layout.hb_ms
+    phase = layout.hb_phase_ms[spaces]
+    seen = phase + ((t - phase) // hb) * hb
+    for f in plan.faults:
+        if f.kind is FaultKind.SILENT and f.start_ms <= t < f.end_ms:
+            j = np.flatnonzero(spaces == f.spaces[0])
+            before = f.start_ms - 1
+            seen[j] = phase[j] + ((before - phase[j]) // hb) * hb
+    return seen
+
+
+def health_parts(
+    layout: Layout, plan: DayPlan, agent: int, t_true: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(spaces, battery %, last seen ms, ok) of an agent's sensors at ``t_true``."""
+    spaces = layout.spaces_of_agent(agent)
+    battery = battery_pct(layout, t_true)[spaces]
+    seen = _last_seen(layout, plan, spaces, t_true)
+    ok = (t_true - seen) <= 2.5 * layout.hb_ms
+    return spaces, battery, seen, ok
+
+
+def _uptime_s(layout: Layout, plan: DayPlan, agent: int, t: int, boot_ms: int) -> float:
+    up_since = boot_ms
+    for f in plan.faults:
+        if f.kind is FaultKind.AGENT_OFFLINE and f.agent == agent and up_since < f.end_ms <= t:
+            up_since = f.end_ms
+    return max(0.0, (t - up_since) / MS)
+
+
+def health_model(
+    layout: Layout, plan: DayPlan, e: Emissions, i: int, boot_ms: int, *, t_true: int
+) -> AgentHealth:
+    agent = int(e.agent[i])
+    spaces, battery, seen, ok = health_parts(layout, plan, agent, t_true)
+    skew = int(e.event[i]) - t_true
+    return AgentHealth(
+        agent_id=layout.agent_ids[agent],
+        event_time=from_ms(int(e.event[i])),
+        version=layout.scenario.sensors.agent_version,
+        uptime_s=_uptime_s(layout, plan, agent, t_true, boot_ms),
+        outbox_depth=0,
+        sensors=[
+            SensorHealth(
+                sensor_id=layout.sensor_ids[s],
+                space_id=layout.space_ids[s],
+                battery_pct=float(battery[j]),
+                last_seen=from_ms(int(seen[j]) + skew),
+                ok=bool(ok[j]),
+                detail=None if ok[j] else f"no reading for {(t_true - int(seen[j])) // MS} s",
+            )
+            for j, s in enumerate(spaces.tolist())
+        ],
+    )
+
+
+def true_times(plan: DayPlan, e: Emissions) -> np.ndarray:
+    """Undo clock skew: the true instant each row describes."""
+    t = e.event.copy()
+    for f in plan.faults:
+        if f.kind is FaultKind.CLOCK_SKEW:
+            skew = round((f.param if f.param is not None else 90.0) * MS)
+            sel = (e.agent == f.agent) & (t - skew >= f.start_ms) & (t - skew < f.end_ms)
+            sel &= (e.kind != K_STATUS_ONLINE) & (e.kind != K_STATUS_OFFLINE)
+            t[sel] -= skew
+    return t
+
+
+def out_messages(
+    layout: Layout, plan: DayPlan, e: Emissions, topics: Topics, boot_ms: int
+) -> Iterator[OutMessage]:
+    """Contract messages of the rows, in the rows' order (publish order)."""
+    site = layout.site.id
+    truth_t = true_times(plan, e)
+    for i in range(len(e)):
+        k = int(e.kind[i])
+        agent = layout.agent_ids[int(e.agent[i])]
+        pub = int(e.pub[i])
+        if k in (K_CHANGE, K_HEARTBEAT):
+            msg = presence_model(layout, e, i)
+            yield OutMessage(
+                pub,
+                agent,
+                topics.presence(site, msg.space_id),
+                msg.model_dump_json().encode(),
+                False,
+                "presence",
+            )
+        elif k == K_STATUS_ONLINE:
+            yield OutMessage(
+                pub,
+                agent,
+                topics.status(site, agent),
+                status_model(layout, e, i).model_dump_json().encode(),
+                True,
+                "status",
+            )
+        elif k == K_STATUS_OFFLINE:
+            yield OutMessage(
+                pub,
+                agent,
+                topics.status(site, agent),
+                will_model(agent).model_dump_json().encode(),
+                True,
+                "offline",
+            )
+        elif k == K_HEALTH:
+            msg_h = health_model(layout, plan, e, i, boot_ms, t_true=int(truth_t[i]))
+            yield OutMessage(
+                pub,
+                agent,
+                topics.health(site, agent),
+                msg_h.model_dump_json().encode(),
+                False,
+                "health",
+            )
+
+
+# ------------------------------------------------------------------ points
+
+
+class PointFactory:
+    """Store points straight from rows, identical to ``storage.points`` of the
+    same messages (tags and constant fields shared, not rebuilt per row)."""
+
+    def __init__(self, layout: Layout):
+        self.layout = layout
+        site = layout.site
+        self.tags = [site.space_tags(s) for s in layout.space_ids]
+        self.hb = float(layout.hb_ms / MS)
+        self.agent_tags = [{"site": site.id, "agent": a} for a in layout.agent_ids]
+        self.sensor_tags = [
+            {
+                "site": site.id,
+                "agent": layout.agent_ids[int(layout.agent_of[s])],
+                "sensor": layout.sensor_ids[s],
+                "space": layout.space_ids[s],
+            }
+            for s in range(layout.n)
+        ]
+
+    def presence(self, e: Emissions, idx: np.ndarray) -> list[Point]:
+        lay = self.layout
+        sensors = lay.sensor_ids
+        agents = lay.agent_ids
+        hb = self.hb
+        tags = self.tags
+        out = []
+        kinds = ("change", "heartbeat")
+        for s, a, occ, c, seq, k, t in zip(
+            e.space[idx].tolist(),
+            e.agent[idx].tolist(),
+            e.occ[idx].tolist(),
+            e.count[idx].tolist(),
+            e.seq[idx].tolist(),
+            e.kind[idx].tolist(),
+            e.event[idx].tolist(),
+            strict=True,
+        ):
+            fields: dict[str, FieldValue] = {
+                "occupied": occ,
+                "seq": seq,
+                "sensor": sensors[s],
+                "agent": agents[a],
+                "kind": kinds[k - K_CHANGE],
+            }
+            if c >= 0:
+                fields["count"] = c
+            fields["hb"] = hb
+            out.append(Point(PRESENCE, tags[s], fields, t * 1_000_000))
+        return out
+
+    def health(
+        self, plan: DayPlan, e: Emissions, i: int, boot_ms: int, *, t_true: int
+    ) -> list[Point]:
+        lay = self.layout
+        agent = int(e.agent[i])
+        t_ns = int(e.event[i]) * 1_000_000
+        skew = int(e.event[i]) - t_true
+        spaces, battery, seen, ok = health_parts(lay, plan, agent, t_true)
+        points = [
+            Point(
+                AGENT_HEALTH,
+                self.agent_tags[agent],
+                {
+                    "uptime_s": _uptime_s(lay, plan, agent, t_true, boot_ms),
+                    "outbox_depth": 0,
+                    "outbox_dropped": 0,
+                    "version": lay.scenario.sensors.agent_version,
+                },
+                t_ns,
+            )
+        ]
+        for s, b, seen_ms, good in zip(
+            spaces.tolist(), battery.tolist(), seen.tolist(), ok.tolist(), strict=True
+        ):
+            fields: dict[str, FieldValue] = {
+                "ok": int(good),
+                "battery_pct": float(b),
+                "last_seen_ns": (seen_ms + skew) * 1_000_000,
+            }
+            if not good:
+                fields["detail"] = f"no reading for {(t_true - seen_ms) // MS} s"
+            points.append(Point(SENSOR_HEALTH, self.sensor_tags[s], fields, t_ns))
+        return points
