@@ -21,7 +21,7 @@ class AppContext:
     settings: ApiSettings
     registry: Registry
     store: Store
-    sessions: sessionmaker  # type: ignore[type-arg]
+    sessions: sessionmaker
     hub: LiveHub
     # set when the server is asked to stop, so open event streams end at once
     # instead of holding the shutdown up
@@ -30,7 +30,7 @@ class AppContext:
 
 
 def get_ctx(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    return request.app.state.ctx
 
 
 Ctx = Annotated[AppContext, Depends(get_ctx)]

@@ -7,7 +7,7 @@ import typer
 app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 
 
-def _sessions(records_url: str | None):  # type: ignore[no-untyped-def]
+def _sessions(records_url: str | None):
     from api.config import ApiSettings
     from api.records import make_engine, make_sessionmaker
 

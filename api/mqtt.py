@@ -67,7 +67,7 @@ class LiveFeed:
         self._queue.put(None)
         self._worker.join(5)
 
-    def _on_connect(self, client, _userdata, _flags, reason_code, _props=None):  # type: ignore[no-untyped-def]
+    def _on_connect(self, client, _userdata, _flags, reason_code, _props=None):
         if reason_code.is_failure:
             log.warning("live feed: broker refused connection: %s", reason_code)
             return
@@ -76,12 +76,12 @@ class LiveFeed:
         self.connected.set()
         log.info("live feed connected to %s:%s", self._addr.host, self._addr.port)
 
-    def _on_disconnect(self, _client, _userdata, _flags, reason_code, _props=None):  # type: ignore[no-untyped-def]
+    def _on_disconnect(self, _client, _userdata, _flags, reason_code, _props=None):
         self.connected.clear()
         if reason_code != 0:
             log.warning("live feed disconnected (%s); reconnecting", reason_code)
 
-    def _on_message(self, _client, _userdata, msg):  # type: ignore[no-untyped-def]
+    def _on_message(self, _client, _userdata, msg):
         raw = RawMessage(msg.topic, msg.payload, msg.qos, msg.retain, msg.mid, utcnow())
         try:
             self._queue.put_nowait(raw)

@@ -103,14 +103,13 @@ def intervals(
 
 
 def utilisation_report(
-    iv: pd.DataFrame, site: Site, *, by: str, bucket: str | None
+    iv: pd.DataFrame,
+    site: Site,
+    *,
+    by: utilisation_m.Grouping,
+    bucket: utilisation_m.Bucket | None,
 ) -> pd.DataFrame:
-    frame = utilisation_m.utilisation_table(
-        intervals=iv,
-        site=site,
-        by=by,
-        bucket=bucket,  # type: ignore[arg-type]
-    )
+    frame = utilisation_m.utilisation_table(intervals=iv, site=site, by=by, bucket=bucket)
     return frame.reset_index(drop=True)
 
 
@@ -137,11 +136,20 @@ def efficiency_report(iv: pd.DataFrame, site: Site) -> pd.DataFrame:
 def rollup(
     store: Store, site: Site, period: Period, *, silence_factor: float, merge_gap_s: float
 ) -> dict[str, int]:
-    """Write the exact 15-minute utilisation rows of a period, and the efficiency
-    rows of every whole month it covers; idempotent."""
+    """Write the exact 15-minute utilisation rows of a period, their sums per
+    zone, space type and local hour (the weekday x hour heatmap), the exact
+    daily peaks of the site and its floors, and the efficiency rows of every
+    whole month it covers; idempotent."""
     iv = intervals(store, site, period, silence_factor=silence_factor, merge_gap_s=merge_gap_s)
     rows = rollups_m.utilisation_rollup(intervals=iv)
     points = rollups_m.utilisation_points(rollup=rows, site=site)
+    hm_points = rollups_m.heatmap_points(
+        rows=rollups_m.heatmap_rollup(rollup=rows, site=site), site=site
+    )
+    peak_points = []
+    for level in rollups_m.PEAK_LEVELS:
+        daily = peaks_m.daily_peaks(intervals=iv, site=site, by=level)  # type: ignore[arg-type]
+        peak_points += rollups_m.peak_points(daily=daily, site=site, by=level)
     eff_points = []
     day = period.first_day.replace(day=1)
     while day <= period.last_day:
@@ -153,9 +161,15 @@ def rollup(
                 report=report, site=site, year=day.year, month=day.month
             )
         day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-    if points or eff_points:
-        store.write([*points, *eff_points])
-    return {"utilisation_points": len(points), "efficiency_points": len(eff_points)}
+    written = [*points, *hm_points, *peak_points, *eff_points]
+    if written:
+        store.write(written)
+    return {
+        "utilisation_points": len(points),
+        "heatmap_points": len(hm_points),
+        "peak_points": len(peak_points),
+        "efficiency_points": len(eff_points),
+    }
 
 
 def clean(value: Any) -> Any:

@@ -107,7 +107,7 @@ def up(
             IngestSettings(
                 registry=registry,
                 broker_url=url,
-                protocol=mqtt_protocol,  # type: ignore[arg-type]
+                protocol=mqtt_protocol,
                 spool_dir=data_dir / "ingest" / "spool",
                 dead_letter_dir=data_dir / "ingest" / "dead-letters",
                 metrics_port=None,
@@ -127,7 +127,7 @@ def up(
                 sim = LiveSimulator(
                     site,
                     Scenario(seed=seed),
-                    PublisherSettings(broker_url=url, protocol=mqtt_protocol),  # type: ignore[arg-type]
+                    PublisherSettings(broker_url=url, protocol=mqtt_protocol),
                     speed=speed,
                     start=demo_start(site),
                     shift_to_now=True,
@@ -142,7 +142,7 @@ def up(
             host=host,
             port=port,
             broker_url=url,
-            mqtt_protocol=mqtt_protocol,  # type: ignore[arg-type]
+            mqtt_protocol=mqtt_protocol,
         )
         sessions = make_sessionmaker(make_engine(api_settings.records_url))
         with sessions() as session:

@@ -1,9 +1,13 @@
 """Rows written back to the store so that Grafana needs no logic.
 
 ``utilisation``: per space and UTC quarter hour, the exact opening, observed
-and occupied seconds. ``efficiency``: per agency (and ``_site``) and month, the
-efficiency report. A point's identity is (measurement, tags, time), so writing
-the rows of a period again overwrites them: re-running a rollup is idempotent.
+and occupied seconds. ``heatmap``: the same seconds per zone, space type and
+local hour, tagged with the local weekday and hour, because InfluxQL cannot
+group by weekday. ``peaks``: the exact daily peak concurrent occupancy of the
+site and of each floor, because peaks do not add up over spaces. ``efficiency``:
+per agency (and ``_site``) and month, the efficiency report. A point's identity
+is (measurement, tags, time), so writing the rows of a period again overwrites
+them: re-running a rollup is idempotent.
 """
 
 from __future__ import annotations
@@ -23,12 +27,31 @@ from api.metrics.intervals import (
     split_at,
     to_ns,
 )
-from core.calendar import month_bounds
+from core.calendar import local_day_bounds, month_bounds
 from core.registry import Site
 from storage.base import EFFICIENCY, UTILISATION, FieldValue, Point
 
+# Derived measurements of this module (documented in storage/base.py).
+HEATMAP = "heatmap"
+PEAKS = "peaks"
+
 BUCKET_S = 15 * 60
 _BUCKET_NS = BUCKET_S * 1_000_000_000
+_MINUTE_NS = 60 * 1_000_000_000
+#: ``weekday`` tag values: ISO number first, so Grafana sorts them Monday first.
+WEEKDAYS = ("1 Mon", "2 Tue", "3 Wed", "4 Thu", "5 Fri", "6 Sat", "7 Sun")
+HEATMAP_COLUMNS = (
+    "zone",
+    "space_type",
+    "time",
+    "weekday",
+    "hour",
+    "opening_s",
+    "observed_s",
+    "occupied_s",
+)
+#: the groupings whose exact daily peaks are written (``peaks`` measurement)
+PEAK_LEVELS = ("site", "floor")
 ROLLUP_COLUMNS = ("space", "time", "opening_s", "observed_s", "occupied_s")
 EFFICIENCY_FIELDS = (
     "m2_per_htv",
@@ -119,6 +142,91 @@ def utilisation_points(*, rollup: pd.DataFrame, site: Site) -> list[Point]:
     ]
 
 
+def heatmap_rollup(*, rollup: pd.DataFrame, site: Site) -> pd.DataFrame:
+    """The 15-minute rollup summed per zone, space type and local hour.
+
+    Columns ``HEATMAP_COLUMNS``: ``time`` is the start of the local hour (UTC),
+    ``weekday`` one of ``WEEKDAYS`` and ``hour`` "00"-"23" (local wall clock).
+    A UTC quarter hour lies inside one local hour in every time zone in use,
+    so the sums are exact; on the autumn DST day the repeated local hour gives
+    two rows with the same ``hour`` tag, which both count in it, as in
+    ``utilisation.heatmap``. Summing the rows of a weekday and hour over a
+    period gives that cell of ``utilisation.heatmap`` for the same spaces."""
+    require_columns(rollup, ROLLUP_COLUMNS, what="utilisation rollup")
+    zone_of = {sp.id: sp.zone for sp in site.spaces}
+    type_of = {sp.id: sp.type.value for sp in site.spaces}
+    unknown = sorted(set(rollup["space"].astype(object)) - set(zone_of))
+    if unknown:
+        raise KeyError(f"spaces not in site {site.id!r}: {', '.join(map(str, unknown[:5]))}")
+    t = column_ns(rollup, "time", what="utilisation rollup")
+    wall = ns_to_utc(t).tz_convert(site.tz)
+    # The local hour starts the quarter's local minutes earlier (DST-safe:
+    # no arithmetic on wall-clock times).
+    hour_start = t - np.asarray(wall.minute, dtype=np.int64) * _MINUTE_NS
+    frame = pd.DataFrame(
+        {
+            "zone": rollup["space"].map(zone_of).to_numpy(dtype=object),
+            "space_type": rollup["space"].map(type_of).to_numpy(dtype=object),
+            "time": hour_start,
+            "weekday": np.asarray([WEEKDAYS[d] for d in wall.day_of_week], dtype=object),
+            "hour": np.asarray([f"{h:02d}" for h in wall.hour], dtype=object),
+            "opening_s": rollup["opening_s"].to_numpy(dtype=float),
+            "observed_s": rollup["observed_s"].to_numpy(dtype=float),
+            "occupied_s": rollup["occupied_s"].to_numpy(dtype=float),
+        }
+    )
+    keys = ["zone", "space_type", "time", "weekday", "hour"]
+    out = frame.groupby(keys, sort=True)[["opening_s", "observed_s", "occupied_s"]].sum()
+    out = out.reset_index()
+    out["time"] = ns_to_utc(out["time"].to_numpy(dtype=np.int64))
+    return out[list(HEATMAP_COLUMNS)]
+
+
+def heatmap_points(*, rows: pd.DataFrame, site: Site) -> list[Point]:
+    """Storage points of ``heatmap_rollup`` rows (measurement ``heatmap``, tags
+    site floor zone space_type weekday hour)."""
+    require_columns(rows, HEATMAP_COLUMNS, what="heatmap rollup")
+    times = column_ns(rows, "time", what="heatmap rollup")
+    floor_of = {z.id: z.floor for z in site.zones}
+    points = []
+    for i, row in enumerate(rows.to_dict("records")):
+        tags = {
+            "site": site.id,
+            "floor": floor_of[row["zone"]],
+            "zone": str(row["zone"]),
+            "space_type": str(row["space_type"]),
+            "weekday": str(row["weekday"]),
+            "hour": str(row["hour"]),
+        }
+        fields: dict[str, FieldValue] = {
+            "occupied_s": float(row["occupied_s"]),
+            "opening_s": float(row["opening_s"]),
+            "observed_s": float(row["observed_s"]),
+        }
+        points.append(Point(HEATMAP, tags, fields, int(times[i])))
+    return points
+
+
+def peak_points(*, daily: pd.DataFrame, site: Site, by: str) -> list[Point]:
+    """Storage points of ``peaks.daily_peaks`` rows of grouping ``by``
+    (measurement ``peaks``, tags site by group; time = local day start in UTC;
+    fields peak and spaces)."""
+    require_columns(daily, (by, "day", "spaces", "peak"), what="daily peaks")
+    points = []
+    for row in daily.to_dict("records"):
+        day = pd.Timestamp(row["day"]).date()
+        when = to_ns(local_day_bounds(site, day)[0], name="day start")
+        points.append(
+            Point(
+                PEAKS,
+                {"site": site.id, "by": by, "group": str(row[by])},
+                {"peak": float(row["peak"]), "spaces": float(row["spaces"])},
+                when,
+            )
+        )
+    return points
+
+
 def efficiency_points(*, report: pd.DataFrame, site: Site, year: int, month: int) -> list[Point]:
     """Storage points of a monthly efficiency report (measurement ``efficiency``,
     tags site, agency, month "YYYY-MM"; time = local month start in UTC).
@@ -150,8 +258,16 @@ def efficiency_points(*, report: pd.DataFrame, site: Site, year: int, month: int
 __all__ = [
     "BUCKET_S",
     "EFFICIENCY_FIELDS",
+    "HEATMAP",
+    "HEATMAP_COLUMNS",
+    "PEAKS",
+    "PEAK_LEVELS",
     "ROLLUP_COLUMNS",
+    "WEEKDAYS",
     "efficiency_points",
+    "heatmap_points",
+    "heatmap_rollup",
+    "peak_points",
     "utilisation_points",
     "utilisation_rollup",
 ]

@@ -64,7 +64,7 @@ def _agency_scope(principal: Any, agency: str | None) -> str | None:
     if principal.agency is not None:
         if agency is not None and agency != principal.agency:
             raise HTTPException(403, "an agency key sees only its own statement")
-        return principal.agency  # type: ignore[no-any-return]
+        return principal.agency
     return agency
 
 

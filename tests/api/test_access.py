@@ -138,7 +138,10 @@ def test_bookings_agency_scoped_and_validated(app_api: Api) -> None:
     assert app_api.get("/v1/sites/pieni/bookings", "agency:bb", **Q).json() == []
     seen = app_api.get("/v1/sites/pieni/bookings", "agency:aa", **Q).json()
     assert [b["space"] for b in seen] == ["r1"]
-    csv = "booking_id,space_id,agency_id,start,end,title\nx1,nowhere,aa,2026-11-03T09:00:00+02:00,2026-11-03T10:00:00+02:00,t\n"
+    csv = (
+        "booking_id,space_id,agency_id,start,end,title\n"
+        "x1,nowhere,aa,2026-11-03T09:00:00+02:00,2026-11-03T10:00:00+02:00,t\n"
+    )
     bad = app_api.post(
         "/v1/sites/pieni/bookings/import",
         "facility",
