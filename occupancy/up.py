@@ -54,6 +54,9 @@ def up(
     simulate: bool = typer.Option(True, help="Run the simulator on every site."),
     speed: float = typer.Option(1.0, help="Simulated seconds per real second."),
     seed: int = typer.Option(1, help="Simulator seed."),
+    tariff: Path | None = typer.Option(
+        Path("examples/tariffs/virastotalo.yaml"), help="Tariff file for the charges endpoints."
+    ),
 ) -> None:
     """Start broker, simulator, ingest, store and API; print keys and the page's link."""
     from api.auth import create_key
@@ -143,6 +146,7 @@ def up(
             port=port,
             broker_url=url,
             mqtt_protocol=mqtt_protocol,
+            tariffs=tariff if tariff is not None and tariff.exists() else None,
         )
         sessions = make_sessionmaker(make_engine(api_settings.records_url))
         with sessions() as session:
