@@ -52,6 +52,8 @@ HEATMAP_COLUMNS = (
 )
 #: the groupings whose exact daily peaks are written (``peaks`` measurement)
 PEAK_LEVELS = ("site", "floor")
+#: the ``floor`` tag of the whole site's row in ``peaks``
+SITE_ROW = "_site"
 ROLLUP_COLUMNS = ("space", "time", "opening_s", "observed_s", "occupied_s")
 EFFICIENCY_FIELDS = (
     "m2_per_htv",
@@ -208,18 +210,22 @@ def heatmap_points(*, rows: pd.DataFrame, site: Site) -> list[Point]:
 
 
 def peak_points(*, daily: pd.DataFrame, site: Site, by: str) -> list[Point]:
-    """Storage points of ``peaks.daily_peaks`` rows of grouping ``by``
-    (measurement ``peaks``, tags site by group; time = local day start in UTC;
-    fields peak and spaces)."""
+    """Storage points of ``peaks.daily_peaks`` rows grouped by ``by`` ("site"
+    or "floor"): measurement ``peaks``, tags site and floor (the floor id, or
+    ``SITE_ROW`` for the whole site, as the efficiency rows do for agencies);
+    time = local day start in UTC; fields peak and spaces (floats)."""
+    if by not in PEAK_LEVELS:
+        raise ValueError(f"by must be one of {', '.join(PEAK_LEVELS)}; got {by!r}")
     require_columns(daily, (by, "day", "spaces", "peak"), what="daily peaks")
     points = []
     for row in daily.to_dict("records"):
         day = pd.Timestamp(row["day"]).date()
         when = to_ns(local_day_bounds(site, day)[0], name="day start")
+        floor = str(row[by]) if by == "floor" else SITE_ROW
         points.append(
             Point(
                 PEAKS,
-                {"site": site.id, "by": by, "group": str(row[by])},
+                {"site": site.id, "floor": floor},
                 {"peak": float(row["peak"]), "spaces": float(row["spaces"])},
                 when,
             )
@@ -263,6 +269,7 @@ __all__ = [
     "PEAKS",
     "PEAK_LEVELS",
     "ROLLUP_COLUMNS",
+    "SITE_ROW",
     "WEEKDAYS",
     "efficiency_points",
     "heatmap_points",
