@@ -1,0 +1,319 @@
+"""Ingest throughput and latency: MQTT QoS 1 -> InfluxDB, against baselines.
+
+Run: .venv/bin/python benchmarks/ingest_throughput.py [--messages 100000]
+
+Starts a real Mosquitto (with deploy/mosquitto/tuning.conf) and a real
+InfluxDB 1.x through tests/servers.py, then in one run:
+
+1. Sustained rate. Three persistent sessions subscribe, the publisher queues
+   N messages for each, and each consumer then drains its backlog alone:
+   (a) a bare paho QoS 1 subscriber that does nothing with the messages,
+   (b) a naive ingest: validate, then one HTTP write per message (timed on a
+       slice of the backlog: it is too slow to drain all of it),
+   (c) the ingest (IngestService: batched, durable, acks after the write).
+   Draining a backlog measures the consumer, not the publisher.
+2. Latency. The ingest runs live while a publisher sends 2,000 msg/s for
+   ``--latency-seconds``; a poller asks InfluxDB 50 times a second which
+   messages are queryable, and each message's publish-to-queryable time is
+   taken from the first poll that saw it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from core.messages import Presence  # noqa: E402
+from core.registry import load_registry  # noqa: E402
+from ingest.config import IngestSettings  # noqa: E402
+from ingest.service import IngestService  # noqa: E402
+from storage import StoreSettings, open_store  # noqa: E402
+from storage.points import presence_point  # noqa: E402
+from tests.servers import InfluxServer, MosquittoServer  # noqa: E402
+
+SITES = REPO / "examples" / "sites"
+FILTER = "occupancy/v1/+/spaces/+/presence"
+
+
+def messages(n: int, start: datetime, step: timedelta) -> list[tuple[str, bytes]]:
+    site = load_registry(SITES).site("virastotalo")
+    spaces = [s.id for s in site.spaces]
+    out = []
+    for i in range(n):
+        space = spaces[i % len(spaces)]
+        t = start + i * step
+        body = {
+            "schema_version": 1, "space_id": space, "agent_id": "agent-f1",
+            "sensor_id": "s-1", "occupied": bool(i % 2), "seq": i, "kind": "change",
+            "event_time": t.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }  # fmt: skip
+        out.append((f"occupancy/v1/{site.id}/spaces/{space}/presence", json.dumps(body).encode()))
+    return out
+
+
+def v5_client(client_id: str, *, manual_ack: bool = False) -> tuple[paho.Client, Properties]:
+    client = paho.Client(
+        CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5,
+        manual_ack=manual_ack,
+    )  # fmt: skip
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 3600
+    props.ReceiveMaximum = 20_000
+    return client, props
+
+
+def make_session(broker: MosquittoServer, client_id: str) -> None:
+    """Create a persistent session with the subscription, then leave."""
+    client, props = v5_client(client_id)
+    done = threading.Event()
+    client.on_subscribe = lambda *a: done.set()
+    client.connect("127.0.0.1", broker.port, clean_start=False, properties=props)
+    client.loop_start()
+    client.subscribe(FILTER, qos=1)
+    done.wait(10)
+    client.disconnect()
+    client.loop_stop()
+
+
+def publish(broker: MosquittoServer, msgs: list[tuple[str, bytes]]) -> None:
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-pub")
+    client.max_inflight_messages_set(1000)
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    infos: list[paho.MQTTMessageInfo] = []
+    for i, (topic, payload) in enumerate(msgs):
+        if i >= 20_000:
+            infos[i - 20_000].wait_for_publish(60)
+        infos.append(client.publish(topic, payload, qos=1))
+    for info in infos:
+        info.wait_for_publish(60)
+    client.disconnect()
+    client.loop_stop()
+
+
+def drain_bare(broker: MosquittoServer, n: int) -> float:
+    client, props = v5_client("bench-bare")
+    count = 0
+    first = last = 0.0
+    done = threading.Event()
+
+    def on_message(c: paho.Client, u: object, m: paho.MQTTMessage) -> None:
+        nonlocal count, first, last
+        count += 1
+        if count == 1:
+            first = time.perf_counter()
+        if count == n:
+            last = time.perf_counter()
+            done.set()
+
+    client.on_message = on_message
+    client.connect("127.0.0.1", broker.port, clean_start=False, properties=props)
+    client.loop_start()
+    done.wait(600)
+    client.disconnect()
+    client.loop_stop()
+    return (n - 1) / (last - first)
+
+
+def drain_naive(broker: MosquittoServer, influx: InfluxServer, budget_s: float) -> float:
+    """One HTTP write per message, acknowledged (auto) after the write."""
+    registry = load_registry(SITES)
+    store = open_store(StoreSettings(url=influx.url, database="bench_naive"))
+    client, props = v5_client("bench-naive")
+    count = 0
+    first = 0.0
+    done = threading.Event()
+
+    def on_message(c: paho.Client, u: object, m: paho.MQTTMessage) -> None:
+        nonlocal count, first
+        if done.is_set():
+            return
+        msg = Presence.model_validate_json(m.payload)
+        store.write([presence_point(registry.site(m.topic.split("/")[2]), msg)])
+        count += 1
+        if count == 1:
+            first = time.perf_counter()
+        if time.perf_counter() - first > budget_s and count > 1:
+            done.set()
+
+    client.on_message = on_message
+    client.connect("127.0.0.1", broker.port, clean_start=False, properties=props)
+    client.loop_start()
+    done.wait(budget_s + 60)
+    elapsed = time.perf_counter() - first
+    client.disconnect()
+    client.loop_stop()
+    store.close()
+    return (count - 1) / elapsed
+
+
+def ingest_settings(broker: MosquittoServer, influx: InfluxServer, work: Path, db: str,
+                    client_id: str) -> IngestSettings:  # fmt: skip
+    return IngestSettings(
+        registry=SITES, broker_url=broker.url, client_id=client_id, replica="bench",
+        spool_dir=work / client_id / "spool", dead_letter_dir=work / client_id / "dead",
+        metrics_port=None, store=StoreSettings(url=influx.url, database=db),
+    )  # fmt: skip
+
+
+def drain_ingest(broker: MosquittoServer, influx: InfluxServer, work: Path, n: int) -> float:
+    settings = ingest_settings(broker, influx, work, "bench_ingest", "bench-ingest")
+    service = IngestService(settings, load_registry(SITES), open_store(settings.store))
+    service.start()
+    first = None
+    while True:
+        received = service.metrics.value("ingest_messages_received_total")
+        if first is None and received > 0:
+            first = time.perf_counter()
+        if service.metrics.value("ingest_messages_acked_total") >= n:
+            break
+        time.sleep(0.005)
+    elapsed = time.perf_counter() - (first or 0)
+    service.stop()
+    service.store.close()
+    return n / elapsed
+
+
+def queryable_seq(influx: InfluxServer, db: str) -> int:
+    q = urllib.parse.urlencode({"q": "SELECT count(seq) FROM presence", "db": db})
+    with urllib.request.urlopen(f"{influx.url}/query?{q}", timeout=5) as resp:
+        body = json.loads(resp.read())
+    series = body["results"][0].get("series")
+    return int(series[0]["values"][0][1]) if series else 0
+
+
+def latency(broker: MosquittoServer, influx: InfluxServer, work: Path, rate: int,
+            seconds: float) -> tuple[float, float, float, int]:  # fmt: skip
+    db = "bench_latency"
+    settings = ingest_settings(broker, influx, work, db, "bench-latency")
+    service = IngestService(settings, load_registry(SITES), open_store(settings.store))
+    service.start()
+    service.wait_connected(10)
+    time.sleep(0.5)
+    n = int(rate * seconds)
+    site = load_registry(SITES).site("virastotalo")
+    spaces = [s.id for s in site.spaces]
+    sent_at: list[float] = [0.0] * n
+    seen_at: list[float] = [0.0] * n
+    stop = threading.Event()
+
+    def poll() -> None:
+        # One ingest writes batches in arrival order, so "count = k" means
+        # messages 0..k-1 are all queryable.
+        done = 0
+        while done < n and not stop.is_set():
+            k = queryable_seq(influx, db)
+            now = time.perf_counter()
+            for i in range(done, min(k, n)):
+                seen_at[i] = now
+            done = max(done, k)
+            time.sleep(0.02)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-lat-pub")
+    client.max_inflight_messages_set(1000)
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    t0 = time.perf_counter()
+    last_event = datetime.now(UTC) - timedelta(seconds=1)
+    for i in range(n):
+        target = t0 + i / rate
+        delay = target - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        now = datetime.now(UTC)
+        last_event = max(now, last_event + timedelta(microseconds=1))
+        space = spaces[i % len(spaces)]
+        body = {
+            "space_id": space, "agent_id": "agent-f1", "sensor_id": "s-1", "occupied": True,
+            "seq": i, "kind": "change", "event_time": last_event.isoformat(),
+        }  # fmt: skip
+        sent_at[i] = time.perf_counter()
+        client.publish(f"occupancy/v1/virastotalo/spaces/{space}/presence", json.dumps(body), qos=1)
+    achieved = n / (time.perf_counter() - t0)
+    poller.join(60)
+    stop.set()
+    client.disconnect()
+    client.loop_stop()
+    service.stop()
+    service.store.close()
+    lat = sorted(seen_at[i] - sent_at[i] for i in range(n) if seen_at[i])
+    missing = sum(1 for s in seen_at if not s)
+    p50 = statistics.quantiles(lat, n=100)[49]
+    p99 = statistics.quantiles(lat, n=100)[98]
+    return achieved, p50, p99, missing
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--messages", type=int, default=100_000)
+    ap.add_argument("--naive-seconds", type=float, default=10.0)
+    ap.add_argument("--latency-rate", type=int, default=2_000)
+    ap.add_argument("--latency-seconds", type=float, default=15.0)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        work = Path(tmp)
+        broker = MosquittoServer(work / "mosquitto").start()
+        influx = InfluxServer(work / "influx").start()
+        try:
+            n = args.messages
+            for cid in ("bench-bare", "bench-naive", "bench-ingest"):
+                make_session(broker, cid)
+            # The ingest's session must exist before publishing, like the others:
+            # create it by starting and stopping the service once.
+            start = datetime.now(UTC) - timedelta(hours=2)
+            msgs = messages(n, start, timedelta(milliseconds=1))
+            t = time.perf_counter()
+            publish(broker, msgs)
+            print(f"queued {n} messages for 3 sessions in {time.perf_counter() - t:.1f} s",
+                  file=sys.stderr)  # fmt: skip
+            bare = drain_bare(broker, n)
+            naive = drain_naive(broker, influx, args.naive_seconds)
+            ingest = drain_ingest(broker, influx, work, n)
+            achieved, p50, p99, missing = latency(
+                broker, influx, work, args.latency_rate, args.latency_seconds
+            )
+        finally:
+            broker.stop()
+            influx.stop()
+    print()
+    print(f"Sustained MQTT QoS 1 -> InfluxDB, backlog of {n:,} messages, same broker and run")
+    print()
+    print("| consumer                                     |    msg/s | vs bare subscriber |")
+    print("|----------------------------------------------|---------:|-------------------:|")
+    print(f"| (a) bare paho QoS 1 subscriber, no work      | {bare:8,.0f} |             100 % |")
+    print(
+        f"| (b) naive ingest, one HTTP write per message | {naive:8,.0f} | {naive / bare:16.1%} |"
+    )
+    print(
+        f"| ingest (batched, acked when durable)         | {ingest:8,.0f} | {ingest / bare:16.1%} |"
+    )
+    print()
+    print(f"Publish-to-queryable latency, {achieved:,.0f} msg/s for {args.latency_seconds:g} s "
+          f"(poll every 20 ms)")  # fmt: skip
+    print()
+    print("|   p50 |   p99 | never seen |")
+    print("|------:|------:|-----------:|")
+    print(f"| {p50 * 1000:4.0f} ms | {p99 * 1000:4.0f} ms | {missing:10d} |")
+
+
+if __name__ == "__main__":
+    main()

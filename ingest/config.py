@@ -1,0 +1,176 @@
+"""Settings of the ingest: one pydantic-settings class, validated once at start-up.
+
+Environment variables use the prefix ``OCCUPANCY_INGEST_``; the store's
+settings nest under ``STORE__`` (e.g. ``OCCUPANCY_INGEST_STORE__URL``).
+"""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.ids import is_valid_id
+from core.topics import DEFAULT_PREFIX, Topics
+from storage import StoreSettings
+
+
+class MqttProtocol(StrEnum):
+    V5 = "5"
+    V311 = "3.1.1"
+
+
+class BrokerAddress:
+    def __init__(self, url: str):
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts"):
+            raise ValueError(f"broker URL {url!r} must start with mqtt:// or mqtts://")
+        if not parts.hostname:
+            raise ValueError(f"broker URL {url!r} has no host")
+        self.tls = parts.scheme == "mqtts"
+        self.host = parts.hostname
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"broker URL {url!r} has an invalid port") from None
+        self.port = port or (8883 if self.tls else 1883)
+
+
+def _default_replica() -> str:
+    host = socket.gethostname().split(".")[0]
+    return host if is_valid_id(host) else "ingest"
+
+
+class IngestSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OCCUPANCY_INGEST_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    registry: Path = Field(description="Site file, or folder of site files.")
+    broker_url: str = Field(default="mqtt://127.0.0.1:1883", description="mqtt:// or mqtts://")
+    username: str | None = None
+    password: SecretStr | None = None
+    ca_file: Path | None = Field(default=None, description="CA bundle for mqtts://")
+    client_cert: Path | None = Field(default=None, description="Client certificate (PEM)")
+    client_key: Path | None = Field(default=None, description="Client key (PEM)")
+    client_id: str = Field(
+        default="occupancy-ingest",
+        min_length=1,
+        max_length=64,
+        description="Fixed, so the broker keeps the session; one per replica.",
+    )
+    protocol: MqttProtocol = Field(
+        default=MqttProtocol.V5,
+        description="'5' (Mosquitto, EMQX, ...) or '3.1.1' (the embedded amqtt broker).",
+    )
+    session_expiry_s: int = Field(
+        default=7 * 86_400, ge=0, le=4_294_967_295, description="MQTT 5 session expiry."
+    )
+    receive_maximum: int = Field(
+        default=20_000,
+        ge=1,
+        le=65_535,
+        description="MQTT 5 in-flight window: unacknowledged messages the broker may send us.",
+    )
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    share_group: str | None = Field(
+        default=None, description="Shared subscription group: replicas of one group split load."
+    )
+    topic_prefix: str = DEFAULT_PREFIX
+    batch_max_points: int = Field(default=5_000, ge=1, le=1_000_000)
+    batch_max_delay_s: float = Field(default=1.0, gt=0, le=60)
+    batch_linger_s: float = Field(
+        default=0.05,
+        ge=0,
+        le=60,
+        description="An idle writer takes a batch once it is this old (low latency at low rates).",
+    )
+    spool_dir: Path = Path("var/ingest/spool")
+    spool_max_bytes: int = Field(default=1 << 30, ge=1 << 16)
+    spool_segment_bytes: int = Field(default=8 << 20, ge=1 << 12)
+    dead_letter_dir: Path = Path("var/ingest/dead-letters")
+    dead_letters_to_store: bool = Field(
+        default=True, description="Also write dead letters to the 'dead_letters' measurement."
+    )
+    max_future_s: float = Field(default=300.0, ge=0)
+    max_age_s: float = Field(default=30 * 86_400.0, gt=0)
+    store_retry_s: float = Field(default=2.0, gt=0, le=300)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(
+        default=9464, ge=0, le=65_535, description="0 picks a free port; unset disables."
+    )
+    replica: str = Field(
+        default_factory=_default_replica, description="Names this replica in dead letters."
+    )
+    store: StoreSettings = Field(default_factory=StoreSettings)
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker(cls, value: str) -> str:
+        BrokerAddress(value)
+        return value
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return Topics(value).prefix
+
+    @field_validator("share_group")
+    @classmethod
+    def _group(cls, value: str | None) -> str | None:
+        if value is not None and (not value or any(c in value for c in "/+#")):
+            raise ValueError("share_group must be non-empty without '/', '+' or '#'")
+        return value
+
+    @field_validator("replica")
+    @classmethod
+    def _replica(cls, value: str) -> str:
+        if not is_valid_id(value):
+            raise ValueError("replica must be a plain id (letters, digits, '_', '.', '-')")
+        return value
+
+    @model_validator(mode="after")
+    def _tls_files(self) -> IngestSettings:
+        for name in ("ca_file", "client_cert", "client_key"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ValueError(f"{name} {path} does not exist")
+        if (self.client_cert is None) != (self.client_key is None):
+            raise ValueError("client_cert and client_key go together")
+        if self.batch_max_points > self.receive_maximum and self.protocol is MqttProtocol.V5:
+            # With fewer unacknowledged messages allowed than a batch holds, every
+            # batch would wait out its timer: the broker stops sending first.
+            raise ValueError(
+                f"receive_maximum ({self.receive_maximum}) must be at least "
+                f"batch_max_points ({self.batch_max_points})"
+            )
+        return self
+
+    @property
+    def broker(self) -> BrokerAddress:
+        return BrokerAddress(self.broker_url)
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.topic_prefix)
+
+    @property
+    def max_future(self) -> timedelta:
+        return timedelta(seconds=self.max_future_s)
+
+    @property
+    def max_age(self) -> timedelta:
+        return timedelta(seconds=self.max_age_s)
+
+    def subscriptions(self) -> list[str]:
+        filters = self.topics.subscriptions()
+        if self.share_group:
+            return [f"$share/{self.share_group}/{f}" for f in filters]
+        return filters

@@ -1,0 +1,67 @@
+"""Settings from the environment and the command line's one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from ingest.config import IngestSettings, MqttProtocol
+from tests.conftest import EXAMPLE_SITES, REPO
+
+
+def test_environment_with_nested_store_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OCCUPANCY_INGEST_REGISTRY", str(EXAMPLE_SITES))
+    monkeypatch.setenv("OCCUPANCY_INGEST_BROKER_URL", "mqtts://broker.example:8884")
+    monkeypatch.setenv("OCCUPANCY_INGEST_PROTOCOL", "3.1.1")
+    monkeypatch.setenv("OCCUPANCY_INGEST_SHARE_GROUP", "ingest")
+    monkeypatch.setenv("OCCUPANCY_INGEST_STORE__URL", "http://influx:8086")
+    monkeypatch.setenv("OCCUPANCY_INGEST_STORE__DATABASE", "occ")
+    s = IngestSettings(client_id="ingest-2")
+    assert (s.broker.tls, s.broker.host, s.broker.port) == (True, "broker.example", 8884)
+    assert s.protocol is MqttProtocol.V311
+    assert (s.store.url, s.store.database) == ("http://influx:8086", "occ")
+    assert s.subscriptions() == [
+        "$share/ingest/occupancy/v1/+/spaces/+/presence",
+        "$share/ingest/occupancy/v1/+/agents/+/status",
+        "$share/ingest/occupancy/v1/+/agents/+/health",
+    ]
+    assert IngestSettings(registry=EXAMPLE_SITES, broker_url="mqtt://h").broker.port == 1883
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"broker_url": "http://broker:1883"},
+        {"share_group": "a/b"},
+        {"receive_maximum": 100},  # below a batch of 5,000: batches would starve
+        {"client_cert": "/nonexistent.pem"},
+        {"topic_prefix": "occupancy/#"},
+    ],
+)
+def test_bad_settings_are_refused(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        IngestSettings(registry=EXAMPLE_SITES, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--registry", str(EXAMPLE_SITES), "--broker", "tcp://x"], "must start with mqtt://"),
+        (["--registry", "/nonexistent"], "site registry: /nonexistent: no such file"),
+        (["--registry", str(EXAMPLE_SITES), "--store-url", "ftp://x"], "invalid settings"),
+    ],
+)
+def test_cli_errors_are_one_line(args: list[str], says: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "occupancy", "ingest", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], proc.stderr

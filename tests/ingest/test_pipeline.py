@@ -1,0 +1,206 @@
+"""The named steps fed bytes directly (no broker): every outcome hand-worked."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.messages import RawMessage
+from core.registry import Registry, load_registry
+from core.topics import Topics
+from ingest.pipeline import Limits, Outcome, Reason, Rejected, process
+from tests.conftest import EXAMPLE_SITES
+from tests.ingest.messages import presence_payload, presence_topic
+
+NOW = datetime(2026, 1, 5, 8, 1, tzinfo=UTC)
+EVENT = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+EVENT_NS = 1_767_600_000 * 1_000_000_000  # 2026-01-05T08:00:00Z, worked out by hand
+SPACE = "f1-palvelu-01"  # zone f1-asiakas on floor f1, a service point, agent-f1
+
+
+@pytest.fixture(scope="module")
+def registry() -> Registry:
+    return load_registry(EXAMPLE_SITES)
+
+
+def run(registry: Registry, topic: str, payload: bytes, *, retain: bool = False) -> Outcome:
+    raw = RawMessage(topic=topic, payload=payload, qos=1, retain=retain, received_at=NOW)
+    return process(raw, topics=Topics(), registry=registry, limits=Limits(), now=NOW)
+
+
+def reason(registry: Registry, topic: str, payload: bytes) -> Reason:
+    with pytest.raises(Rejected) as info:
+        run(registry, topic, payload)
+    return info.value.reason
+
+
+def test_presence_becomes_one_point(registry: Registry) -> None:
+    out = run(
+        registry, presence_topic(SPACE), presence_payload(SPACE, EVENT, seq=7, people_count=2)
+    )
+    assert len(out.points) == 1
+    p = out.points[0]
+    assert p.measurement == "presence"
+    assert dict(p.tags) == {
+        "site": "virastotalo",
+        "floor": "f1",
+        "zone": "f1-asiakas",
+        "space": SPACE,
+        "space_type": "service_point",
+    }
+    assert dict(p.fields) == {
+        "occupied": 1,
+        "seq": 7,
+        "sensor": "s-1",
+        "agent": "agent-f1",
+        "kind": "change",
+        "count": 2,
+        "hb": 300.0,  # the site's heartbeat, as the payload gives none
+    }
+    assert p.time_ns == EVENT_NS
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (b'{"space_id": ', Reason.INVALID_JSON),
+        (b"\xff\xfe\x00garbage", Reason.INVALID_JSON),
+        (b"", Reason.INVALID_JSON),
+        (b"[1, 2, 3]", Reason.SCHEMA),
+        (b'"just a string"', Reason.SCHEMA),
+        (b"{}", Reason.SCHEMA),
+        (b"[" * 100_000, Reason.INVALID_JSON),
+    ],
+)
+def test_undecodable_payloads(registry: Registry, payload: bytes, expected: Reason) -> None:
+    assert reason(registry, presence_topic(SPACE), payload) is expected
+
+
+def test_schema_violations(registry: Registry) -> None:
+    good = json.loads(presence_payload(SPACE, EVENT))
+    for key, value in [
+        ("occupied", "maybe"),
+        ("seq", -1),
+        ("kind", "sometimes"),
+        ("event_time", "2026-01-05T08:00:00"),  # naive: no time zone
+        ("people_count", 10_001),
+        ("unexpected_key", 1),
+        ("schema_version", 2),
+    ]:
+        body = {**good, key: value}
+        assert reason(registry, presence_topic(SPACE), json.dumps(body).encode()) is Reason.SCHEMA
+
+
+def test_registry_and_topic_checks(registry: Registry) -> None:
+    payload = presence_payload(SPACE, EVENT)
+    assert reason(registry, presence_topic(SPACE, "no-such-site"), payload) is Reason.UNKNOWN_SITE
+    assert (
+        reason(registry, presence_topic("f9-nowhere"), presence_payload("f9-nowhere", EVENT))
+        is Reason.UNKNOWN_SPACE
+    )
+    assert reason(registry, presence_topic("f1-palvelu-02"), payload) is Reason.TOPIC_MISMATCH
+    assert reason(registry, "occupancy/v1/virastotalo/spaces", payload) is Reason.BAD_TOPIC
+    assert reason(registry, "other/prefix/virastotalo/spaces/x/presence", payload) is (
+        Reason.BAD_TOPIC
+    )
+
+
+def test_event_time_window(registry: Registry) -> None:
+    topic = presence_topic(SPACE)
+    # exactly 5 minutes ahead is still accepted; one second more is not
+    assert run(registry, topic, presence_payload(SPACE, NOW + timedelta(minutes=5))).points
+    assert (
+        reason(registry, topic, presence_payload(SPACE, NOW + timedelta(minutes=5, seconds=1)))
+        is Reason.FUTURE_TIME
+    )
+    assert run(registry, topic, presence_payload(SPACE, NOW - timedelta(days=29))).points
+    assert (
+        reason(registry, topic, presence_payload(SPACE, NOW - timedelta(days=31))) is Reason.TOO_OLD
+    )
+    short = Limits(max_age=timedelta(hours=1))
+    raw = RawMessage(topic, presence_payload(SPACE, NOW - timedelta(hours=2)), received_at=NOW)
+    with pytest.raises(Rejected) as info:
+        process(raw, topics=Topics(), registry=registry, limits=short, now=NOW)
+    assert info.value.reason is Reason.TOO_OLD
+
+
+def test_status_and_last_will(registry: Registry) -> None:
+    topic = "occupancy/v1/virastotalo/agents/agent-f2/status"
+    online = json.dumps(
+        {"agent_id": "agent-f2", "state": "online", "event_time": "2026-01-05T08:00:00Z"}
+    ).encode()
+    (p,) = run(registry, topic, online).points
+    assert (p.measurement, dict(p.tags), dict(p.fields), p.time_ns) == (
+        "agent_status",
+        {"site": "virastotalo", "agent": "agent-f2"},
+        {"online": 1},
+        EVENT_NS,
+    )
+    will = b'{"agent_id": "agent-f2", "state": "offline"}'
+    (p,) = run(registry, topic, will).points  # live Last Will: stamped on receipt
+    assert (dict(p.fields), p.time_ns) == ({"online": 0}, EVENT_NS + 60 * 1_000_000_000)
+    replayed = run(registry, topic, will, retain=True)  # retained replay: time unknown
+    assert replayed.points == [] and replayed.skipped == "retained_without_time"
+    assert (
+        reason(
+            registry, "occupancy/v1/virastotalo/agents/agent-f9/status", will.replace(b"f2", b"f9")
+        )
+        is Reason.UNKNOWN_AGENT
+    )
+    assert reason(registry, topic, will.replace(b"f2", b"f3")) is Reason.TOPIC_MISMATCH
+
+
+def test_health_gives_agent_and_sensor_points(registry: Registry) -> None:
+    topic = "occupancy/v1/virastotalo/agents/agent-f1/health"
+    body = {
+        "agent_id": "agent-f1",
+        "event_time": "2026-01-05T08:00:00Z",
+        "version": "1.0",
+        "uptime_s": 12,
+        "outbox_depth": 0,
+        "sensors": [
+            {"sensor_id": "s-a", "space_id": SPACE, "battery_pct": 80},
+            {"sensor_id": "s-b", "space_id": "f1-palvelu-02", "ok": False},
+        ],
+    }
+    points = run(registry, topic, json.dumps(body).encode()).points
+    assert [p.measurement for p in points] == ["agent_health", "sensor_health", "sensor_health"]
+    assert dict(points[1].fields) == {"ok": 1, "battery_pct": 80.0}
+    assert dict(points[2].fields) == {"ok": 0}
+    body["sensors"][1]["space_id"] = "f9-nowhere"  # type: ignore[index]
+    assert reason(registry, topic, json.dumps(body).encode()) is Reason.UNKNOWN_SPACE
+
+
+@settings(max_examples=300, deadline=None)
+@given(payload=st.binary(max_size=300))
+def test_any_bytes_are_stored_or_rejected(registry: Registry, payload: bytes) -> None:
+    try:
+        run(registry, presence_topic(SPACE), payload)
+    except Rejected as exc:
+        assert exc.reason in Reason
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    key=st.sampled_from(["space_id", "occupied", "seq", "event_time", "kind", "people_count"]),
+    value=_json,
+)
+def test_any_field_value_is_stored_or_rejected(registry: Registry, key: str, value: object) -> None:
+    body = {**json.loads(presence_payload(SPACE, EVENT)), key: value}
+    try:
+        out = run(registry, presence_topic(SPACE), json.dumps(body).encode())
+    except Rejected as exc:
+        assert exc.reason in Reason
+    else:
+        assert len(out.points) == 1
