@@ -172,6 +172,7 @@ class Site(_Strict):
     _zones: dict[str, Zone] = PrivateAttr(default_factory=dict)
     _floors: dict[str, Floor] = PrivateAttr(default_factory=dict)
     _agencies: dict[str, Agency] = PrivateAttr(default_factory=dict)
+    _tags: dict[str, dict[str, str]] = PrivateAttr(default_factory=dict)
     _version: str = PrivateAttr(default="")
 
     @field_validator("timezone")
@@ -190,6 +191,17 @@ class Site(_Strict):
         self._zones = {z.id: z for z in self.zones}
         self._floors = {f.id: f for f in self.floors}
         self._agencies = {a.id: a for a in self.agencies}
+        # Built once: the ingest asks for a space's tags for every message.
+        self._tags = {
+            s.id: {
+                "site": self.id,
+                "floor": self._zones[s.zone].floor if s.zone in self._zones else "",
+                "zone": s.zone,
+                "space": s.id,
+                "space_type": s.type.value,
+            }
+            for s in self.spaces
+        }
 
     # ---- lookups -------------------------------------------------------
     @property
@@ -225,17 +237,10 @@ class Site(_Strict):
     def agents(self) -> list[str]:
         return sorted({s.sensor.agent for s in self.spaces if s.sensor is not None})
 
-    def space_tags(self, space_id: str) -> dict[str, str]:
-        """The storage tags of a space's points (DESIGN.md: site, floor, zone, space, type)."""
-        space = self._spaces[space_id]
-        zone = self._zones[space.zone]
-        return {
-            "site": self.id,
-            "floor": zone.floor,
-            "zone": zone.id,
-            "space": space.id,
-            "space_type": space.type.value,
-        }
+    def space_tags(self, space_id: str) -> Mapping[str, str]:
+        """The storage tags of a space's points (DESIGN.md: site, floor, zone, space,
+        type). Shared between calls: read it, do not change it."""
+        return self._tags[space_id]
 
     def reference_problems(self) -> Iterator[tuple[tuple[str | int, ...], str]]:
         """Cross-reference checks that a single field cannot make."""
