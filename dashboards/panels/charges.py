@@ -64,7 +64,10 @@ def monthly_bars() -> Json:
         [
             influxql(
                 f'SELECT sum("amount_eur") FROM "charges" WHERE {WHERE} AND $timeFilter '
-                'GROUP BY time(1d), "agency" fill(none)',
+                # Hour buckets: a month's lines share the local month start
+                # (22:00 or 21:00 UTC in Helsinki), which a UTC day bucket
+                # would move to the day before, i.e. into the previous month.
+                'GROUP BY time(1h), "agency" fill(none)',
                 alias="$tag_agency",
             )
         ],

@@ -23,7 +23,9 @@ LIVE_WINDOW = "13m"
 STATUS_WINDOW = "30d"
 # Agents report sensor health with their periodic health message.
 HEALTH_WINDOW = "1h"
-LOW_BATTERY_PCT = 20
+# The api's default (ApiSettings.low_battery_pct), so this table and the
+# api's sensor health report list the same sensors.
+LOW_BATTERY_PCT = 15
 
 WHERE = tag_filter("site", "floor", "zone")
 
@@ -109,12 +111,13 @@ def per_zone() -> Json:
 def floor_trend() -> Json:
     # Not a forward fill of each space's last state: InfluxDB 1.x merges the
     # series of a fill(previous) subquery wrongly. An interval of at least one
-    # heartbeat (5 min) holds a report of every live space instead.
+    # heartbeat (5 min) holds a report of every live space instead, and the
+    # last report of an interval gives the space's state at the interval's end.
     return timeseries(
         "Occupied spaces per floor",
         [
             influxql(
-                'SELECT sum("occupied") FROM (SELECT max("occupied") AS "occupied" '
+                'SELECT sum("occupied") FROM (SELECT last("occupied") AS "occupied" '
                 f'FROM "presence" WHERE {WHERE} AND $timeFilter '
                 'GROUP BY time($__interval), "space", "floor" fill(none)) '
                 'WHERE $timeFilter GROUP BY time($__interval), "floor"',
@@ -123,8 +126,9 @@ def floor_trend() -> Json:
         ],
         grid(0, 12, 24, 8),
         description=(
-            "Spaces occupied at some moment of each interval. Intervals are at least one "
-            "heartbeat (5 minutes) long, so every live space reports in each of them."
+            "Spaces occupied at the end of each interval (plotted at its start), from each "
+            "space's last report in it. Intervals are at least one heartbeat (5 minutes) "
+            "long, so every live space reports in each of them."
         ),
         interval="5m",
     )

@@ -12,13 +12,18 @@ from dashboards.model import Json, grid, influxql, panel, stat, tag_filter, time
 
 WHERE = tag_filter("site", "floor", "zone")
 RATIO = 'sum("occupied_s") / sum("observed_s")'
+# Rows without observed time add nothing to either sum (occupied <= observed);
+# leaving them out makes a bucket seen by no sensor empty, as in the api,
+# instead of InfluxQL's 0 for 0 / 0.
+OBSERVED = '"observed_s" > 0'
 BUCKET_S = 900  # the rollup's bucket width
 
 
 def utilisation_stat() -> Json:
     return stat(
         "Utilisation",
-        f'SELECT {RATIO} AS "utilisation" FROM "utilisation" WHERE {WHERE} AND $timeFilter',
+        f'SELECT {RATIO} AS "utilisation" FROM "utilisation" WHERE {WHERE} AND {OBSERVED} '
+        "AND $timeFilter",
         grid(0, 0, 6, 4),
         unit="percentunit",
         decimals=1,
@@ -38,54 +43,15 @@ def coverage_stat() -> Json:
     )
 
 
-# Grafana transformations turn hourly sums into a weekday x hour matrix:
-# copy the time into an "Hour" field, format the two as weekday and hour,
-# sum per (weekday, hour), divide, pivot. InfluxQL cannot group by weekday.
+# The api's ``heatmap`` rollup carries the local weekday and hour as tags
+# (InfluxQL cannot group by weekday), so the query returns one row per cell
+# and Grafana only lays the rows out as a matrix.
 HEATMAP_TRANSFORMS: list[Json] = [
-    {
-        "id": "calculateField",
-        "options": {
-            "alias": "Hour",
-            "mode": "reduceRow",
-            "reduce": {"include": ["Time"], "reducer": "first"},
-            "replaceFields": False,
-        },
-    },
-    {
-        "id": "convertFieldType",
-        "options": {"conversions": [{"destinationType": "time", "targetField": "Hour"}]},
-    },
-    {
-        "id": "formatTime",
-        "options": {"outputFormat": "E ddd", "timeField": "Time", "useTimezone": True},
-    },
-    {
-        "id": "formatTime",
-        "options": {"outputFormat": "HH", "timeField": "Hour", "useTimezone": True},
-    },
-    {
-        "id": "groupBy",
-        "options": {
-            "fields": {
-                "Hour": {"aggregations": [], "operation": "groupby"},
-                "Time": {"aggregations": [], "operation": "groupby"},
-                "observed_s": {"aggregations": ["sum"], "operation": "aggregate"},
-                "occupied_s": {"aggregations": ["sum"], "operation": "aggregate"},
-            }
-        },
-    },
-    {
-        "id": "calculateField",
-        "options": {
-            "alias": "utilisation",
-            "binary": {"left": "occupied_s (sum)", "operator": "/", "right": "observed_s (sum)"},
-            "mode": "binary",
-            "replaceFields": False,
-        },
-    },
+    # One table even if the datasource answers with a frame per tag set.
+    {"id": "merge", "options": {}},
     {
         "id": "groupingToMatrix",
-        "options": {"columnField": "Time", "rowField": "Hour", "valueField": "utilisation"},
+        "options": {"columnField": "weekday", "rowField": "hour", "valueField": "utilisation"},
     },
 ]
 
@@ -96,15 +62,14 @@ def weekday_hour_heatmap() -> Json:
         "Utilisation by weekday and hour",
         [
             influxql(
-                'SELECT sum("occupied_s") AS "occupied_s", sum("observed_s") AS "observed_s" '
-                f'FROM "utilisation" WHERE {WHERE} AND $timeFilter '
-                "GROUP BY time(1h) fill(none)",
+                f'SELECT {RATIO} AS "utilisation" FROM "heatmap" WHERE {WHERE} AND {OBSERVED} '
+                'AND $timeFilter GROUP BY "hour", "weekday"',
                 fmt="table",
             )
         ],
         grid(0, 4, 24, 10),
         description=(
-            "Rows: hour of day, columns: weekday (browser time zone); each cell is "
+            "Rows: local hour of day, columns: weekday (the site's time zone); each cell is "
             "occupied / observed time summed over the period's matching hours."
         ),
         unit="percentunit",
@@ -125,8 +90,8 @@ def _trend(tag: str, title: str, pos: Json) -> Json:
         title,
         [
             influxql(
-                f'SELECT {RATIO} FROM "utilisation" WHERE {WHERE} AND $timeFilter '
-                f'GROUP BY time($__interval), "{tag}" fill(none)',
+                f'SELECT {RATIO} FROM "utilisation" WHERE {WHERE} AND {OBSERVED} AND $timeFilter '
+                f"GROUP BY time($__interval), \"{tag}\" fill(none) tz('$tz')",
                 alias=f"$tag_{tag}",
             )
         ],
@@ -145,26 +110,48 @@ def per_space_type_trend() -> Json:
     return _trend("space_type", "Utilisation per space type", grid(12, 14, 12, 8))
 
 
-def peak_against_average() -> Json:
+FLOORS = tag_filter("site", "floor")
+
+
+def _busy_per_day(where: str, by: str = "") -> str:
     # Per 15-minute bucket, occupied seconds / 900 is the mean number of spaces
-    # occupied during it; the day's busiest bucket against its average bucket.
+    # occupied during it; its mean over the day's open buckets (rows exist only
+    # for buckets with opening time) is the day's average occupancy.
+    group = f', "{by}"' if by else ""
     busy = (
         f'SELECT sum("occupied_s") / {BUCKET_S} AS "busy" FROM "utilisation" '
-        f'WHERE {WHERE} AND "opening_s" > 0 AND $timeFilter GROUP BY time(15m) fill(none)'
+        f'WHERE {where} AND "opening_s" > 0 AND $timeFilter GROUP BY time(15m){group} fill(none)'
     )
+    return (
+        f'SELECT mean("busy") AS "average" FROM ({busy}) '
+        f"WHERE $timeFilter GROUP BY time(1d){group} fill(none) tz('$tz')"
+    )
+
+
+def peak_against_average() -> Json:
     return timeseries(
         "Daily peak against average (occupied spaces)",
         [
             influxql(
-                f'SELECT max("busy") AS "peak", mean("busy") AS "average" FROM ({busy}) '
-                "WHERE $timeFilter GROUP BY time(1d) fill(none) tz('$tz')",
-            )
+                'SELECT "peak" FROM "peaks" WHERE "site" =~ /^$site$/ AND "floor" =~ /^$floor$/ '
+                'AND "floor" != \'_site\' AND $timeFilter GROUP BY "floor"',
+                alias="peak $tag_floor",
+            ),
+            influxql(_busy_per_day(FLOORS, "floor"), ref_id="B", alias="average $tag_floor"),
+            influxql(
+                'SELECT "peak" FROM "peaks" WHERE "site" =~ /^$site$/ AND "floor" = \'_site\' '
+                "AND $timeFilter",
+                ref_id="C",
+                alias="peak (site)",
+            ),
+            influxql(_busy_per_day('"site" =~ /^$site$/'), ref_id="D", alias="average (site)"),
         ],
         grid(0, 22, 24, 8),
         description=(
-            "Peak: the day's busiest 15 minutes, in spaces occupied on average during them; "
-            "average: the mean over the day's open 15-minute buckets. The exact event-sweep "
-            "peak per agency is on the Space efficiency dashboard."
+            "Peak: the most spaces occupied at the same moment of the day, exact from the "
+            "api's event sweep (per floor and for the whole site; the zone selection does "
+            "not apply, as peaks do not add up). Average: spaces occupied on average during "
+            "the day's opening hours."
         ),
         decimals=1,
     )

@@ -36,10 +36,17 @@ def _fields(fields: Mapping[str, object]) -> str:
     return ",".join(out)
 
 
+def _escape(tag_value: str) -> str:
+    # line protocol escapes commas, equals signs and spaces in tag values
+    for c in ",= ":
+        tag_value = tag_value.replace(c, "\\" + c)
+    return tag_value
+
+
 def line(
     measurement: str, tags: Mapping[str, str], fields: Mapping[str, object], t: datetime
 ) -> str:
-    tag_text = ",".join(f"{k}={v}" for k, v in sorted(tags.items()))
+    tag_text = ",".join(f"{k}={_escape(v)}" for k, v in sorted(tags.items()))
     return f"{measurement},{tag_text} {_fields(fields)} {_ns(t)}"
 
 
@@ -92,13 +99,16 @@ def agents() -> list[str]:
 
 
 def sensor_health() -> list[str]:
-    """Within the last hour: sa's latest battery is 15 % (listed), sb is not ok
+    """Within the last hour: sa's latest battery is 12 % (listed: below the
+    api's 15 %), sb is not ok
     (listed), sc is fine, sd was not ok two hours ago but is ok now; the s2
-    sensor is at the other site. => sa (ok 1, 15.0), sb (ok 0, 90.0)."""
+    sensor is at the other site; se at exactly 15 % is not low.
+    => sa (ok 1, 12.0), sb (ok 0, 90.0)."""
     m = timedelta(minutes=1)
     rows = [
         ("s1", "a1", "sa", "d1", NOW - 30 * m, 1, 80.0),
-        ("s1", "a1", "sa", "d1", NOW - 10 * m, 1, 15.0),
+        ("s1", "a1", "sa", "d1", NOW - 10 * m, 1, 12.0),
+        ("s1", "a2", "se", "d2", NOW - 10 * m, 1, 15.0),
         ("s1", "a1", "sb", "d2", NOW - 20 * m, 0, 90.0),
         ("s1", "a2", "sc", "r1", NOW - 20 * m, 1, 50.0),
         ("s1", "a2", "sd", "d3", NOW - 120 * m, 0, 60.0),
@@ -191,6 +201,63 @@ EFFICIENCY = {
 MONTH_START = {"2026-01": JAN, "2026-02": FEB}
 
 
+def heatmap() -> list[str]:
+    """The api's hourly rows of the utilisation rows above, per zone, space
+    type and local hour (Helsinki, UTC+2): (occupied_s, observed_s, opening_s)
+
+        d1 z1 desk          Mon 10: 1350 3150 3600   Mon 11: 900 900 900
+                            Mon 22:    0    0    0   Tue 10: 300 900 900
+        r1 z2 meeting_room  Mon 10: 2250 3600 3600   Mon 11:   0   0 900
+                            Tue 10:  600  900  900
+        x1 (site s2)        Mon 10:  900  900  900
+
+    Cells of s1 (rows without observed time left out): Mon 10 3600/6750,
+    Mon 11 900/900, Tue 10 900/1800; Mon 22 has no cell. Floor f1: Mon 10
+    1350/3150, Mon 11 1, Tue 10 1/3."""
+    h = timedelta(hours=1)
+    rows = [
+        ("d1", MON + 8 * h, "1 Mon", "10", 1350, 3150, 3600),
+        ("d1", MON + 9 * h, "1 Mon", "11", 900, 900, 900),
+        ("d1", MON + 20 * h, "1 Mon", "22", 0, 0, 0),
+        ("d1", MON + 32 * h, "2 Tue", "10", 300, 900, 900),
+        ("r1", MON + 8 * h, "1 Mon", "10", 2250, 3600, 3600),
+        ("r1", MON + 9 * h, "1 Mon", "11", 0, 0, 900),
+        ("r1", MON + 32 * h, "2 Tue", "10", 600, 900, 900),
+        ("x1", MON + 8 * h, "1 Mon", "10", 900, 900, 900),
+    ]
+    out = []
+    for space, t, weekday, hour, occ, obs, opening in rows:
+        tags = {k: v for k, v in SPACES[space].items() if k != "space"}
+        tags |= {"weekday": weekday, "hour": hour}
+        fields = {
+            "occupied_s": float(occ),
+            "opening_s": float(opening),
+            "observed_s": float(obs),
+        }
+        out.append(line("heatmap", tags, fields, t))
+    return out
+
+
+def peaks() -> list[str]:
+    """Exact daily peaks (not derivable from the rows above: written by hand
+    as the api would), at the local day starts (22:00 UTC the day before):
+    s1 f1 Mon 2 Tue 1, f2 Mon 1 Tue 1, whole site Mon 3 Tue 2; s2 Mon 9."""
+    mon, tue = MON - timedelta(hours=2), MON + timedelta(hours=22)
+    rows = [
+        ("s1", "f1", mon, 2),
+        ("s1", "f1", tue, 1),
+        ("s1", "f2", mon, 1),
+        ("s1", "f2", tue, 1),
+        ("s1", "_site", mon, 3),
+        ("s1", "_site", tue, 2),
+        ("s2", "_site", mon, 9),
+    ]
+    return [
+        line("peaks", {"site": s, "floor": f}, {"peak": float(p), "spaces": 2.0}, t)
+        for s, f, t, p in rows
+    ]
+
+
 def efficiency() -> list[str]:
     return [
         line(
@@ -243,4 +310,13 @@ def charges() -> list[str]:
 
 
 def all_lines() -> list[str]:
-    return presence() + agents() + sensor_health() + utilisation() + efficiency() + charges()
+    return (
+        presence()
+        + agents()
+        + sensor_health()
+        + utilisation()
+        + heatmap()
+        + peaks()
+        + efficiency()
+        + charges()
+    )

@@ -4,9 +4,10 @@ figures worked out by hand there (docstrings of ``scenario.py``).
 
 Grafana itself cannot run here (not in Debian's archive), so what is checked is
 the InfluxQL that Grafana sends, after the substitution Grafana performs
-(``dashboards.interpolate``). The weekday x hour matrix is built by Grafana
-transformations from the hourly sums checked here; those transformations are
-not run.
+(``dashboards.interpolate``). The heatmap's query returns one row per
+weekday and hour (checked here); only Grafana's layout of those rows into a
+matrix (a transformation) is not run. ``test_panels_vs_api`` checks the same
+queries against the api's figures for a simulated month.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class Case:
 LIVE = {"site": "s1", "floor": ALL, "zone": ALL}
 UTIL = {"site": "s1", "floor": ALL, "zone": ALL}
 UTIL_RANGE: dict[str, Any] = {"start": MON, "end": MON + 48 * H}
+# Local (Helsinki) Monday and Tuesday, where the daily rows start.
+DAYS_RANGE: dict[str, Any] = {"start": MON - 2 * H, "end": MON + 46 * H}
 YEAR: dict[str, Any] = {
     "start": datetime(2025, 12, 1, tzinfo=UTC),
     "end": datetime(2026, 3, 1, tzinfo=UTC),
@@ -139,7 +142,7 @@ CASES = [
         "live.json",
         "Faulty sensors and low batteries",
         [
-            {"agent": "a1", "sensor": "sa", "space": "d1", "ok": 1, "battery_pct": 15.0},
+            {"agent": "a1", "sensor": "sa", "space": "d1", "ok": 1, "battery_pct": 12.0},
             {"agent": "a1", "sensor": "sb", "space": "d2", "ok": 0, "battery_pct": 90.0},
         ],
         variables=LIVE,
@@ -173,23 +176,34 @@ CASES = [
         "utilisation.json",
         "Utilisation by weekday and hour",
         [
-            {"time": ts(MON + 8 * H), "occupied_s": 3600.0, "observed_s": 6750.0},
-            {"time": ts(MON + 9 * H), "occupied_s": 900.0, "observed_s": 900.0},
-            {"time": ts(MON + 20 * H), "occupied_s": 0.0, "observed_s": 0.0},
-            {"time": ts(MON + 32 * H), "occupied_s": 900.0, "observed_s": 1800.0},
+            {"weekday": "1 Mon", "hour": "10", "utilisation": round(3600 / 6750, 9)},
+            {"weekday": "1 Mon", "hour": "11", "utilisation": 1.0},
+            {"weekday": "2 Tue", "hour": "10", "utilisation": 0.5},
         ],
         variables=UTIL,
-        keep_time=True,
         **UTIL_RANGE,
     ),
     Case(
         "utilisation.json",
+        "Utilisation by weekday and hour",
+        [
+            {"weekday": "1 Mon", "hour": "10", "utilisation": round(1350 / 3150, 9)},
+            {"weekday": "1 Mon", "hour": "11", "utilisation": 1.0},
+            {"weekday": "2 Tue", "hour": "10", "utilisation": round(1 / 3, 9)},
+        ],
+        name="floor f1",
+        variables={**UTIL, "floor": "f1"},
+        **UTIL_RANGE,
+    ),
+    # Daily buckets start at Helsinki midnight (22:00 UTC the day before).
+    Case(
+        "utilisation.json",
         "Utilisation per zone",
         [
-            {"zone": "z1", "time": ts(MON), "sum_sum": round(2250 / 4050, 9)},
-            {"zone": "z1", "time": ts(MON + 24 * H), "sum_sum": round(300 / 900, 9)},
-            {"zone": "z2", "time": ts(MON), "sum_sum": 0.625},
-            {"zone": "z2", "time": ts(MON + 24 * H), "sum_sum": round(600 / 900, 9)},
+            {"zone": "z1", "time": ts(MON - 2 * H), "sum_sum": round(2250 / 4050, 9)},
+            {"zone": "z1", "time": ts(MON + 22 * H), "sum_sum": round(300 / 900, 9)},
+            {"zone": "z2", "time": ts(MON - 2 * H), "sum_sum": 0.625},
+            {"zone": "z2", "time": ts(MON + 22 * H), "sum_sum": round(600 / 900, 9)},
         ],
         variables=UTIL,
         interval="1d",
@@ -200,12 +214,12 @@ CASES = [
         "utilisation.json",
         "Utilisation per space type",
         [
-            {"space_type": "desk", "time": ts(MON), "sum_sum": round(2250 / 4050, 9)},
-            {"space_type": "desk", "time": ts(MON + 24 * H), "sum_sum": round(300 / 900, 9)},
-            {"space_type": "meeting_room", "time": ts(MON), "sum_sum": 0.625},
+            {"space_type": "desk", "time": ts(MON - 2 * H), "sum_sum": round(2250 / 4050, 9)},
+            {"space_type": "desk", "time": ts(MON + 22 * H), "sum_sum": round(300 / 900, 9)},
+            {"space_type": "meeting_room", "time": ts(MON - 2 * H), "sum_sum": 0.625},
             {
                 "space_type": "meeting_room",
-                "time": ts(MON + 24 * H),
+                "time": ts(MON + 22 * H),
                 "sum_sum": round(600 / 900, 9),
             },
         ],
@@ -218,12 +232,63 @@ CASES = [
         "utilisation.json",
         "Daily peak against average (occupied spaces)",
         [
-            {"time": ts(MON - 2 * H), "peak": 1.5, "average": 1.0},
-            {"time": ts(MON + 22 * H), "peak": 1.0, "average": 1.0},
+            {"floor": "f1", "time": ts(MON - 2 * H), "peak": 2.0},
+            {"floor": "f1", "time": ts(MON + 22 * H), "peak": 1.0},
+            {"floor": "f2", "time": ts(MON - 2 * H), "peak": 1.0},
+            {"floor": "f2", "time": ts(MON + 22 * H), "peak": 1.0},
         ],
         variables=UTIL,
         keep_time=True,
-        **UTIL_RANGE,
+        **DAYS_RANGE,
+    ),
+    Case(
+        "utilisation.json",
+        "Daily peak against average (occupied spaces)",
+        [
+            {"floor": "f2", "time": ts(MON - 2 * H), "peak": 1.0},
+            {"floor": "f2", "time": ts(MON + 22 * H), "peak": 1.0},
+        ],
+        name="floor f2",
+        variables={**UTIL, "floor": "f2"},
+        keep_time=True,
+        **DAYS_RANGE,
+    ),
+    # Busy spaces per open bucket (occupied / 900): f1 Mon 1, .5, 0, 0, 1 ->
+    # 0.5, Tue 1/3; f2 Mon 0, 1, 1, .5, 0 -> 0.5, Tue 2/3.
+    Case(
+        "utilisation.json",
+        "Daily peak against average (occupied spaces)",
+        [
+            {"floor": "f1", "time": ts(MON - 2 * H), "average": 0.5},
+            {"floor": "f1", "time": ts(MON + 22 * H), "average": round(1 / 3, 9)},
+            {"floor": "f2", "time": ts(MON - 2 * H), "average": 0.5},
+            {"floor": "f2", "time": ts(MON + 22 * H), "average": round(2 / 3, 9)},
+        ],
+        ref_id="B",
+        variables=UTIL,
+        keep_time=True,
+        **DAYS_RANGE,
+    ),
+    Case(
+        "utilisation.json",
+        "Daily peak against average (occupied spaces)",
+        [{"time": ts(MON - 2 * H), "peak": 3.0}, {"time": ts(MON + 22 * H), "peak": 2.0}],
+        ref_id="C",
+        variables=UTIL,
+        keep_time=True,
+        **DAYS_RANGE,
+    ),
+    Case(
+        "utilisation.json",
+        "Daily peak against average (occupied spaces)",
+        [
+            {"time": ts(MON - 2 * H), "average": 1.0},
+            {"time": ts(MON + 22 * H), "average": 1.0},
+        ],
+        ref_id="D",
+        variables=UTIL,
+        keep_time=True,
+        **DAYS_RANGE,
     ),
     # --- Space efficiency (Dec 2025 - Feb 2026; months start at local midnight) ---
     Case(
@@ -361,10 +426,10 @@ CASES = [
         "charges.json",
         "Monthly charge per agency",
         [
-            {"agency": "dvv", "time": ts(JAN - 22 * H), "sum": 4000.0},
-            {"agency": "dvv", "time": ts(FEB - 22 * H), "sum": 4999.75},
-            {"agency": "vero", "time": ts(JAN - 22 * H), "sum": 6000.0},
-            {"agency": "vero", "time": ts(FEB - 22 * H), "sum": 5000.25},
+            {"agency": "dvv", "time": ts(JAN), "sum": 4000.0},
+            {"agency": "dvv", "time": ts(FEB), "sum": 4999.75},
+            {"agency": "vero", "time": ts(JAN), "sum": 6000.0},
+            {"agency": "vero", "time": ts(FEB), "sum": 5000.25},
         ],
         variables=AGENCIES,
         keep_time=True,
