@@ -9,17 +9,6 @@ import typer
 app = typer.Typer(help="Serve the HTTP API and the live floor-plan page.")
 
 
-def port_error(host: str, port: int) -> str | None:
-    import socket
-
-    with socket.socket() as s:
-        try:
-            s.bind((host, port))
-        except OSError as exc:
-            return f"cannot listen on {host}:{port} ({exc.strerror}); choose another with --port"
-    return None
-
-
 @app.callback(invoke_without_command=True)
 def serve(
     registry: Path | None = typer.Option(None, help="Site file or folder of site files."),
@@ -54,9 +43,15 @@ def serve(
     except (ValidationError, ConfigError) as exc:
         typer.echo(f"invalid configuration: {exc}", err=True)
         raise typer.Exit(2) from None
-    problem = port_error(settings.host, settings.port)
+    from api.serve import port_unavailable
+
+    problem = port_unavailable(settings.host, settings.port)
     if problem:
-        typer.echo(problem, err=True)
+        typer.echo(
+            f"cannot listen on {settings.host}:{settings.port} ({problem}); "
+            "choose another with --port",
+            err=True,
+        )
         raise typer.Exit(2)
 
     from api.app import create_app

@@ -7,6 +7,7 @@ stream never ends by itself; so the signal handler tells the app first.
 from __future__ import annotations
 
 import contextlib
+import socket
 from types import FrameType
 
 import uvicorn
@@ -21,6 +22,21 @@ class _Server(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self._app.state.ctx.closing.set()
         super().handle_exit(sig, frame)
+
+
+def port_unavailable(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (e.g. "Address already in use"), or None.
+
+    SO_REUSEADDR as the servers themselves set it: connections of a server just
+    stopped, lingering in TIME_WAIT, must not count as "in use".
+    """
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
 
 
 def serve(app: FastAPI, *, host: str, port: int, log_level: str = "info") -> None:

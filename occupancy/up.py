@@ -8,7 +8,6 @@ in the reverse order of starting.
 from __future__ import annotations
 
 import logging
-import socket
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -19,15 +18,12 @@ log = logging.getLogger(__name__)
 
 
 def _port_problem(host: str, port: int, what: str, option: str) -> str | None:
-    with socket.socket() as s:
-        try:
-            s.bind((host, port))
-        except OSError as exc:
-            return (
-                f"{what} port {host}:{port} is not free ({exc.strerror}); "
-                f"choose another with {option}"
-            )
-    return None
+    from api.serve import port_unavailable
+
+    problem = port_unavailable(host, port)
+    if problem is None:
+        return None
+    return f"{what} port {host}:{port} is not free ({problem}); choose another with {option}"
 
 
 def _fail(message: str) -> typer.Exit:
