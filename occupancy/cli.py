@@ -65,6 +65,20 @@ def _root(
     )
 
 
+SERVER_PACKAGES = {"fastapi", "uvicorn", "pandas", "numpy", "sqlalchemy", "amqtt", "httpx"}
+
+
 def main() -> None:
     _register()
-    app()
+    try:
+        app()
+    except ModuleNotFoundError as exc:
+        # e.g. `occupancy api` on a Raspberry Pi installed with the edge extra
+        if (exc.name or "").split(".")[0] not in SERVER_PACKAGES:
+            raise
+        typer.echo(
+            f"this command needs the server parts ({exc.name} is missing): "
+            "pip install 'occupancy-platform[server]'",
+            err=True,
+        )
+        raise SystemExit(2) from None
