@@ -2,8 +2,11 @@
 
 The same engine as the live mode produces the same rows; instead of MQTT
 messages they become store points of exactly the shape ``storage.points``
-gives the ingest, written in big chunks. Duplicated deliveries are written
-twice (the point identity makes that harmless, as in production).
+gives the ingest. By default they go in as columns (``Store.write_columns``,
+one call per simulated day and measurement, no object per event); ``columnar=
+False`` builds a ``Point`` per event instead (the benchmark's baseline, and the
+check that both give the same store). Duplicated deliveries are written twice
+(the point identity makes that harmless, as in production).
 """
 
 from __future__ import annotations
@@ -12,17 +15,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
 from core.registry import Site
 from simulators.engine import Engine
 from simulators.layout import build_layout, from_ms, to_ms
-from simulators.messages import PointFactory, status_model, true_times
+from simulators.messages import (
+    ColumnFactory,
+    PointFactory,
+    health_parts,
+    status_model,
+    true_times,
+)
 from simulators.scenario import Scenario
 from simulators.sensors import K_CHANGE, K_HEALTH, K_HEARTBEAT, K_STATUS_OFFLINE, K_STATUS_ONLINE
 from simulators.truth import Truth, TruthCollector
-from storage.base import Point, Store
+from storage.base import PRESENCE, SENSOR_HEALTH, Point, Store
 from storage.points import status_point
 
 #: progress(done, total) in simulated seconds
@@ -58,13 +68,18 @@ def backfill(
     *,
     progress: Progress | None = None,
     chunk_points: int = 100_000,
+    chunk_rows: int = 1_000_000,
     build_points: bool = True,
+    columnar: bool = True,
     collect: bool = True,
 ) -> BackfillResult:
     """Simulate [start, end) and write its points into ``store``.
 
-    ``store=None`` generates (and, with ``build_points``, builds the points)
-    without writing - the benchmark's baseline. ``collect`` keeps the truth.
+    ``columnar`` writes columns of at most ``chunk_rows`` rows; otherwise points
+    are built and written ``chunk_points`` at a time. ``store=None`` generates
+    (and, with ``build_points``, builds the points or columns) without writing;
+    ``build_points=False`` only generates - the benchmark's baseline.
+    ``collect`` keeps the truth.
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be timezone-aware")
@@ -76,14 +91,27 @@ def backfill(
     engine = Engine(layout, lo)
     collector = TruthCollector(layout, lo, hi) if collect else None
     factory = PointFactory(layout)
+    columns = ColumnFactory(layout)
     result = BackfillResult(start=start, end=end)
     pending: list[Point] = []
+
+    def count(measurement: str, n: int) -> None:
+        result.points += n
+        result.by_measurement[measurement] = result.by_measurement.get(measurement, 0) + n
 
     def flush() -> None:
         if pending and store is not None:
             store.write(pending)
             result.writes += 1
+        for p in pending:
+            count(p.measurement, 1)
         pending.clear()
+
+    def write_columns(measurement: str, cols: dict[str, Any]) -> None:
+        if store is not None:
+            store.write_columns(measurement, **cols)
+            result.writes += 1
+        count(measurement, len(cols["time_ns"]))
 
     for plan, e in engine.advance(hi):
         if collector is not None:
@@ -93,20 +121,31 @@ def backfill(
         result.changes += int(np.count_nonzero(kind == K_CHANGE))
         result.heartbeats += int(np.count_nonzero(kind == K_HEARTBEAT))
         others = np.flatnonzero((kind != K_CHANGE) & (kind != K_HEARTBEAT))
-        if build_points:
+        if build_points and columnar:
+            for a in range(0, len(presence), chunk_rows):
+                write_columns(PRESENCE, columns.presence(e, presence[a : a + chunk_rows]))
+        elif build_points:
             # presence in chunks so memory stays bounded for big sites
             for a in range(0, len(presence), chunk_points):
                 pending.extend(factory.presence(e, presence[a : a + chunk_points]))
                 if len(pending) >= chunk_points:
-                    result.points += len(pending)
                     flush()
         truth_t = true_times(plan, e) if len(others) else e.event
+        reports: list[tuple[int, int, int, tuple[np.ndarray, ...]]] = []
         for i in others.tolist():
             k = int(kind[i])
             if k == K_HEALTH:
                 result.health_reports += 1
-                if build_points:
-                    pending.extend(factory.health(plan, e, i, lo, t_true=int(truth_t[i])))
+                if not build_points:
+                    continue
+                t_true = int(truth_t[i])
+                if columnar:
+                    agent = int(e.agent[i])
+                    parts = health_parts(layout, plan, agent, t_true)
+                    reports.append((int(e.event[i]), t_true, agent, parts))
+                    pending.append(columns.agent_health(plan, e, i, lo, t_true=t_true))
+                else:
+                    pending.extend(factory.health(plan, e, i, lo, t_true=t_true))
             elif k in (K_STATUS_ONLINE, K_STATUS_OFFLINE):
                 result.status += 1
                 if build_points:
@@ -115,12 +154,12 @@ def backfill(
                             site, status_model(layout, e, i), received_at=from_ms(int(e.pub[i]))
                         )
                     )
-        if len(pending) >= chunk_points:
-            result.points += len(pending)
+        if reports:
+            write_columns(SENSOR_HEALTH, columns.sensor_health(reports))
+        if len(pending) >= chunk_points or (columnar and pending):
             flush()
         if progress is not None:
             progress((engine.cursor - lo) / 1000, (hi - lo) / 1000)
-    result.points += len(pending)
     flush()
     if collector is not None:
         result.truth = collector.truth(engine.series)

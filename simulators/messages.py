@@ -2,14 +2,17 @@
 
 Messages are built with the ``core.messages`` models, so everything the
 simulator publishes is validated against the contract. Backfill builds points
-without a model per row for speed; ``tests/simulators`` checks that these
-points equal ``storage.points`` applied to the same messages.
+without a model per row for speed (``PointFactory``), or no points at all but
+columns for ``Store.write_columns`` (``ColumnFactory``, the default);
+``tests/simulators`` checks that both equal ``storage.points`` applied to the
+same messages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +37,9 @@ from simulators.sensors import (
     Emissions,
 )
 from storage.base import AGENT_HEALTH, PRESENCE, SENSOR_HEALTH, FieldValue, Point
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,3 +290,104 @@ class PointFactory:
                 fields["detail"] = f"no reading for {(t_true - seen_ms) // MS} s"
             points.append(Point(SENSOR_HEALTH, self.sensor_tags[s], fields, t_ns))
         return points
+
+
+# ------------------------------------------------------------------ columns
+
+
+def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Per index, a code into the distinct values (Categorical categories must be unique)."""
+    distinct = list(dict.fromkeys(values))
+    position = {v: i for i, v in enumerate(distinct)}
+    return np.array([position[v] for v in values], np.intp), distinct
+
+
+class ColumnFactory:
+    """The same points as ``PointFactory``, as columns for ``Store.write_columns``:
+    no object per row. Every tag is a function of the space (or the agent), so
+    each is a Categorical whose codes are looked up by the rows' space index."""
+
+    def __init__(self, layout: Layout):
+        self.layout = layout
+        site = layout.site
+        space_tags = [site.space_tags(s) for s in layout.space_ids]
+        keys = list(space_tags[0]) if space_tags else []
+        self.space_tags = {k: _codes([t[k] for t in space_tags]) for k in keys}
+        self.sensor = _codes(layout.sensor_ids)
+        self.space = _codes(layout.space_ids)
+        self.agent = _codes(layout.agent_ids)
+        self.agent_of_space = _codes([layout.agent_ids[int(a)] for a in layout.agent_of])
+        self.site = site.id
+        self.hb = float(layout.hb_ms / MS)
+        self.kinds = (np.arange(2), ["change", "heartbeat"])
+
+    @staticmethod
+    def _cat(codes: tuple[np.ndarray, list[str]], index: np.ndarray) -> pd.Categorical[Any]:
+        import pandas as pd  # only the backfill needs it
+
+        return pd.Categorical.from_codes(codes[0][index], categories=pd.Index(codes[1]))
+
+    def presence(self, e: Emissions, idx: np.ndarray) -> dict[str, Any]:
+        """Keyword arguments of ``write_columns(PRESENCE, ...)`` for rows ``idx``."""
+        space = e.space[idx]
+        count = e.count[idx]
+        return {
+            "time_ns": e.event[idx].astype(np.int64) * 1_000_000,
+            "tags": {k: self._cat(c, space) for k, c in self.space_tags.items()},
+            "fields": {
+                "occupied": e.occ[idx],
+                "seq": e.seq[idx],
+                "sensor": self._cat(self.sensor, space),
+                "agent": self._cat(self.agent, e.agent[idx]),
+                "kind": self._cat(self.kinds, e.kind[idx] - K_CHANGE),
+                "count": np.ma.masked_array(count, mask=count < 0),
+                "hb": self.hb,
+            },
+        }
+
+    def sensor_health(
+        self, reports: list[tuple[int, int, int, tuple[np.ndarray, ...]]]
+    ) -> dict[str, Any]:
+        """Columns of ``SENSOR_HEALTH`` for health reports given as (event ms,
+        true ms, agent, ``health_parts``): the sensor rows of ``health_points``."""
+        spaces = np.concatenate([p[0] for *_, p in reports])
+        sizes = [len(p[0]) for *_, p in reports]
+        event = np.repeat(np.array([r[0] for r in reports], np.int64), sizes)
+        true = np.repeat(np.array([r[1] for r in reports], np.int64), sizes)
+        seen = np.concatenate([p[2] for *_, p in reports]).astype(np.int64)
+        ok = np.concatenate([p[3] for *_, p in reports]).astype(bool)
+        detail = np.empty(len(spaces), object)
+        for j in np.flatnonzero(~ok).tolist():
+            detail[j] = f"no reading for {(int(true[j]) - int(seen[j])) // MS} s"
+        return {
+            "time_ns": event * 1_000_000,
+            "tags": {
+                "site": self.site,
+                "agent": self._cat(self.agent_of_space, spaces),
+                "sensor": self._cat(self.sensor, spaces),
+                "space": self._cat(self.space, spaces),
+            },
+            "fields": {
+                "ok": ok.astype(np.int64),
+                "battery_pct": np.concatenate([p[1] for *_, p in reports]).astype(np.float64),
+                "last_seen_ns": (seen + (event - true)) * 1_000_000,
+                "detail": detail,
+            },
+        }
+
+    def agent_health(
+        self, plan: DayPlan, e: Emissions, i: int, boot_ms: int, *, t_true: int
+    ) -> Point:
+        lay = self.layout
+        agent = int(e.agent[i])
+        return Point(
+            AGENT_HEALTH,
+            {"site": self.site, "agent": lay.agent_ids[agent]},
+            {
+                "uptime_s": _uptime_s(lay, plan, agent, t_true, boot_ms),
+                "outbox_depth": 0,
+                "outbox_dropped": 0,
+                "version": lay.scenario.sensors.agent_version,
+            },
+            int(e.event[i]) * 1_000_000,
+        )

@@ -16,7 +16,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
+
+    from storage.columns import FieldColumn, TagColumn
 
 FieldValue = float | int | bool | str
 
@@ -48,6 +51,13 @@ UTILISATION = "utilisation"
 #   tags site agency month ("2026-11") line (space type, or "base" for the headcount share);
 #   fields amount_eur hours weighted_hours coverage (floats) estimated (0/1) tariff_version
 CHARGES = "charges"
+# heatmap (api.metrics.rollups.HEATMAP): the utilisation rows summed per zone, space type
+#   and local hour (time = local hour start, UTC); tags site floor zone space_type
+#   weekday ("1 Mon".."7 Sun") hour ("00".."23", local); fields occupied_s opening_s
+#   observed_s (floats). InfluxQL cannot group by weekday; these tags let it.
+# peaks (api.metrics.rollups.PEAKS): exact daily peak concurrent occupancy (time = local
+#   day start, UTC); tags site floor (a floor id, or "_site" for the whole site);
+#   fields peak spaces (floats). Peaks do not add up over spaces, so they are stored.
 # efficiency: per agency (and agency "_site" for the whole site) per month;
 #   tags site agency month; fields m2_per_htv target_m2_per_htv use_rate desk_sharing_ratio
 #   peak_desks p90_peak_desks headcount_htv utilisation coverage (floats)
@@ -65,10 +75,12 @@ class StoreUnavailable(StoreError):
 
 @dataclass(frozen=True, slots=True)
 class RejectedPoint:
-    """A point the store refused, and why (the store's own words)."""
+    """A point the store refused, and why (the store's own words). ``row`` is its
+    row in the columns of a ``write_columns`` (None for ``write``)."""
 
     point: Point
     reason: str
+    row: int | None = None
 
 
 class PartialWriteError(StoreError):
@@ -104,6 +116,34 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def write(self, points: Sequence[Point]) -> None:
         """Write points durably (all or none). Raises ``StoreUnavailable`` or ``StoreError``."""
+
+    def write_columns(
+        self,
+        measurement: str,
+        *,
+        time_ns: Sequence[int] | np.ndarray,
+        tags: Mapping[str, TagColumn],
+        fields: Mapping[str, FieldColumn],
+    ) -> None:
+        """Write many points of one measurement given as columns, one row per point
+        (``storage.columns`` says how a row becomes a point). The effect is that of
+        ``write(storage.columns.column_points(...))``: the same identity and field
+        merge, the same rows refused (``PartialWriteError``, each ``RejectedPoint``
+        with its ``row``). Columns of unequal length raise ``ValueError``.
+
+        This default builds the points; the stores override it with a path that
+        builds none, which is what a bulk load (the simulator's backfill) uses."""
+        from storage.columns import column_points
+
+        points = column_points(measurement, time_ns=time_ns, tags=tags, fields=fields)
+        try:
+            self.write(points)
+        except PartialWriteError as exc:
+            row_of = {id(p): i for i, p in enumerate(points)}
+            rejected = [
+                RejectedPoint(r.point, r.reason, row_of.get(id(r.point))) for r in exc.rejected
+            ]
+            raise PartialWriteError(rejected, exc.written) from None
 
     @abc.abstractmethod
     def read(

@@ -18,7 +18,7 @@ import gzip
 import json
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,10 @@ from storage.lineprotocol import LineProtocolError, encode_point
 from storage.query import filter_values, to_ns
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
+
+    from storage.columns import FieldColumn, TagColumn
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,9 @@ log = logging.getLogger(__name__)
 # 25 MB, 3.x: 10 MiB); a 413 anyway makes the request split in two.
 DEFAULT_CHUNK_BYTES = 4_000_000
 QUERY_CHUNK_ROWS = 10_000
+# Rows turned into line protocol at a time by ``write_columns`` (bounds memory:
+# ~200 bytes a line).
+COLUMN_BLOCK_ROWS = 250_000
 _GET_LIMIT = 4_000  # longer queries go in a POST body, away from URL limits
 
 
@@ -262,12 +268,65 @@ class InfluxStore(Store):
         if rejected:
             raise PartialWriteError(rejected, written=len(points) - len(rejected))
 
-    def _write_lines(self, lines: list[tuple[str, Point]]) -> list[RejectedPoint]:
-        """Write lines; return the points InfluxDB refused. InfluxDB stores the
-        good lines of a request and drops the bad ones without saying which, so
-        a refused request is split in halves and re-sent until every refused
-        point is pinned down (writes are idempotent by point identity)."""
-        body = ("\n".join(line for line, _ in lines) + "\n").encode("utf-8")
+    def write_columns(
+        self,
+        measurement: str,
+        *,
+        time_ns: Sequence[int] | np.ndarray,
+        tags: Mapping[str, TagColumn],
+        fields: Mapping[str, FieldColumn],
+    ) -> None:
+        """``write`` of the columns' points without a ``Point`` per row: line
+        protocol built on whole columns (each tag set escaped once), sent in
+        gzip-compressed requests of ``chunk_bytes``. A request InfluxDB refuses
+        is sent again as points, so the refused ones are pinned down as ``write``
+        pins them down."""
+        import numpy as np
+
+        from storage.columns import Columns, Unsupported
+
+        try:
+            cols = Columns(measurement, time_ns=time_ns, tags=tags, fields=fields)
+        except Unsupported:
+            super().write_columns(measurement, time_ns=time_ns, tags=tags, fields=fields)
+            return
+        if cols.n == 0:
+            return
+        invalid = cols.invalid_rows()
+        ok = np.ones(cols.n, bool)
+        ok[list(invalid)] = False
+        rows = np.flatnonzero(ok)
+        rejected = [RejectedPoint(cols.point(i), why, i) for i, why in invalid.items()]
+        if len(rows):
+            self._ensure_ready()
+        for a in range(0, len(rows), COLUMN_BLOCK_ROWS):
+            block = rows[a : a + COLUMN_BLOCK_ROWS]
+            data, offsets = cols.line_protocol(block)
+            start = 0
+            while start < len(block):
+                limit = offsets[start] + self.chunk_bytes
+                end = max(start + 1, int(np.searchsorted(offsets, limit, side="right")) - 1)
+                end = min(end, len(block))
+                body = bytes(data[int(offsets[start]) : int(offsets[end])])
+                if self._post_lines(body) is not None:
+                    lines = []
+                    for i in block[start:end].tolist():
+                        point = cols.point(i)
+                        lines.append((encode_point(point), point))
+                    row_of = {
+                        id(p): i for i, (_, p) in zip(block[start:end].tolist(), lines, strict=True)
+                    }
+                    rejected += [
+                        RejectedPoint(r.point, r.reason, row_of[id(r.point)])
+                        for r in self._write_lines(lines)
+                    ]
+                start = end
+        if rejected:
+            raise PartialWriteError(rejected, written=cols.n - len(rejected))
+
+    def _post_lines(self, body: bytes) -> str | None:
+        """POST newline-terminated lines; None when stored, else InfluxDB's reason
+        for refusing points of them (400, 413, 422). Other failures raise."""
         response = self._send(
             "POST",
             "/write",
@@ -277,7 +336,7 @@ class InfluxStore(Store):
         )
         status = response.status_code
         if status < 300:
-            return []
+            return None
         reason = _error_text(response)
         if status == 404:
             raise StoreError(
@@ -285,8 +344,19 @@ class InfluxStore(Store):
             )
         if status not in (400, 413, 422):
             raise StoreError(f"InfluxDB refused the write ({status}): {reason}")
+        return f"InfluxDB ({status}): {reason}"
+
+    def _write_lines(self, lines: list[tuple[str, Point]]) -> list[RejectedPoint]:
+        """Write lines; return the points InfluxDB refused. InfluxDB stores the
+        good lines of a request and drops the bad ones without saying which, so
+        a refused request is split in halves and re-sent until every refused
+        point is pinned down (writes are idempotent by point identity)."""
+        body = ("\n".join(line for line, _ in lines) + "\n").encode("utf-8")
+        refusal = self._post_lines(body)
+        if refusal is None:
+            return []
         if len(lines) == 1:
-            return [RejectedPoint(lines[0][1], f"InfluxDB ({status}): {reason}")]
+            return [RejectedPoint(lines[0][1], refusal)]
         half = len(lines) // 2
         return self._write_lines(lines[:half]) + self._write_lines(lines[half:])
 

@@ -161,6 +161,12 @@ def _prefix(point: Point) -> str:
     return prefix
 
 
+def encode_series(measurement: str, tags: Mapping[str, str]) -> str:
+    """``measurement,tag=value,...`` for a series, checked and escaped (the part
+    of a line before the fields; raises ``LineProtocolError``)."""
+    return _prefix(Point(measurement, tags, {}, 0))
+
+
 def is_bool(value: object) -> bool:
     """``bool`` or numpy's boolean scalar (which is neither ``bool`` nor ``int``)."""
     kind = type(value)

@@ -1,5 +1,7 @@
 """The store contract (``storage.base.Store``), run against both stores: the real
-InfluxDB 1.x server and a SQLite file. Expected values are written out by hand."""
+InfluxDB 1.x server and a SQLite file, each written both ways: ``write`` of
+points and ``write_columns`` of the same points as columns. Expected values are
+written out by hand."""
 
 from __future__ import annotations
 
@@ -9,11 +11,23 @@ import pandas as pd
 import pytest
 
 from storage.base import PartialWriteError, Point, Store
+from tests.storage.columnar import ColumnarWrites
 
 T0 = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z
 MIN = 60_000_000_000
 START = datetime(2025, 12, 1, tzinfo=UTC)
 END = datetime(2026, 2, 1, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "influx"])
+def backend(request: pytest.FixtureRequest) -> Store:
+    store: Store = request.getfixturevalue(f"{request.param}_store")
+    return store
+
+
+@pytest.fixture(params=["points", "columns"])
+def store(request: pytest.FixtureRequest, backend: Store) -> Store:
+    return backend if request.param == "points" else ColumnarWrites(backend)
 
 
 def at(ns: int) -> pd.Timestamp:
