@@ -62,6 +62,18 @@ CHARGES = "charges"
 #   tags site agency month; fields m2_per_htv target_m2_per_htv use_rate desk_sharing_ratio
 #   peak_desks p90_peak_desks headcount_htv utilisation coverage (floats)
 EFFICIENCY = "efficiency"
+#: the float fields of ``efficiency`` (written by the api, read by the dashboards)
+EFFICIENCY_FIELDS = (
+    "m2_per_htv",
+    "target_m2_per_htv",
+    "use_rate",
+    "desk_sharing_ratio",
+    "peak_desks",
+    "p90_peak_desks",
+    "headcount_htv",
+    "utilisation",
+    "coverage",
+)
 DEAD_LETTERS = "dead_letters"  # tags: reason replica; fields: topic payload error
 
 

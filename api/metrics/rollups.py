@@ -29,7 +29,7 @@ from api.metrics.intervals import (
 )
 from core.calendar import local_day_bounds, month_bounds
 from core.registry import Site
-from storage.base import EFFICIENCY, UTILISATION, FieldValue, Point
+from storage.base import EFFICIENCY, EFFICIENCY_FIELDS, UTILISATION, FieldValue, Point
 
 # Derived measurements of this module (documented in storage/base.py).
 HEATMAP = "heatmap"
@@ -55,17 +55,6 @@ PEAK_LEVELS = ("site", "floor")
 #: the ``floor`` tag of the whole site's row in ``peaks``
 SITE_ROW = "_site"
 ROLLUP_COLUMNS = ("space", "time", "opening_s", "observed_s", "occupied_s")
-EFFICIENCY_FIELDS = (
-    "m2_per_htv",
-    "target_m2_per_htv",
-    "use_rate",
-    "desk_sharing_ratio",
-    "peak_desks",
-    "p90_peak_desks",
-    "headcount_htv",
-    "utilisation",
-    "coverage",
-)
 
 
 def utilisation_rollup(*, intervals: pd.DataFrame) -> pd.DataFrame:

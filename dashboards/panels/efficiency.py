@@ -15,6 +15,7 @@ from dashboards.model import (
     thresholds,
     timeseries,
 )
+from storage.base import EFFICIENCY_FIELDS
 
 WHERE = tag_filter("site", "agency")
 SITE_ROW = '"site" =~ /^$site$/ AND "agency" = \'_site\''
@@ -51,18 +52,7 @@ def site_use_rate() -> Json:
 
 
 def latest_per_agency() -> Json:
-    fields = [
-        "m2_per_htv",
-        "target_m2_per_htv",
-        "use_rate",
-        "desk_sharing_ratio",
-        "peak_desks",
-        "p90_peak_desks",
-        "headcount_htv",
-        "utilisation",
-        "coverage",
-    ]
-    select = ", ".join(f'last("{f}") AS "{f}"' for f in fields)
+    select = ", ".join(f'last("{f}") AS "{f}"' for f in EFFICIENCY_FIELDS)
     return table(
         "Latest month per agency",
         [
