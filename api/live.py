@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import math
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -49,11 +50,49 @@ class SpaceLive:
     reason: str | None = None  # why unknown: "no data", "silent", "agent offline"
 
     def as_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        for k in ("since", "last_seen", "last_event"):
-            v = d[k]
-            d[k] = v.isoformat().replace("+00:00", "Z") if v is not None else None
-        return d
+        # built by hand: dataclasses.asdict deep-copies every datetime, which
+        # made it most of the cost of a snapshot of a few hundred spaces
+        return {
+            "space": self.space,
+            "zone": self.zone,
+            "floor": self.floor,
+            "space_type": self.space_type,
+            "state": self.state,
+            "since": _iso(self.since),
+            "count": self.count,
+            "last_seen": _iso(self.last_seen),
+            "last_event": _iso(self.last_event),
+            "heartbeat_s": self.heartbeat_s,
+            "agent": self.agent,
+            "sensor": self.sensor,
+            "reason": self.reason,
+        }
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat().replace("+00:00", "Z") if t is not None else None
+
+
+def _dumps(value: Any) -> str:
+    # what FastAPI's JSONResponse writes, so cached and uncached answers agree
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class LiveScope:
+    """What one kind of key may see of a live snapshot.
+
+    ``name`` identifies the scope in the snapshot cache: every key whose scope
+    has the same name must be allowed to see exactly the same.
+    """
+
+    name: str
+    spaces: frozenset[str] | None  # None: every space
+    group_visible: Callable[[str, str, int], bool]  # (by, group, size): may it be shown
+    agents: bool
+
+
+EVERYTHING = LiveScope("all", None, lambda _by, _group, _size: True, agents=True)
 
 
 class LiveBoard:
@@ -79,6 +118,12 @@ class LiveBoard:
                 reason="no data",
             )
         self._listeners: list[Callable[[SpaceLive], None]] = []
+        # Bumped (under _lock) by every change to what a snapshot shows, heartbeats
+        # included (they move last_seen): a cached snapshot is valid while it holds.
+        self._version = 0
+        self._build_lock = threading.Lock()
+        self._snapshots: dict[str, tuple[int, str]] = {}
+        self._fragments: dict[str, tuple[SpaceLive, str]] = {}
 
     # ---- listeners ------------------------------------------------------
     def add_listener(self, fn: Callable[[SpaceLive], None]) -> None:
@@ -124,6 +169,7 @@ class LiveBoard:
                 # a message from a space means its agent is alive again
                 self._agents_online[new.agent] = True
             self._spaces[msg.space_id] = new
+            self._version += 1
             visible_change = changed_state or new.count != cur.count
         if visible_change:
             self._emit([new])
@@ -136,6 +182,7 @@ class LiveBoard:
         with self._lock:
             self._agents_online[msg.agent_id] = online
             self._agent_since[msg.agent_id] = when
+            self._version += 1
             if not online:
                 for sid, cur in self._spaces.items():
                     if cur.agent == msg.agent_id and cur.state != "unknown":
@@ -158,6 +205,8 @@ class LiveBoard:
                     new = replace(cur, state="unknown", since=limit, reason="silent")
                     self._spaces[sid] = new
                     changed.append(new)
+            if changed:
+                self._version += 1
         self._emit(changed)
         return changed
 
@@ -200,9 +249,76 @@ class LiveBoard:
                         self._spaces[sid] = replace(
                             cur, state="unknown", since=t, reason="agent offline"
                         )
+            self._version += 1
         self.sweep(now)
 
     # ---- reading --------------------------------------------------------
+    @property
+    def version(self) -> int:
+        """Changes whenever anything a snapshot shows has changed."""
+        return self._version
+
+    def snapshot_json(self, scope: LiveScope, *, at: datetime) -> str:
+        """The live snapshot as JSON text: site, time, totals, floor and zone
+        counts, spaces and agents, as ``scope`` may see them.
+
+        Everything but the time is cached per scope until the board changes, so
+        a hundred readers cost one serialisation per change, not one each; and a
+        rebuild serialises again only the spaces that changed.
+        """
+        body = self._snapshots.get(scope.name)
+        if body is None or body[0] != self._version:
+            with self._build_lock:  # one rebuild per change, not one per waiting reader
+                body = self._snapshots.get(scope.name)
+                if body is None or body[0] != self._version:
+                    body = self._build(scope)
+                    self._snapshots[scope.name] = body
+        return f'{{"site":{_dumps(self.site.id)},"at":"{_iso(at)}",{body[1]}}}'
+
+    def _build(self, scope: LiveScope) -> tuple[int, str]:
+        with self._lock:  # one consistent view of spaces, agents and version
+            version = self._version
+            spaces = list(self._spaces.values())
+            agents = {a: True for a in self.site.agents()}
+            agents.update(self._agents_online)
+        totals = {"occupied": 0, "free": 0, "unknown": 0, "total": 0}
+        floors: dict[str, dict[str, int]] = {}
+        zones: dict[str, dict[str, int]] = {}
+        shown: list[str] = []
+        for s in spaces:
+            totals[s.state] += 1
+            for counts, key in ((floors, s.floor), (zones, s.zone)):
+                c = counts.get(key)
+                if c is None:
+                    c = counts[key] = {"occupied": 0, "free": 0, "unknown": 0, "total": 0}
+                c[s.state] += 1
+            if scope.spaces is None or s.space in scope.spaces:
+                frag = self._fragments.get(s.space)
+                if frag is None or frag[0] is not s:  # SpaceLive is replaced on change
+                    frag = (s, _dumps(s.as_json()))
+                    self._fragments[s.space] = frag
+                shown.append(frag[1])
+        totals["total"] = len(spaces)
+        for groups in (floors, zones):
+            for c in groups.values():
+                c["total"] = c["occupied"] + c["free"] + c["unknown"]
+
+        def visible(by: str, groups: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+            return {
+                k: v for k, v in sorted(groups.items()) if scope.group_visible(by, k, v["total"])
+            }
+
+        shown_totals = totals if scope.group_visible("site", self.site.id, len(spaces)) else {}
+        agent_rows = (
+            [{"agent": a, "online": on} for a, on in sorted(agents.items())] if scope.agents else []
+        )
+        body = (
+            f'"totals":{_dumps(shown_totals)},"floors":{_dumps(visible("floor", floors))},'
+            f'"zones":{_dumps(visible("zone", zones))},"spaces":[{",".join(shown)}],'
+            f'"agents":{_dumps(agent_rows)}'
+        )
+        return version, body
+
     def spaces(self) -> list[SpaceLive]:
         with self._lock:
             return list(self._spaces.values())
@@ -230,35 +346,64 @@ class LiveBoard:
         }
 
 
+class _LoopFanout:
+    """The SSE queues of one site on one event loop.
+
+    One change costs one cross-thread wake-up of the loop, which then fills
+    every queue, instead of one wake-up per client.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.queues: set[asyncio.Queue[SpaceLive]] = set()
+
+    def push(self, item: SpaceLive) -> None:  # any thread
+        # a closed loop means its clients have gone
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self._fill, item)
+
+    def _fill(self, item: SpaceLive) -> None:  # on the loop
+        for queue in self.queues:
+            if not queue.full():  # a stalled client loses events, never the server
+                queue.put_nowait(item)
+
+
+@dataclass(eq=False)
+class Subscription:
+    site_id: str
+    queue: asyncio.Queue[SpaceLive]
+    fanout: _LoopFanout
+
+
 class LiveHub:
     """The live boards of every site, plus fan-out to asyncio listeners (SSE)."""
 
     def __init__(self, registry: Registry, *, silence_factor: float = 2.5):
         self.boards = {s.id: LiveBoard(s, silence_factor=silence_factor) for s in registry}
+        self._lock = threading.Lock()
+        self._fanouts: dict[tuple[str, asyncio.AbstractEventLoop], _LoopFanout] = {}
 
     def board(self, site_id: str) -> LiveBoard:
         return self.boards[site_id]
 
-    def subscribe(
-        self, site_id: str, loop: asyncio.AbstractEventLoop
-    ) -> tuple[asyncio.Queue[SpaceLive], Callable[[SpaceLive], None]]:
-        """A queue receiving every change of one site, filled from any thread."""
+    def subscribe(self, site_id: str, loop: asyncio.AbstractEventLoop) -> Subscription:
+        """A queue on ``loop`` receiving every change of one site, filled from any thread."""
         queue: asyncio.Queue[SpaceLive] = asyncio.Queue(maxsize=10_000)
+        with self._lock:
+            fanout = self._fanouts.get((site_id, loop))
+            if fanout is None:
+                fanout = self._fanouts[(site_id, loop)] = _LoopFanout(loop)
+                self.boards[site_id].add_listener(fanout.push)
+            # the set is read on the loop; subscribing happens on the loop too
+            fanout.queues.add(queue)
+        return Subscription(site_id, queue, fanout)
 
-        def push(item: SpaceLive) -> None:
-            def _put() -> None:
-                if not queue.full():  # a stalled client loses events, never the server
-                    queue.put_nowait(item)
-
-            # a closed loop means the client has gone
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_put)
-
-        self.boards[site_id].add_listener(push)
-        return queue, push
-
-    def unsubscribe(self, site_id: str, push: Callable[[SpaceLive], None]) -> None:
-        self.boards[site_id].remove_listener(push)
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            sub.fanout.queues.discard(sub.queue)
+            if not sub.fanout.queues:
+                self.boards[sub.site_id].remove_listener(sub.fanout.push)
+                self._fanouts.pop((sub.site_id, sub.fanout.loop), None)
 
     def sweep(self, now: datetime | None = None) -> None:
         for board in self.boards.values():

@@ -4,18 +4,19 @@ Server-Sent Events stream of changes."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from api import health as health_m
 from api.access import agency_spaces, visible_group
 from api.auth import Principal
 from api.deps import Ctx, CurrentPrincipal, SiteDep, require
-from api.live import LiveBoard, SpaceLive
+from api.live import EVERYTHING, LiveBoard, LiveScope, SpaceLive
 from core.registry import Site
 from core.timeutil import utcnow
 
@@ -25,66 +26,56 @@ KEEPALIVE_S = 15.0
 POLL_S = 0.5  # how soon a stream notices a client gone or a server stopping
 
 
-def _visible_spaces(site: Site, principal: Principal) -> set[str] | None:
-    """None: everything. An agency sees the spaces of the zones dedicated to it."""
-    return None if principal.agency is None else agency_spaces(site, principal.agency)
+def live_scope(site: Site, principal: Principal, min_group: int) -> LiveScope:
+    """What a key may see of the snapshot. Only the agency matters: every other
+    role sees everything, so they share one cached snapshot."""
+    agency = principal.agency
+    if agency is None:
+        return EVERYTHING
+
+    def group_visible(by: str, group: str, size: int) -> bool:
+        return visible_group(
+            site=site, principal=principal, by=by, group=group, size=size, min_group=min_group
+        )
+
+    return LiveScope(
+        name=f"agency:{agency}:{min_group}",
+        spaces=frozenset(agency_spaces(site, agency)),
+        group_visible=group_visible,
+        agents=False,
+    )
 
 
-def live_snapshot(board: LiveBoard, principal: Principal, min_group: int) -> dict[str, Any]:
-    visible = _visible_spaces(board.site, principal)
-    spaces = [s for s in board.spaces() if visible is None or s.space in visible]
+def live_snapshot(board: LiveBoard, principal: Principal, min_group: int) -> str:
+    """The snapshot as JSON text (see ``LiveBoard.snapshot_json``)."""
+    return board.snapshot_json(live_scope(board.site, principal, min_group), at=utcnow())
 
-    def groups(key: Literal["zone", "floor"]) -> dict[str, dict[str, int]]:
-        return {
-            k: v
-            for k, v in board.counts(key).items()
-            if visible_group(
-                site=board.site,
-                principal=principal,
-                by=key,
-                group=k,
-                size=v["total"],
-                min_group=min_group,
-            )
+
+@router.get(
+    "/live",
+    summary="Current state of every space, with counts per zone and floor",
+    response_class=JSONResponse,
+    response_model=None,
+    responses={
+        200: {
+            "description": "site, at (UTC), totals, floors and zones (counts by state), "
+            "spaces (state, since, count, last_seen, reason...), agents (online)",
+            "content": {"application/json": {"schema": {"type": "object"}}},
         }
-
-    totals = {"occupied": 0, "free": 0, "unknown": 0, "total": 0}
-    for s in board.spaces():
-        totals[s.state] += 1
-        totals["total"] += 1
-    if not visible_group(
-        site=board.site,
-        principal=principal,
-        by="site",
-        group=board.site.id,
-        size=totals["total"],
-        min_group=min_group,
-    ):
-        totals = {}
-    agents = board.agents()
-    return {
-        "site": board.site.id,
-        "at": utcnow().isoformat().replace("+00:00", "Z"),
-        "totals": totals,
-        "floors": groups("floor"),
-        "zones": groups("zone"),
-        "spaces": [s.as_json() for s in spaces],
-        "agents": (
-            [{"agent": a, "online": on} for a, on in sorted(agents.items())]
-            if visible is None
-            else []
-        ),
-    }
-
-
-@router.get("/live", summary="Current state of every space, with counts per zone and floor")
-def live(site: SiteDep, ctx: Ctx, principal: CurrentPrincipal) -> dict[str, Any]:
+    },
+)
+def live(site: SiteDep, ctx: Ctx, principal: CurrentPrincipal) -> Response:
     require(principal, "facility", "agency")
-    return live_snapshot(ctx.hub.board(site.id), principal, ctx.settings.min_group_spaces)
+    # already JSON: the cached snapshot text goes out as it is
+    body = live_snapshot(ctx.hub.board(site.id), principal, ctx.settings.min_group_spaces)
+    return Response(body, media_type="application/json")
 
 
-def _sse(event: str, data: Any) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+@functools.lru_cache(maxsize=4096)
+def space_event(item: SpaceLive) -> str:
+    """One change as an SSE event; every stream sends the same text, so it is
+    made once per change, not once per client."""
+    return f"event: space\ndata: {json.dumps(item.as_json(), separators=(',', ':'))}\n\n"
 
 
 @router.get(
@@ -96,20 +87,21 @@ async def live_stream(
     site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, request: Request
 ) -> StreamingResponse:
     require(principal, "facility", "agency")
-    visible = _visible_spaces(site, principal)
-    loop = asyncio.get_running_loop()
-    queue, push = ctx.hub.subscribe(site.id, loop)
+    visible = live_scope(site, principal, ctx.settings.min_group_spaces).spaces
+    sub = ctx.hub.subscribe(site.id, asyncio.get_running_loop())
     board = ctx.hub.board(site.id)
     min_group = ctx.settings.min_group_spaces
 
     async def events() -> AsyncIterator[str]:
         try:
             yield "retry: 2000\n\n"
-            yield _sse("snapshot", live_snapshot(board, principal, min_group))
+            yield f"event: snapshot\ndata: {live_snapshot(board, principal, min_group)}\n\n"
             idle = 0.0
             while not ctx.closing.is_set():
                 try:
-                    item: SpaceLive = await asyncio.wait_for(queue.get(), POLL_S)
+                    # asyncio.timeout, not wait_for: no task per event and client
+                    async with asyncio.timeout(POLL_S):
+                        item: SpaceLive = await sub.queue.get()
                 except TimeoutError:
                     idle += POLL_S
                     if await request.is_disconnected():
@@ -119,9 +111,9 @@ async def live_stream(
                         yield ": keepalive\n\n"
                     continue
                 if visible is None or item.space in visible:
-                    yield _sse("space", item.as_json())
+                    yield space_event(item)
         finally:
-            ctx.hub.unsubscribe(site.id, push)
+            ctx.hub.unsubscribe(sub)
 
     return StreamingResponse(
         events(),
