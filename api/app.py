@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import problems
+from api.auth import KeyCache
 from api.config import ApiSettings
 from api.deps import AppContext
 from api.live import LiveHub, apply_raw
@@ -111,6 +112,7 @@ def create_app(
         store=store,
         sessions=make_sessionmaker(engine),
         hub=hub,
+        keys=KeyCache(settings.key_cache_s),
     )
 
     @asynccontextmanager

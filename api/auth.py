@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -89,6 +91,42 @@ def verify_key(session: Session, presented: str) -> Principal | None:
     if not hmac.compare_digest(row.secret_hash, _hash(secret)):
         return None
     return Principal(key_id=row.id, name=row.name, role=row.role)
+
+
+class KeyCache:
+    """Keys verified in the last ``ttl_s`` seconds, so that a busy client (a
+    dashboard polling live state) does not cost a database query per request.
+
+    Only successful verifications are kept, hashed, and at most ``max_keys``
+    of them. The price: a revoked key keeps working for up to ``ttl_s``.
+    """
+
+    def __init__(self, ttl_s: float, max_keys: int = 10_000):
+        self.ttl_s = ttl_s
+        self.max_keys = max_keys
+        self._entries: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, presented: str) -> Principal | None:
+        if self.ttl_s <= 0:
+            return None
+        digest = _hash(presented)
+        with self._lock:
+            entry = self._entries.get(digest)
+            if entry is None:
+                return None
+            if entry[0] < time.monotonic():
+                del self._entries[digest]
+                return None
+            return entry[1]
+
+    def put(self, presented: str, principal: Principal) -> None:
+        if self.ttl_s <= 0:
+            return
+        with self._lock:
+            if len(self._entries) >= self.max_keys:
+                self._entries.clear()
+            self._entries[_hash(presented)] = (time.monotonic() + self.ttl_s, principal)
 
 
 def list_keys(session: Session) -> list[ApiKey]:

@@ -46,6 +46,11 @@ class ApiSettings(BaseSettings):
     stuck_after_h: float = Field(
         12, gt=0, description="Occupied without a break this long: the sensor is likely stuck."
     )
+    key_cache_s: float = Field(
+        5,
+        ge=0,
+        description="How long a verified key is trusted without a lookup (revocation delay).",
+    )
     tariffs: Path | None = Field(None, description="Tariff file or folder for charges.")
 
     @model_validator(mode="after")

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import sessionmaker
 
-from api.auth import Principal, verify_key
+from api.auth import KeyCache, Principal, verify_key
 from api.config import ApiSettings
 from api.live import LiveHub
 from core.registry import Registry, Site
@@ -26,17 +27,20 @@ class AppContext:
     # set when the server is asked to stop, so open event streams end at once
     # instead of holding the shutdown up
     closing: threading.Event = field(default_factory=threading.Event)
+    keys: KeyCache = field(default_factory=lambda: KeyCache(0))
     feed: Any = None
 
 
-def get_ctx(request: Request) -> AppContext:
+# The light dependencies are async so they run on the event loop, not through
+# the thread pool (which costs more than they do).
+async def get_ctx(request: Request) -> AppContext:
     return request.app.state.ctx
 
 
 Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     ctx: Ctx,
     access_token: Annotated[
@@ -52,17 +56,26 @@ def get_principal(
             "an API key is required (Authorization: Bearer <key>)",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    with ctx.sessions() as session:
-        principal = verify_key(session, token)
+    principal = ctx.keys.get(token)
+    if principal is None:
+        principal = await run_in_threadpool(_verify, ctx, token)
     if principal is None:
         raise HTTPException(401, "the API key is not valid", headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+def _verify(ctx: AppContext, token: str) -> Principal | None:
+    with ctx.sessions() as session:
+        principal = verify_key(session, token)
+    if principal is not None:
+        ctx.keys.put(token, principal)
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def get_site(site_id: str, ctx: Ctx) -> Site:
+async def get_site(site_id: str, ctx: Ctx) -> Site:
     site = ctx.registry.get(site_id)
     if site is None:
         raise HTTPException(404, f"unknown site {site_id!r}")

@@ -33,3 +33,21 @@ def test_roles() -> None:
     admin = Principal("k", "n", "admin")
     assert admin.has("finance") and Principal("k", "n", "agency:x").has("agency")
     assert not Principal("k", "n", "facility").has("finance")
+
+
+def test_key_cache_trusts_a_verified_key_for_its_ttl_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api import auth
+
+    clock = [100.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
+    cache = auth.KeyCache(ttl_s=5)
+    p = Principal("k", "n", "facility")
+    assert cache.get("occ_k_secret") is None
+    cache.put("occ_k_secret", p)
+    assert cache.get("occ_k_secret") == p
+    assert cache.get("occ_k_other") is None
+    clock[0] += 5.01  # a revoked key stops working once its entry expires
+    assert cache.get("occ_k_secret") is None
+    off = auth.KeyCache(ttl_s=0)
+    off.put("occ_k_secret", p)
+    assert off.get("occ_k_secret") is None
