@@ -5,23 +5,30 @@ Run: .venv/bin/python benchmarks/ingest_throughput.py [--messages 100000]
 Starts a real Mosquitto (with deploy/mosquitto/tuning.conf) and a real
 InfluxDB 1.x through tests/servers.py, then in one run:
 
-1. Sustained rate. Three persistent sessions subscribe, the publisher queues
-   N messages for each, and each consumer then drains its backlog alone:
+1. Sustained rate, ``--runs`` times. For each consumer in turn (the order
+   alternates between runs) a persistent session subscribes, the publisher
+   queues N messages for it, and the consumer drains that backlog alone; its
+   session is then ended:
    (a) a bare paho QoS 1 subscriber that does nothing with the messages,
+   (c) the ingest (IngestService: batched, durable, acks after the write);
+   in the first run also
    (b) a naive ingest: validate, then one HTTP write per message (timed on a
-       slice of the backlog: it is too slow to drain all of it),
-   (c) the ingest (IngestService: batched, durable, acks after the write).
-   Draining a backlog measures the consumer, not the publisher.
-2. Latency. The ingest runs live while a publisher sends 2,000 msg/s for
-   ``--latency-seconds``; a poller asks InfluxDB 50 times a second which
-   messages are queryable, and each message's publish-to-queryable time is
-   taken from the first poll that saw it.
+       slice of the backlog: it is too slow to drain all of it).
+   Draining a backlog measures the consumer, not the publisher. The median
+   of the runs' ingest/bare ratios is the figure; the CPU time each process
+   spent per message shows what bounds it (Linux /proc).
+2. Latency (measured first, on fresh servers). The ingest runs live while
+   a publisher sends 2,000 msg/s for ``--latency-seconds``; a poller asks
+   InfluxDB 50 times a second which messages are queryable, and each
+   message's publish-to-queryable time is taken from the first poll that
+   saw it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -92,6 +99,22 @@ def make_session(broker: MosquittoServer, client_id: str) -> None:
     client.loop_stop()
 
 
+def drop_session(broker: MosquittoServer, client_id: str) -> None:
+    """End a session and its queue (clean start, expiry 0). A drained consumer's
+    session left behind would still be subscribed, so the broker would queue
+    every later message for it too, and save them all every second."""
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 0
+    done = threading.Event()
+    client.on_connect = lambda *a: done.set()
+    client.connect("127.0.0.1", broker.port, clean_start=True, properties=props)
+    client.loop_start()
+    done.wait(10)
+    client.disconnect()
+    client.loop_stop()
+
+
 def publish(broker: MosquittoServer, msgs: list[tuple[str, bytes]]) -> None:
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-pub")
     client.max_inflight_messages_set(1000)
@@ -108,8 +131,14 @@ def publish(broker: MosquittoServer, msgs: list[tuple[str, bytes]]) -> None:
     client.loop_stop()
 
 
-def drain_bare(broker: MosquittoServer, n: int) -> float:
-    client, props = v5_client("bench-bare")
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def drain_bare(broker: MosquittoServer, n: int, client_id: str) -> float:
+    client, props = v5_client(client_id)
     count = 0
     first = last = 0.0
     done = threading.Event()
@@ -173,10 +202,17 @@ def ingest_settings(broker: MosquittoServer, influx: InfluxServer, work: Path, d
     )  # fmt: skip
 
 
-def drain_ingest(broker: MosquittoServer, influx: InfluxServer, work: Path, n: int) -> float:
-    settings = ingest_settings(broker, influx, work, "bench_ingest", "bench-ingest")
+def drain_ingest(
+    broker: MosquittoServer, influx: InfluxServer, work: Path, n: int, client_id: str
+) -> tuple[float, float]:
+    """(msg/s, CPU seconds of the receiver process while draining)."""
+    settings = ingest_settings(broker, influx, work, "bench_ingest", client_id)
     service = IngestService(settings, load_registry(SITES), open_store(settings.store))
     service.start()
+    service.wait_connected(30)
+    receiver = service.receiver_pid
+    assert receiver is not None
+    cpu0 = cpu_seconds(receiver)
     first = None
     while True:
         received = service.metrics.value("ingest_messages_received_total")
@@ -186,9 +222,10 @@ def drain_ingest(broker: MosquittoServer, influx: InfluxServer, work: Path, n: i
             break
         time.sleep(0.005)
     elapsed = time.perf_counter() - (first or 0)
+    cpu = cpu_seconds(receiver) - cpu0
     service.stop()
     service.store.close()
-    return n / elapsed
+    return n / elapsed, cpu
 
 
 def queryable_seq(influx: InfluxServer, db: str) -> int:
@@ -265,37 +302,82 @@ def latency(broker: MosquittoServer, influx: InfluxServer, work: Path, rate: int
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--messages", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=5, help="bare/ingest pairs (median reported)")
     ap.add_argument("--naive-seconds", type=float, default=10.0)
     ap.add_argument("--latency-rate", type=int, default=2_000)
     ap.add_argument("--latency-seconds", type=float, default=15.0)
     args = ap.parse_args()
+    n = args.messages
+    rows: list[tuple[float, ...]] = []
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         work = Path(tmp)
         broker = MosquittoServer(work / "mosquitto").start()
         influx = InfluxServer(work / "influx").start()
+        assert broker.proc is not None and influx.proc is not None
+        servers = (broker.proc.pid, influx.proc.pid)
         try:
-            n = args.messages
-            for cid in ("bench-bare", "bench-naive", "bench-ingest"):
-                make_session(broker, cid)
-            # The ingest's session must exist before publishing, like the others:
-            # create it by starting and stopping the service once.
-            start = datetime.now(UTC) - timedelta(hours=2)
-            msgs = messages(n, start, timedelta(milliseconds=1))
-            t = time.perf_counter()
-            publish(broker, msgs)
-            print(f"queued {n} messages for 3 sessions in {time.perf_counter() - t:.1f} s",
-                  file=sys.stderr)  # fmt: skip
-            bare = drain_bare(broker, n)
-            naive = drain_naive(broker, influx, args.naive_seconds)
-            ingest = drain_ingest(broker, influx, work, n)
+            # Latency first, on fresh servers: after the throughput runs have
+            # loaded 500,000+ points, InfluxDB compacts its shards in the
+            # background for minutes and the figure would measure that instead.
             achieved, p50, p99, missing = latency(
                 broker, influx, work, args.latency_rate, args.latency_seconds
             )
+            step = timedelta(milliseconds=1)
+            base = datetime.now(UTC) - timedelta(hours=3)
+            for run in range(args.runs):
+                # Each consumer gets its own backlog, queued just before it
+                # drains: no other session's backlog sits in the broker (which
+                # saves its queues every second) while one is measured. Distinct
+                # event times per run and consumer: every drain writes new points.
+                order = ("bare", "ingest") if run % 2 == 0 else ("ingest", "bare")
+                got: dict[str, float] = {}
+                for k, which in enumerate(order):
+                    cid = f"bench-{which}-{run}"
+                    make_session(broker, cid)
+                    start = base + (2 * run + k) * n * step
+                    t = time.perf_counter()
+                    publish(broker, messages(n, start, step))
+                    queued = time.perf_counter() - t
+                    before = [cpu_seconds(pid) for pid in (os.getpid(), *servers)]
+                    if which == "bare":
+                        got["bare"] = drain_bare(broker, n, cid)
+                        receiver_cpu = 0.0
+                    else:
+                        got["ingest"], receiver_cpu = drain_ingest(broker, influx, work, n, cid)
+                    after = [cpu_seconds(pid) for pid in (os.getpid(), *servers)]
+                    drop_session(broker, cid)
+                    cpu = [(y - x) * 1e6 / n for x, y in zip(before, after, strict=True)]
+                    if which == "ingest":
+                        got["cpu_service"], got["cpu_mosquitto"], got["cpu_influx"] = cpu
+                        got["cpu_receiver"] = receiver_cpu * 1e6 / n
+                    else:
+                        got["cpu_bare"], got["cpu_mosquitto_bare"], _ = cpu
+                    print(f"run {run + 1}: {which}: queued {n:,} in {queued:.1f} s, drained at "
+                          f"{got[which]:,.0f} msg/s", file=sys.stderr)  # fmt: skip
+                keys = ("bare", "ingest", "cpu_bare", "cpu_mosquitto_bare", "cpu_receiver",
+                        "cpu_service", "cpu_mosquitto", "cpu_influx")  # fmt: skip
+                rows.append(tuple(got[k] for k in keys))
+            # (b) once: it is too slow to drain a backlog, so it is timed on a slice.
+            make_session(broker, "bench-naive")
+            publish(broker, messages(min(n, 20_000), base - timedelta(hours=1), step))
+            naive = drain_naive(broker, influx, args.naive_seconds)
+            drop_session(broker, "bench-naive")
         finally:
             broker.stop()
             influx.stop()
+    med = statistics.median
+    bare = med(r[0] for r in rows)
+    ingest = med(r[1] for r in rows)
+    ratio = med(r[1] / r[0] for r in rows)
     print()
-    print(f"Sustained MQTT QoS 1 -> InfluxDB, backlog of {n:,} messages, same broker and run")
+    print(f"Sustained MQTT QoS 1 -> InfluxDB, backlog of {n:,} messages, same broker; "
+          f"{args.runs} runs, bare and ingest each draining its own backlog")  # fmt: skip
+    print()
+    print("| run | (a) bare paho msg/s | ingest msg/s | ingest / bare |")
+    print("|----:|--------------------:|-------------:|--------------:|")
+    for i, r in enumerate(rows, 1):
+        print(f"| {i:3d} | {r[0]:19,.0f} | {r[1]:12,.0f} | {r[1] / r[0]:13.1%} |")
+    print(f"| median | {bare:16,.0f} | {ingest:12,.0f} | {ratio:13.1%} |")
     print()
     print("| consumer                                     |    msg/s | vs bare subscriber |")
     print("|----------------------------------------------|---------:|-------------------:|")
@@ -303,9 +385,17 @@ def main() -> None:
     print(
         f"| (b) naive ingest, one HTTP write per message | {naive:8,.0f} | {naive / bare:16.1%} |"
     )
-    print(
-        f"| ingest (batched, acked when durable)         | {ingest:8,.0f} | {ingest / bare:16.1%} |"
-    )
+    print(f"| ingest (batched, acked when durable)         | {ingest:8,.0f} | {ratio:16.1%} |")
+    print()
+    print("CPU per message while draining, median of the runs (µs):")
+    print()
+    print("| (a) bare | mosquitto for (a) | ingest receiver (paho) | ingest service "
+          "| mosquitto for ingest | influxd |")  # fmt: skip
+    print("|---------:|------------------:|-----------------------:|---------------:"
+          "|---------------------:|--------:|")  # fmt: skip
+    c = [med(r[k] for r in rows) for k in range(2, 8)]
+    print(f"| {c[0]:8.1f} | {c[1]:17.1f} | {c[2]:22.1f} | {c[3]:14.1f} | {c[4]:20.1f} "
+          f"| {c[5]:7.1f} |")  # fmt: skip
     print()
     print(f"Publish-to-queryable latency, {achieved:,.0f} msg/s for {args.latency_seconds:g} s "
           f"(poll every 20 ms)")  # fmt: skip

@@ -1,20 +1,45 @@
 """The ingest's only paho-mqtt module: connect, subscribe, hand off, acknowledge.
 
-Callbacks do nothing but wrap each message in a frozen ``RawMessage`` and hand
-it to the pipeline; everything else happens on the service's threads. paho runs
-its own network thread (``connect_async`` + ``loop_start``) and reconnects by
-itself, so a broker outage never ends the process.
+paho runs in a child process of its own, the *receiver*, which does nothing
+but receive messages and send acknowledgements. The service's process decodes,
+validates, batches and writes. Why a process and not a thread: paho's receive
+path is pure Python (~40 µs a message), and so are the pipeline steps; in one
+process they take turns on the GIL, and the ingest reached only about half the
+rate of a bare paho subscriber (see docs/ingest.md, "Throughput"). Split in
+two, each process has a core's worth of Python of its own.
 
-Acknowledgements are manual (``manual_ack=True``): the service calls ``ack``
-once a message's point is durable.
+* ``MqttSubscriber`` (service side) starts the receiver, hands each chunk of
+  received messages to the pipeline as ``Delivery`` objects, and sends it the
+  acknowledgements of a whole batch at once.
+* ``receiver_main`` (receiver side) runs paho (``connect_async`` +
+  ``loop_start``; paho reconnects by itself, so a broker outage never ends the
+  process). Its callback only appends a tuple to a buffer; the receiver's main
+  thread ships the buffer to the service every few milliseconds and calls
+  ``client.ack`` for each acknowledged packet id, in the order given.
+
+Acknowledgements are manual (``manual_ack=True``): the service acknowledges a
+message once its point is durable. The receiver leaves at once, acknowledging
+nothing more, when the service's end of the socket closes (the service died):
+the broker keeps every unacknowledged message for the next connection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
+import socket
 import ssl
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -24,32 +49,249 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from core.messages import RawMessage
-from core.timeutil import utcnow
 from ingest.config import IngestSettings, MqttProtocol
 from ingest.pipeline import Delivery
 
 log = logging.getLogger(__name__)
 
 QOS = 1
+# Each receiver started by one subscriber numbers its connections from
+# generation * _EPOCH_SPAN, so an acknowledgement meant for a connection of an
+# earlier receiver can never match a later one.
+_EPOCH_SPAN = 1 << 32
+# While messages flow, the receiver ships its buffer this often (seconds): a
+# chunk then holds tens of messages, so the cost of pickling and of a socket
+# write is shared by all of them.
+_SHIP_EVERY_S = 0.002
+_IDLE_WAIT_S = 0.5
+_RECEIVER_MAIN = "from ingest.mqtt import receiver_main; receiver_main()"
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+def _from_epoch(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
 
 
 class MqttSubscriber:
+    """The service's handle on the receiver process.
+
+    ``hand_off(deliveries)`` is called on a thread of this object with each
+    chunk of received messages, in arrival order. ``on_acked(n)`` reports
+    messages whose PUBACK the receiver has handed to paho.
+    """
+
     def __init__(
         self,
         settings: IngestSettings,
-        hand_off: Callable[[Delivery], None],
+        hand_off: Callable[[list[Delivery]], None],
         *,
         on_state: Callable[[bool], None] = lambda connected: None,
+        on_acked: Callable[[int], None] = lambda n: None,
     ):
         self.settings = settings
         self._hand_off = hand_off
         self._on_state = on_state
-        self._lock = threading.Lock()
-        self._epoch = 0
+        self._on_acked = on_acked
+        self._send_lock = threading.Lock()
+        self._conn: Connection | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._reader: threading.Thread | None = None
+        self._generation = 0
+        self._epoch = -1
         self._connected = False
         self._accepting = True
+        self._closing = False
+        self._gone = threading.Event()
         self.stale_acks = 0
         self.connected_event = threading.Event()
+        # Set once the receiver has subscribed, or its first connection
+        # attempt has failed: what ``IngestService.start`` waits for.
+        self.settled_event = threading.Event()
+
+    # ---- lifecycle -----------------------------------------------------
+    def start(self) -> None:
+        """Start the receiver; returns at once (it connects in the background)."""
+        self._spawn()
+        self._reader = threading.Thread(target=self._read_loop, name="ingest-receiver", daemon=True)
+        self._reader.start()
+
+    def _spawn(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p
+        )
+        fd = theirs.fileno()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", _RECEIVER_MAIN, str(fd)],
+            pass_fds=(fd,),
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        self._conn = Connection(ours.detach())
+        self._gone.clear()
+        self._send(("start", self.settings, self._generation * _EPOCH_SPAN))
+
+    def stop_accepting(self) -> None:
+        """Ignore messages from now on; unacknowledged, the broker keeps them."""
+        self._accepting = False
+        with contextlib.suppress(OSError):
+            self._send(("stop_accepting",))
+
+    def disconnect(self, timeout: float = 10.0) -> None:
+        """Acknowledgements already sent go out before the DISCONNECT (one
+        socket, read in order); then the receiver exits."""
+        self._accepting = False
+        self._closing = True
+        with contextlib.suppress(OSError):
+            self._send(("disconnect",))
+        self._gone.wait(timeout)
+        proc = self._proc
+        if proc is not None:
+            try:
+                proc.wait(max(1.0, timeout / 2))
+            except subprocess.TimeoutExpired:
+                log.error("event=receiver_kill pid=%d (did not exit)", proc.pid)
+                proc.kill()
+                proc.wait()
+        if self._reader is not None:
+            self._reader.join(5)
+        if self._conn is not None:
+            self._conn.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    # ---- acknowledgements ----------------------------------------------
+    def ack(self, deliveries: Sequence[Delivery]) -> None:
+        """Acknowledge ``deliveries`` in this order: one message to the receiver
+        per run of the same connection. QoS 0 messages need none."""
+        qos0 = 0
+        runs: list[tuple[int, list[int]]] = []
+        for d in deliveries:
+            raw = d.raw
+            if raw.qos == 0:
+                qos0 += 1
+            elif runs and runs[-1][0] == d.epoch:
+                runs[-1][1].append(raw.mid)
+            else:
+                runs.append((d.epoch, [raw.mid]))
+        if qos0:
+            self._on_acked(qos0)
+        for epoch, mids in runs:
+            if epoch != self._epoch or not self._connected:
+                # Received on an earlier connection: the broker resends it with
+                # the same packet id, so acking now could hit a different message.
+                self.stale_acks += len(mids)
+                continue
+            try:
+                self._send(("ack", epoch, mids))
+            except OSError:
+                self.stale_acks += len(mids)  # the receiver is gone; so is its connection
+
+    def _send(self, item: object) -> None:
+        conn = self._conn
+        if conn is None:
+            raise OSError("receiver not started")
+        with self._send_lock:
+            conn.send(item)
+
+    # ---- the receiver's reports ----------------------------------------
+    def _read_loop(self) -> None:
+        while True:
+            self._read_until_gone()
+            self._set_state(False, self._epoch)
+            self._gone.set()
+            if self._closing:
+                return
+            code = self._proc.wait() if self._proc is not None else None
+            log.error("event=receiver_exited code=%s (restarting in 1 s)", code)
+            time.sleep(1.0)
+            if self._closing:
+                return
+            self._generation += 1
+            try:
+                self._spawn()
+            except OSError:
+                log.exception("event=receiver_start_failed")
+
+    def _read_until_gone(self) -> None:
+        conn = self._conn
+        assert conn is not None
+        hand_off = self._hand_off
+        while True:
+            try:
+                item = conn.recv()
+            except (EOFError, OSError):
+                return
+            kind = item[0]
+            if kind == "msgs":
+                if self._accepting:
+                    stamp = _from_epoch
+                    hand_off(
+                        [
+                            Delivery(RawMessage(t, p, q, r, m, stamp(ts)), e)
+                            for t, p, q, r, m, ts, e in item[1]
+                        ]
+                    )
+            elif kind == "acked":
+                self._on_acked(item[1])
+            elif kind == "stale":
+                self.stale_acks += item[1]
+            elif kind == "state":
+                self._set_state(item[1], item[2])
+            elif kind in ("subscribed", "connect_failed"):
+                self.settled_event.set()
+            elif kind == "log":
+                log.log(item[1], "%s", item[2])
+            elif kind == "bye":
+                return
+
+    def _set_state(self, up: bool, epoch: int) -> None:
+        self._epoch = epoch
+        self._connected = up
+        if up:
+            self.connected_event.set()
+        else:
+            self.connected_event.clear()
+        self._on_state(up)
+
+
+# ---- the receiver process ----------------------------------------------------
+def receiver_main() -> None:
+    """Entry point of the receiver process (argv[1]: the socket's descriptor)."""
+    # Ctrl-C and a service manager's SIGTERM reach the whole process group; the
+    # service decides when the receiver stops (after the last acknowledgements).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    conn = Connection(int(sys.argv[1]))
+    try:
+        _start, settings, epoch = conn.recv()
+    except (EOFError, OSError):
+        os._exit(0)
+    _Receiver(settings, conn, epoch).run()
+    os._exit(0)
+
+
+class _Receiver:
+    def __init__(self, settings: IngestSettings, conn: Connection, epoch: int):
+        self.settings = settings
+        self._conn = conn
+        self._send_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._epoch = epoch
+        self._connected = False
+        self._accepting = True
+        self._buffer: deque[tuple[str, bytes, int, bool, int, float, int]] = deque()
+        self._shipping = False
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
         v5 = settings.protocol is MqttProtocol.V5
         self._v5 = v5
         if v5:
@@ -84,59 +326,94 @@ class MqttSubscriber:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
+        client.on_connect_fail = self._on_connect_fail
         self._client = client
 
-    # ---- lifecycle -----------------------------------------------------
-    def start(self) -> None:
-        broker = self.settings.broker
+    def _send(self, item: object) -> None:
+        with self._send_lock:
+            self._conn.send(item)
+
+    def _log(self, level: int, text: str) -> None:
+        with contextlib.suppress(OSError):
+            self._send(("log", level, text))
+
+    def run(self) -> None:
+        s = self.settings
+        broker = s.broker
         if self._v5:
             props = Properties(PacketTypes.CONNECT)
-            props.SessionExpiryInterval = self.settings.session_expiry_s
+            props.SessionExpiryInterval = s.session_expiry_s
             # The broker may have this many unacknowledged messages out to us.
             # It must exceed a batch, or batches would wait for their timer.
-            props.ReceiveMaximum = self.settings.receive_maximum
+            props.ReceiveMaximum = s.receive_maximum
             self._client.connect_async(
-                broker.host,
-                broker.port,
-                keepalive=self.settings.keepalive_s,
-                clean_start=False,
+                broker.host, broker.port, keepalive=s.keepalive_s, clean_start=False,
                 properties=props,
-            )
+            )  # fmt: skip
         else:
-            self._client.connect_async(
-                broker.host, broker.port, keepalive=self.settings.keepalive_s
-            )
+            self._client.connect_async(broker.host, broker.port, keepalive=s.keepalive_s)
         self._client.loop_start()
+        conn = self._conn
+        try:
+            while True:
+                timeout = _SHIP_EVERY_S if self._shipping else _IDLE_WAIT_S
+                ready = wait([conn, self._wake_r], timeout)
+                if self._wake_r in ready:
+                    os.read(self._wake_r, 4096)
+                if conn in ready:
+                    try:
+                        item = conn.recv()
+                    except (EOFError, OSError):
+                        return  # the service is gone: acknowledge nothing more
+                    if not self._command(item):
+                        return
+                self._ship()
+        finally:
+            self._client.loop_stop()
 
-    def stop_accepting(self) -> None:
-        """Ignore messages from now on; unacknowledged, the broker keeps them."""
-        self._accepting = False
-
-    def disconnect(self) -> None:
-        # PUBACKs already queued go out before the DISCONNECT (paho keeps order).
-        self._accepting = False
-        self._client.disconnect()
-        self._client.loop_stop()
-
-    @property
-    def connected(self) -> bool:
-        return self._connected
-
-    # ---- acknowledgements ----------------------------------------------
-    def ack(self, delivery: Delivery) -> bool:
-        raw = delivery.raw
-        if raw.qos == 0:
-            return True
-        with self._lock:
-            if delivery.epoch != self._epoch or not self._connected:
-                # Received on an earlier connection: the broker resends it with
-                # the same packet id, so acking now could hit a different message.
-                self.stale_acks += 1
-                return False
-            self._client.ack(raw.mid, raw.qos)
+    def _command(self, item: tuple[Any, ...]) -> bool:
+        kind = item[0]
+        if kind == "ack":
+            self._ack(item[1], item[2])
+        elif kind == "stop_accepting":
+            self._accepting = False
+        elif kind == "disconnect":
+            self._accepting = False
+            # PUBACKs already queued go out before the DISCONNECT (paho keeps order).
+            self._client.disconnect()
+            self._client.loop_stop()
+            with contextlib.suppress(OSError):
+                self._send(("bye",))
+            return False
         return True
 
-    # ---- callbacks: decode and hand off only ---------------------------
+    def _ack(self, epoch: int, mids: list[int]) -> None:
+        with self._lock:
+            if epoch != self._epoch or not self._connected:
+                stale = True
+            else:
+                stale = False
+                ack = self._client.ack
+                for mid in mids:
+                    ack(mid, QOS)
+        self._send(("stale" if stale else "acked", len(mids)))
+
+    def _ship(self) -> None:
+        buffer = self._buffer
+        n = len(buffer)
+        if n:
+            popleft = buffer.popleft
+            with contextlib.suppress(OSError):
+                self._send(("msgs", [popleft() for _ in range(n)]))
+            return
+        # Nothing came in for a while: sleep until the callback wakes us. The
+        # flag is cleared before the last look, so a message appended meanwhile
+        # is either seen here or wakes us.
+        self._shipping = False
+        if buffer:
+            self._shipping = True
+
+    # ---- paho callbacks (the network thread): hand off only --------------
     def _on_connect(
         self,
         client: paho.Client,
@@ -146,20 +423,23 @@ class MqttSubscriber:
         properties: Properties | None,
     ) -> None:
         if reason_code.is_failure:
-            log.error(
-                "event=mqtt_refused reason=%s broker=%s", reason_code, self.settings.broker_url
+            self._log(
+                logging.ERROR,
+                f"event=mqtt_refused reason={reason_code} broker={self.settings.broker_url}",
             )
+            with contextlib.suppress(OSError):
+                self._send(("connect_failed",))
             return
         with self._lock:
             self._epoch += 1
             self._connected = True
-        self.connected_event.set()
-        self._on_state(True)
-        log.info(
-            "event=mqtt_connected broker=%s client_id=%s session_present=%s",
-            self.settings.broker_url,
-            self.settings.client_id,
-            flags.session_present,
+            epoch = self._epoch
+        with contextlib.suppress(OSError):
+            self._send(("state", True, epoch))
+        self._log(
+            logging.INFO,
+            f"event=mqtt_connected broker={self.settings.broker_url} "
+            f"client_id={self.settings.client_id} session_present={flags.session_present}",
         )
         # Subscribing again on a resumed session is harmless; with MQTT 5 it
         # does not replay retained messages (retain handling 1).
@@ -179,7 +459,14 @@ class MqttSubscriber:
     ) -> None:
         failed = [str(rc) for rc in reason_codes if rc.is_failure]
         if failed:
-            log.error("event=mqtt_subscribe_refused reasons=%s", ",".join(failed))
+            self._log(logging.ERROR, f"event=mqtt_subscribe_refused reasons={','.join(failed)}")
+        with contextlib.suppress(OSError):
+            self._send(("subscribed",))
+
+    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
+        # paho retries by itself; the service only stops waiting for us.
+        with contextlib.suppress(OSError):
+            self._send(("connect_failed",))
 
     def _on_disconnect(
         self,
@@ -192,10 +479,13 @@ class MqttSubscriber:
         with self._lock:
             self._epoch += 1
             self._connected = False
-        self.connected_event.clear()
-        self._on_state(False)
+            epoch = self._epoch
+        with contextlib.suppress(OSError):
+            self._send(("state", False, epoch))
         if self._accepting:
-            log.warning("event=mqtt_disconnected reason=%s (reconnecting)", reason_code)
+            self._log(
+                logging.WARNING, f"event=mqtt_disconnected reason={reason_code} (reconnecting)"
+            )
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         if not self._accepting:
@@ -204,16 +494,11 @@ class MqttSubscriber:
             topic = msg.topic
         except UnicodeDecodeError:
             topic = bytes(msg._topic).decode("utf-8", errors="replace")
-        self._hand_off(
-            Delivery(
-                RawMessage(
-                    topic=topic,
-                    payload=bytes(msg.payload),
-                    qos=msg.qos,
-                    retain=bool(msg.retain),
-                    mid=msg.mid,
-                    received_at=utcnow(),
-                ),
-                self._epoch,
-            )
+        payload = bytes(msg.payload)
+        self._buffer.append(
+            (topic, payload, msg.qos, bool(msg.retain), msg.mid, time.time(), self._epoch)
         )
+        if not self._shipping:
+            self._shipping = True
+            with contextlib.suppress(BlockingIOError):
+                os.write(self._wake_w, b"!")

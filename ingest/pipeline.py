@@ -9,6 +9,7 @@ that into a dead letter. Batching and writing live in ``ingest.batcher``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -186,10 +187,69 @@ class Outcome:
     skipped: str | None = None
 
 
+class PresenceTopics:
+    """Each presence topic of the registry's spaces, with its site and storage
+    tags: built once, so the common message costs one dictionary lookup instead
+    of parsing its topic and asking the registry (whose lookups go through
+    pydantic private attributes, ~1.5 µs each)."""
+
+    def __init__(self, registry: Registry, topics: Topics):
+        self.topics = topics
+        self._by_topic: dict[str, tuple[Site, str, Mapping[str, str]]] = {
+            topics.presence(site.id, space.id): (site, space.id, site.space_tags(space.id))
+            for site in registry
+            for space in site.spaces
+        }
+
+    def get(self, topic: str) -> tuple[Site, str, Mapping[str, str]] | None:
+        return self._by_topic.get(topic)
+
+
+def _valid_presence(
+    raw: RawMessage, *, known: PresenceTopics, limits: Limits, now: datetime
+) -> Outcome | None:
+    """The common case in one go: a valid presence message of a known space, its
+    point, or None.
+
+    pydantic reads the JSON bytes itself (no ``dict`` in between), which halves
+    the cost of decode + validate. This path only accepts; anything it does not
+    accept returns None and goes the step-by-step way, which names the reason
+    (the two JSON parsers agree on what is valid; both keep the last of
+    repeated keys)."""
+    entry = known.get(raw.topic)
+    if entry is None:
+        return None
+    site, space, tags = entry
+    try:
+        msg = Presence.model_validate_json(raw.payload)
+    except ValidationError:
+        return None
+    if msg.space_id != space:
+        return None
+    t = msg.event_time
+    if t > now + limits.max_future or t < now - limits.max_age:
+        return None
+    return Outcome([presence_point(site, msg, tags=tags)])
+
+
 def process(
-    raw: RawMessage, *, topics: Topics, registry: Registry, limits: Limits, now: datetime
+    raw: RawMessage,
+    *,
+    topics: Topics,
+    registry: Registry,
+    limits: Limits,
+    now: datetime,
+    known: PresenceTopics | None = None,
 ) -> Outcome:
-    """All steps for one message; raises ``Rejected`` for a dead letter."""
+    """All steps for one message; raises ``Rejected`` for a dead letter.
+
+    ``known``: the registry's presence topics (``PresenceTopics(registry,
+    topics)``), for the fast path of valid presence messages; the outcome is
+    the same with or without it."""
+    if known is not None:
+        fast = _valid_presence(raw, known=known, limits=limits, now=now)
+        if fast is not None:
+            return fast
     decoded = decode(raw, topics=topics)
     site, msg = validate(decoded, registry=registry, limits=limits, now=now)
     if isinstance(msg, AgentStatus) and msg.event_time is None and raw.retain:

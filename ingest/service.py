@@ -1,13 +1,16 @@
 """``IngestService``: MQTT in, batched durable writes out, acknowledgements last.
 
-Threads (none of them global; ``occupancy up`` embeds the service):
+Threads and processes (none of them global; ``occupancy up`` embeds the service):
 
-* paho's network thread puts each message, as a ``Delivery``, on ``inbox``;
+* the receiver process (``ingest.mqtt``) runs paho; a thread of this process
+  reads its chunks of messages and puts each chunk, as a list of ``Delivery``,
+  on ``inbox``;
 * the pipeline thread runs decode -> validate -> to point on each message and
   gathers a ``Batch`` (bounded by points and by age);
 * the writer thread makes each batch durable (store, else spool), records its
-  dead letters, then acknowledges its messages in arrival order, and replays
-  the spool whenever the store answers again.
+  dead letters, then sends the receiver the acknowledgements of the whole
+  batch, in arrival order, and replays the spool whenever the store answers
+  again.
 
 Memory stays bounded without a bounded inbox: the broker sends at most its
 in-flight window of unacknowledged messages (Receive Maximum for MQTT 5,
@@ -35,13 +38,14 @@ from ingest.batcher import Abandoned, Batch, BatchWriter
 from ingest.config import IngestSettings
 from ingest.deadletters import DeadLetter, DeadLetterFile
 from ingest.metrics import IngestMetrics
-from ingest.pipeline import Delivery, Limits, Reason, Rejected, process
+from ingest.pipeline import Delivery, Limits, PresenceTopics, Reason, Rejected, process
 from ingest.spool import Spool
 from storage.base import Store
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
+START_WAIT_S = 10.0
 # Put on the inbox by the writer when it runs out of work, to wake the pipeline.
 _POKE = object()
 
@@ -61,9 +65,10 @@ class IngestService:
         self.clock = clock
         self.topics = settings.topics
         self.limits = Limits(max_future=settings.max_future, max_age=settings.max_age)
+        self.known = PresenceTopics(registry, settings.topics)
         self.metrics = IngestMetrics()
         self.metrics_port: int | None = None
-        self.inbox: queue.SimpleQueue[Delivery | object] = queue.SimpleQueue()
+        self.inbox: queue.SimpleQueue[list[Delivery] | object] = queue.SimpleQueue()
         # Two batches in hand: one being written, one being gathered.
         self._batches: queue.Queue[Batch | object] = queue.Queue(maxsize=2)
         self._spool: Spool | None = None
@@ -80,7 +85,9 @@ class IngestService:
 
     # ---- lifecycle -----------------------------------------------------
     def start(self) -> None:
-        """Open the spool, start threads and connect; returns at once.
+        """Open the spool, start threads and the receiver; returns once the
+        receiver has subscribed, or failed its first attempt to connect (at
+        most ``START_WAIT_S``).
 
         Raises ``SpoolLocked`` when another process holds the spool folder and
         ``OSError`` when the metrics port cannot be bound.
@@ -115,7 +122,10 @@ class IngestService:
                 self._spool.size_bytes,
             )
         mqtt = MqttSubscriber(
-            s, self.inbox.put, on_state=lambda up: self.metrics.mqtt_connected.set(int(up))
+            s,
+            self.inbox.put,
+            on_state=lambda up: self.metrics.mqtt_connected.set(int(up)),
+            on_acked=self.metrics.acked.inc,
         )
         self._mqtt = mqtt
         self._threads = [
@@ -125,6 +135,12 @@ class IngestService:
         for t in self._threads:
             t.start()
         mqtt.start()
+        # The receiver is a new process (~0.5 s to start): wait until it has
+        # subscribed, so a caller may publish as soon as start() returns without
+        # a brand-new session missing anything. An unreachable broker ends the
+        # wait at its first failed attempt (paho keeps retrying).
+        if not mqtt.settled_event.wait(START_WAIT_S):
+            log.warning("event=mqtt_not_subscribed_yet waited_s=%g", START_WAIT_S)
         log.info(
             "event=ingest_started broker=%s client_id=%s protocol=%s subscriptions=%s",
             s.broker_url,
@@ -138,6 +154,13 @@ class IngestService:
 
         assert isinstance(self._mqtt, MqttSubscriber)
         return self._mqtt.connected_event.wait(timeout)
+
+    @property
+    def receiver_pid(self) -> int | None:
+        """Process id of the paho receiver (``ingest.mqtt``), once started."""
+        from ingest.mqtt import MqttSubscriber
+
+        return self._mqtt.pid if isinstance(self._mqtt, MqttSubscriber) else None
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Flush the pending batch, acknowledge what is durable, disconnect.
@@ -222,10 +245,16 @@ class IngestService:
                 item = None
             if item is _STOP:
                 break
-            if isinstance(item, Delivery):
-                if not batch.deliveries:
-                    batch.started = time.monotonic()
-                self._handle(item, batch)
+            if type(item) is list:
+                self.metrics.received.inc(len(item))
+                for delivery in item:
+                    if not batch.deliveries:
+                        batch.started = time.monotonic()
+                    self._handle(delivery, batch)
+                    if batch.full(s.batch_max_points):
+                        self._writer_idle.clear()
+                        self._hand_to_writer(batch)
+                        batch = Batch()
             if not batch.deliveries:
                 continue
             if (
@@ -246,7 +275,6 @@ class IngestService:
 
     def _handle(self, delivery: Delivery, batch: Batch) -> None:
         raw = delivery.raw
-        self.metrics.received.inc()
         try:
             outcome = process(
                 raw,
@@ -254,6 +282,7 @@ class IngestService:
                 registry=self.registry,
                 limits=self.limits,
                 now=self.clock(),
+                known=self.known,
             )
         except Rejected as rej:
             batch.add_dead(delivery, self._letter(raw, rej.reason.value, rej.detail))
@@ -302,8 +331,9 @@ class IngestService:
             assert isinstance(item, Batch)
             if not self._commit(writer, item, give_up):
                 return
-            acked = sum(1 for d in item.deliveries if mqtt.ack(d))
-            self.metrics.acked.inc(acked)
+            # One message to the receiver for the whole batch; the metric counts
+            # them when the receiver reports the PUBACKs handed to paho.
+            mqtt.ack(item.deliveries)
             self._safe_replay(writer, give_up)
             if self._batches.empty():
                 self._writer_idle.set()

@@ -8,6 +8,7 @@ changes): flags and counters are integers, ids are strings.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from core.messages import AgentHealth, AgentState, AgentStatus, Presence
@@ -16,8 +17,11 @@ from core.timeutil import to_ns
 from storage.base import AGENT_HEALTH, AGENT_STATUS, PRESENCE, SENSOR_HEALTH, FieldValue, Point
 
 
-def presence_point(site: Site, msg: Presence) -> Point:
-    """Raises ``KeyError`` when the space is not in the site's registry."""
+def presence_point(site: Site, msg: Presence, *, tags: Mapping[str, str] | None = None) -> Point:
+    """Raises ``KeyError`` when the space is not in the site's registry.
+
+    ``tags``: the space's ``site.space_tags(msg.space_id)``, when the caller
+    already holds them (the ingest looks them up once per topic, not per message)."""
     fields: dict[str, FieldValue] = {
         "occupied": int(msg.occupied),
         "seq": msg.seq,
@@ -28,7 +32,9 @@ def presence_point(site: Site, msg: Presence) -> Point:
     if msg.people_count is not None:
         fields["count"] = msg.people_count
     fields["hb"] = float(msg.heartbeat_interval_s or site.heartbeat_s)
-    return Point(PRESENCE, site.space_tags(msg.space_id), fields, to_ns(msg.event_time))
+    if tags is None:
+        tags = site.space_tags(msg.space_id)
+    return Point(PRESENCE, tags, fields, to_ns(msg.event_time))
 
 
 def status_point(site: Site, msg: AgentStatus, *, received_at: datetime) -> Point:

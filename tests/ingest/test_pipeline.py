@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from core.messages import RawMessage
 from core.registry import Registry, load_registry
 from core.topics import Topics
-from ingest.pipeline import Limits, Outcome, Reason, Rejected, process
+from ingest.pipeline import Limits, Outcome, PresenceTopics, Reason, Rejected, process
 from tests.conftest import EXAMPLE_SITES
 from tests.ingest.messages import presence_payload, presence_topic
 
@@ -27,9 +27,23 @@ def registry() -> Registry:
     return load_registry(EXAMPLE_SITES)
 
 
-def run(registry: Registry, topic: str, payload: bytes, *, retain: bool = False) -> Outcome:
+_KNOWN: dict[int, PresenceTopics] = {}
+
+
+def run(
+    registry: Registry, topic: str, payload: bytes, *, retain: bool = False, fast: bool = True
+) -> Outcome:
+    """As the service runs it: with the fast path for valid presence messages."""
     raw = RawMessage(topic=topic, payload=payload, qos=1, retain=retain, received_at=NOW)
-    return process(raw, topics=Topics(), registry=registry, limits=Limits(), now=NOW)
+    known = _KNOWN.setdefault(id(registry), PresenceTopics(registry, Topics())) if fast else None
+    return process(raw, topics=Topics(), registry=registry, limits=Limits(), now=NOW, known=known)
+
+
+def outcome(registry: Registry, topic: str, payload: bytes, *, fast: bool) -> object:
+    try:
+        return run(registry, topic, payload, fast=fast).points
+    except Rejected as exc:
+        return (exc.reason, exc.detail)
 
 
 def reason(registry: Registry, topic: str, payload: bytes) -> Reason:
@@ -204,3 +218,23 @@ def test_any_field_value_is_stored_or_rejected(registry: Registry, key: str, val
         assert exc.reason in Reason
     else:
         assert len(out.points) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    key=st.sampled_from(
+        ["space_id", "occupied", "seq", "event_time", "kind", "people_count", "extra"]
+    ),
+    value=_json,
+    cut=st.integers(min_value=0, max_value=400),
+)
+def test_fast_path_agrees_with_the_named_steps(
+    registry: Registry, key: str, value: object, cut: int
+) -> None:
+    # Valid, invalid and truncated payloads: the fast path (pydantic reads the
+    # bytes) must give the very points, or the very rejection, of the steps.
+    body = json.dumps({**json.loads(presence_payload(SPACE, EVENT)), key: value}).encode()
+    for payload in (body, body[:cut], presence_payload(SPACE, EVENT, seq=cut)):
+        for topic in (presence_topic(SPACE), presence_topic("f9-nowhere")):
+            fast = outcome(registry, topic, payload, fast=True)
+            assert fast == outcome(registry, topic, payload, fast=False)

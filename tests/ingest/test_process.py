@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import subprocess
@@ -26,6 +27,8 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(
     n = 30_000
     msgs = stream(registry.site("virastotalo"), n, start=recent_start(n, STEP), step=STEP)
     ingest = ingest_process(mosquitto, influx, database).start()
+    assert ingest.proc is not None
+    (receiver,) = _children(ingest.proc.pid)  # the paho process (ingest.mqtt)
     killed: list[float] = []
 
     def kill(i: int) -> None:
@@ -37,9 +40,30 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(
 
     publish(mosquitto.url, msgs, during=kill)
     assert killed and ingest.proc is not None and ingest.proc.returncode == -9
+    # The receiver leaves with the service (its socket closes) and acknowledges
+    # nothing more: it must not hold the session against the restarted ingest.
+    wait_until(lambda: not _alive(receiver), 10, "the receiver process to exit")
     ingest.start()
+    (receiver,) = _children(ingest.proc.pid)
     expect_all(influx, database, n, timeout=120)
     assert ingest.stop() == 0  # SIGTERM: a clean stop
+    assert not _alive(receiver)  # stopped (and reaped) by the service
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        # A zombie (exited, not yet reaped by init) counts as gone.
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _without(body: dict[str, object], key: str) -> bytes:

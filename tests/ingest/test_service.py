@@ -307,3 +307,22 @@ def test_protocol_311_with_clean_session_off(
     publish(mosquitto.url, more)
     run_service(settings)
     wait_until(lambda: presence_stats(influx, database)[0] == 2 * n, 60, "the queued messages")
+
+
+def test_messages_published_right_after_start_reach_a_new_session(
+    tmp_path: Path, mosquitto: MosquittoServer, influx: InfluxServer, database: str,
+    registry: Registry,
+) -> None:  # fmt: skip
+    # start() returns once the receiver process has subscribed: a brand-new
+    # session (nothing queued for it before) misses nothing published next.
+    settings = make_settings(tmp_path, mosquitto, influx, database)
+    service = IngestService(settings, registry, open_store(settings.store))
+    service.start()
+    try:
+        n = 500
+        publish(mosquitto.url, stream(registry.site("virastotalo"), n,
+                                      start=recent_start(n, STEP), step=STEP))  # fmt: skip
+        expect_all(influx, database, n, timeout=60)
+    finally:
+        assert service.stop(timeout=10)
+        service.store.close()
