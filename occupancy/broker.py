@@ -10,13 +10,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Any
+
+from amqtt.plugins.base import BaseAuthPlugin
+from amqtt.session import Session
 
 log = logging.getLogger(__name__)
 
 
 class BrokerStartError(RuntimeError):
     pass
+
+
+class OpenAuthPlugin(BaseAuthPlugin):
+    """Lets every local client in, as an identified (not anonymous) session.
+
+    amqtt keeps no queued messages for anonymous persistent sessions, so with
+    its AnonymousAuthPlugin whatever was published while the ingest restarted
+    would be lost. Local development only: the broker binds to loopback.
+    """
+
+    @dataclass
+    class Config:
+        """No options (amqtt warns about plugins without a config)."""
+
+    async def authenticate(self, *, session: Session) -> bool:
+        return True
 
 
 class EmbeddedBroker:
@@ -63,12 +83,10 @@ class EmbeddedBroker:
     async def _start(self) -> None:
         from amqtt.broker import Broker
 
-        # amqtt logs every packet at INFO through these plugins; keep only auth.
+        # Only our auth plugin: amqtt's default ones log every packet at INFO.
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
-            "plugins": {
-                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
-            },
+            "plugins": {f"{__name__}.OpenAuthPlugin": {}},
         }
         for name in ("amqtt", "transitions"):
             logging.getLogger(name).setLevel(logging.WARNING)

@@ -230,3 +230,13 @@ def ingest_process(tmp_path: Path) -> Iterator[Callable[..., IngestProcess]]:
     for p in started:
         if p.proc is not None and p.proc.poll() is None:
             p.kill()
+
+
+@pytest.fixture(scope="module")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoServer]:
+    """A broker of this module's own. The session's shared broker holds other
+    tests' retained messages and sessions, which the exact counts here must not
+    see."""
+    server = MosquittoServer(tmp_path_factory.mktemp("mosquitto-ingest")).start()
+    yield server
+    server.stop()

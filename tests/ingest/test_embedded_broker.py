@@ -1,11 +1,10 @@
 """The ingest against the embedded amqtt broker of ``occupancy up`` (MQTT 3.1.1,
 sessions kept in the broker's memory), with real InfluxDB.
 
-amqtt as ``occupancy.broker`` configures it (anonymous access) does not queue
-messages for a persistent session whose client is away: it keeps offline
-messages only for authenticated sessions (amqtt/broker.py, ``_run_broadcast``).
-So the restart here happens between two streams, not during one; Mosquitto's
-tests (test_service.py) cover messages published while the ingest is away."""
+amqtt keeps offline messages only for sessions that are not anonymous
+(amqtt/broker.py, ``_run_broadcast``); ``occupancy.broker`` therefore
+authenticates every local client as identified, and messages published while
+the ingest is away are delivered when it comes back."""
 
 from __future__ import annotations
 
@@ -65,12 +64,16 @@ def test_embedded_broker_qos1_and_restart_with_the_same_session(
         expect_all(influx, database, n, timeout=60)
         wait_until(lambda: first.metrics.value("ingest_messages_acked_total") == n, 20, "acks")
         assert first.stop(timeout=10)
+        # Published while no ingest runs: the broker queues it for the
+        # persistent session (amqtt does so only for non-anonymous sessions,
+        # hence occupancy.broker.OpenAuthPlugin).
+        publish(amqtt_broker.url, msgs[n : 2 * n])
         # Same client id, clean session off: the broker resumes the session.
         # Everything was acknowledged, so nothing is delivered twice; what is
         # published next is stored after what came before, none lost.
         second = start()
         time.sleep(1.0)
-        publish(amqtt_broker.url, msgs[n:])
+        publish(amqtt_broker.url, msgs[2 * n :])
         expect_all(influx, database, 3 * n, timeout=90)
         wait_until(lambda: second.metrics.value("ingest_messages_acked_total") == 2 * n, 20, "acks")
         assert second.metrics.value("ingest_messages_received_total") == 2 * n

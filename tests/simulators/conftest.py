@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from core.registry import Site
+from tests.servers import MosquittoServer
 
 
 def tiny_site_dict(heartbeat_s: float = 600) -> dict[str, Any]:
@@ -45,3 +47,12 @@ def tiny_site_dict(heartbeat_s: float = 600) -> dict[str, Any]:
 @pytest.fixture
 def tiny_site() -> Site:
     return Site.model_validate(tiny_site_dict())
+
+
+@pytest.fixture(scope="module")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoServer]:
+    """A broker of this module's own: the session's shared broker carries other
+    tests' retained statuses and sessions of the same agent ids."""
+    server = MosquittoServer(tmp_path_factory.mktemp("mosquitto-sim")).start()
+    yield server
+    server.stop()
