@@ -88,8 +88,3 @@ SiteDep = Annotated[Site, Depends(get_site)]
 def require(principal: Principal, *roles: str) -> None:
     if not principal.has(*roles):
         raise HTTPException(403, f"role {principal.role!r} may not use this resource")
-
-
-def require_agency_access(principal: Principal, agency_id: str) -> None:
-    if not principal.may_see_agency(agency_id):
-        raise HTTPException(403, "an agency key sees only its own agency's figures")

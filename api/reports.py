@@ -6,7 +6,6 @@ Routes call these and only translate errors to HTTP.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -170,7 +169,3 @@ def rollup(
         "peak_points": len(peak_points),
         "efficiency_points": len(eff_points),
     }
-
-
-def clean(value: Any) -> Any:
-    return None if isinstance(value, float) and math.isnan(value) else value

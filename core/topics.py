@@ -64,10 +64,6 @@ class Topics:
             f"{self.prefix}/{site}/agents/+/health",
         ]
 
-    def agent_publish_filter(self, site: str) -> str:
-        """What an agent of ``site`` may publish (used for broker ACLs)."""
-        return f"{self.prefix}/{_seg(site)}/#"
-
     def parse(self, topic: str) -> ParsedTopic:
         head = self.prefix + "/"
         if not topic.startswith(head):

@@ -51,10 +51,6 @@ EFFICIENCY_COLUMNS = (
 )
 
 
-def _ratio(a: float, b: float) -> float:
-    return a / b if b > 0 else float("nan")
-
-
 def _floats(frame: pd.DataFrame, column: str) -> dict[str, float]:
     return {str(k): float(v) for k, v in frame[column].items()}
 
