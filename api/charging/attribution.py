@@ -94,29 +94,22 @@ def clip_to_opening_hours(
     *, intervals: pd.DataFrame, site: Site, start: datetime, end: datetime
 ) -> pd.DataFrame:
     """The intervals cut to the site's opening hours within [start, end)
-    (holidays and closure days excluded; ``core.calendar`` rules)."""
+    (holidays and closure days excluded): ``api.metrics``' clipping, so charges
+    and utilisation count exactly the same opening time."""
+    from api.metrics.intervals import clip_to_opening
+
     df = _check_intervals(intervals, site)
-    spans = list(opening_intervals(site, start, end))
-    o_s = np.array([int(pd.Timestamp(a).value) for a, _ in spans], dtype="int64")
-    o_e = np.array([int(pd.Timestamp(b).value) for _, b in spans], dtype="int64")
-    s, e = df["s"].to_numpy(), df["e"].to_numpy()
-    first = np.searchsorted(o_e, s, side="right")  # first opening span ending after s
-    last = np.searchsorted(o_s, e, side="left")  # spans starting before e
-    counts = np.maximum(last - first, 0)
-    row = np.repeat(np.arange(len(df)), counts)
-    offsets = np.repeat(np.cumsum(counts) - counts, counts)
-    k = first[row] + (np.arange(len(row)) - offsets)
-    cs = np.maximum(s[row], o_s[k]) if len(row) else np.empty(0, "int64")
-    ce = np.minimum(e[row], o_e[k]) if len(row) else np.empty(0, "int64")
-    keep = ce > cs
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
-            "space": df["space"].to_numpy()[row][keep],
-            "start": from_ns(cs[keep]),
-            "end": from_ns(ce[keep]),
-            "state": df["state"].to_numpy()[row][keep],
+            "space": df["space"].to_numpy(),
+            "start": from_ns(df["s"].to_numpy()),
+            "end": from_ns(df["e"].to_numpy()),
+            "state": df["state"].to_numpy(),
+            "count": np.full(len(df), np.nan),
         }
     )
+    clipped = clip_to_opening(intervals=frame, site=site, start=start, end=end)
+    return clipped[["space", "start", "end", "state"]].reset_index(drop=True)
 
 
 def opening_ns(*, site: Site, start: datetime, end: datetime) -> int:
