@@ -15,11 +15,11 @@ class BrokerAddress:
 
 def parse_broker_url(url: str) -> BrokerAddress:
     parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+    if parts.scheme not in ("mqtt", "mqtts"):
         raise ValueError(f"broker URL {url!r} must start with mqtt:// or mqtts://")
     if not parts.hostname:
         raise ValueError(f"broker URL {url!r} has no host")
-    tls = parts.scheme in ("mqtts", "ssl")
+    tls = parts.scheme == "mqtts"
     try:
         port = parts.port or (8883 if tls else 1883)
     except ValueError as exc:

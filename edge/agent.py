@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from core.broker_url import parse_broker_url
 from core.messages import AgentHealth, AgentState, AgentStatus, Presence
 from core.timeutil import utcnow
 from core.topics import Topics
@@ -123,16 +124,13 @@ class EdgeAgent:
         )
 
     def _bridge_endpoint(self) -> Endpoint:
-        from urllib.parse import urlsplit
-
         z = self.config.zigbee2mqtt
         assert z is not None
-        parts = urlsplit(z.url)
-        tls = parts.scheme == "mqtts"
+        addr = parse_broker_url(z.url)
         return Endpoint(
-            host=parts.hostname or "127.0.0.1",
-            port=parts.port or (8883 if tls else 1883),
-            tls=tls,
+            host=addr.host,
+            port=addr.port,
+            tls=addr.tls,
             ca_file=z.ca_file,
             username=z.username,
             password=self.secrets.zigbee_password,

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.broker_url import parse_broker_url
 from core.ids import Ident
 from core.topics import DEFAULT_PREFIX, Topics
 from core.yamlfile import ConfigError, YamlFileError, field_name, load_located, validation_problems
@@ -50,14 +51,9 @@ class _Strict(BaseModel):
 
 
 def _check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "mqtts"):
-        raise ValueError(f"{url!r}: the broker URL must start with mqtt:// or mqtts://")
-    if not parts.hostname:
-        raise ValueError(f"{url!r} names no host")
-    if parts.password is not None:
+    parse_broker_url(url)  # scheme, host and port
+    if urlsplit(url).password is not None:
         raise ValueError("no password in the URL: use password_env or password_file")
-    parts.port  # noqa: B018 - raises ValueError on a bad port
     return url
 
 
@@ -90,22 +86,21 @@ class BrokerConfig(_Strict):
     def _one_password_source(self) -> BrokerConfig:
         if self.password_env and self.password_file:
             raise ValueError("give either password_env or password_file, not both")
-        if (self.ca_file or self.client_cert) and urlsplit(self.url).scheme != "mqtts":
+        if (self.ca_file or self.client_cert) and not self.tls:
             raise ValueError("ca_file/client_cert need an mqtts:// URL")
         return self
 
     @property
     def host(self) -> str:
-        return urlsplit(self.url).hostname or ""
+        return parse_broker_url(self.url).host
 
     @property
     def port(self) -> int:
-        parts = urlsplit(self.url)
-        return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+        return parse_broker_url(self.url).port
 
     @property
     def tls(self) -> bool:
-        return urlsplit(self.url).scheme == "mqtts"
+        return parse_broker_url(self.url).tls
 
 
 class OutboxConfig(_Strict):

@@ -10,11 +10,11 @@ import socket
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.broker_url import BrokerAddress, parse_broker_url
 from core.ids import is_valid_id
 from core.topics import DEFAULT_PREFIX, Topics
 from storage import StoreSettings
@@ -23,22 +23,6 @@ from storage import StoreSettings
 class MqttProtocol(StrEnum):
     V5 = "5"
     V311 = "3.1.1"
-
-
-class BrokerAddress:
-    def __init__(self, url: str):
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "mqtts"):
-            raise ValueError(f"broker URL {url!r} must start with mqtt:// or mqtts://")
-        if not parts.hostname:
-            raise ValueError(f"broker URL {url!r} has no host")
-        self.tls = parts.scheme == "mqtts"
-        self.host = parts.hostname
-        try:
-            port = parts.port
-        except ValueError:
-            raise ValueError(f"broker URL {url!r} has an invalid port") from None
-        self.port = port or (8883 if self.tls else 1883)
 
 
 def _default_replica() -> str:
@@ -114,7 +98,7 @@ class IngestSettings(BaseSettings):
     @field_validator("broker_url")
     @classmethod
     def _broker(cls, value: str) -> str:
-        BrokerAddress(value)
+        parse_broker_url(value)
         return value
 
     @field_validator("topic_prefix")
@@ -155,7 +139,7 @@ class IngestSettings(BaseSettings):
 
     @property
     def broker(self) -> BrokerAddress:
-        return BrokerAddress(self.broker_url)
+        return parse_broker_url(self.broker_url)
 
     @property
     def topics(self) -> Topics:

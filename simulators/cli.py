@@ -106,7 +106,8 @@ def live(
 
     from pydantic import ValidationError
 
-    from simulators.mqtt import parse_broker_url, probe_broker
+    from core.broker_url import parse_broker_url
+    from simulators.mqtt import probe_broker
     from simulators.publisher import LiveSimulator, PublisherSettings, demo_start, write_events
     from simulators.truth import write_truth
 

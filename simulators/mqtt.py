@@ -12,10 +12,11 @@ import logging
 import socket
 import ssl
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+
+from core.broker_url import parse_broker_url
 
 log = logging.getLogger(__name__)
 
@@ -23,21 +24,10 @@ log = logging.getLogger(__name__)
 EventSink = Callable[[str, str], None]
 
 
-def parse_broker_url(url: str) -> tuple[str, int, bool]:
-    """``mqtt://host:1883`` or ``mqtts://host:8883`` -> (host, port, tls)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
-        raise ValueError(f"broker URL {url!r} must start with mqtt:// or mqtts://")
-    if not parts.hostname:
-        raise ValueError(f"broker URL {url!r} has no host")
-    tls = parts.scheme in ("mqtts", "ssl")
-    return parts.hostname, parts.port or (8883 if tls else 1883), tls
-
-
 def probe_broker(url: str, timeout: float = 3.0) -> None:
     """Raise ``OSError`` unless something accepts TCP connections at the broker URL."""
-    host, port, _ = parse_broker_url(url)
-    with socket.create_connection((host, port), timeout):
+    addr = parse_broker_url(url)
+    with socket.create_connection((addr.host, addr.port), timeout):
         pass
 
 
@@ -61,7 +51,8 @@ class AgentLink:
     ):
         self.agent_id = agent_id
         self.client_id = client_id
-        self.host, self.port, self.tls = parse_broker_url(url)
+        addr = parse_broker_url(url)
+        self.host, self.port, self.tls = addr.host, addr.port, addr.tls
         self.protocol = paho.MQTTv5 if protocol == "5" else paho.MQTTv311
         self.will = (will_topic, will_payload)
         self.qos = qos

@@ -19,8 +19,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from core.broker_url import parse_broker_url
 from edge.drivers.base import Clock, Driver, Reading, SensorConfigBase, Sink
 
 
@@ -35,6 +36,12 @@ class Zigbee2MqttBridgeConfig(BaseModel):
     password_env: str | None = None
     password_file: str | None = None
     ca_file: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _broker_url(cls, value: str) -> str:
+        parse_broker_url(value)
+        return value
 
 
 class Zigbee2MqttConfig(SensorConfigBase):
