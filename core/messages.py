@@ -7,25 +7,16 @@ The JSON Schema of each model is published in ``docs/contract/`` (see
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.ids import Ident
+from core.timeutil import UtcDatetime
 
 SCHEMA_VERSION = 1
-
-
-def _require_utc(ts: datetime) -> datetime:
-    # Sensor clocks are UTC by contract; a naive time would be ambiguous.
-    if ts.tzinfo is None or ts.utcoffset() is None:
-        raise ValueError("event_time must carry a time zone (UTC, e.g. '2026-01-05T08:00:00Z')")
-    return ts.astimezone(UTC)
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
 
 
 class _Message(BaseModel):

@@ -9,24 +9,16 @@ errors with their line, like the site registry.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, time
+from datetime import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core.ids import Ident
+from core.timeutil import UtcDatetime
 from core.yamlfile import YamlFileError, load_located, validation_problems
-
-
-def _aware(ts: datetime) -> datetime:
-    if ts.tzinfo is None or ts.utcoffset() is None:
-        raise ValueError("times must carry a time zone, e.g. '2026-01-05T08:00:00+02:00'")
-    return ts.astimezone(UTC)
-
-
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
 class _Strict(BaseModel):
@@ -163,8 +155,8 @@ class Fault(_Strict):
 
     kind: FaultKind
     target: Ident
-    start: AwareDatetime
-    end: AwareDatetime
+    start: UtcDatetime
+    end: UtcDatetime
     #: flapping: mean seconds between toggles; duplicates: share duplicated;
     #: out_of_order: max delay s; clock_skew: skew s (sensor clock minus true time)
     param: float | None = None
@@ -197,8 +189,8 @@ class ScriptedSpell(_Strict):
     """A fixed true occupancy spell (for hand-checkable scenarios)."""
 
     space: Ident
-    start: AwareDatetime
-    end: AwareDatetime
+    start: UtcDatetime
+    end: UtcDatetime
     count: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
@@ -211,8 +203,8 @@ class ScriptedSpell(_Strict):
 class ScriptedBooking(_Strict):
     space: Ident
     agency: Ident
-    start: AwareDatetime
-    end: AwareDatetime
+    start: UtcDatetime
+    end: UtcDatetime
     title: str = "Meeting"
 
 
