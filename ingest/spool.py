@@ -194,24 +194,13 @@ class Spool:
             return
         if limit is not None:
             data = data[:limit]
-        pos = 0
-        while pos + _HEADER.size <= len(data):
-            length, crc = _HEADER.unpack_from(data, pos)
-            payload = data[pos + _HEADER.size : pos + _HEADER.size + length]
-            if len(payload) < length or zlib.crc32(payload) != crc:
-                break
+        for payload, _ in _scan(data):
             yield payload
-            pos += _HEADER.size + length
 
     def _valid_length(self, path: Path) -> int:
         data = path.read_bytes()
-        pos = 0
-        while pos + _HEADER.size <= len(data):
-            length, crc = _HEADER.unpack_from(data, pos)
-            payload = data[pos + _HEADER.size : pos + _HEADER.size + length]
-            if len(payload) < length or zlib.crc32(payload) != crc:
-                break
-            pos += _HEADER.size + length
+        # offsets only grow, so the largest is the end of the last whole record
+        pos = max((end for _, end in _scan(data)), default=0)
         if pos != len(data):
             log.warning(
                 "event=spool_torn_tail file=%s dropped_bytes=%d "
@@ -224,3 +213,16 @@ class Spool:
                 fh.truncate(pos)
                 os.fsync(fh.fileno())
         return pos
+
+
+def _scan(data: bytes) -> Iterator[tuple[bytes, int]]:
+    """The whole records of a segment, each with the offset just past it; stops
+    at the first torn or corrupt record (a power cut mid-append)."""
+    pos = 0
+    while pos + _HEADER.size <= len(data):
+        length, crc = _HEADER.unpack_from(data, pos)
+        payload = data[pos + _HEADER.size : pos + _HEADER.size + length]
+        if len(payload) < length or zlib.crc32(payload) != crc:
+            return
+        pos += _HEADER.size + length
+        yield payload, pos
