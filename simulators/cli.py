@@ -50,6 +50,14 @@ def _load_site(site_file: Path | None, registry: Path | None, site_id: str | Non
     return next(iter(reg))
 
 
+def _time_range(from_: str, to: str, site: Site) -> tuple[datetime, datetime]:
+    start = _parse_time(from_, site, "--from")
+    end = _parse_time(to, site, "--to")
+    if end <= start:
+        raise _fail(f"--to {to} must be after --from {from_}")
+    return start, end
+
+
 def _scenario(path: Path | None, seed: int, no_faults: bool) -> Any:
     from simulators.scenario import Scenario, load_scenario
 
@@ -186,10 +194,7 @@ def backfill_cmd(
     """Write simulated history straight into a store, with the truth beside it."""
     site = _load_site(site_file, registry, site_id)
     sc = _scenario(scenario_file, seed, no_faults)
-    start = _parse_time(from_, site, "--from")
-    end = _parse_time(to, site, "--to")
-    if end <= start:
-        raise _fail(f"--to {to} must be after --from {from_}")
+    start, end = _time_range(from_, to, site)
 
     from pydantic import ValidationError
     from rich.progress import (
@@ -269,10 +274,7 @@ def truth_cmd(
     """Write the truth (and bookings as .ics/.csv) of a range without a broker or store."""
     site = _load_site(site_file, registry, site_id)
     sc = _scenario(scenario_file, seed, no_faults)
-    start = _parse_time(from_, site, "--from")
-    end = _parse_time(to, site, "--to")
-    if end <= start:
-        raise _fail(f"--to {to} must be after --from {from_}")
+    start, end = _time_range(from_, to, site)
     from simulators.layout import build_layout
     from simulators.publisher import event_line, message_stream
     from simulators.truth import collect_truth, write_bookings, write_truth
