@@ -5,7 +5,9 @@ measurement for Grafana."""
 
 from __future__ import annotations
 
+import functools
 import json
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -27,12 +29,21 @@ router = APIRouter(prefix="/v1/sites/{site_id}/charges", tags=["charges"])
 Format = Literal["json", "csv", "xlsx", "pdf"]
 
 
+@functools.lru_cache(maxsize=8)
+def _load_tariff(path: Path, mtime_ns: int) -> Tariff:
+    # Parsed once per version of the file, not once per request; an edited
+    # file has a new mtime and is read again.
+    return load_tariff(path)
+
+
 def _tariff(ctx: AppContext) -> Tariff:
     path = ctx.settings.tariffs
     if path is None:
         raise HTTPException(503, "no tariff is configured (OCCUPANCY_API_TARIFFS)")
     try:
-        return load_tariff(path)
+        return _load_tariff(path, path.stat().st_mtime_ns)
+    except OSError as exc:
+        raise HTTPException(503, f"the configured tariff cannot be read: {exc}") from None
     except ConfigError as exc:
         raise HTTPException(503, f"the configured tariff is invalid: {exc}") from None
 
