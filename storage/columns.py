@@ -351,7 +351,10 @@ def _field_column(key: str, value: Any, n: int) -> Field:
     if kind is not None:  # one value for every row
         if kind == STRING:
             return Field(key, STRING, np.zeros(n, np.intp), None, _objects([str(value)]))
-        return _numeric(key, kind, np.full(n, value, dtype=object), None)
+        if kind == INTEGER and not -(2**63) <= int(value) <= _INT64_MAX:
+            raise Unsupported(f"field {key!r}: integer {value} beyond int64")
+        dtype = {BOOLEAN: bool, INTEGER: np.int64, FLOAT: np.float64}[kind]
+        return Field(key, kind, np.full(n, value, dtype=dtype), None)
     if isinstance(value, pd.Categorical):
         _check_length(key, len(value), n)
         categories = list(value.categories)

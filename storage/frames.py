@@ -83,3 +83,43 @@ def build_frame(
         frame = frame.sort_values(["time", *tag_names], kind="stable", na_position="first")
         frame = frame.reset_index(drop=True)
     return frame
+
+
+def frame_from_columns(
+    *,
+    times: np.ndarray,
+    tags: Mapping[str, np.ndarray],
+    fields: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    field_types: Mapping[str, str | None],
+) -> pd.DataFrame:
+    """``build_frame`` for numpy columns: each field as (values, present), the
+    values anything where not present. Same dtypes, same order."""
+    data: dict[str, Any] = {"time": _time_index(times)}
+    tag_names = sorted(tags)
+    for key in tag_names:
+        data[key] = pd.array(tags[key], dtype="str")
+    for key in sorted(fields):
+        if key in data:
+            continue
+        values, present = fields[key]
+        kind = field_types.get(key)
+        full = bool(present.all())
+        if kind == FLOAT or (kind == INTEGER and not full):
+            column: Any = np.where(present, values, np.nan).astype("float64")
+        elif kind in (INTEGER, BOOLEAN) and full:
+            column = values.astype("int64" if kind == INTEGER else bool)
+        elif kind == BOOLEAN:
+            column = values.astype(bool).astype(object)
+            column[~present] = None
+        elif kind == STRING:
+            strings = values.astype(object)  # a copy: absent rows become None
+            strings[~present] = None
+            column = pd.array(strings, dtype="str")
+        else:
+            column = _field_column([None] * len(times), None)
+        data[key] = column
+    frame = pd.DataFrame(data)
+    if len(frame) > 1:
+        frame = frame.sort_values(["time", *tag_names], kind="stable", na_position="first")
+        frame = frame.reset_index(drop=True)
+    return frame

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from storage import blocks
     from storage.columns import Columns, FieldColumn, TagColumn
 
 SCHEMA_VERSION = "1"
@@ -62,6 +63,9 @@ BUSY_TIMEOUT_S = 30.0
 # the tail pages of a few hundred series; a site has thousands.
 BULK_CACHE_KIB = 256 * 1024
 BULK_ROWS = 50_000
+# A ``write_columns`` of at least this many rows is kept as one column block
+# (``storage.blocks``), not as B-tree rows.
+BLOCK_ROWS = 10_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -121,6 +125,14 @@ class _Measurement:
     def table(self) -> str:
         return f"points_{self.id}"
 
+    @property
+    def blocks(self) -> str:
+        return f"blocks_{self.id}"
+
+    @property
+    def block_series(self) -> str:
+        return f"block_series_{self.id}"
+
 
 @dataclass
 class _SeriesIndex:
@@ -132,7 +144,13 @@ class _SeriesIndex:
 
 
 class SQLiteStore(Store):
-    def __init__(self, path: str | Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        busy_timeout_s: float = BUSY_TIMEOUT_S,
+        block_rows: int = BLOCK_ROWS,
+    ) -> None:
         if str(path) in ("", ":memory:") or str(path).startswith("file::memory:"):
             raise ValueError(
                 "SQLiteStore needs a file: an in-memory database is not shared between "
@@ -140,6 +158,8 @@ class SQLiteStore(Store):
             )
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
+        self.block_rows = max(1, block_rows)
+        self._with_blocks: set[int] = set()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -322,7 +342,7 @@ class SQLiteStore(Store):
                 if conflict:
                     rejected.append(RejectedPoint(point, conflict))
                     continue
-                tagset = self._tagset(point)
+                tagset = self._tagset(point.tags)
                 skey = (m.id, tagset)
                 sid = new_series.get(skey) or self._series_ids.get(skey)
                 if sid is None:
@@ -419,10 +439,13 @@ class SQLiteStore(Store):
             if not len(rows):
                 return conflicts
             # Series in the order of their first written row (ids as ``write`` gives them).
-            series, first = np.unique(cols.series_of_row[rows], return_index=True)
+            # (series numbers are dense: a first-row table, no sort of the rows)
+            first = np.full(len(cols.series_row), cols.n, np.int64)
+            np.minimum.at(first, cols.series_of_row[rows], rows)
+            series = np.flatnonzero(first < cols.n)
             sid_of = np.zeros(len(cols.series_row), np.int64)
-            for s in series[np.argsort(first, kind="stable")].tolist():
-                tagset = _tagset_key(canonical_tags(cols.tagset(s)))
+            for s in series[np.argsort(first[series], kind="stable")].tolist():
+                tagset = self._tagset(cols.tagset(s))
                 skey = (m.id, tagset)
                 sid = new_series.get(skey) or self._series_ids.get(skey)
                 if sid is None:
@@ -430,47 +453,252 @@ class SQLiteStore(Store):
                     new_series[skey] = sid
                 sid_of[s] = sid
             sids = sid_of[cols.series_of_row]
-            # Rows with the same fields present share a statement; statements run
-            # in the order of their first row, rows in order within one (as ``write``).
-            pattern = np.zeros(cols.n, np.int64)
-            for j in range(n_fields):
-                pattern |= present[j].astype(np.int64) << j
-            pattern = pattern[rows]
-            patterns, first = np.unique(pattern, return_index=True)
-            big = len(rows) >= BULK_ROWS
-            if big:
-                cache = conn.execute("PRAGMA cache_size").fetchone()[0]
-                conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-            try:
-                for bits in patterns[np.argsort(first, kind="stable")].tolist():
-                    group = rows[pattern == bits]
-                    group = group[np.lexsort((cols.time_ns[group], sids[group]))]  # stable
-                    used = [j for j in range(n_fields) if bits >> j & 1]
-                    names = [f"f{m.fields[fields[j].key][0]}" for j in used]
-                    values = [sids[group].tolist(), cols.time_ns[group].tolist()]
-                    values += [fields[j].python_values(group) for j in used]
-                    conn.executemany(
-                        f"INSERT INTO {m.table} (series_id, time_ns, {', '.join(names)}) "
-                        f"VALUES (?, ?{', ?' * len(names)}) "
-                        "ON CONFLICT (series_id, time_ns) DO UPDATE SET "
-                        + ", ".join(f"{c} = excluded.{c}" for c in names),
-                        zip(*values, strict=True),
-                    )
-            finally:
-                if big:
-                    conn.execute(f"PRAGMA cache_size = {int(cache)}")
+            if len(rows) >= self.block_rows:
+                rows = self._write_block(conn, m, cols, rows, sids, present, sid_of[series])
+            if len(rows):
+                self._insert_rows(conn, m, cols, rows, sids, present)
         with self._lock:
             if fresh:
                 self._measurements[name] = m
             self._series_ids.update(new_series)
         return conflicts
 
-    def _tagset(self, point: Point) -> str:
+    def _insert_rows(
+        self,
+        conn: sqlite3.Connection,
+        m: _Measurement,
+        cols: Columns,
+        rows: np.ndarray,
+        sids: np.ndarray,
+        present: list[np.ndarray],
+    ) -> None:
+        """``rows`` of the columns as B-tree rows (upserts that merge the fields)."""
+        import numpy as np
+
+        fields = cols.fields
+        # Rows with the same fields present share a statement; statements run
+        # in the order of their first row, rows in order within one (as ``write``).
+        pattern = np.zeros(cols.n, np.int64)
+        for j in range(len(fields)):
+            pattern |= present[j].astype(np.int64) << j
+        pattern = pattern[rows]
+        patterns, first = np.unique(pattern, return_index=True)
+        big = len(rows) >= BULK_ROWS
+        if big:
+            cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+            conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        try:
+            for bits in patterns[np.argsort(first, kind="stable")].tolist():
+                group = rows[pattern == bits]
+                group = group[np.lexsort((cols.time_ns[group], sids[group]))]  # stable
+                used = [j for j in range(len(fields)) if bits >> j & 1]
+                names = [f"f{m.fields[fields[j].key][0]}" for j in used]
+                values = [sids[group].tolist(), cols.time_ns[group].tolist()]
+                values += [fields[j].python_values(group) for j in used]
+                conn.executemany(
+                    f"INSERT INTO {m.table} (series_id, time_ns, {', '.join(names)}) "
+                    f"VALUES (?, ?{', ?' * len(names)}) "
+                    "ON CONFLICT (series_id, time_ns) DO UPDATE SET "
+                    + ", ".join(f"{c} = excluded.{c}" for c in names),
+                    zip(*values, strict=True),
+                )
+        finally:
+            if big:
+                conn.execute(f"PRAGMA cache_size = {int(cache)}")
+
+    # -- column blocks (storage.blocks) --------------------------------------------
+    #
+    # Invariant: a point's version in ``points_<id>`` is newer than any version of it
+    # in a block. A block therefore never takes a row whose identity is already in
+    # the table (that row is upserted there instead), and a read merges the blocks
+    # in the order they were written, then the table's rows, field by field.
+
+    def _has_blocks(self, conn: sqlite3.Connection, m: _Measurement) -> bool:
+        if m.id in self._with_blocks:
+            return True
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (m.blocks,)
+        ).fetchone()
+        if found:
+            with self._lock:
+                self._with_blocks.add(m.id)
+        return found is not None
+
+    def _write_block(
+        self,
+        conn: sqlite3.Connection,
+        m: _Measurement,
+        cols: Columns,
+        rows: np.ndarray,
+        sids: np.ndarray,
+        present: list[np.ndarray],
+        series: np.ndarray,
+    ) -> np.ndarray:
+        """Store ``rows`` (of the series ids ``series``) as one block; return those
+        that must go to the table instead (their identity is already there)."""
+        import numpy as np
+
+        from storage import blocks
+
+        every = len(rows) == cols.n  # then no copy of the columns is needed
+        times = cols.time_ns if every else cols.time_ns[rows]
+        lo, hi = int(times.min()), int(times.max())
+        taken = conn.execute(
+            f"SELECT series_id, time_ns FROM {m.table} WHERE series_id IN "
+            f"({','.join(map(str, series.tolist()))}) AND time_ns BETWEEN ? AND ?",
+            (lo, hi),
+        ).fetchall()
+        to_table = np.zeros(0, np.intp)
+        if taken:
+            t_sid, t_time = (np.array(c, np.int64) for c in zip(*taken, strict=True))
+            known = blocks.identity_keys(t_sid, t_time)
+            in_table = np.isin(blocks.identity_keys(sids[rows], times), known)
+            to_table, rows = rows[in_table], rows[~in_table]
+            if not len(rows):
+                return to_table
+            every = False
+        pick = slice(None) if every else rows
+        data = blocks.Rows(sids[pick], cols.time_ns[pick])
+        categories: dict[int, np.ndarray] = {}
+        for j, f in enumerate(cols.fields):
+            if f.key not in m.fields:  # absent from every row written (never added)
+                continue
+            col = m.fields[f.key][0]
+            data.fields[col] = blocks.Column(f.kind, f.values[pick], present[j][pick])
+            if f.categories is not None:
+                categories[col] = f.categories
+        data = blocks.merge(data)
+        if not self._has_blocks(conn, m):
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {m.blocks} (id INTEGER PRIMARY KEY, "
+                "t_min INTEGER NOT NULL, t_max INTEGER NOT NULL, n INTEGER NOT NULL, "
+                "data BLOB NOT NULL)"
+            )
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {m.block_series} (series_id INTEGER NOT NULL, "
+                "block_id INTEGER NOT NULL, t_min INTEGER NOT NULL, t_max INTEGER NOT NULL, "
+                "n INTEGER NOT NULL, PRIMARY KEY (series_id, block_id)) WITHOUT ROWID"
+            )
+        payload = blocks.encode(data, categories)
+        cur = conn.execute(
+            f"INSERT INTO {m.blocks} (t_min, t_max, n, data) VALUES (?, ?, ?, ?)",
+            (int(data.time.min()), int(data.time.max()), len(data), payload),
+        )
+        block_id = cur.lastrowid
+        conn.executemany(
+            f"INSERT INTO {m.block_series} VALUES (?, ?, ?, ?, ?)",
+            ((sid, block_id, t0, t1, n) for sid, t0, t1, n in blocks.series_spans(data)),
+        )
+        return to_table
+
+    def _block_ids(
+        self, conn: sqlite3.Connection, m: _Measurement, series: Iterable[int], lo: int, hi: int
+    ) -> list[int]:
+        """Blocks holding rows of ``series`` with lo <= time < hi, oldest first."""
+        ids = ",".join(map(str, series))
+        found = conn.execute(
+            f"SELECT DISTINCT block_id FROM {m.block_series} WHERE series_id IN ({ids}) "
+            "AND t_max >= ? AND t_min < ? ORDER BY block_id",
+            (lo, hi),
+        ).fetchall()
+        return [int(r[0]) for r in found]
+
+    def _block_rows(
+        self,
+        conn: sqlite3.Connection,
+        m: _Measurement,
+        block_ids: Sequence[int],
+        series: Iterable[int],
+        lo: int,
+        hi: int,
+        kinds: Mapping[int, str],
+    ) -> list[blocks.Rows]:
+        """The rows of these blocks in ``series`` with lo <= time < hi, block by block."""
+        import numpy as np
+
+        from storage import blocks
+
+        wanted = np.fromiter(series, np.int64)
+        parts = []
+        for block_id in block_ids:
+            sql = f"SELECT data FROM {m.blocks} WHERE id = ?"
+            (data,) = conn.execute(sql, (block_id,)).fetchone()
+            rows = blocks.decode(data, kinds)
+            keep = np.isin(rows.sid, wanted) & (rows.time >= lo) & (rows.time < hi)
+            parts.append(rows if keep.all() else rows.take(np.flatnonzero(keep)))
+        return parts
+
+    def _table_rows(
+        self, m: _Measurement, found: list[tuple[Any, ...]], cols: Sequence[int]
+    ) -> blocks.Rows:
+        """``SELECT series_id, time_ns, f<c>...`` results as ``Rows``."""
+        import numpy as np
+
+        from storage import blocks
+
+        columns: list[Sequence[Any]] = (
+            list(zip(*found, strict=True)) if found else [() for _ in range(2 + len(cols))]
+        )
+        kind_of = {c: k for c, k in m.fields.values()}
+        return blocks.Rows(
+            np.array(columns[0], np.int64),
+            np.array(columns[1], np.int64),
+            {c: blocks.from_values(kind_of[c], columns[2 + i]) for i, c in enumerate(cols)},
+        )
+
+    def _merged_frame(
+        self,
+        conn: sqlite3.Connection,
+        m: _Measurement,
+        series: dict[int, dict[str, str]],
+        parts: list[blocks.Rows],
+        wanted: list[str],
+        fields: Sequence[str] | None,
+    ) -> pd.DataFrame:
+        """The frame of rows given oldest first (blocks, then the table's rows):
+        merged by identity; with ``fields``, only points that have one of them."""
+        import numpy as np
+
+        from storage import blocks
+        from storage.frames import frame_from_columns
+
+        known = {k: m.fields[k] for k in wanted if k in m.fields}
+        kinds = {col: kind for col, kind in known.values()}
+        data = blocks.merge(blocks.concat(parts, kinds))
+        if fields is not None and len(data):
+            keep = np.zeros(len(data), bool)
+            for col in kinds:
+                keep |= data.fields[col].present
+            data = data.take(np.flatnonzero(keep))
+        tag_keys: set[str] = set()
+        for tags in self._refresh_series(conn, m.id).tags.values():
+            tag_keys.update(tags)
+        types = _wanted_types(m, wanted)
+        tag_keys -= set(types)
+        sorted_sids = sorted(series)
+        position = np.searchsorted(np.array(sorted_sids, np.int64), data.sid)
+        tag_cols = {}
+        for key in sorted(tag_keys):
+            lookup = np.empty(len(sorted_sids), object)
+            lookup[:] = [series[s].get(key) for s in sorted_sids]
+            tag_cols[key] = lookup[position] if len(data) else np.empty(0, object)
+        field_cols = {}
+        for key in wanted:
+            if key in known:
+                c = data.fields[known[key][0]]
+                field_cols[key] = (c.values, c.present)
+            else:
+                field_cols[key] = (np.empty(len(data), object), np.zeros(len(data), bool))
+        return frame_from_columns(
+            times=data.time, tags=tag_cols, fields=field_cols, field_types=types
+        )
+
+    def _tagset(self, tags: Mapping[str, str]) -> str:
         """The canonical tag set, cached by the tags as given (they repeat)."""
-        items = tuple(point.tags.items())
+        items = tuple(tags.items())
         tagset = self._tagsets.get(items)
         if tagset is None:
-            tagset = _tagset_key(canonical_tags(point.tags))
+            tagset = _tagset_key(canonical_tags(tags))
             with self._lock:
                 if len(self._tagsets) >= 100_000:
                     self._tagsets.clear()
@@ -566,11 +794,27 @@ class SQLiteStore(Store):
             if m is None or not series or not known or start_ns >= end_ns:
                 return self._empty(conn, m, fields)
             cols = {k: f"f{m.fields[k][0]}" for k in known}
+            ids = ",".join(map(str, series))
+            in_blocks = (
+                self._block_ids(conn, m, series, start_ns, end_ns)
+                if self._has_blocks(conn, m)
+                else []
+            )
+            if in_blocks:
+                numbers = [m.fields[k][0] for k in known]
+                found = conn.execute(
+                    f"SELECT series_id, time_ns, {', '.join(cols.values())} FROM {m.table} "
+                    f"WHERE series_id IN ({ids}) AND time_ns >= ? AND time_ns < ?",
+                    (start_ns, end_ns),
+                ).fetchall()
+                kinds = {m.fields[k][0]: m.fields[k][1] for k in known}
+                parts = self._block_rows(conn, m, in_blocks, series, start_ns, end_ns, kinds)
+                parts.append(self._table_rows(m, found, numbers))
+                return self._merged_frame(conn, m, series, parts, wanted, fields)
             select = ", ".join(cols.get(k, "NULL") for k in wanted)
             sql = (
                 f"SELECT series_id, time_ns, {select} FROM {m.table} "
-                f"WHERE series_id IN ({','.join(map(str, series))}) "
-                "AND time_ns >= ? AND time_ns < ?"
+                f"WHERE series_id IN ({ids}) AND time_ns >= ? AND time_ns < ?"
             )
             if fields is not None:
                 # As InfluxDB: a row is a point that has at least one selected field.
@@ -586,6 +830,10 @@ class SQLiteStore(Store):
         before: datetime | None = None,
         where: TagFilter | None = None,
     ) -> pd.DataFrame:
+        import numpy as np
+
+        from storage import blocks
+
         before_ns = None if before is None else to_ns(before)
         with self._transaction(write=False) as conn:
             m = self._load_measurement(conn, measurement)
@@ -600,10 +848,20 @@ class SQLiteStore(Store):
                 f"WHERE series_id = s.value{bound}) FROM json_each(?) AS s",
                 (json.dumps(list(series)),),
             ).fetchall()
+            newest = {sid: t for sid, t in latest if t is not None}
+            in_blocks = (
+                self._last_in_blocks(conn, m, series, before_ns)
+                if self._has_blocks(conn, m)
+                else None
+            )
+            if in_blocks is not None and len(in_blocks):
+                ends = np.append(np.flatnonzero(np.diff(in_blocks.sid)), len(in_blocks) - 1)
+                for sid, t in zip(
+                    in_blocks.sid[ends].tolist(), in_blocks.time[ends].tolist(), strict=True
+                ):
+                    newest[sid] = max(t, newest.get(sid, t))
             best: dict[str, tuple[int, int]] = {}
-            for sid, t in latest:
-                if t is None:
-                    continue
+            for sid, t in newest.items():
                 value = series[sid][by]
                 if value not in best or (t, sid) > best[value]:
                     best[value] = (t, sid)
@@ -616,21 +874,77 @@ class SQLiteStore(Store):
                 f"SELECT series_id, time_ns, {select} FROM {m.table} "
                 f"WHERE (series_id, time_ns) IN (VALUES {pairs})"
             ).fetchall()
-            return self._frame(m, series, rows, wanted, conn)
+            if in_blocks is None or not len(in_blocks):
+                return self._frame(m, series, rows, wanted, conn)
+            chosen = blocks.identity_keys(
+                np.array([sid for _, sid in best.values()], np.int64),
+                np.array([t for t, _ in best.values()], np.int64),
+            )
+            picked = np.isin(blocks.identity_keys(in_blocks.sid, in_blocks.time), chosen)
+            parts = [
+                in_blocks.take(np.flatnonzero(picked)),
+                self._table_rows(m, rows, [m.fields[k][0] for k in wanted]),
+            ]
+            return self._merged_frame(conn, m, series, parts, wanted, None)
+
+    def _last_in_blocks(
+        self,
+        conn: sqlite3.Connection,
+        m: _Measurement,
+        series: Mapping[int, object],
+        before_ns: int | None,
+    ) -> blocks.Rows:
+        """The block rows (merged, all fields) that can be the latest of a series
+        before ``before_ns``: a block's first row of a series is one, so only
+        blocks reaching past the latest such first row are read."""
+        from storage import blocks
+
+        ids = ",".join(map(str, series))
+        bound = "" if before_ns is None else f" AND t_min < {before_ns}"
+        spans = conn.execute(
+            f"SELECT series_id, block_id, t_min, t_max FROM {m.block_series} "
+            f"WHERE series_id IN ({ids}){bound}"
+        ).fetchall()
+        kinds = {col: kind for col, kind in m.fields.values()}
+        if not spans:
+            return blocks.concat([], kinds)
+        floor: dict[int, int] = {}
+        for sid, _, t0, _ in spans:
+            floor[sid] = max(t0, floor.get(sid, t0))
+        limit = (1 << 63) - 1 if before_ns is None else before_ns - 1
+        wanted = sorted({b for sid, b, _, t1 in spans if min(t1, limit) >= floor[sid]})
+        lo = min(floor.values())
+        parts = self._block_rows(conn, m, wanted, series, lo, limit + 1, kinds)
+        return blocks.merge(blocks.concat(parts, kinds))
 
     def count(self, measurement: str, *, where: TagFilter | None = None) -> int:
+        import numpy as np
+
+        from storage import blocks
+
         with self._transaction(write=False) as conn:
             m = self._load_measurement(conn, measurement)
             if m is None:
                 return 0
-            if not where:
+            with_blocks = self._has_blocks(conn, m)
+            if not where and not with_blocks:
                 return int(conn.execute(f"SELECT count(*) FROM {m.table}").fetchone()[0])
             series = self._matching_series(conn, m.id, where)
             if not series:
                 return 0
             ids = ",".join(map(str, series))
-            sql = f"SELECT count(*) FROM {m.table} WHERE series_id IN ({ids})"
-            return int(conn.execute(sql).fetchone()[0])
+            if not with_blocks:
+                sql = f"SELECT count(*) FROM {m.table} WHERE series_id IN ({ids})"
+                return int(conn.execute(sql).fetchone()[0])
+            # A point may be in the table and in blocks: count identities once.
+            found = conn.execute(
+                f"SELECT series_id, time_ns FROM {m.table} WHERE series_id IN ({ids})"
+            ).fetchall()
+            in_blocks = self._block_ids(conn, m, series, -(1 << 63), (1 << 63) - 1)
+            parts = self._block_rows(conn, m, in_blocks, series, -(1 << 63), (1 << 63) - 1, {})
+            parts.append(self._table_rows(m, found, []))
+            data = blocks.concat(parts, {})
+            return len(np.unique(blocks.identity_keys(data.sid, data.time)))
 
     def close(self) -> None:
         self._closed = True

@@ -1,5 +1,6 @@
 """One store fixture, two implementations: every contract test runs against the
-real InfluxDB 1.x server (a fresh database per test) and a SQLite file."""
+real InfluxDB 1.x server (a fresh database per test) and a SQLite file (and,
+for the columnar writes, a SQLite file that keeps them as column blocks)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,14 @@ def influx_store(influx: InfluxServer) -> Iterator[InfluxStore]:
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[SQLiteStore]:
     store = SQLiteStore(tmp_path / "store.db")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def sqlite_blocks_store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    """Every ``write_columns`` kept as a column block, however small."""
+    store = SQLiteStore(tmp_path / "blocks.db", block_rows=1)
     yield store
     store.close()
 

@@ -6,7 +6,7 @@ clock skew, a silent sensor, an agent offline)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -59,6 +59,26 @@ def test_sqlite_columns_equal_points(example_site: Site, tmp_path: Path) -> None
     a, b = SQLiteStore(tmp_path / "columns.db"), SQLiteStore(tmp_path / "points.db")
     try:
         compare(example_site, a, b)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_sqlite_column_blocks_equal_points(example_site: Site, tmp_path: Path) -> None:
+    """The same with every ``write_columns`` kept as a column block, and the
+    latest point per space read back alike."""
+    a = SQLiteStore(tmp_path / "blocks.db", block_rows=1)
+    b = SQLiteStore(tmp_path / "points.db")
+    try:
+        compare(example_site, a, b)
+        for m in MEASUREMENTS:
+            pd.testing.assert_frame_equal(a.last(m, by="agent"), b.last(m, by="agent"), obj=m)
+            assert a.count(m) == b.count(m)
+        pd.testing.assert_frame_equal(
+            a.last(PRESENCE, by="space", before=END - timedelta(hours=2)),
+            b.last(PRESENCE, by="space", before=END - timedelta(hours=2)),
+        )
+        assert a.count(PRESENCE, where={"floor": "2"}) == b.count(PRESENCE, where={"floor": "2"})
     finally:
         a.close()
         b.close()

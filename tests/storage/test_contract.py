@@ -1,6 +1,7 @@
 """The store contract (``storage.base.Store``), run against both stores: the real
 InfluxDB 1.x server and a SQLite file, each written both ways: ``write`` of
-points and ``write_columns`` of the same points as columns. Expected values are
+points and ``write_columns`` of the same points as columns (on SQLite also kept
+as column blocks, ``storage.blocks``). Expected values are
 written out by hand."""
 
 from __future__ import annotations
@@ -19,15 +20,20 @@ START = datetime(2025, 12, 1, tzinfo=UTC)
 END = datetime(2026, 2, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "influx"])
-def backend(request: pytest.FixtureRequest) -> Store:
-    store: Store = request.getfixturevalue(f"{request.param}_store")
-    return store
-
-
-@pytest.fixture(params=["points", "columns"])
-def store(request: pytest.FixtureRequest, backend: Store) -> Store:
-    return backend if request.param == "points" else ColumnarWrites(backend)
+@pytest.fixture(
+    params=[
+        ("sqlite", "points"),
+        ("sqlite", "columns"),
+        ("sqlite_blocks", "columns"),
+        ("influx", "points"),
+        ("influx", "columns"),
+    ],
+    ids="-".join,
+)
+def store(request: pytest.FixtureRequest) -> Store:
+    backend, writes = request.param
+    inner: Store = request.getfixturevalue(f"{backend}_store")
+    return inner if writes == "points" else ColumnarWrites(inner)
 
 
 def at(ns: int) -> pd.Timestamp:
