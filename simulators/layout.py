@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 
 import numpy as np
 
@@ -56,6 +57,12 @@ def local_ms(site: Site, day: date, t: time) -> int:
     return to_ms(datetime.combine(day, t, tzinfo=site.tz))
 
 
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """``a`` made read-only: a cached array is shared by every caller."""
+    a.setflags(write=False)
+    return a
+
+
 @dataclass(frozen=True, eq=False)
 class Layout:
     site: Site
@@ -81,7 +88,19 @@ class Layout:
         return len(self.space_ids)
 
     def spaces_of_agent(self, agent: int) -> np.ndarray:
-        return np.flatnonzero(self.agent_of == agent)
+        return self._spaces_by_agent[agent]
+
+    # Per-layout constants, computed once: the per-day generation asks for them
+    # thousands of times. (``cached_property`` writes the instance ``__dict__``
+    # directly, so it works on this frozen dataclass.) Callers must not mutate them.
+    @cached_property
+    def _spaces_by_agent(self) -> list[np.ndarray]:
+        return [_frozen(np.flatnonzero(self.agent_of == g)) for g in range(len(self.agent_ids))]
+
+    @cached_property
+    def idle_count(self) -> np.ndarray:
+        """Per space, the count a free sensor reports: 0 when it counts, else -1 (int32)."""
+        return _frozen(np.where(self.counting, 0, -1).astype(np.int32))
 
     def desks(self) -> np.ndarray:
         return np.array(
@@ -145,10 +164,14 @@ def build_layout(site: Site, scenario: Scenario) -> Layout:
     )
 
 
-def battery_pct(layout: Layout, t_ms: int) -> np.ndarray:
-    """Battery of every sensor at ``t_ms``: a sawtooth, replaced when nearly empty."""
+def battery_pct(layout: Layout, t_ms: int, spaces: np.ndarray | None = None) -> np.ndarray:
+    """Battery of every sensor (or of ``spaces``) at ``t_ms``: a sawtooth, replaced
+    when nearly empty. Element-wise, so a subset gives the same values."""
     floor = layout.scenario.sensors.battery_replace_below
     span = 100.0 - floor
     days = (t_ms - BATTERY_EPOCH_MS) / DAY_MS
-    used = (100.0 - layout.battery_start) + layout.battery_drain * days
+    start, drain = layout.battery_start, layout.battery_drain
+    if spaces is not None:
+        start, drain = start[spaces], drain[spaces]
+    used = (100.0 - start) + drain * days
     return np.round(100.0 - np.mod(used, span), 1)

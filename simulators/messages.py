@@ -101,7 +101,7 @@ def health_parts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(spaces, battery %, last seen ms, ok) of an agent's sensors at ``t_true``."""
     spaces = layout.spaces_of_agent(agent)
-    battery = battery_pct(layout, t_true)[spaces]
+    battery = battery_pct(layout, t_true, spaces)
     seen = _last_seen(layout, plan, spaces, t_true)
     ok = (t_true - seen) <= 2.5 * layout.hb_ms
     return spaces, battery, seen, ok
@@ -295,11 +295,27 @@ class PointFactory:
 # ------------------------------------------------------------------ columns
 
 
-def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Per index, a code into the distinct values (Categorical categories must be unique)."""
-    distinct = list(dict.fromkeys(values))
-    position = {v: i for i, v in enumerate(distinct)}
-    return np.array([position[v] for v in values], np.intp), distinct
+@dataclass(frozen=True, slots=True)
+class _Codes:
+    """Per index, a code into the distinct values (Categorical categories must be
+    unique), with the Categorical dtype over those values. Both are built once per
+    layout: a Categorical per column and day then costs one gather of the codes,
+    not a new categories Index and a validation of every code."""
+
+    codes: np.ndarray  # already of the integer type pandas keeps codes in
+    dtype: pd.CategoricalDtype
+
+    @classmethod
+    def of(cls, values: list[str]) -> _Codes:
+        import pandas as pd  # only the backfill needs it
+
+        distinct = list(dict.fromkeys(values))
+        position = {v: i for i, v in enumerate(distinct)}
+        codes = np.array([position[v] for v in values], np.intp)
+        dtype = pd.CategoricalDtype(pd.Index(distinct), ordered=False)
+        narrow = np.array(pd.Categorical.from_codes(codes, dtype=dtype).codes)
+        narrow.setflags(write=False)
+        return cls(narrow, dtype)
 
 
 class ColumnFactory:
@@ -312,27 +328,28 @@ class ColumnFactory:
         site = layout.site
         space_tags = [site.space_tags(s) for s in layout.space_ids]
         keys = list(space_tags[0]) if space_tags else []
-        self.space_tags = {k: _codes([t[k] for t in space_tags]) for k in keys}
-        self.sensor = _codes(layout.sensor_ids)
-        self.space = _codes(layout.space_ids)
-        self.agent = _codes(layout.agent_ids)
-        self.agent_of_space = _codes([layout.agent_ids[int(a)] for a in layout.agent_of])
+        self.space_tags = {k: _Codes.of([t[k] for t in space_tags]) for k in keys}
+        self.sensor = _Codes.of(layout.sensor_ids)
+        self.space = _Codes.of(layout.space_ids)
+        self.agent = _Codes.of(layout.agent_ids)
+        self.agent_of_space = _Codes.of([layout.agent_ids[int(a)] for a in layout.agent_of])
         self.site = site.id
         self.hb = float(layout.hb_ms / MS)
-        self.kinds = (np.arange(2), ["change", "heartbeat"])
+        self.kinds = _Codes.of(["change", "heartbeat"])
 
     @staticmethod
-    def _cat(codes: tuple[np.ndarray, list[str]], index: np.ndarray) -> pd.Categorical[Any]:
+    def _cat(codes: _Codes, index: np.ndarray) -> pd.Categorical[Any]:
         import pandas as pd  # only the backfill needs it
 
-        return pd.Categorical.from_codes(codes[0][index], categories=pd.Index(codes[1]))
+        # the codes were validated once in _Codes.of, and ``index`` picks among them
+        return pd.Categorical.from_codes(codes.codes[index], dtype=codes.dtype, validate=False)
 
     def presence(self, e: Emissions, idx: np.ndarray) -> dict[str, Any]:
         """Keyword arguments of ``write_columns(PRESENCE, ...)`` for rows ``idx``."""
         space = e.space[idx]
         count = e.count[idx]
         return {
-            "time_ns": e.event[idx].astype(np.int64) * 1_000_000,
+            "time_ns": e.event[idx].astype(np.int64, copy=False) * 1_000_000,
             "tags": {k: self._cat(c, space) for k, c in self.space_tags.items()},
             "fields": {
                 "occupied": e.occ[idx],

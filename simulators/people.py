@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -217,6 +218,43 @@ class _Person:
         )
 
 
+class _Staff:
+    """One agency's persons with their absences as flat arrays, so that "who is free
+    during [a, b)" (asked for every booking) is a few array operations instead of
+    ``_Person.free_during`` on every person. ``add_absence`` keeps both in step."""
+
+    def __init__(self, persons: list[_Person]):
+        self.persons = persons
+        self.arrive = np.array([p.arrive for p in persons], np.int64)
+        self.leave = np.array([p.leave for p in persons], np.int64)
+        spans = [(x, y, k) for k, p in enumerate(persons) for x, y in p.absences]
+        self.n = len(spans)
+        size = max(16, 2 * self.n)
+        self.x = np.zeros(size, np.int64)  # absence starts
+        self.y = np.zeros(size, np.int64)  # absence ends
+        self.owner = np.zeros(size, np.intp)  # index into persons
+        if spans:
+            self.x[: self.n], self.y[: self.n], self.owner[: self.n] = np.array(spans).T
+
+    def free_during(self, a: int, b: int) -> np.ndarray:
+        """Indices (ascending) of the persons for whom ``free_during(a, b)`` holds."""
+        busy = (self.arrive > a) | (self.leave < b)
+        n = self.n
+        # an absence overlaps [a, b) unless it ends by a or starts from b on
+        clash = (self.x[:n] < b) & (self.y[:n] > a)
+        busy[self.owner[:n][clash]] = True
+        return np.flatnonzero(~busy)
+
+    def add_absence(self, k: int, a: int, b: int) -> None:
+        self.persons[k].absences.append((a, b))
+        if self.n == len(self.x):
+            for name in ("x", "y", "owner"):
+                old = getattr(self, name)
+                setattr(self, name, np.concatenate([old, np.zeros_like(old)]))
+        self.x[self.n], self.y[self.n], self.owner[self.n] = a, b, k
+        self.n += 1
+
+
 def _persons(
     layout: Layout, day: date, window: tuple[int, int], rng: np.random.Generator
 ) -> list[_Person]:
@@ -226,6 +264,8 @@ def _persons(
     base = local_ms(site, day, time(0))
     out: list[_Person] = []
     weekday_p = sc.office_day.of(day.weekday())
+    latest = close_ms - int(sc.min_stay_h * 60 * MINUTE_MS)
+    lo, hi = sc.break_min
     for agency in site.agencies:
         n = agency.persons if agency.persons is not None else round(agency.headcount_htv)
         p = min(1.0, weekday_p * sc.agency_factor.get(agency.id, 1.0))
@@ -237,23 +277,25 @@ def _persons(
         lunch_at = rng.normal(_minutes(sc.lunch_mean), sc.lunch_sd_min, k)
         lunch_len = np.clip(rng.normal(sc.lunch_min, 10.0, k), 15.0, 75.0)
         n_breaks = rng.poisson(sc.breaks_per_day, k)
-        for j in range(k):
-            arrive = base + int(arrive_min[j] * MINUTE_MS)
+        # the loop below runs on Python floats (the same float64 values and arithmetic
+        # as numpy's, but without a numpy scalar per operation)
+        arrive_l, stay_l = arrive_min.tolist(), stay_min.tolist()
+        goes_l, lunch_at_l, lunch_len_l = lunch_goes.tolist(), lunch_at.tolist(), lunch_len.tolist()
+        for j, n_j in enumerate(n_breaks.tolist()):
+            arrive = base + int(arrive_l[j] * MINUTE_MS)
             arrive = max(open_ms + 2 * MINUTE_MS, arrive)
-            latest = close_ms - int(sc.min_stay_h * 60 * MINUTE_MS)
             arrive = min(arrive, latest)
-            stay = max(sc.min_stay_h * 60, float(stay_min[j]))
+            stay = max(sc.min_stay_h * 60, float(stay_l[j]))
             leave = min(close_ms - 2 * MINUTE_MS, arrive + int(stay * MINUTE_MS))
             if leave - arrive < 30 * MINUTE_MS:
                 continue
             person = _Person(agency.id, arrive, leave)
-            if lunch_goes[j]:
-                a = base + int(lunch_at[j] * MINUTE_MS)
-                b = a + int(lunch_len[j] * MINUTE_MS)
+            if goes_l[j]:
+                a = base + int(lunch_at_l[j] * MINUTE_MS)
+                b = a + int(lunch_len_l[j] * MINUTE_MS)
                 if arrive + 30 * MINUTE_MS < a and b < leave - 30 * MINUTE_MS:
                     person.absences.append((a, b))
-            lo, hi = layout.scenario.people.break_min
-            for _ in range(int(n_breaks[j])):
+            for _ in range(n_j):
                 length = int(rng.uniform(lo, hi) * MINUTE_MS)
                 span = leave - arrive - length - 20 * MINUTE_MS
                 if span <= 0:
@@ -265,22 +307,32 @@ def _persons(
     return out
 
 
+@lru_cache(maxsize=16)
+def _desk_pools(layout: Layout) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The desks, and per owning agency ("" for shared zones) the positions of its
+    desks in that array (ascending). Fixed per layout, asked for every day."""
+    desks = layout.desks()
+    zone_agency = {z.id: z.agency for z in layout.site.zones}
+    desk_agency = np.array([zone_agency.get(layout.zone_ids[i]) or "" for i in desks])
+    pools = {str(a): np.flatnonzero(desk_agency == a) for a in dict.fromkeys(desk_agency.tolist())}
+    return desks, pools
+
+
 def _assign_desks(layout: Layout, persons: list[_Person], rng: np.random.Generator) -> int:
     """First come, first served: the agency's dedicated zones, then shared zones."""
-    site = layout.site
-    desks = layout.desks()
+    desks, pools = _desk_pools(layout)
     if len(desks) == 0:
         return len(persons)
-    zone_agency = {z.id: z.agency for z in site.zones}
-    desk_agency = np.array([zone_agency.get(layout.zone_ids[i]) or "" for i in desks])
-    shared = desk_agency == ""
+    no_desks = np.zeros(0, np.intp)
+    shared = pools.get("", no_desks)
     free_from = np.zeros(len(desks), np.int64)
     overflow = 0
     for person in sorted(persons, key=lambda p: (p.arrive, p.agency)):
-        ok = free_from <= person.arrive
-        candidates = np.flatnonzero(ok & (desk_agency == person.agency))
+        # the free desks among the agency's own (then the shared ones), ascending
+        own = pools.get(person.agency, no_desks)
+        candidates = own[free_from[own] <= person.arrive]
         if len(candidates) == 0:
-            candidates = np.flatnonzero(ok & shared)
+            candidates = shared[free_from[shared] <= person.arrive]
         if len(candidates) == 0:
             overflow += 1
             continue
@@ -348,19 +400,22 @@ def _room_day(
             )
     day_start = local_ms(site, day, mt.day_start)
     day_end = local_ms(site, day, mt.day_end)
+    # fixed for the day: not rebuilt per booking (the same values, so the same draws)
+    durations = np.asarray(mt.durations_min)
+    share = weights / weights.sum() if agencies else weights
     for room in layout.rooms():
         rate = mt.per_room_day.get(layout.space_types[room].value, 0.0) * busy
         if rate <= 0 or not agencies:
             continue
         cap = int(layout.capacity[room])
         for k in range(int(rng.poisson(rate))):
-            minutes = int(rng.choice(mt.durations_min))
+            minutes = int(rng.choice(durations))
             quarters = (day_end - day_start - minutes * MINUTE_MS) // (15 * MINUTE_MS)
             if quarters <= 0:
                 continue
             a = day_start + int(rng.integers(0, quarters + 1)) * 15 * MINUTE_MS
             b = a + minutes * MINUTE_MS
-            agency = agencies[int(rng.choice(len(agencies), p=weights / weights.sum()))]
+            agency = agencies[int(rng.choice(len(agencies), p=share))]
             attendees = int(rng.integers(max(1, math.ceil(cap / 3)), max(1, cap) + 1))
             title = BOOKING_TITLES[int(rng.integers(len(BOOKING_TITLES)))]
             no_show = bool(rng.random() < mt.no_show)
@@ -382,6 +437,8 @@ def _room_day(
     busy_people: dict[str, list[_Person]] = {}
     for p in persons:
         busy_people.setdefault(p.agency, []).append(p)
+    staff = {agency: _Staff(people) for agency, people in busy_people.items()}
+    no_staff = _Staff([])
     for bk in bookings:
         if bk.no_show:
             continue
@@ -391,10 +448,11 @@ def _room_day(
         count = bk.attendees if layout.counting[room] else -1
         spells.append((room, a, b, count))
         if mt.attendees_leave_desks:
-            pool = [p for p in busy_people.get(bk.agency_id, []) if p.free_during(a, b)]
+            agency_staff = staff.get(bk.agency_id, no_staff)
+            pool = agency_staff.free_during(a, b)
             take = min(len(pool), bk.attendees)
             for j in sorted(rng.choice(len(pool), take, replace=False).tolist()) if take else []:
-                pool[j].absences.append((a - 2 * MINUTE_MS, b + 2 * MINUTE_MS))
+                agency_staff.add_absence(int(pool[j]), a - 2 * MINUTE_MS, b + 2 * MINUTE_MS)
     lo, hi = mt.walk_in_min
     for room in layout.rooms():
         rate = mt.walk_in_per_room_day.get(layout.space_types[room].value, 0.0) * busy
@@ -490,23 +548,25 @@ def simulate_day(layout: Layout, day: date, series: list[Series] | None = None) 
     st: list[int] = []
     en: list[int] = []
     ct: list[int] = []
+    counting = layout.counting.tolist()  # a list lookup per spell, not a numpy scalar
     for p in persons:
         if p.desk < 0:
             continue
         t = p.arrive
+        c = 1 if counting[p.desk] else -1
         for a, b in sorted(p.absences):
             a, b = max(a, p.arrive), min(b, p.leave)
             if a > t:
                 sp.append(p.desk)
                 st.append(t)
                 en.append(a)
-                ct.append(1 if layout.counting[p.desk] else -1)
+                ct.append(c)
             t = max(t, b)
         if p.leave > t:
             sp.append(p.desk)
             st.append(t)
             en.append(p.leave)
-            ct.append(1 if layout.counting[p.desk] else -1)
+            ct.append(c)
     for room, a, b, c in room_spells + visitor_spells:
         sp.append(room)
         st.append(a)

@@ -202,6 +202,15 @@ def test_faults_change_the_messages_as_configured(tiny_site: Site) -> None:
     ]
     offline_at = [i for i, g in enumerate(got) if g[0] == "offline"]
     assert len(offline_at) == 1
+    # the reboot (status and snapshot) is sent when agent-b is back, not before
+    back_ms = int(T("07:12:00").timestamp() * 1000)
+    reboot = [
+        m.pub_ms
+        for m in message_stream(tiny_site, scripted(faults), T("06:00:00"), T("08:00:00"))
+        if m.kind in ("status", "presence")
+        and json.loads(m.payload).get("event_time", "")[:19] == "2026-01-05T07:12:00"
+    ]
+    assert reboot == [back_ms, back_ms]
     # the will comes between the 07:00 and 07:12 messages of agent-b
     before = [g for g in got[: offline_at[0]] if g[1] == "agent-b"]
     assert before[-1][0] == "health" and before[-1][2] == "07:00:00"

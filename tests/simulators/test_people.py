@@ -6,10 +6,12 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.registry import Site, SpaceType
 from simulators.layout import build_layout
-from simulators.people import DayPeople, recurring_series, simulate_day
+from simulators.people import DayPeople, _Person, _Staff, recurring_series, simulate_day
 from simulators.scenario import People, Scenario
 
 
@@ -155,3 +157,29 @@ def test_visitors_counted_at_the_service_point(example_site: Site, weeks: list[D
     assert set(dp.spells.count[at_counter].tolist()) <= {2, 3}
     waiting = dp.spells.count[dp.spells.space == lounge]
     assert len(waiting) > 0 and waiting.min() >= 1
+
+
+# ``_Staff.free_during`` (flat arrays, asked for every booking) agrees with the
+# plain per-person rule ``_Person.free_during`` it replaces.
+span = st.tuples(st.integers(0, 100), st.integers(1, 40)).map(lambda t: (t[0], t[0] + t[1]))
+
+
+@given(
+    people=st.lists(st.tuples(span, st.lists(span, max_size=3)), max_size=8),
+    asks=st.lists(st.tuples(span, st.integers(0, 7), span), max_size=10),
+)
+def test_staff_agrees_with_the_per_person_rule(
+    people: list[tuple[tuple[int, int], list[tuple[int, int]]]],
+    asks: list[tuple[tuple[int, int], int, tuple[int, int]]],
+) -> None:
+    persons = []
+    for (arrive, leave), absences in people:
+        p = _Person("a", arrive, leave)
+        p.absences.extend(absences)
+        persons.append(p)
+    staff = _Staff(persons)
+    for (a, b), k, absence in asks:
+        want = [i for i, p in enumerate(persons) if p.free_during(a, b)]
+        assert staff.free_during(a, b).tolist() == want
+        if persons:  # then book one of them, as a meeting does
+            staff.add_absence(k % len(persons), *absence)
