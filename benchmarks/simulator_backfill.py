@@ -4,16 +4,19 @@ Rows, all on one synthetic site of 1,000 desks + 40 meeting rooms (4 agents),
 seed 1, from 2026-01-01:
   generate only            the engine's rows (people, sensing, heartbeats, faults)
   + columns, no store      ... turned into write_columns columns, written nowhere
-  SQLite, columns          end to end into SQLiteStore via write_columns (default path)
+  SQLite, column blocks    end to end into SQLiteStore, the default path: each
+                           write_columns call (a simulated day) one Parquet block
+  SQLite, B-tree rows      the same into SQLiteStore(block_rows=inf): a B-tree row
+                           per point (the layout before column blocks)
   InfluxDB, columns        end to end into a local influxd (tests/servers.py), if it starts
-  SQLite, points (old)     the old path: a Point per event, SQLiteStore.write
-  SQLite insert, isolated  what bounds the SQLite rows: presence-shaped tuples,
+  SQLite, points (old)     a Point per event through SQLiteStore.write
+  SQLite insert, isolated  what bounds the B-tree rows: presence-shaped tuples,
                            prebuilt and sorted, executemany into the same table
                            shape in 1M-row transactions (no simulator, no store)
 Rows measured on fewer days than 365 are extrapolated linearly (per simulated
 day) and marked ``est.``. Run: ``.venv/bin/python benchmarks/simulator_backfill.py``
-(options: ``--gen-days 365 --columns-days 365 --sqlite-days 28 --influx-days 7
---points-days 2 --insert-rows 3000000``).
+(options: ``--gen-days 365 --columns-days 365 --blocks-days 365 --rows-days 28
+--influx-days 7 --points-days 1 --insert-rows 3000000``).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import numpy as np
 from simulators.backfill import BackfillResult, backfill
 from simulators.scenario import Scenario
 from simulators.synthetic import synthetic_site
-from storage.base import Store
+from storage.base import PRESENCE, Store
 from storage.influx import InfluxStore
 from storage.sqlite import SQLiteStore
 
@@ -110,25 +113,57 @@ def insert_baseline(path: Path, n: int) -> Row:
     return "SQLite insert, isolated", 0, 0, n, seconds
 
 
+READ_DAYS = 14
+
+
+def sqlite_run(
+    label: str, days: int, path: Path, **kw: int
+) -> tuple[Row, float, tuple[int, float]]:
+    """A run into a fresh SQLite file; the file's size (GB) with its WAL; and
+    (rows, seconds) of reading the presence of the first ``READ_DAYS`` days back
+    (what a two-week report reads: occupied and heartbeat interval of every desk)."""
+    store = SQLiteStore(path, **kw)
+    row = run(label, days, store, build=True)
+    t = time.perf_counter()
+    frame = store.read(
+        PRESENCE,
+        start=START,
+        end=START + timedelta(days=min(days, READ_DAYS)),
+        where={"site": "synthetic"},
+        fields=["occupied", "hb"],
+    )
+    read = len(frame), time.perf_counter() - t
+    store.close()
+    files = list(path.parent.glob(path.name + "*"))
+    size = sum(f.stat().st_size for f in files) / 1e9
+    for f in files:
+        f.unlink()
+    return row, size, read
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--gen-days", type=int, default=365)
     ap.add_argument("--columns-days", type=int, default=365)
-    ap.add_argument("--sqlite-days", type=int, default=28)
+    ap.add_argument("--blocks-days", type=int, default=365)
+    ap.add_argument("--rows-days", type=int, default=28)
     ap.add_argument("--influx-days", type=int, default=7)
-    ap.add_argument("--points-days", type=int, default=2)
+    ap.add_argument("--points-days", type=int, default=1)
     ap.add_argument("--insert-rows", type=int, default=3_000_000)
     a = ap.parse_args()
     rows: list[Row] = [run("generate only (baseline)", a.gen_days, None, build=False)]
     rows.append(run("+ columns, no store", a.columns_days, None, build=True))
+    sizes: dict[str, tuple[float, int]] = {}
+    reads: dict[str, tuple[int, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        sqlite = SQLiteStore(Path(tmp) / "columns.db")
-        rows.append(run("SQLite, columns", a.sqlite_days, sqlite, build=True))
-        sqlite.close()
-        size_gb = sum(f.stat().st_size for f in Path(tmp).glob("columns.db*")) / 1e9
-        sqlite_days = a.sqlite_days
-        for f in Path(tmp).glob("columns.db*"):
-            f.unlink()
+        for label, days, kw in (
+            ("SQLite, column blocks", a.blocks_days, {}),
+            ("SQLite, B-tree rows", a.rows_days, {"block_rows": 2**62}),
+        ):
+            row, size, read = sqlite_run(label, days, Path(tmp) / "backfill.db", **kw)
+            rows.append(row)
+            sizes[label] = size, days
+            reads[label] = read
         try:
             from tests.servers import InfluxServer
 
@@ -143,7 +178,7 @@ def main() -> None:
                 influx.close()
             finally:
                 server.stop()
-        points = SQLiteStore(Path(tmp) / "points.db")
+        points = SQLiteStore(Path(tmp) / "points.db", block_rows=2**62)
         rows.append(
             run("SQLite, points (old path)", a.points_days, points, build=True, columnar=False)
         )
@@ -172,10 +207,12 @@ def main() -> None:
             f"| {n_points:>11,} "
             f"| {seconds:>7.1f} | {rate:>10,.0f} | {year:>16,.0f}{est:>5} |"
         )
-    print(
-        f"\nA year is {year_points:,.0f} points; the SQLite file took "
-        f"{size_gb:.2f} GB for {sqlite_days} days ({size_gb * 365 / sqlite_days:.1f} GB a year)."
-    )
+    print(f"\nA year is {year_points:,.0f} points. SQLite file sizes:")
+    for label, (size, days) in sizes.items():
+        print(f"  {label}: {size:.2f} GB for {days} days ({size * 365 / days:.2f} GB a year)")
+    print(f"Reading the first {READ_DAYS} days back (presence: occupied, hb; one site):")
+    for label, (n, seconds) in reads.items():
+        print(f"  {label}: {n:,} rows in {seconds:.1f} s ({n / seconds:,.0f} rows/s)")
 
 
 if __name__ == "__main__":

@@ -145,7 +145,7 @@ def identity_keys(sid: np.ndarray, time: np.ndarray) -> np.ndarray:
 
 
 def encode(rows: Rows, categories: Mapping[int, np.ndarray] | None = None) -> bytes:
-    """Parquet of rows sorted by (series, time) (as ``merge`` leaves them).
+    """Parquet of the rows, in their order.
     A string column may be given as codes into ``categories[col]`` (int), which
     then become the Parquet dictionary as they are."""
     import pyarrow as pa
@@ -211,16 +211,17 @@ def decode(data: bytes, kinds: Mapping[int, str]) -> Rows:
 
 
 def series_spans(rows: Rows) -> Iterable[tuple[int, int, int, int]]:
-    """(series id, first time, last time, rows) of each series in rows sorted by
-    series then time."""
+    """(series id, first time, last time, rows) of each series in ``rows`` (in
+    any order), by series id."""
     if not len(rows):
         return []
-    starts = np.flatnonzero(np.r_[True, rows.sid[1:] != rows.sid[:-1]])
-    ends = np.append(starts[1:], len(rows)) - 1
+    size = int(rows.sid.max()) + 1  # series ids are the store's small integers
+    n = np.bincount(rows.sid, minlength=size)
+    first = np.full(size, np.iinfo(np.int64).max, np.int64)
+    last = np.full(size, np.iinfo(np.int64).min, np.int64)
+    np.minimum.at(first, rows.sid, rows.time)
+    np.maximum.at(last, rows.sid, rows.time)
+    sids = np.flatnonzero(n)
     return zip(
-        rows.sid[starts].tolist(),
-        rows.time[starts].tolist(),
-        rows.time[ends].tolist(),
-        (ends - starts + 1).tolist(),
-        strict=True,
+        sids.tolist(), first[sids].tolist(), last[sids].tolist(), n[sids].tolist(), strict=True
     )

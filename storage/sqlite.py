@@ -567,7 +567,8 @@ class SQLiteStore(Store):
             data.fields[col] = blocks.Column(f.kind, f.values[pick], present[j][pick])
             if f.categories is not None:
                 categories[col] = f.categories
-        data = blocks.merge(data)
+        # Kept in the order given: reads merge by identity anyway (rows of one
+        # block in order, later ones winning), so sorting here would be work twice.
         if not self._has_blocks(conn, m):
             conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {m.blocks} (id INTEGER PRIMARY KEY, "
@@ -582,7 +583,12 @@ class SQLiteStore(Store):
         payload = blocks.encode(data, categories)
         cur = conn.execute(
             f"INSERT INTO {m.blocks} (t_min, t_max, n, data) VALUES (?, ?, ?, ?)",
-            (int(data.time.min()), int(data.time.max()), len(data), payload),
+            (
+                lo if every else int(data.time.min()),
+                hi if every else int(data.time.max()),
+                len(data),
+                payload,
+            ),
         )
         block_id = cur.lastrowid
         conn.executemany(

@@ -4,10 +4,11 @@ are the very points the ingest would store for the live messages."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from core.calendar import opening_intervals
 from core.messages import Presence
@@ -16,7 +17,7 @@ from simulators.backfill import backfill
 from simulators.publisher import message_stream
 from simulators.scenario import Fault, FaultKind, Scenario
 from simulators.truth import occupied_seconds
-from storage.base import PRESENCE, SENSOR_HEALTH
+from storage.base import PRESENCE, SENSOR_HEALTH, StoreUnavailable
 from storage.points import presence_point
 from storage.sqlite import SQLiteStore
 
@@ -111,4 +112,30 @@ def test_backfilled_points_equal_the_ingest_points(example_site: Site, tmp_path:
             )
         )
     assert got == want
+    store.close()
+
+
+class _FailingStore(SQLiteStore):
+    """A real SQLite store that turns unavailable after its first bulk write."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.bulk_writes = 0
+
+    def write_columns(self, measurement: str, **columns: object) -> None:  # type: ignore[override]
+        self.bulk_writes += 1
+        if self.bulk_writes > 1:
+            raise StoreUnavailable("disk gone")
+        super().write_columns(measurement, **columns)  # type: ignore[arg-type]
+
+
+def test_a_store_error_in_the_writer_thread_reaches_the_caller(
+    example_site: Site, tmp_path: Path
+) -> None:
+    store = _FailingStore(tmp_path / "sim.db")
+    with pytest.raises(StoreUnavailable, match="disk gone"):
+        backfill(example_site, Scenario(seed=2), store, DAY[0], DAY[0] + timedelta(days=5))
+    # the writes stopped at the first error, and what was written before it is there
+    assert store.bulk_writes == 2
+    assert store.count(PRESENCE) > 0
     store.close()

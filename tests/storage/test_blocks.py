@@ -158,6 +158,30 @@ def test_a_point_written_again_wins_field_by_field_whichever_path(tmp_path: Path
         store.close()
 
 
+def test_one_identity_twice_in_a_block_merges_in_row_order(tmp_path: Path) -> None:
+    """A duplicated delivery inside one bulk write (as InfluxDB: row order)."""
+    store = SQLiteStore(tmp_path / "s.db", block_rows=1)
+    try:
+        write_columns(
+            store,
+            [
+                desk("d1", T0, occupied=1, seq=1),
+                desk("d2", T0, occupied=1),
+                desk("d1", T0, occupied=0),
+            ],
+        )
+        assert table_counts(store.path) == (0, 1)
+        got = store.read("presence", start=START, end=END)
+        assert got["space"].tolist() == ["d1", "d2"]
+        assert got["occupied"].tolist() == [0, 1]
+        assert got["seq"].iloc[0] == 1 and pd.isna(got["seq"].iloc[1])
+        assert store.count("presence") == 2
+        last = store.last("presence", by="space")
+        assert last["occupied"].tolist() == [0, 1] and last["seq"].iloc[0] == 1
+    finally:
+        store.close()
+
+
 def test_last_and_before_look_into_overlapping_blocks(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "s.db", block_rows=1)
     try:
