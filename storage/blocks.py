@@ -17,7 +17,7 @@ that carries it. The store decides which rows go where (``storage.sqlite``).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,6 +144,17 @@ def identity_keys(sid: np.ndarray, time: np.ndarray) -> np.ndarray:
     return keys
 
 
+def identities_in(sid: np.ndarray, time: np.ndarray, of: np.ndarray) -> np.ndarray:
+    """Which (sid, time) pairs are among the ``identity_keys`` ``of``. The times
+    are matched first (a plain integer ``isin``): sorting structured values is
+    slow, so only the few rows with a matching time are compared as pairs."""
+    mask = np.isin(time, of["time"])
+    maybe = np.flatnonzero(mask)
+    if len(maybe):
+        mask[maybe] = np.isin(identity_keys(sid[maybe], time[maybe]), of)
+    return mask
+
+
 def encode(rows: Rows, categories: Mapping[int, np.ndarray] | None = None) -> bytes:
     """Parquet of the rows, in their order.
     A string column may be given as codes into ``categories[col]`` (int), which
@@ -180,20 +191,30 @@ def encode(rows: Rows, categories: Mapping[int, np.ndarray] | None = None) -> by
     return sink.getvalue()
 
 
-def decode(data: bytes, kinds: Mapping[int, str]) -> Rows:
-    """The rows of a block, with the columns of ``kinds`` (absent where the block
-    has none of a column)."""
+#: picks rows of a block by their (series ids, times): a boolean mask
+Select = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def decode(data: bytes, kinds: Mapping[int, str], select: Select | None = None) -> Rows:
+    """The rows of a block (those ``select`` picks, in order), with the columns of
+    ``kinds`` (absent where the block has none of a column). Rows are picked
+    before any value becomes a Python object, so a few rows of a big block
+    cost little."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    source = io.BytesIO(data)
-    have = set(pq.read_schema(source).names)
+    have = set(pq.read_schema(io.BytesIO(data)).names)
     wanted = ["sid", "time", *(f"f{c}" for c in kinds if f"f{c}" in have)]
     table = pq.read_table(io.BytesIO(data), columns=wanted)
+    sid = table.column("sid").to_numpy().astype(np.int64, copy=False)
+    time = table.column("time").to_numpy().astype(np.int64, copy=False)
+    if select is not None:
+        mask = np.asarray(select(sid, time), bool)
+        if not mask.all():
+            table = table.filter(pa.array(mask))
+            sid, time = sid[mask], time[mask]
     n = table.num_rows
-    rows = Rows(
-        table.column("sid").to_numpy().astype(np.int64, copy=False),
-        table.column("time").to_numpy().astype(np.int64, copy=False),
-    )
+    rows = Rows(sid, time)
     for col, kind in kinds.items():
         name = f"f{col}"
         if name not in have:

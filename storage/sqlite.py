@@ -552,7 +552,7 @@ class SQLiteStore(Store):
         if taken:
             t_sid, t_time = (np.array(c, np.int64) for c in zip(*taken, strict=True))
             known = blocks.identity_keys(t_sid, t_time)
-            in_table = np.isin(blocks.identity_keys(sids[rows], times), known)
+            in_table = blocks.identities_in(sids[rows], times, known)
             to_table, rows = rows[in_table], rows[~in_table]
             if not len(rows):
                 return to_table
@@ -580,6 +580,13 @@ class SQLiteStore(Store):
                 "block_id INTEGER NOT NULL, t_min INTEGER NOT NULL, t_max INTEGER NOT NULL, "
                 "n INTEGER NOT NULL, PRIMARY KEY (series_id, block_id)) WITHOUT ROWID"
             )
+            # what reads ask: blocks of a series reaching past a time (read, last),
+            # and the latest first row of a series (last)
+            for column in ("t_max", "t_min"):
+                conn.execute(
+                    f"CREATE INDEX IF NOT EXISTS {m.block_series}_{column} "
+                    f"ON {m.block_series} (series_id, {column})"
+                )
         payload = blocks.encode(data, categories)
         cur = conn.execute(
             f"INSERT INTO {m.blocks} (t_min, t_max, n, data) VALUES (?, ?, ?, ?)",
@@ -618,20 +625,25 @@ class SQLiteStore(Store):
         lo: int,
         hi: int,
         kinds: Mapping[int, str],
+        select: blocks.Select | None = None,
     ) -> list[blocks.Rows]:
-        """The rows of these blocks in ``series`` with lo <= time < hi, block by block."""
+        """The rows of these blocks in ``series`` with lo <= time < hi (and that
+        ``select`` picks), block by block."""
         import numpy as np
 
         from storage import blocks
 
         wanted = np.fromiter(series, np.int64)
+
+        def pick(sid: np.ndarray, time: np.ndarray) -> np.ndarray:
+            mask = np.isin(sid, wanted) & (time >= lo) & (time < hi)
+            return mask if select is None else mask & select(sid, time)
+
         parts = []
         for block_id in block_ids:
             sql = f"SELECT data FROM {m.blocks} WHERE id = ?"
             (data,) = conn.execute(sql, (block_id,)).fetchone()
-            rows = blocks.decode(data, kinds)
-            keep = np.isin(rows.sid, wanted) & (rows.time >= lo) & (rows.time < hi)
-            parts.append(rows if keep.all() else rows.take(np.flatnonzero(keep)))
+            parts.append(blocks.decode(data, kinds, pick))
         return parts
 
     def _table_rows(
@@ -855,17 +867,13 @@ class SQLiteStore(Store):
                 (json.dumps(list(series)),),
             ).fetchall()
             newest = {sid: t for sid, t in latest if t is not None}
-            in_blocks = (
-                self._last_in_blocks(conn, m, series, before_ns)
-                if self._has_blocks(conn, m)
-                else None
-            )
-            if in_blocks is not None and len(in_blocks):
-                ends = np.append(np.flatnonzero(np.diff(in_blocks.sid)), len(in_blocks) - 1)
-                for sid, t in zip(
-                    in_blocks.sid[ends].tolist(), in_blocks.time[ends].tolist(), strict=True
-                ):
-                    newest[sid] = max(t, newest.get(sid, t))
+            candidates: list[int] = []
+            if self._has_blocks(conn, m):
+                candidates = self._last_blocks(conn, m, series, before_ns)
+                hi = (1 << 63) - 1 if before_ns is None else before_ns
+                for part in self._block_rows(conn, m, candidates, series, -(1 << 63), hi, {}):
+                    for sid, t in _newest_per_series(part.sid, part.time):
+                        newest[sid] = max(t, newest.get(sid, t))
             best: dict[str, tuple[int, int]] = {}
             for sid, t in newest.items():
                 value = series[sid][by]
@@ -880,48 +888,50 @@ class SQLiteStore(Store):
                 f"SELECT series_id, time_ns, {select} FROM {m.table} "
                 f"WHERE (series_id, time_ns) IN (VALUES {pairs})"
             ).fetchall()
-            if in_blocks is None or not len(in_blocks):
+            if not candidates:
                 return self._frame(m, series, rows, wanted, conn)
             chosen = blocks.identity_keys(
                 np.array([sid for _, sid in best.values()], np.int64),
                 np.array([t for t, _ in best.values()], np.int64),
             )
-            picked = np.isin(blocks.identity_keys(in_blocks.sid, in_blocks.time), chosen)
-            parts = [
-                in_blocks.take(np.flatnonzero(picked)),
-                self._table_rows(m, rows, [m.fields[k][0] for k in wanted]),
-            ]
+            parts = self._block_rows(
+                conn,
+                m,
+                candidates,
+                series,
+                -(1 << 63),
+                (1 << 63) - 1,
+                {col: kind for col, kind in m.fields.values()},
+                select=lambda sid, t: blocks.identities_in(sid, t, chosen),
+            )
+            parts.append(self._table_rows(m, rows, [m.fields[k][0] for k in wanted]))
             return self._merged_frame(conn, m, series, parts, wanted, None)
 
-    def _last_in_blocks(
+    def _last_blocks(
         self,
         conn: sqlite3.Connection,
         m: _Measurement,
         series: Mapping[int, object],
         before_ns: int | None,
-    ) -> blocks.Rows:
-        """The block rows (merged, all fields) that can be the latest of a series
-        before ``before_ns``: a block's first row of a series is one, so only
-        blocks reaching past the latest such first row are read."""
-        from storage import blocks
-
-        ids = ",".join(map(str, series))
+    ) -> list[int]:
+        """The blocks that can hold the latest point of a series before
+        ``before_ns``: a block's first row of a series is such a point, so only
+        blocks reaching past the latest such first row count (both by index)."""
         bound = "" if before_ns is None else f" AND t_min < {before_ns}"
-        spans = conn.execute(
-            f"SELECT series_id, block_id, t_min, t_max FROM {m.block_series} "
-            f"WHERE series_id IN ({ids}){bound}"
+        floors = conn.execute(
+            f"SELECT series_id, max(t_min) FROM {m.block_series} "
+            f"WHERE series_id IN ({','.join(map(str, series))}){bound} GROUP BY series_id"
         ).fetchall()
-        kinds = {col: kind for col, kind in m.fields.values()}
-        if not spans:
-            return blocks.concat([], kinds)
-        floor: dict[int, int] = {}
-        for sid, _, t0, _ in spans:
-            floor[sid] = max(t0, floor.get(sid, t0))
-        limit = (1 << 63) - 1 if before_ns is None else before_ns - 1
-        wanted = sorted({b for sid, b, _, t1 in spans if min(t1, limit) >= floor[sid]})
-        lo = min(floor.values())
-        parts = self._block_rows(conn, m, wanted, series, lo, limit + 1, kinds)
-        return blocks.merge(blocks.concat(parts, kinds))
+        if not floors:
+            return []
+        found = conn.execute(
+            f"SELECT DISTINCT b.block_id FROM json_each(?) AS f JOIN {m.block_series} AS b "
+            "ON b.series_id = json_extract(f.value, '$[0]') "
+            f"AND b.t_max >= json_extract(f.value, '$[1]'){bound.replace('t_min', 'b.t_min')} "
+            "ORDER BY b.block_id",
+            (json.dumps(floors),),
+        ).fetchall()
+        return [int(r[0]) for r in found]
 
     def count(self, measurement: str, *, where: TagFilter | None = None) -> int:
         import numpy as np
@@ -960,6 +970,17 @@ class SQLiteStore(Store):
             with suppress(sqlite3.Error):
                 conn.close()
         self._local = threading.local()
+
+
+def _newest_per_series(sid: np.ndarray, time: np.ndarray) -> Iterator[tuple[int, int]]:
+    """(series id, latest time) of each series among the rows."""
+    import numpy as np
+
+    if not len(sid):
+        return iter(())
+    order = np.lexsort((time, sid))
+    ends = np.append(np.flatnonzero(np.diff(sid[order])), len(sid) - 1)
+    return zip(sid[order][ends].tolist(), time[order][ends].tolist(), strict=True)
 
 
 def _wanted_types(m: _Measurement | None, fields: Sequence[str] | None) -> dict[str, str | None]:

@@ -282,3 +282,11 @@ def test_blocks_read_as_rows(
     finally:
         kept.close()
         rows.close()
+
+
+def test_identities_in_matches_pairs_not_times_alone() -> None:
+    of = blocks.identity_keys(np.array([1, 2]), np.array([T0, T0 + S]))
+    got = blocks.identities_in(
+        np.array([1, 2, 1, 2, 3]), np.array([T0, T0, T0 + S, T0 + S, T0]), of
+    )
+    assert got.tolist() == [True, False, False, True, False]
