@@ -65,7 +65,7 @@ BULK_CACHE_KIB = 256 * 1024
 BULK_ROWS = 50_000
 # A ``write_columns`` of at least this many rows is kept as one column block
 # (``storage.blocks``), not as B-tree rows.
-BLOCK_ROWS = 10_000
+BLOCK_ROWS = 1_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -575,18 +575,14 @@ class SQLiteStore(Store):
                 "t_min INTEGER NOT NULL, t_max INTEGER NOT NULL, n INTEGER NOT NULL, "
                 "data BLOB NOT NULL)"
             )
+            # Keyed by block first, so that a block's spans append at the end of
+            # the B-tree: keyed by series, every bulk write would dirty a page
+            # per series (measured: 4.3 GB written for a 126 MB year).
             conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {m.block_series} (series_id INTEGER NOT NULL, "
-                "block_id INTEGER NOT NULL, t_min INTEGER NOT NULL, t_max INTEGER NOT NULL, "
-                "n INTEGER NOT NULL, PRIMARY KEY (series_id, block_id)) WITHOUT ROWID"
+                f"CREATE TABLE IF NOT EXISTS {m.block_series} (block_id INTEGER NOT NULL, "
+                "series_id INTEGER NOT NULL, t_min INTEGER NOT NULL, t_max INTEGER NOT NULL, "
+                "n INTEGER NOT NULL, PRIMARY KEY (block_id, series_id)) WITHOUT ROWID"
             )
-            # what reads ask: blocks of a series reaching past a time (read, last),
-            # and the latest first row of a series (last)
-            for column in ("t_max", "t_min"):
-                conn.execute(
-                    f"CREATE INDEX IF NOT EXISTS {m.block_series}_{column} "
-                    f"ON {m.block_series} (series_id, {column})"
-                )
         payload = blocks.encode(data, categories)
         cur = conn.execute(
             f"INSERT INTO {m.blocks} (t_min, t_max, n, data) VALUES (?, ?, ?, ?)",
@@ -600,19 +596,22 @@ class SQLiteStore(Store):
         block_id = cur.lastrowid
         conn.executemany(
             f"INSERT INTO {m.block_series} VALUES (?, ?, ?, ?, ?)",
-            ((sid, block_id, t0, t1, n) for sid, t0, t1, n in blocks.series_spans(data)),
+            ((block_id, sid, t0, t1, n) for sid, t0, t1, n in blocks.series_spans(data)),
         )
         return to_table
 
     def _block_ids(
         self, conn: sqlite3.Connection, m: _Measurement, series: Iterable[int], lo: int, hi: int
     ) -> list[int]:
-        """Blocks holding rows of ``series`` with lo <= time < hi, oldest first."""
+        """Blocks holding rows of ``series`` with lo <= time < hi, oldest first:
+        blocks by their time span (a few hundred a year), then their series."""
         ids = ",".join(map(str, series))
         found = conn.execute(
-            f"SELECT DISTINCT block_id FROM {m.block_series} WHERE series_id IN ({ids}) "
-            "AND t_max >= ? AND t_min < ? ORDER BY block_id",
-            (lo, hi),
+            f"SELECT DISTINCT s.block_id FROM {m.blocks} AS b JOIN {m.block_series} AS s "
+            f"ON s.block_id = b.id AND s.series_id IN ({ids}) "
+            "WHERE b.t_max >= ? AND b.t_min < ? AND s.t_max >= ? AND s.t_min < ? "
+            "ORDER BY s.block_id",
+            (lo, hi, lo, hi),
         ).fetchall()
         return [int(r[0]) for r in found]
 
@@ -867,13 +866,9 @@ class SQLiteStore(Store):
                 (json.dumps(list(series)),),
             ).fetchall()
             newest = {sid: t for sid, t in latest if t is not None}
-            candidates: list[int] = []
+            spans: dict[int, list[tuple[int, int, int]]] = {}
             if self._has_blocks(conn, m):
-                candidates = self._last_blocks(conn, m, series, before_ns)
-                hi = (1 << 63) - 1 if before_ns is None else before_ns
-                for part in self._block_rows(conn, m, candidates, series, -(1 << 63), hi, {}):
-                    for sid, t in _newest_per_series(part.sid, part.time):
-                        newest[sid] = max(t, newest.get(sid, t))
+                spans = self._newest_in_blocks(conn, m, list(series), before_ns, newest)
             best: dict[str, tuple[int, int]] = {}
             for sid, t in newest.items():
                 value = series[sid][by]
@@ -888,7 +883,13 @@ class SQLiteStore(Store):
                 f"SELECT series_id, time_ns, {select} FROM {m.table} "
                 f"WHERE (series_id, time_ns) IN (VALUES {pairs})"
             ).fetchall()
-            if not candidates:
+            time_of = {sid: t for t, sid in best.values()}
+            holders = [
+                block_id
+                for block_id, found in spans.items()
+                if any(t0 <= time_of.get(sid, t0 - 1) <= t1 for sid, t0, t1 in found)
+            ]
+            if not holders:
                 return self._frame(m, series, rows, wanted, conn)
             chosen = blocks.identity_keys(
                 np.array([sid for _, sid in best.values()], np.int64),
@@ -897,7 +898,7 @@ class SQLiteStore(Store):
             parts = self._block_rows(
                 conn,
                 m,
-                candidates,
+                sorted(holders),
                 series,
                 -(1 << 63),
                 (1 << 63) - 1,
@@ -907,31 +908,49 @@ class SQLiteStore(Store):
             parts.append(self._table_rows(m, rows, [m.fields[k][0] for k in wanted]))
             return self._merged_frame(conn, m, series, parts, wanted, None)
 
-    def _last_blocks(
+    def _newest_in_blocks(
         self,
         conn: sqlite3.Connection,
         m: _Measurement,
-        series: Mapping[int, object],
+        sids: list[int],
         before_ns: int | None,
-    ) -> list[int]:
-        """The blocks that can hold the latest point of a series before
-        ``before_ns``: a block's first row of a series is such a point, so only
-        blocks reaching past the latest such first row count (both by index)."""
-        bound = "" if before_ns is None else f" AND t_min < {before_ns}"
-        floors = conn.execute(
-            f"SELECT series_id, max(t_min) FROM {m.block_series} "
-            f"WHERE series_id IN ({','.join(map(str, series))}){bound} GROUP BY series_id"
+        newest: dict[int, int],
+    ) -> dict[int, list[tuple[int, int, int]]]:
+        """Raise ``newest`` (series id -> latest time before ``before_ns``) by the
+        blocks' rows; return the spans (series, first, last) of the blocks read.
+
+        Blocks are visited newest first and the walk stops once every series
+        has a point newer than anything the next block can hold. A span that
+        ends before ``before_ns`` gives its series' latest time as it is; only
+        a block that straddles ``before_ns`` is decoded (times only)."""
+        limit = (1 << 63) - 1 if before_ns is None else before_ns - 1
+        order = conn.execute(
+            f"SELECT id, min(t_max, ?) AS bound FROM {m.blocks} WHERE t_min <= ? "
+            "ORDER BY bound DESC, id DESC",
+            (limit, limit),
         ).fetchall()
-        if not floors:
-            return []
-        found = conn.execute(
-            f"SELECT DISTINCT b.block_id FROM json_each(?) AS f JOIN {m.block_series} AS b "
-            "ON b.series_id = json_extract(f.value, '$[0]') "
-            f"AND b.t_max >= json_extract(f.value, '$[1]'){bound.replace('t_min', 'b.t_min')} "
-            "ORDER BY b.block_id",
-            (json.dumps(floors),),
-        ).fetchall()
-        return [int(r[0]) for r in found]
+        wanted = json.dumps(sids)
+        visited: dict[int, list[tuple[int, int, int]]] = {}
+        straddling: list[int] = []
+        for block_id, bound in order:
+            if len(newest) == len(sids) and min(newest.values()) > bound:
+                break
+            found = conn.execute(
+                f"SELECT series_id, t_min, t_max FROM {m.block_series} WHERE block_id = ? "
+                "AND series_id IN (SELECT value FROM json_each(?)) AND t_min <= ?",
+                (block_id, wanted, limit),
+            ).fetchall()
+            visited[block_id] = found
+            for sid, t0, t1 in found:
+                # t_min is the time of a row of the series: a lower bound at least
+                t = t1 if t1 <= limit else t0
+                newest[sid] = max(t, newest.get(sid, t))
+                if t1 > limit and block_id not in straddling:
+                    straddling.append(block_id)
+        for part in self._block_rows(conn, m, straddling, sids, -(1 << 63), limit + 1, {}):
+            for sid, t in _newest_per_series(part.sid, part.time):
+                newest[sid] = max(t, newest.get(sid, t))
+        return visited
 
     def count(self, measurement: str, *, where: TagFilter | None = None) -> int:
         import numpy as np
