@@ -13,6 +13,9 @@ import pandas as pd
 from core.registry import Site
 from storage import AGENT_STATUS, PRESENCE, Store
 
+#: the presence fields ``api.metrics.intervals.state_intervals`` reads
+PRESENCE_FIELDS = ["occupied", "count", "hb"]
+
 
 def read_intervals(
     *,
@@ -30,7 +33,9 @@ def read_intervals(
     presence = pd.concat(
         [
             store.last(PRESENCE, by="space", before=start, where=where),
-            store.read(PRESENCE, start=start, end=end, where=where),
+            # only what the state intervals use: the strings (sensor, agent, kind)
+            # of millions of points would be most of the read
+            store.read(PRESENCE, start=start, end=end, where=where, fields=PRESENCE_FIELDS),
         ],
         ignore_index=True,
     )

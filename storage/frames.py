@@ -91,9 +91,11 @@ def frame_from_columns(
     tags: Mapping[str, np.ndarray],
     fields: Mapping[str, tuple[np.ndarray, np.ndarray]],
     field_types: Mapping[str, str | None],
+    ordered: bool = False,
 ) -> pd.DataFrame:
     """``build_frame`` for numpy columns: each field as (values, present), the
-    values anything where not present. Same dtypes, same order."""
+    values anything where not present; a tag column may be an Arrow string
+    array. Same dtypes, same order (``ordered``: the rows are in it already)."""
     data: dict[str, Any] = {"time": _time_index(times)}
     tag_names = sorted(tags)
     for key in tag_names:
@@ -119,7 +121,7 @@ def frame_from_columns(
             column = _field_column([None] * len(times), None)
         data[key] = column
     frame = pd.DataFrame(data)
-    if len(frame) > 1:
+    if len(frame) > 1 and not ordered:
         frame = frame.sort_values(["time", *tag_names], kind="stable", na_position="first")
         frame = frame.reset_index(drop=True)
     return frame

@@ -692,13 +692,28 @@ class SQLiteStore(Store):
             tag_keys.update(tags)
         types = _wanted_types(m, wanted)
         tag_keys -= set(types)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        names = sorted(tag_keys)
         sorted_sids = sorted(series)
         position = np.searchsorted(np.array(sorted_sids, np.int64), data.sid)
-        tag_cols = {}
-        for key in sorted(tag_keys):
-            lookup = np.empty(len(sorted_sids), object)
-            lookup[:] = [series[s].get(key) for s in sorted_sids]
-            tag_cols[key] = lookup[position] if len(data) else np.empty(0, object)
+
+        # The documented order - time, then the tags (missing first) - in one
+        # numeric sort: a series' tags rank it, and one series has one row a time.
+        def tag_order(i: int) -> list[tuple[bool, str]]:
+            tags = series[sorted_sids[i]]
+            return [(k in tags, tags.get(k, "")) for k in names]
+
+        by_tags = sorted(range(len(sorted_sids)), key=tag_order)
+        rank = np.empty(len(sorted_sids), np.int64)
+        rank[by_tags] = np.arange(len(sorted_sids))
+        order = np.lexsort((rank[position], data.time))
+        data, position = data.take(order), position[order]
+        tag_cols: dict[str, Any] = {}
+        for key in names:
+            dictionary = pa.array([series[s].get(key) for s in sorted_sids], pa.string())
+            tag_cols[key] = pc.take(dictionary, pa.array(position))  # no str object per row
         field_cols = {}
         for key in wanted:
             if key in known:
@@ -707,7 +722,7 @@ class SQLiteStore(Store):
             else:
                 field_cols[key] = (np.empty(len(data), object), np.zeros(len(data), bool))
         return frame_from_columns(
-            times=data.time, tags=tag_cols, fields=field_cols, field_types=types
+            times=data.time, tags=tag_cols, fields=field_cols, field_types=types, ordered=True
         )
 
     def _tagset(self, tags: Mapping[str, str]) -> str:
