@@ -46,7 +46,7 @@ Progress = Callable[[float, float], None]
 
 class _Writer:
     """Runs the store writes in a thread of their own, in the order given, so
-    that the store's work (Parquet encoding, SQLite, HTTP: mostly outside the
+    that the store's work (Parquet encoding, SQLite, HTTP: partly outside the
     GIL) overlaps the generation of the next day. At most ``depth`` writes wait;
     the first error stops the writing and is raised to the caller."""
 

@@ -675,6 +675,8 @@ class SQLiteStore(Store):
         """The frame of rows given oldest first (blocks, then the table's rows):
         merged by identity; with ``fields``, only points that have one of them."""
         import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
         from storage import blocks
         from storage.frames import frame_from_columns
@@ -692,9 +694,6 @@ class SQLiteStore(Store):
             tag_keys.update(tags)
         types = _wanted_types(m, wanted)
         tag_keys -= set(types)
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         names = sorted(tag_keys)
         sorted_sids = sorted(series)
         position = np.searchsorted(np.array(sorted_sids, np.int64), data.sid)

@@ -296,3 +296,13 @@ def test_identities_in_matches_pairs_not_times_alone() -> None:
         np.array([1, 2, 1, 2, 3]), np.array([T0, T0, T0 + S, T0 + S, T0]), of
     )
     assert got.tolist() == [True, False, False, True, False]
+
+
+def test_order_by_series_then_time_is_stable_for_short_and_long_spans() -> None:
+    rng = np.random.default_rng(7)
+    for span in (3_600 * S, 400 * 86_400 * S):  # one int64 key; two sorts (a year's read)
+        sid = rng.integers(1, 300, 5_000)
+        time = T0 + rng.integers(0, span, 5_000)
+        time[:1_000] = T0  # ties: their order given must stay
+        want = np.lexsort((np.arange(5_000), time, sid))
+        assert blocks._order(sid, time).tolist() == want.tolist()
