@@ -106,17 +106,29 @@ def merge(rows: Rows) -> Rows:
     if new.all():
         in_order = len(order) == 0 or bool((order == np.arange(n)).all())
         return rows if in_order else rows.take(order)
+    # Most identities occur once: each takes its only row. The fields of the
+    # few written more than once are worked out on their rows alone.
     starts = np.flatnonzero(new)
     group_end = np.append(starts[1:], n) - 1
+    pick = order[starts]
+    repeated = np.flatnonzero(group_end > starts)  # groups of two rows or more
+    group = np.cumsum(new) - 1  # of each sorted row
+    sub_rows = np.flatnonzero((group_end > starts)[group])  # sorted rows in them
+    in_repeated = group[sub_rows]
+    rows_of = order[sub_rows]
+    local = np.arange(len(rows_of))
+    local_start = np.searchsorted(in_repeated, repeated)
+    local_end = np.append(local_start[1:], len(rows_of)) - 1
     fields: dict[int, Column] = {}
-    positions = np.arange(n)
     for col, c in rows.fields.items():
-        present = c.present[order]
-        # the last row of each identity that carries the field, or -1
-        last = np.maximum.accumulate(np.where(present, positions, -1))[group_end]
-        has = last >= starts
-        pick = np.where(has, last, group_end)
-        fields[col] = Column(c.kind, c.values[order][pick], has)
+        values, present = c.values[pick], c.present[pick]
+        sub = c.present[rows_of]
+        # the last row of each repeated identity that carries the field, or none
+        last = np.maximum.accumulate(np.where(sub, local, -1))[local_end]
+        has = last >= local_start
+        present[repeated] = has
+        values[repeated[has]] = c.values[rows_of[last[has]]]
+        fields[col] = Column(c.kind, values, present)
     return Rows(sid[starts], time[starts], fields)
 
 
@@ -138,8 +150,12 @@ def _order(sid: np.ndarray, time: np.ndarray) -> np.ndarray:
             return np.arange(n)
         return np.argsort(key, kind="stable")
     by_time = np.argsort(time, kind="stable")
-    distinct, rank = np.unique(sid[by_time], return_inverse=True)
-    rank = rank.astype(np.int16 if len(distinct) < 1 << 15 else np.int64)
+    # series ids are the store's small integers: their ranks from a table, no sort
+    seen = np.zeros(s_max - s_min + 1, bool)
+    seen[sid - s_min] = True
+    ranks = np.cumsum(seen) - 1
+    narrow = np.int16 if ranks[-1] < 1 << 15 else np.int64
+    rank = ranks.astype(narrow)[sid[by_time] - s_min]
     return by_time[np.argsort(rank, kind="stable")]
 
 

@@ -711,7 +711,8 @@ class SQLiteStore(Store):
         data, position = data.take(order), position[order]
         tag_cols: dict[str, Any] = {}
         for key in names:
-            dictionary = pa.array([series[s].get(key) for s in sorted_sids], pa.string())
+            # large_string: what pandas keeps its "str" columns in (no cast of every row)
+            dictionary = pa.array([series[s].get(key) for s in sorted_sids], pa.large_string())
             tag_cols[key] = pc.take(dictionary, pa.array(position))  # no str object per row
         field_cols = {}
         for key in wanted:

@@ -306,3 +306,28 @@ def test_order_by_series_then_time_is_stable_for_short_and_long_spans() -> None:
         time[:1_000] = T0  # ties: their order given must stay
         want = np.lexsort((np.arange(5_000), time, sid))
         assert blocks._order(sid, time).tolist() == want.tolist()
+
+
+def test_merge_agrees_with_a_plain_dictionary_of_points() -> None:
+    """Random rows, many identities written several times with some fields."""
+    rng = np.random.default_rng(11)
+    for n in (1, 7, 300, 5_000):
+        sid = rng.integers(1, 6, n)
+        time = T0 + rng.integers(0, 40, n) * S
+        fields = {}
+        for col in (1, 2):
+            present = rng.random(n) < 0.6
+            fields[col] = blocks.Column(INTEGER, rng.integers(0, 1_000, n), present)
+        want: dict[tuple[int, int], dict[int, int]] = {}
+        for i in range(n):  # oldest first: a later write overwrites the fields it has
+            point = want.setdefault((int(sid[i]), int(time[i])), {})
+            for col, c in fields.items():
+                if c.present[i]:
+                    point[col] = int(c.values[i])
+        out = blocks.merge(blocks.Rows(sid, time, fields))
+        assert list(zip(out.sid.tolist(), out.time.tolist(), strict=True)) == sorted(want)
+        for j, key in enumerate(sorted(want)):
+            for col in (1, 2):
+                c = out.fields[col]
+                got = int(c.values[j]) if c.present[j] else None
+                assert got == want[key].get(col), (n, key, col)
