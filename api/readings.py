@@ -10,11 +10,9 @@ from datetime import datetime
 
 import pandas as pd
 
+from api.metrics.intervals import PRESENCE_FIELDS
 from core.registry import Site
 from storage import AGENT_STATUS, PRESENCE, Store
-
-#: the presence fields ``api.metrics.intervals.state_intervals`` reads
-PRESENCE_FIELDS = ["occupied", "count", "hb"]
 
 
 def read_intervals(

@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api import readings
+from api.metrics.intervals import PRESENCE_FIELDS
 from api.reports import Period, resolve_period
 from core.registry import Site, load_site
 from simulators.backfill import backfill
@@ -49,7 +50,7 @@ def reads(store: SQLiteStore, site: Site, p: Period) -> list[tuple[str, Callable
         (
             "presence, occupied count hb",
             lambda: store.read(
-                PRESENCE, start=p.start, end=p.end, where=where, fields=readings.PRESENCE_FIELDS
+                PRESENCE, start=p.start, end=p.end, where=where, fields=PRESENCE_FIELDS
             ),
         ),
         (

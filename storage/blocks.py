@@ -32,7 +32,9 @@ _DTYPE = {FLOAT: np.float64, INTEGER: np.int64, BOOLEAN: np.bool_}
 @dataclass
 class Column:
     """One field over the rows: ``values`` (float64, int64, bool, or an object
-    array of str) where ``present``; whatever is elsewhere is not a value."""
+    array of str) where ``present``; whatever is elsewhere is not a value. A
+    string column on its way to ``encode`` may hold codes into the categories
+    given there instead."""
 
     kind: str
     values: np.ndarray
@@ -205,8 +207,11 @@ def encode(rows: Rows, categories: Mapping[int, np.ndarray] | None = None) -> by
         table,
         sink,
         compression="zstd",
-        use_dictionary=[n for n, a in arrays.items() if pa.types.is_dictionary(a.type)]
-        or [n for n in arrays if n not in delta],
+        use_dictionary=[
+            n
+            for n, a in arrays.items()
+            if pa.types.is_string(a.type) or pa.types.is_dictionary(a.type)
+        ],
         column_encoding={n: "DELTA_BINARY_PACKED" for n in delta},
         write_statistics=False,
     )

@@ -91,11 +91,10 @@ def frame_from_columns(
     tags: Mapping[str, np.ndarray],
     fields: Mapping[str, tuple[np.ndarray, np.ndarray]],
     field_types: Mapping[str, str | None],
-    ordered: bool = False,
 ) -> pd.DataFrame:
-    """``build_frame`` for numpy columns: each field as (values, present), the
-    values anything where not present; a tag column may be an Arrow string
-    array. Same dtypes, same order (``ordered``: the rows are in it already)."""
+    """``build_frame`` for numpy columns given in the documented row order: each
+    field as (values, present), the values anything where not present; a tag
+    column may be an Arrow string array. Same dtypes."""
     data: dict[str, Any] = {"time": _time_index(times)}
     tag_names = sorted(tags)
     for key in tag_names:
@@ -120,8 +119,4 @@ def frame_from_columns(
         else:
             column = _field_column([None] * len(times), None)
         data[key] = column
-    frame = pd.DataFrame(data)
-    if len(frame) > 1 and not ordered:
-        frame = frame.sort_values(["time", *tag_names], kind="stable", na_position="first")
-        frame = frame.reset_index(drop=True)
-    return frame
+    return pd.DataFrame(data)

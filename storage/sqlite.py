@@ -722,7 +722,7 @@ class SQLiteStore(Store):
             else:
                 field_cols[key] = (np.empty(len(data), object), np.zeros(len(data), bool))
         return frame_from_columns(
-            times=data.time, tags=tag_cols, fields=field_cols, field_types=types, ordered=True
+            times=data.time, tags=tag_cols, fields=field_cols, field_types=types
         )
 
     def _tagset(self, tags: Mapping[str, str]) -> str:

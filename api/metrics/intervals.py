@@ -37,6 +37,8 @@ _FREE, _OCC, _UNK = 0, 1, 2
 _STATE_NAMES = np.array([FREE, OCCUPIED, UNKNOWN], dtype=object)
 _STATE_CODES = {FREE: _FREE, OCCUPIED: _OCC, UNKNOWN: _UNK}
 
+#: the presence fields ``state_intervals`` reads (besides the time and the tags)
+PRESENCE_FIELDS = (OCCUPIED, "count", "hb")
 INTERVAL_COLUMNS = ("space", "start", "end", "state", "count")
 CLIPPED_COLUMNS = (*INTERVAL_COLUMNS, "day")
 _NS = 1_000_000_000
