@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from api.auth import Principal
-from api.metrics import utilisation as utilisation_m
+from metrics import utilisation as utilisation_m
 from core.registry import Site
 
 

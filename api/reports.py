@@ -12,11 +12,11 @@ from typing import Any
 
 import pandas as pd
 
-from api.metrics import efficiency as efficiency_m
-from api.metrics import peaks as peaks_m
-from api.metrics import rollups as rollups_m
-from api.metrics import utilisation as utilisation_m
-from api.readings import read_opening_intervals
+from metrics import efficiency as efficiency_m
+from metrics import peaks as peaks_m
+from metrics import rollups as rollups_m
+from metrics import utilisation as utilisation_m
+from summaries.raw import read_opening_intervals
 from core.calendar import local_day_bounds, month_bounds
 from core.registry import Site
 from core.timeutil import utcnow

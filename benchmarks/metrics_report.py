@@ -1,5 +1,5 @@
 """Month and year utilisation reports for 1,000 desks: the vectorised metrics
-(api.metrics) beside a straightforward per-space, per-event Python loop, in the
+(metrics) beside a straightforward per-space, per-event Python loop, in the
 same run, with a check that both give the same figures.
 
 The report: per desk opening, observed and occupied seconds over the period
@@ -36,7 +36,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.metrics import (
+from metrics import (
     clip_to_opening,
     daily_peaks,
     opening_windows,

@@ -4,7 +4,7 @@ The example site (``examples/sites/virastotalo.yaml``, 280 spaces) is
 backfilled for 2025 into a fresh SQLite file (seed 1, the default scenario:
 32.4 M points), then the state intervals of a month and of the year are read
 the way every report, rollup and charge run reads them
-(``api.readings.read_opening_intervals``). Rows: the presence points of the
+(``summaries.raw.read_opening_intervals``). Rows: the presence points of the
 period with every field (baseline: what the reports read before they asked for
 the three they use), with those three only, and the whole read into intervals.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api import readings
-from api.metrics.intervals import PRESENCE_FIELDS
+from metrics.intervals import PRESENCE_FIELDS
 from api.reports import Period, resolve_period
 from core.registry import Site, load_site
 from simulators.backfill import backfill

@@ -51,11 +51,11 @@ UTILISATION = "utilisation"
 #   tags site agency month ("2026-11") line (space type, or "base" for the headcount share);
 #   fields amount_eur hours weighted_hours coverage (floats) estimated (0/1) tariff_version
 CHARGES = "charges"
-# heatmap (api.metrics.rollups.HEATMAP): the utilisation rows summed per zone, space type
+# heatmap (metrics.rollups.HEATMAP): the utilisation rows summed per zone, space type
 #   and local hour (time = local hour start, UTC); tags site floor zone space_type
 #   weekday ("1 Mon".."7 Sun") hour ("00".."23", local); fields occupied_s opening_s
 #   observed_s (floats). InfluxQL cannot group by weekday; these tags let it.
-# peaks (api.metrics.rollups.PEAKS): exact daily peak concurrent occupancy (time = local
+# peaks (metrics.rollups.PEAKS): exact daily peak concurrent occupancy (time = local
 #   day start, UTC); tags site floor (a floor id, or "_site" for the whole site);
 #   fields peak spaces (floats). Peaks do not add up over spaces, so they are stored.
 # efficiency: per agency (and agency "_site" for the whole site) per month;

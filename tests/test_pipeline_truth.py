@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
-from api.metrics.utilisation import utilisation_table
-from api.readings import read_opening_intervals
+from metrics.utilisation import utilisation_table
+from summaries.raw import read_opening_intervals
 from core.calendar import is_closed, opening_intervals
 from core.registry import Registry
 from ingest.config import IngestSettings

@@ -1,7 +1,7 @@
 """Who used the occupied time: attribution of occupied intervals to agencies, and no-shows.
 
 Pure functions over DataFrames. Interval input (what
-``api.metrics.intervals.state_intervals`` returns): one row per state spell of a
+``metrics.intervals.state_intervals`` returns): one row per state spell of a
 space, columns ``space``, ``start``, ``end`` (``datetime64[ns, UTC]``, [start, end))
 and ``state`` (``'occupied'``, ``'free'`` or ``'unknown'``); other columns are
 ignored. Spells of one space must not overlap.
@@ -94,9 +94,9 @@ def clip_to_opening_hours(
     *, intervals: pd.DataFrame, site: Site, start: datetime, end: datetime
 ) -> pd.DataFrame:
     """The intervals cut to the site's opening hours within [start, end)
-    (holidays and closure days excluded): ``api.metrics``' clipping, so charges
+    (holidays and closure days excluded): ``metrics``' clipping, so charges
     and utilisation count exactly the same opening time."""
-    from api.metrics.intervals import clip_to_opening
+    from metrics.intervals import clip_to_opening
 
     df = _check_intervals(intervals, site)
     frame = pd.DataFrame(

@@ -1,5 +1,5 @@
 """One month's charges from a store: read presence and agent status, build the
-state intervals (``api.metrics.intervals``) and call ``compute_month``.
+state intervals (``metrics.intervals``) and call ``compute_month``.
 
 Shared by ``occupancy charges`` and the API's charge routes so that both
 compute from the same inputs the same way.
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from api.charging.bookings import Booking
 from api.charging.charges import MonthCharges, compute_month, parse_month
 from api.charging.tariff import Tariff
-from api.readings import read_intervals
+from summaries.raw import read_intervals
 from core.calendar import month_bounds
 from core.registry import Site
 from storage.base import Store

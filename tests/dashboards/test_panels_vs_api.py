@@ -20,7 +20,7 @@ What each live panel is compared with:
 - faulty sensors and low batteries: the api's ``/sensors/health`` (its low
   battery and silent sensors of online agents);
 - occupied spaces per floor over time (no api route): the api's own state
-  intervals (``api.readings.read_intervals``), counted at each interval's end.
+  intervals (``summaries.raw.read_intervals``), counted at each interval's end.
 
 Grafana cannot run here; what runs is the InfluxQL Grafana sends, after its
 variable substitution (``dashboards.interpolate``). Only the heatmap's
@@ -44,8 +44,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.auth import create_key
 from api.config import ApiSettings
-from api.metrics.rollups import WEEKDAYS
-from api.readings import read_intervals
+from metrics.rollups import WEEKDAYS
+from summaries.raw import read_intervals
 from api.records import make_engine, make_sessionmaker
 from core.calendar import local_day_bounds
 from core.registry import Registry, Site

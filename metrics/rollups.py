@@ -17,7 +17,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from api.metrics.intervals import (
+from metrics.intervals import (
     CLIPPED_COLUMNS,
     OCCUPIED,
     UNKNOWN,

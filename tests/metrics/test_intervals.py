@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from api.metrics import state_intervals
-from tests.api.metrics import worked_day
-from tests.api.metrics.conftest import local, make_site, presence, status, table
+from metrics import state_intervals
+from tests.metrics import worked_day
+from tests.metrics.conftest import local, make_site, presence, status, table
 
 
 def _day(hhmm: str) -> pd.Timestamp:

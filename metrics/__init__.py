@@ -6,8 +6,8 @@ The order of use: ``state_intervals`` (from presence and agent-status points)
 functions turn results into storage points. Definitions: docs/metrics.md.
 """
 
-from api.metrics.efficiency import EFFICIENCY_COLUMNS, SITE_ROW, efficiency_report
-from api.metrics.intervals import (
+from metrics.efficiency import EFFICIENCY_COLUMNS, SITE_ROW, efficiency_report
+from metrics.intervals import (
     FREE,
     OCCUPIED,
     UNKNOWN,
@@ -15,9 +15,9 @@ from api.metrics.intervals import (
     opening_windows,
     state_intervals,
 )
-from api.metrics.peaks import PEAK_PERCENTILE, daily_peaks, p90, peak_summary
-from api.metrics.rollups import efficiency_points, utilisation_points, utilisation_rollup
-from api.metrics.utilisation import BUCKETS, GROUPINGS, SHARED, group_of, heatmap, utilisation_table
+from metrics.peaks import PEAK_PERCENTILE, daily_peaks, p90, peak_summary
+from metrics.rollups import efficiency_points, utilisation_points, utilisation_rollup
+from metrics.utilisation import BUCKETS, GROUPINGS, SHARED, group_of, heatmap, utilisation_table
 
 __all__ = [
     "BUCKETS",

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from api.metrics.intervals import (
+from metrics.intervals import (
     CLIPPED_COLUMNS,
     OCCUPIED,
     UNKNOWN,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from api.metrics import (
+from metrics import (
     clip_to_opening,
     efficiency_points,
     efficiency_report,
@@ -18,8 +18,8 @@ from api.metrics import (
 )
 from storage.base import PRESENCE, Point
 from storage.influx import InfluxStore
-from tests.api.metrics import worked_day
-from tests.api.metrics.conftest import local, make_site, presence, utc
+from tests.metrics import worked_day
+from tests.metrics.conftest import local, make_site, presence, utc
 from tests.servers import InfluxServer
 
 

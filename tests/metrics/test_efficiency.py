@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from api.metrics import clip_to_opening, efficiency_report, state_intervals
-from tests.api.metrics import worked_day
-from tests.api.metrics.conftest import local, make_site, presence
+from metrics import clip_to_opening, efficiency_report, state_intervals
+from tests.metrics import worked_day
+from tests.metrics.conftest import local, make_site, presence
 
 
 def _report(**kwargs: object):

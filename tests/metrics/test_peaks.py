@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from api.metrics import clip_to_opening, daily_peaks, p90, peak_summary, state_intervals
-from tests.api.metrics import worked_day
-from tests.api.metrics.conftest import local, make_site, presence, utc
+from metrics import clip_to_opening, daily_peaks, p90, peak_summary, state_intervals
+from tests.metrics import worked_day
+from tests.metrics.conftest import local, make_site, presence, utc
 
 #: (day of March 2026, desk, local start, local end) of every occupied spell.
 SPELLS = [

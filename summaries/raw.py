@@ -1,4 +1,4 @@
-"""Reading the store into the inputs of the metric functions.
+"""Reading the store into the inputs of the metric functions (the raw path).
 
 The one place where presence and agent status are fetched for a period, so
 that reports, rollups and charges all start from the same intervals.
@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from api.metrics.intervals import PRESENCE_FIELDS
+from metrics.intervals import PRESENCE_FIELDS
 from core.registry import Site
 from storage import AGENT_STATUS, PRESENCE, Store
 
@@ -25,7 +25,7 @@ def read_intervals(
     merge_gap_s: float = 0,
 ) -> pd.DataFrame:
     """State intervals of every space of ``site`` over [start, end) from the store."""
-    from api.metrics.intervals import state_intervals
+    from metrics.intervals import state_intervals
 
     where = {"site": site.id}
     presence = pd.concat(
@@ -76,7 +76,7 @@ def read_opening_intervals(
     merge_gap_s: float = 0,
 ) -> pd.DataFrame:
     """``read_intervals`` clipped to opening hours (holidays and closures out)."""
-    from api.metrics.intervals import clip_to_opening
+    from metrics.intervals import clip_to_opening
 
     intervals = read_intervals(
         store=store,

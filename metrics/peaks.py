@@ -15,8 +15,8 @@ from collections.abc import Collection, Sequence
 import numpy as np
 import pandas as pd
 
-from api.metrics.intervals import CLIPPED_COLUMNS, OCCUPIED, column_ns, ns_to_utc, require_columns
-from api.metrics.utilisation import Grouping, group_of
+from metrics.intervals import CLIPPED_COLUMNS, OCCUPIED, column_ns, ns_to_utc, require_columns
+from metrics.utilisation import Grouping, group_of
 from core.registry import Site
 
 #: Daily peaks are summarised by this percentile (numpy's "linear" method).

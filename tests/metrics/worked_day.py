@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from core.registry import Site
-from tests.api.metrics.conftest import local, make_site, presence, status
+from tests.metrics.conftest import local, make_site, presence, status
 
 OFFICE_HOURS = {d: ["08:00-16:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
 DAY_START = local("2026-03-02 00:00")

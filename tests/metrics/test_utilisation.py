@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from api.metrics import clip_to_opening, heatmap, state_intervals, utilisation_table
-from tests.api.metrics import worked_day
-from tests.api.metrics.conftest import local, make_site, presence
+from metrics import clip_to_opening, heatmap, state_intervals, utilisation_table
+from tests.metrics import worked_day
+from tests.metrics.conftest import local, make_site, presence
 
 OFFICE = worked_day.OFFICE_HOURS
 

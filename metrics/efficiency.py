@@ -23,8 +23,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from api.metrics.peaks import daily_peaks, peak_summary
-from api.metrics.utilisation import utilisation_table
+from metrics.peaks import daily_peaks, peak_summary
+from metrics.utilisation import utilisation_table
 from core.registry import Site, SpaceType
 
 #: The agency label of the whole-site row.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from api.metrics import clip_to_opening, heatmap, state_intervals, utilisation_table
-from tests.api.metrics.conftest import local, make_site, presence, utc
+from metrics import clip_to_opening, heatmap, state_intervals, utilisation_table
+from tests.metrics.conftest import local, make_site, presence, utc
 
 
 def _run(site, rows, start, end):
