@@ -12,8 +12,8 @@ from __future__ import annotations
 import pandas as pd
 
 from api.auth import Principal
-from metrics import utilisation as utilisation_m
 from core.registry import Site
+from metrics import utilisation as utilisation_m
 
 
 class AccessDenied(Exception):

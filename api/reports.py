@@ -12,15 +12,15 @@ from typing import Any
 
 import pandas as pd
 
+from core.calendar import local_day_bounds, month_bounds
+from core.registry import Site
+from core.timeutil import utcnow
 from metrics import efficiency as efficiency_m
 from metrics import peaks as peaks_m
 from metrics import rollups as rollups_m
 from metrics import utilisation as utilisation_m
-from summaries.raw import read_opening_intervals
-from core.calendar import local_day_bounds, month_bounds
-from core.registry import Site
-from core.timeutil import utcnow
 from storage import Store
+from summaries.raw import read_opening_intervals
 
 MAX_PERIOD_DAYS = 400
 

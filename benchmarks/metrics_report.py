@@ -36,6 +36,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.calendar import month_bounds
+from core.registry import Site
 from metrics import (
     clip_to_opening,
     daily_peaks,
@@ -45,8 +47,6 @@ from metrics import (
     state_intervals,
     utilisation_table,
 )
-from core.calendar import month_bounds
-from core.registry import Site
 
 NS = 1_000_000_000
 YEAR = 2026

@@ -23,9 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api import readings
-from metrics.intervals import PRESENCE_FIELDS
 from api.reports import Period, resolve_period
 from core.registry import Site, load_site
+from metrics.intervals import PRESENCE_FIELDS
 from simulators.backfill import backfill
 from simulators.scenario import Scenario
 from storage.base import PRESENCE

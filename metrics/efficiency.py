@@ -23,9 +23,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from core.registry import Site, SpaceType
 from metrics.peaks import daily_peaks, peak_summary
 from metrics.utilisation import utilisation_table
-from core.registry import Site, SpaceType
 
 #: The agency label of the whole-site row.
 SITE_ROW = "_site"

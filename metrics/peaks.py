@@ -15,9 +15,9 @@ from collections.abc import Collection, Sequence
 import numpy as np
 import pandas as pd
 
+from core.registry import Site
 from metrics.intervals import CLIPPED_COLUMNS, OCCUPIED, column_ns, ns_to_utc, require_columns
 from metrics.utilisation import Grouping, group_of
-from core.registry import Site
 
 #: Daily peaks are summarised by this percentile (numpy's "linear" method).
 PEAK_PERCENTILE = 90.0

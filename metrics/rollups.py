@@ -17,6 +17,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from core.calendar import local_day_bounds, month_bounds
+from core.registry import Site
 from metrics.intervals import (
     CLIPPED_COLUMNS,
     OCCUPIED,
@@ -27,8 +29,6 @@ from metrics.intervals import (
     split_at,
     to_ns,
 )
-from core.calendar import local_day_bounds, month_bounds
-from core.registry import Site
 from storage.base import EFFICIENCY, EFFICIENCY_FIELDS, UTILISATION, FieldValue, Point
 
 # Derived measurements of this module (documented in storage/base.py).

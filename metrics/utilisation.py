@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from core.registry import Site
 from metrics.intervals import (
     CLIPPED_COLUMNS,
     OCCUPIED,
@@ -24,7 +25,6 @@ from metrics.intervals import (
     require_columns,
     split_at,
 )
-from core.registry import Site
 
 Grouping = Literal["space", "zone", "floor", "site", "agency", "space_type"]
 Bucket = Literal["hour", "day", "week", "month"]

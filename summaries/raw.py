@@ -10,8 +10,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from metrics.intervals import PRESENCE_FIELDS
 from core.registry import Site
+from metrics.intervals import PRESENCE_FIELDS
 from storage import AGENT_STATUS, PRESENCE, Store
 
 

@@ -14,16 +14,16 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
-from metrics.utilisation import utilisation_table
-from summaries.raw import read_opening_intervals
 from core.calendar import is_closed, opening_intervals
 from core.registry import Registry
 from ingest.config import IngestSettings
 from ingest.service import IngestService
+from metrics.utilisation import utilisation_table
 from simulators.publisher import LiveSimulator, PublisherSettings
 from simulators.scenario import Fault, FaultKind, Scenario
 from simulators.truth import occupied_seconds
 from storage import PRESENCE, StoreSettings, open_store
+from summaries.raw import read_opening_intervals
 from tests.conftest import EXAMPLE_SITES
 
 

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from api.charging.bookings import Booking
 from api.charging.charges import MonthCharges, compute_month, parse_month
 from api.charging.tariff import Tariff
-from summaries.raw import read_intervals
 from core.calendar import month_bounds
 from core.registry import Site
 from storage.base import Store
+from summaries.raw import read_intervals
 
 
 def month_window(*, site: Site, month: str, tariff: Tariff) -> tuple[datetime, datetime]:

@@ -44,17 +44,17 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.auth import create_key
 from api.config import ApiSettings
-from metrics.rollups import WEEKDAYS
-from summaries.raw import read_intervals
 from api.records import make_engine, make_sessionmaker
 from core.calendar import local_day_bounds
 from core.registry import Registry, Site
 from dashboards.build import build_all
 from dashboards.interpolate import ALL, VarValue, all_values_of, interpolate, time_range
+from metrics.rollups import WEEKDAYS
 from simulators.backfill import backfill
 from simulators.scenario import Fault, FaultKind, Scenario, ScriptedSpell, Sensors
 from simulators.synthetic import synthetic_site
 from storage import StoreSettings, open_store
+from summaries.raw import read_intervals
 from tests.dashboards.conftest import Row, dump, find_panel, normalise
 from tests.servers import InfluxServer
 
