@@ -257,7 +257,21 @@ def _overlay_unknown(
     return _coalesce(r_code[keep], r_t[keep], r_end[keep], r_state[keep], r_cnt[keep])
 
 
-def _merge_gaps(pieces: tuple[np.ndarray, ...], merge_gap_ns: int) -> tuple[np.ndarray, ...]:
+def local_midnights(site: Site, lo: int, hi: int) -> np.ndarray:
+    """UTC instants of the local midnights in [lo, hi], sorted."""
+    first = pd.Timestamp(lo, unit="ns", tz="UTC").tz_convert(site.tz).date()
+    last = pd.Timestamp(hi, unit="ns", tz="UTC").tz_convert(site.tz).date()
+    days = pd.date_range(first, last + timedelta(days=1), freq="D")
+    ns = np.asarray(days.tz_localize(site.tz).tz_convert("UTC").as_unit("ns").asi8, dtype=np.int64)
+    return ns[(ns >= lo) & (ns <= hi)]
+
+
+def _merge_gaps(
+    pieces: tuple[np.ndarray, ...], merge_gap_ns: int, midnights: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Free gaps shorter than the merge gap between two occupied pieces become
+    occupied, unless the gap touches a local midnight: a day's figures then
+    depend on that day's window alone, which the daily summaries rely on."""
     code, s, e, st, cnt = pieces
     if merge_gap_ns <= 0 or len(s) < 3:
         return pieces
@@ -270,6 +284,9 @@ def _merge_gaps(pieces: tuple[np.ndarray, ...], merge_gap_ns: int) -> tuple[np.n
     next_occ = np.zeros(len(s), dtype=bool)
     next_occ[:-1] = st[1:] == _OCC
     fill = (st == _FREE) & (e - s < merge_gap_ns) & same_prev & same_next & prev_occ & next_occ
+    if len(midnights):
+        k = np.minimum(np.searchsorted(midnights, s, side="left"), len(midnights) - 1)
+        fill &= ~((midnights[k] >= s) & (midnights[k] <= e))
     if not fill.any():
         return pieces
     st = np.where(fill, _OCC, st)
@@ -397,7 +414,8 @@ def state_intervals(
     spells = _offline_spells(status=status, site=site, ev_code=code, ev_t=t, start=t0, end=t1)
     if len(spells[0]):
         pieces = _overlay_unknown(pieces, spells)
-    pieces = _merge_gaps(pieces, round(merge_gap_s * _NS))
+    if merge_gap_s > 0:
+        pieces = _merge_gaps(pieces, round(merge_gap_s * _NS), local_midnights(site, t0, t1))
     return _frame(site, pieces)
 
 

@@ -16,15 +16,8 @@ import numpy as np
 import pandas as pd
 
 from core.registry import Site
-from metrics.intervals import (
-    CLIPPED_COLUMNS,
-    OCCUPIED,
-    UNKNOWN,
-    column_ns,
-    ns_to_utc,
-    require_columns,
-    split_at,
-)
+from metrics.cells import day_cells, hour_cells, sort_cells
+from metrics.intervals import CLIPPED_COLUMNS, require_columns
 
 Grouping = Literal["space", "zone", "floor", "site", "agency", "space_type"]
 Bucket = Literal["hour", "day", "week", "month"]
@@ -34,7 +27,6 @@ BUCKETS: tuple[Bucket, ...] = ("hour", "day", "week", "month")
 SHARED = "_shared"
 #: A day counts towards frequency when the space was occupied at least this long.
 FREQUENCY_MIN_S = 15 * 60
-_QUARTER_NS = 15 * 60 * 1_000_000_000
 
 SUM_COLUMNS = ("opening_s", "unknown_s", "observed_s", "occupied_s")
 
@@ -65,36 +57,27 @@ def _check(intervals: pd.DataFrame) -> None:
     require_columns(intervals, CLIPPED_COLUMNS, what="clipped intervals (clip_to_opening)")
 
 
-def _local_hour_edges(site: Site, lo: int, hi: int) -> np.ndarray:
-    """UTC instants in [lo, hi] where a local hour begins. Every time zone in use
-    today is offset from UTC by a multiple of 15 minutes, so the local hours
-    start on UTC quarter hours: test those."""
-    grid = np.arange(lo - lo % _QUARTER_NS, hi + _QUARTER_NS, _QUARTER_NS, dtype=np.int64)
-    local = ns_to_utc(grid).tz_convert(site.tz)
-    return grid[np.asarray(local.minute == 0)]
-
-
-def _pieces(intervals: pd.DataFrame, site: Site, *, hours: bool) -> pd.DataFrame:
-    """Space, state, count, seconds, day; with ``hours`` also cut at local hours
-    with column ``hour`` (naive local wall-clock hour start)."""
-    s = column_ns(intervals, "start", what="intervals")
-    e = column_ns(intervals, "end", what="intervals")
-    if hours and len(s):
-        src, s, e = split_at(s, e, _local_hour_edges(site, int(s.min()), int(e.max())))
-    else:
-        src = np.arange(len(s))
+def _sums(p: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    g = p.groupby(keys, sort=True, observed=True, dropna=False)
+    ns = g[["opening_ns", "unknown_ns", "occupied_ns"]].sum()
+    # Integer nanoseconds are added exactly, then turned into seconds once.
     out = pd.DataFrame(
         {
-            "space": intervals["space"].to_numpy(dtype=object)[src],
-            "state": intervals["state"].to_numpy(dtype=object)[src],
-            "count": intervals["count"].to_numpy(dtype=float)[src],
-            "seconds": (e - s) / 1e9,
-            "day": intervals["day"].to_numpy()[src],
+            "opening_s": ns["opening_ns"] / 1e9,
+            "unknown_s": ns["unknown_ns"] / 1e9,
+            "occupied_s": ns["occupied_ns"] / 1e9,
+            "observed_s": (ns["opening_ns"] - ns["unknown_ns"]) / 1e9,
         }
     )
-    if hours:
-        wall = ns_to_utc(s).tz_convert(site.tz).tz_localize(None)
-        out["hour"] = np.asarray(wall.floor("h"), dtype="datetime64[ns]")
+    return out
+
+
+def _ratios(out: pd.DataFrame) -> pd.DataFrame:
+    opening = out["opening_s"].to_numpy(dtype=float)
+    observed = out["observed_s"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["coverage"] = np.where(opening > 0, observed / opening, np.nan)
+        out["utilisation"] = np.where(observed > 0, out["occupied_s"] / observed, np.nan)
     return out
 
 
@@ -113,28 +96,6 @@ def _bucket_of(p: pd.DataFrame, bucket: Bucket | None) -> pd.Series | None:
     raise ValueError(f"bucket must be one of {', '.join(BUCKETS)} or None; got {bucket!r}")
 
 
-def _sums(p: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    sec = p["seconds"].to_numpy()
-    p = p.assign(
-        opening_s=sec,
-        unknown_s=np.where(p["state"] == UNKNOWN, sec, 0.0),
-        occupied_s=np.where(p["state"] == OCCUPIED, sec, 0.0),
-    )
-    g = p.groupby(keys, sort=True, observed=True, dropna=False)
-    out = g[["opening_s", "unknown_s", "occupied_s"]].sum()
-    out["observed_s"] = out["opening_s"] - out["unknown_s"]
-    return out
-
-
-def _ratios(out: pd.DataFrame) -> pd.DataFrame:
-    opening = out["opening_s"].to_numpy(dtype=float)
-    observed = out["observed_s"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["coverage"] = np.where(opening > 0, observed / opening, np.nan)
-        out["utilisation"] = np.where(observed > 0, out["occupied_s"] / observed, np.nan)
-    return out
-
-
 def utilisation_table(
     *,
     intervals: pd.DataFrame,
@@ -143,9 +104,29 @@ def utilisation_table(
     bucket: Bucket | None = None,
     frequency_min_s: float = FREQUENCY_MIN_S,
 ) -> pd.DataFrame:
-    """Time figures per group (and per bucket of local time).
+    """Time figures per group (and per bucket of local time) of clipped
+    intervals (``clip_to_opening``, all spaces, whole period): the hour cells
+    of ``intervals`` through ``utilisation_from_cells``."""
+    _check(intervals)
+    cells = hour_cells(intervals=intervals, site=site)
+    if bucket != "hour":
+        cells = day_cells(cells=cells, site=site)
+    return utilisation_from_cells(
+        cells=cells, site=site, by=by, bucket=bucket, frequency_min_s=frequency_min_s
+    )
 
-    ``intervals``: output of ``clip_to_opening`` (all spaces, whole period).
+
+def utilisation_from_cells(
+    *,
+    cells: pd.DataFrame,
+    site: Site,
+    by: Grouping = "space",
+    bucket: Bucket | None = None,
+    frequency_min_s: float = FREQUENCY_MIN_S,
+) -> pd.DataFrame:
+    """Time figures per group (and per bucket of local time) from cells
+    (``metrics.cells``: hour cells, or day cells unless ``bucket`` is "hour").
+
     Columns: ``by``, [``bucket`` (naive local start of the hour/day/ISO week/
     month)], spaces, open_days, opening_s, unknown_s, observed_s, occupied_s,
     coverage (observed/opening), utilisation (occupied/observed: for a group, sum
@@ -154,14 +135,14 @@ def utilisation_table(
     while occupied / capacity-seconds, over spaces that count people; NaN when
     none). Groups without opening time in the period have no row.
     """
-    _check(intervals)
     if bucket is not None and bucket not in BUCKETS:
         raise ValueError(f"bucket must be one of {', '.join(BUCKETS)} or None; got {bucket!r}")
+    if bucket == "hour" and "hour" not in cells.columns:
+        raise ValueError("hour buckets need hour cells")
     groups = group_of(site=site, by=by)
-    p = _pieces(intervals, site, hours=bucket == "hour")
+    p = sort_cells(cells[cells["space"].isin(set(groups))], site)
     if by != "space":
         p[by] = p["space"].map(groups)
-    p = p[p[by].isin(set(groups.values()))]
     keys: list[str] = [by]
     b = _bucket_of(p, bucket)
     if b is not None:
@@ -175,21 +156,17 @@ def utilisation_table(
     if bucket == "hour":
         out["frequency"] = np.nan
     else:
-        occ = np.where(p["state"] == OCCUPIED, p["seconds"], 0.0)
         day_keys = [*keys, "day"] if by == "space" else [*keys, "space", "day"]
-        per_day = p.assign(occ=occ).groupby(day_keys, sort=True)["occ"].sum()
-        used = (per_day >= frequency_min_s - 1e-9).astype(float)
+        per_day = p.groupby(day_keys, sort=True)["occupied_ns"].sum()
+        used = (per_day >= round(frequency_min_s * 1e9)).astype(float)
         out["frequency"] = used.groupby(level=list(range(len(keys)))).mean()
 
     # Intensity: time-weighted people count while occupied, against capacity.
-    capacity = {s.id: s.capacity for s in site.spaces}
-    cap = p["space"].map(capacity).to_numpy(dtype=float)
-    counted = (p["state"] == OCCUPIED).to_numpy() & ~np.isnan(p["count"].to_numpy()) & (cap > 0)
-    people = np.where(counted, p["count"].to_numpy() * p["seconds"].to_numpy(), 0.0)
-    seats = np.where(counted, cap * p["seconds"].to_numpy(), 0.0)
-    ints = p.assign(people=people, seats=seats).groupby(keys, sort=True)[["people", "seats"]].sum()
+    capacity = {s.id: float(s.capacity or 0) for s in site.spaces}
+    seats = p["space"].map(capacity).to_numpy(dtype=float) * p["counted_ns"].to_numpy() / 1e9
+    ints = p.assign(seats=seats).groupby(keys, sort=True)[["people_s", "seats"]].sum()
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["intensity"] = np.where(ints["seats"] > 0, ints["people"] / ints["seats"], np.nan)
+        out["intensity"] = np.where(ints["seats"] > 0, ints["people_s"] / ints["seats"], np.nan)
 
     out = _ratios(out).reset_index()
     cols = [
@@ -210,14 +187,23 @@ def utilisation_table(
 def heatmap(
     *, intervals: pd.DataFrame, site: Site, spaces: Collection[str] | None = None
 ) -> pd.DataFrame:
+    """The weekday x hour heatmap of clipped intervals (``heatmap_from_cells``)."""
+    _check(intervals)
+    return heatmap_from_cells(
+        cells=hour_cells(intervals=intervals, site=site), site=site, spaces=spaces
+    )
+
+
+def heatmap_from_cells(
+    *, cells: pd.DataFrame, site: Site, spaces: Collection[str] | None = None
+) -> pd.DataFrame:
     """Weekday x local hour: columns weekday (0 = Monday), hour (0-23), opening_s,
     unknown_s, observed_s, occupied_s, coverage, utilisation; only cells with
     opening time. ``spaces`` restricts it to a group (None: the whole site).
     On the autumn DST day the local hour 03 happens twice; both count in it."""
-    _check(intervals)
     if spaces is not None:
-        intervals = intervals[intervals["space"].isin(list(spaces))]
-    p = _pieces(intervals, site, hours=True)
+        cells = cells[cells["space"].isin(list(spaces))]
+    p = sort_cells(cells, site)
     hour = pd.DatetimeIndex(p["hour"])
     p["weekday"] = np.asarray(hour.day_of_week, dtype=int)
     p["hour"] = np.asarray(hour.hour, dtype=int)
@@ -234,5 +220,7 @@ __all__ = [
     "Grouping",
     "group_of",
     "heatmap",
+    "heatmap_from_cells",
+    "utilisation_from_cells",
     "utilisation_table",
 ]

@@ -217,3 +217,38 @@ def test_unordered_input_gives_the_same_intervals() -> None:
     pd.testing.assert_frame_equal(
         state_intervals(presence=shuffled, **args), state_intervals(presence=pres, **args)
     )
+
+
+def test_merge_gap_never_bridges_local_midnight() -> None:
+    """docs/metrics.md, "Merge gap": on a site open round the clock, the 180 s
+    gap 23:59-00:02 (Helsinki) touches midnight and stays free with a 600 s
+    merge gap; the 120 s gap 00:10-00:12 inside the day is bridged. A gap that
+    ends exactly at midnight stays free too."""
+    site = make_site(spaces=[{"id": "d1"}, {"id": "d2"}])
+    rows = [
+        (local("2026-03-09 23:00"), "d1", 1),
+        (local("2026-03-09 23:59"), "d1", 0),
+        (local("2026-03-10 00:02"), "d1", 1),
+        (local("2026-03-10 00:10"), "d1", 0),
+        (local("2026-03-10 00:12"), "d1", 1),
+        (local("2026-03-10 01:00"), "d1", 0),
+        (local("2026-03-09 23:00"), "d2", 1),
+        (local("2026-03-09 23:58"), "d2", 0),
+        (local("2026-03-10 00:00"), "d2", 1),
+        (local("2026-03-10 01:00"), "d2", 0),
+    ]
+    got = state_intervals(
+        presence=presence(site, rows),
+        status=None,
+        site=site,
+        start=local("2026-03-09 22:00"),
+        end=local("2026-03-10 02:00"),
+        merge_gap_s=600,
+    )
+    occupied = [(r[0], r[1], r[2]) for r in table(got) if r[3] == "occupied"]
+    assert occupied == [
+        ("d1", local("2026-03-09 23:00"), local("2026-03-09 23:59")),
+        ("d1", local("2026-03-10 00:02"), local("2026-03-10 01:00")),
+        ("d2", local("2026-03-09 23:00"), local("2026-03-09 23:58")),
+        ("d2", local("2026-03-10 00:00"), local("2026-03-10 01:00")),
+    ]
