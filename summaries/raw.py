@@ -6,27 +6,28 @@ that reports, rollups and charges all start from the same intervals.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
 
 from core.registry import Site
-from metrics.intervals import PRESENCE_FIELDS
+from metrics.intervals import PRESENCE_FIELDS, clip_to_opening, state_intervals
 from storage import AGENT_STATUS, PRESENCE, Store
 
 
-def read_intervals(
-    *,
-    store: Store,
-    site: Site,
-    start: datetime,
-    end: datetime,
-    silence_factor: float = 2.5,
-    merge_gap_s: float = 0,
-) -> pd.DataFrame:
-    """State intervals of every space of ``site`` over [start, end) from the store."""
-    from metrics.intervals import state_intervals
+@dataclass(frozen=True, slots=True)
+class RawInputs:
+    """What the state intervals of [start, end) are computed from: the presence
+    and agent-status points of the window with each space's and agent's last
+    point before ``start`` (``status`` is None when there is none)."""
 
+    presence: pd.DataFrame
+    status: pd.DataFrame | None
+
+
+def read_inputs(*, store: Store, site: Site, start: datetime, end: datetime) -> RawInputs:
+    """The raw points the state intervals of [start, end) need."""
     where = {"site": site.id}
     presence = pd.concat(
         [
@@ -55,9 +56,23 @@ def read_intervals(
                 "occupied": pd.Series([], dtype=float),
             }
         )
+    return RawInputs(presence, status if len(status) else None)
+
+
+def read_intervals(
+    *,
+    store: Store,
+    site: Site,
+    start: datetime,
+    end: datetime,
+    silence_factor: float = 2.5,
+    merge_gap_s: float = 0,
+) -> pd.DataFrame:
+    """State intervals of every space of ``site`` over [start, end) from the store."""
+    raw = read_inputs(store=store, site=site, start=start, end=end)
     return state_intervals(
-        presence=presence,
-        status=status if len(status) else None,
+        presence=raw.presence,
+        status=raw.status,
         site=site,
         start=start,
         end=end,
@@ -76,8 +91,6 @@ def read_opening_intervals(
     merge_gap_s: float = 0,
 ) -> pd.DataFrame:
     """``read_intervals`` clipped to opening hours (holidays and closures out)."""
-    from metrics.intervals import clip_to_opening
-
     intervals = read_intervals(
         store=store,
         site=site,

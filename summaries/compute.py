@@ -1,0 +1,205 @@
+"""The daily summaries of a run of local days, computed from raw points (pure).
+
+Per site, space and local day: the hour cells and day cells of
+``metrics.cells``; per group level, space-type filter and view, the exact
+daily peaks of ``metrics.peaks``; per day the fingerprint of the state
+carried into the next day. The figures of a day depend only on the points of
+that day and on each space's and agent's last point before it
+(``metrics.intervals``), so a run of days computed in one window gives the
+same rows as each day computed alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from core.calendar import local_day_bounds
+from core.registry import Site
+from metrics.cells import day_cells, hour_cells
+from metrics.intervals import clip_to_opening, codes_of, column_ns, space_codes, state_intervals
+from metrics.peaks import daily_peaks
+from metrics.utilisation import SHARED, group_of
+from summaries.raw import RawInputs
+
+#: every view: what a key that sees all spaces sees
+ALL = "*"
+#: group levels whose peaks are stored for every space-type filter
+FILTERED_LEVELS = ("zone", "floor", "site", "agency")
+#: group levels whose groups may mix an agency's visible spaces with foreign ones:
+#: stored again per agency view, over the spaces that agency may see
+VIEW_LEVELS = ("floor", "site", "space_type")
+
+
+@dataclass(frozen=True, slots=True)
+class DaySummaries:
+    """The summaries of a run of days. ``hours``: hour cells; ``days``: day
+    cells; ``peaks``: columns level, types, view, group, day, spaces, peak,
+    peak_at; ``carry``: local day -> fingerprint of the state carried out of it."""
+
+    hours: pd.DataFrame
+    days: pd.DataFrame
+    peaks: pd.DataFrame
+    carry: dict[date, str]
+
+
+def view_spaces(site: Site, agency: str) -> frozenset[str]:
+    """The spaces an agency's figures may draw on: its own dedicated spaces and
+    the spaces of shared zones, never another agency's dedicated spaces."""
+    zones = {z.id for z in site.zones if z.agency in (None, agency)}
+    return frozenset(s.id for s in site.spaces if s.zone in zones)
+
+
+def peak_combinations(site: Site) -> list[tuple[str, str, str]]:
+    """(level, types, view) of every stored peak table of a site."""
+    types = sorted({s.type.value for s in site.spaces})
+    combos = [("space", ALL, ALL), ("space_type", ALL, ALL)]
+    combos += [(level, t, ALL) for level in FILTERED_LEVELS for t in (ALL, *types)]
+    for agency in (a.id for a in site.agencies):
+        combos += [("space_type", ALL, agency)]
+        combos += [(level, t, agency) for level in ("floor", "site") for t in (ALL, *types)]
+    return combos
+
+
+def summarise(
+    *,
+    raw: RawInputs,
+    site: Site,
+    first: date,
+    last: date,
+    silence_factor: float,
+    merge_gap_s: float,
+) -> DaySummaries:
+    """Summaries of the local days ``first``..``last`` (inclusive) from the raw
+    points of that window (``summaries.raw.read_inputs``)."""
+    start = local_day_bounds(site, first)[0]
+    end = local_day_bounds(site, last)[1]
+    intervals = state_intervals(
+        presence=raw.presence,
+        status=raw.status,
+        site=site,
+        start=start,
+        end=end,
+        silence_factor=silence_factor,
+        merge_gap_s=merge_gap_s,
+    )
+    clipped = clip_to_opening(intervals=intervals, site=site, start=start, end=end)
+    hours = hour_cells(intervals=clipped, site=site)
+    days = day_cells(cells=hours, site=site)
+    peaks = pd.concat(
+        [
+            peak_table(clipped, site, level=level, types=types, view=view)
+            for level, types, view in peak_combinations(site)
+        ],
+        ignore_index=True,
+    )
+    boundaries = [local_day_bounds(site, first + timedelta(days=i))[1] for i in _days(first, last)]
+    prints = carry_fingerprints(
+        raw=raw, site=site, boundaries=[pd.Timestamp(b) for b in boundaries]
+    )
+    carry = {first + timedelta(days=i): prints[i] for i in _days(first, last)}
+    return DaySummaries(hours=hours, days=days, peaks=peaks, carry=carry)
+
+
+def _days(first: date, last: date) -> Iterable[int]:
+    return range((last - first).days + 1)
+
+
+def peak_table(
+    clipped: pd.DataFrame, site: Site, *, level: str, types: str, view: str
+) -> pd.DataFrame:
+    """Daily peaks of one stored combination: group level, space-type filter
+    (``ALL`` or a type) and view (``ALL`` or an agency, see ``view_spaces``)."""
+    rows = clipped if view == ALL else clipped[clipped["space"].isin(view_spaces(site, view))]
+    daily = daily_peaks(
+        intervals=rows,
+        site=site,
+        by=level,  # type: ignore[arg-type]
+        space_types=None if types == ALL else {types},
+    )
+    if view != ALL:
+        # A group's size in a view counts the spaces the view may draw on.
+        visible = view_spaces(site, view)
+        groups = group_of(site=site, by=level)  # type: ignore[arg-type]
+        wanted = None if types == ALL else types
+        sizes = pd.Series(
+            [
+                g
+                for s, g in groups.items()
+                if s in visible and (wanted is None or site.space(s).type.value == wanted)
+            ],
+            dtype=object,
+        ).value_counts()
+        daily["spaces"] = daily[level].map(sizes).fillna(0).astype(int)
+    out = daily.rename(columns={level: "group"})
+    out.insert(0, "view", view)
+    out.insert(0, "types", types)
+    out.insert(0, "level", level)
+    return out[["level", "types", "view", "group", "day", "spaces", "peak", "peak_at"]]
+
+
+def carry_fingerprints(*, raw: RawInputs, site: Site, boundaries: list[pd.Timestamp]) -> list[str]:
+    """For each boundary b: a digest of every space's last presence point and
+    every agent's last status point before b: the whole state a day carries
+    into the next. When a recomputed day's digest is unchanged, later days are
+    unaffected by whatever changed it."""
+    out = []
+    p_code = space_codes(site, raw.presence["space"])
+    p_t = column_ns(raw.presence, "time", what="presence")
+    p_vals = _value_matrix(raw.presence, ("occupied", "count", "hb"))
+    if raw.status is not None:
+        a_code = codes_of(raw.status["agent"], site.agents())
+        a_t = column_ns(raw.status, "time", what="agent status")
+        a_vals = _value_matrix(raw.status, ("online",))
+    else:
+        a_code, a_t, a_vals = np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, 1))
+    for b in boundaries:
+        h = hashlib.blake2b(digest_size=12)
+        b_ns = int(b.value)
+        for code, t, vals in ((p_code, p_t, p_vals), (a_code, a_t, a_vals)):
+            idx = _last_before(code, t, b_ns)
+            h.update(code[idx].tobytes())
+            h.update(t[idx].tobytes())
+            h.update(np.nan_to_num(vals[idx], nan=-1.0).tobytes())
+            h.update(b"|")
+        out.append(h.hexdigest())
+    return out
+
+
+def _value_matrix(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
+    cols = [
+        pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
+        if c in frame.columns
+        else np.full(len(frame), np.nan)
+        for c in columns
+    ]
+    return np.column_stack(cols) if cols else np.empty((len(frame), 0))
+
+
+def _last_before(code: np.ndarray, t: np.ndarray, b: int) -> np.ndarray:
+    """Row index of the last row of each code with t < b (ties: the later row),
+    in code order; codes below 0 (not in the site) are left out."""
+    keep = np.flatnonzero((code >= 0) & (t < b))
+    if len(keep) == 0:
+        return keep
+    order = keep[np.lexsort((keep, t[keep], code[keep]))]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = code[order][1:] != code[order][:-1]
+    return order[last]
+
+
+__all__ = [
+    "ALL",
+    "SHARED",
+    "DaySummaries",
+    "carry_fingerprints",
+    "peak_combinations",
+    "peak_table",
+    "summarise",
+    "view_spaces",
+]

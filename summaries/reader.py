@@ -1,0 +1,246 @@
+"""The inputs of every report over a period: from the daily summaries for the
+closed days that have a valid, current summary, from raw points for the rest
+(today so far, dirty days, days never summarised), or all from raw points
+(``source="raw"``, for audits). Both paths build the same cells and peak rows
+with the same functions, so the reports agree exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from core.calendar import local_day_bounds, opening_intervals_on
+from core.registry import Site
+from metrics.cells import CELL_COLUMNS, DAY_COLUMNS, day_cells, empty_cells, hour_cells
+from metrics.intervals import clip_to_opening, state_intervals
+from metrics.utilisation import group_of
+from storage import Store
+from summaries.compute import ALL, peak_table, view_spaces
+from summaries.raw import read_inputs
+from summaries.schema import (
+    HOURS,
+    PEAKS,
+    SPACE_DAYS,
+    Commit,
+    read_commits,
+    read_marks,
+    read_rows,
+)
+from summaries.summariser import SummaryParams, runs, today_of
+
+Source = Literal["summaries", "raw"]
+PEAK_COLUMNS = ("day", "spaces", "peak", "peak_at")
+
+
+def stored_combination(level: str, types: str | None, view: str) -> tuple[str, str, str]:
+    """The stored (level, types, view) a peak request is read from (see
+    ``summaries.compute.peak_combinations``); the caller narrows the groups
+    with ``narrow_peaks``."""
+    if level == "space":
+        return ("space", ALL, ALL)
+    if level == "space_type":
+        return ("space_type", ALL, view)
+    return (level, types or ALL, view if level in ("floor", "site") else ALL)
+
+
+def narrow_peaks(frame: pd.DataFrame, site: Site, *, level: str, types: str | None) -> pd.DataFrame:
+    if types is None:
+        return frame
+    if level == "space":
+        wanted = {s.id for s in site.spaces if s.type.value == types}
+        return frame[frame["space"].isin(wanted)]
+    if level == "space_type":
+        return frame[frame["space_type"] == types]
+    return frame
+
+
+@dataclass
+class PeriodData:
+    """Report inputs of [start, end) (local midnights, or now for today)."""
+
+    store: Store
+    site: Site
+    start: datetime
+    end: datetime
+    params: SummaryParams
+    source: Source = "summaries"
+    now: datetime | None = None
+    _commits: dict[date, Commit] = field(default_factory=dict)
+    _candidates: list[date] = field(default_factory=list)
+    _stale: set[date] = field(default_factory=set)
+    _from_summaries: dict[str, set[date]] = field(default_factory=dict)
+    _raw: dict[tuple[date, date], pd.DataFrame] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        first = self.start.astimezone(self.site.tz).date()
+        last = (self.end - timedelta(microseconds=1)).astimezone(self.site.tz).date()
+        self.days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        if self.source == "raw":
+            return
+        today = today_of(self.site, self.now)
+        commits = read_commits(self.store, self.site, self.start, self.end)
+        marks = read_marks(self.store, self.site, self.start, self.end)
+        digest = self.params.digest(self.site)
+        for day in self.days:
+            c = commits.get(day)
+            whole = local_day_bounds(self.site, day)[1] <= self.end and day < today
+            if c is None or not whole:
+                continue
+            if c.params != digest or (day in marks and marks[day] != c.mark):
+                self._stale.add(day)
+                continue
+            self._commits[day] = c
+        self._candidates = sorted(self._commits)
+
+    # ---- what came from where ---------------------------------------------------
+    def meta(self) -> dict[str, Any]:
+        used = set.union(set(), *self._from_summaries.values()) if self._from_summaries else set()
+        raw_days = [d for d in self.days if d not in used]
+        return {
+            "source": self.source,
+            "days_from_summaries": len(used),
+            "days_from_raw": [d.isoformat() for d in raw_days],
+            "stale_days": sorted(d.isoformat() for d in self._stale),
+        }
+
+    # ---- report inputs ------------------------------------------------------------
+    def day_cells(self) -> pd.DataFrame:
+        return self._cells(SPACE_DAYS, "space_days", DAY_COLUMNS)
+
+    def hour_cells(self) -> pd.DataFrame:
+        return self._cells(HOURS, "hours", CELL_COLUMNS)
+
+    def daily_peaks(self, *, level: str, types: str | None, view: str) -> pd.DataFrame:
+        """Daily peaks as ``metrics.peaks.daily_peaks`` gives them, for the group
+        level, space-type filter and view (``ALL`` or an agency id)."""
+        lv, ty, vw = stored_combination(level, types, view)
+        stored = self._summary_rows(PEAKS, "peaks", where={"level": lv, "types": ty, "view": vw})
+        parts = []
+        if stored is not None and len(stored):
+            at = stored["peak_at_ns"].to_numpy(dtype=np.int64)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        level: stored["group"].to_numpy(dtype=object),
+                        "day": stored["day"].to_numpy(dtype="datetime64[ns]"),
+                        "spaces": stored["spaces"].to_numpy(dtype=np.int64),
+                        "peak": stored["peak"].to_numpy(dtype=np.int64),
+                        "peak_at": pd.to_datetime(
+                            np.where(at < 0, np.iinfo(np.int64).min, at), utc=True
+                        ),
+                    }
+                )
+            )
+        for clipped in self._raw_runs("peaks"):
+            table = peak_table(clipped, self.site, level=lv, types=ty, view=vw)
+            parts.append(
+                table.drop(columns=["level", "types", "view"]).rename(columns={"group": level})
+            )
+        if not parts:
+            return pd.DataFrame(columns=[level, *PEAK_COLUMNS])
+        out = pd.concat(parts, ignore_index=True)
+        out["peak"] = out["peak"].astype(int)
+        out["spaces"] = out["spaces"].astype(int)
+        out = out.sort_values([level, "day"], kind="stable").reset_index(drop=True)
+        return narrow_peaks(out, self.site, level=level, types=types)[[level, *PEAK_COLUMNS]]
+
+    # ---- internals ----------------------------------------------------------------
+    def _cells(self, measurement: str, kind: str, columns: tuple[str, ...]) -> pd.DataFrame:
+        parts = []
+        stored = self._summary_rows(measurement, kind)
+        if stored is not None and len(stored):
+            parts.append(stored[list(columns)])
+        for clipped in self._raw_runs(kind):
+            cells = hour_cells(intervals=clipped, site=self.site)
+            parts.append(cells if kind == "hours" else day_cells(cells=cells, site=self.site))
+        if not parts:
+            return empty_cells(hours=kind == "hours")
+        out = pd.concat(parts, ignore_index=True)
+        for c in columns:
+            if c.endswith("_ns"):
+                out[c] = out[c].astype(np.int64)
+        return out
+
+    def _summary_rows(
+        self, measurement: str, kind: str, where: dict[str, str] | None = None
+    ) -> pd.DataFrame | None:
+        """Rows of the summarised days whose commit they match; the days that do
+        not (a torn rewrite) are left to the raw path."""
+        self._from_summaries.setdefault(kind, set())
+        if not self._candidates:
+            return None
+        lo = local_day_bounds(self.site, self._candidates[0])[0]
+        hi = local_day_bounds(self.site, self._candidates[-1])[1]
+        frame = read_rows(self.store, self.site, measurement, start=lo, end=hi, where=where)
+        if frame.empty:
+            frame = pd.DataFrame({"day": pd.Series([], dtype="datetime64[ns]"), "gen": []})
+        days = pd.DatetimeIndex(frame["day"]).date
+        gen = frame["gen"].to_numpy(dtype=np.int64)
+        want = np.array([self._commits[d].gen if d in self._commits else -1 for d in days])
+        frame = frame[gen == want]
+        days = days[gen == want]
+        counts = pd.Series(days).value_counts().to_dict() if len(days) else {}
+        groups = expected_groups(self.site, **where) if where is not None else 0
+        ok = set()
+        for d in self._candidates:
+            if where is None:
+                expected = getattr(self._commits[d], kind)
+            else:
+                # one combination's rows: a row per group on an open day
+                expected = groups if opening_intervals_on(self.site, d) else 0
+            if counts.get(d, 0) == expected:
+                ok.add(d)
+            else:
+                self._stale.add(d)
+        self._from_summaries[kind] = ok
+        return frame[np.isin(days, np.array(sorted(ok), dtype=object))] if len(frame) else None
+
+    def _raw_runs(self, kind: str) -> list[pd.DataFrame]:
+        done = self._from_summaries.get(kind, set())
+        todo = [d for d in self.days if d not in done]
+        if self.source == "raw":
+            spans = [(self.days[0], self.days[-1])] if todo else []
+        else:
+            spans = runs(todo, max_len=10_000)
+        return [self._raw_clipped(a, b) for a, b in spans]
+
+    def _raw_clipped(self, first: date, last: date) -> pd.DataFrame:
+        if (first, last) not in self._raw:
+            start = max(local_day_bounds(self.site, first)[0], self.start)
+            end = min(local_day_bounds(self.site, last)[1], self.end)
+            raw = read_inputs(store=self.store, site=self.site, start=start, end=end)
+            iv = state_intervals(
+                presence=raw.presence,
+                status=raw.status,
+                site=self.site,
+                start=start,
+                end=end,
+                silence_factor=self.params.silence_factor,
+                merge_gap_s=self.params.merge_gap_s,
+            )
+            self._raw[(first, last)] = clip_to_opening(
+                intervals=iv, site=self.site, start=start, end=end
+            )
+        return self._raw[(first, last)]
+
+
+def expected_groups(site: Site, *, level: str, types: str, view: str) -> int:
+    """How many groups a stored peak combination has on an open day."""
+    groups = group_of(site=site, by=level)  # type: ignore[arg-type]
+    visible = None if view == ALL else view_spaces(site, view)
+    return len(
+        {
+            g
+            for s, g in groups.items()
+            if (types == ALL or site.space(s).type.value == types)
+            and (visible is None or s in visible)
+        }
+    )
+
+
+__all__ = ["PeriodData", "Source", "narrow_peaks", "stored_combination"]

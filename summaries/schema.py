@@ -1,0 +1,202 @@
+"""The summary measurements in the store, and reading them back (docs/storage.md,
+"Daily summaries").
+
+Every row of a day's summary carries the day's generation ``gen``; the day's
+commit row in ``summary_days``, written after all its rows, names that
+generation and how many rows of each kind it has. A reader takes a day from
+summaries only when its commit matches the current parameters and exactly
+that many rows of that generation are there: a crash in the middle of
+rewriting a day, or two writers racing, leaves a day that is read from raw
+points until it is summarised again, never a mix of two versions. Identities
+are (measurement, tags, time), so rewriting a day overwrites its rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from core.calendar import local_day_bounds
+from core.registry import Site
+from metrics.cells import NS_COLUMNS
+from storage import Store
+from summaries.compute import DaySummaries
+
+HOURS = "summary_hours"  # tags site space; time = the local hour's start (UTC)
+SPACE_DAYS = "summary_space_days"  # tags site space; time = local midnight (UTC)
+PEAKS = "summary_peaks"  # tags site level types view group; time = local midnight
+DAYS = "summary_days"  # tags site; the commit row of a day; time = local midnight
+MARKS = "summary_marks"  # tags site; token of the newest raw write for that day
+CELL_FIELDS = (*NS_COLUMNS, "people_s")
+EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    gen: int
+    hours: int
+    space_days: int
+    peaks: int
+    carry: str
+    params: str
+    mark: int
+
+
+def params_digest(site: Site, *, silence_factor: float, merge_gap_s: float) -> str:
+    """What a summary depends on besides the raw points: the site's registry
+    entry (opening hours, holidays, spaces, zones) and the interval settings."""
+    text = f"{site.model_dump_json()}|{silence_factor!r}|{merge_gap_s!r}"
+    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
+
+
+def day_start_ns(site: Site, days: pd.Series) -> np.ndarray:
+    """UTC nanoseconds of local midnight of naive-midnight ``day`` values."""
+    local = pd.DatetimeIndex(days).tz_localize(site.tz)
+    return np.asarray(local.tz_convert("UTC").as_unit("ns").asi8, dtype=np.int64)
+
+
+def write_summaries(
+    store: Store,
+    site: Site,
+    summaries: DaySummaries,
+    *,
+    gen: int,
+    marks: dict[date, int],
+    params: str,
+) -> None:
+    """Write the rows of every day in ``summaries``, then each day's commit."""
+    h, d, p = summaries.hours, summaries.days, summaries.peaks
+    tags = {"site": site.id}
+    if len(h):
+        hour_local = pd.DatetimeIndex(h["hour"]).tz_localize(site.tz, ambiguous=True)
+        store.write_columns(
+            HOURS,
+            time_ns=np.asarray(hour_local.tz_convert("UTC").as_unit("ns").asi8),
+            tags={**tags, "space": pd.Categorical(h["space"])},
+            fields={**{c: h[c].to_numpy() for c in CELL_FIELDS}, "gen": gen},
+        )
+    if len(d):
+        store.write_columns(
+            SPACE_DAYS,
+            time_ns=day_start_ns(site, d["day"]),
+            tags={**tags, "space": pd.Categorical(d["space"])},
+            fields={**{c: d[c].to_numpy() for c in CELL_FIELDS}, "gen": gen},
+        )
+    if len(p):
+        at = pd.DatetimeIndex(p["peak_at"])
+        at_ns = np.where(at.isna(), -1, at.as_unit("ns").asi8)
+        store.write_columns(
+            PEAKS,
+            time_ns=day_start_ns(site, p["day"]),
+            tags={
+                **tags,
+                **{
+                    k: pd.Categorical(p[k].astype(str)) for k in ("level", "types", "view", "group")
+                },
+            },
+            fields={
+                "spaces": p["spaces"].to_numpy(dtype=np.int64),
+                "peak": p["peak"].to_numpy(dtype=np.int64),
+                "peak_at_ns": at_ns.astype(np.int64),
+                "gen": gen,
+            },
+        )
+    days = sorted(summaries.carry)
+    counts = {
+        key: _per_day(site, frame) for key, frame in (("hours", h), ("space_days", d), ("peaks", p))
+    }
+    store.write_columns(
+        DAYS,
+        time_ns=[int(pd.Timestamp(local_day_bounds(site, day)[0]).value) for day in days],
+        tags=tags,
+        fields={
+            "gen": gen,
+            "hours": [counts["hours"].get(day, 0) for day in days],
+            "space_days": [counts["space_days"].get(day, 0) for day in days],
+            "peaks": [counts["peaks"].get(day, 0) for day in days],
+            "carry": [summaries.carry[day] for day in days],
+            "params": params,
+            "mark": [int(marks.get(day, 0)) for day in days],
+        },
+    )
+
+
+def _per_day(site: Site, frame: pd.DataFrame) -> dict[date, int]:
+    if frame.empty:
+        return {}
+    counts = pd.to_datetime(frame["day"]).dt.date.value_counts()
+    return {cast(date, k): int(v) for k, v in counts.items()}
+
+
+def local_day(site: Site, times: pd.Series) -> np.ndarray:
+    """Naive local midnight (datetime64[ns]) of each UTC time."""
+    local = pd.DatetimeIndex(times).tz_convert(site.tz).tz_localize(None).normalize()
+    return np.asarray(local, dtype="datetime64[ns]")
+
+
+def read_commits(store: Store, site: Site, start: datetime, end: datetime) -> dict[date, Commit]:
+    frame = store.read(DAYS, start=start, end=end, where={"site": site.id})
+    out: dict[date, Commit] = {}
+    if frame.empty:
+        return out
+    days = pd.DatetimeIndex(local_day(site, frame["time"])).date
+    rows = cast(list[dict[str, Any]], frame.to_dict("records"))
+    for day, row in zip(days, rows, strict=True):
+        out[day] = Commit(
+            gen=int(row["gen"]),
+            hours=int(row["hours"]),
+            space_days=int(row["space_days"]),
+            peaks=int(row["peaks"]),
+            carry=str(row["carry"]),
+            params=str(row["params"]),
+            mark=int(row["mark"]),
+        )
+    return out
+
+
+def read_marks(store: Store, site: Site, start: datetime, end: datetime) -> dict[date, int]:
+    frame = store.read(MARKS, start=start, end=end, where={"site": site.id})
+    if frame.empty:
+        return {}
+    days = pd.DatetimeIndex(local_day(site, frame["time"])).date
+    return {d: int(t) for d, t in zip(days, frame["token"], strict=True)}
+
+
+def read_rows(
+    store: Store,
+    site: Site,
+    measurement: str,
+    *,
+    start: datetime,
+    end: datetime,
+    where: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Summary rows of [start, end) with a ``day`` column (naive local midnight)."""
+    frame = store.read(measurement, start=start, end=end, where={"site": site.id, **(where or {})})
+    if frame.empty:
+        return frame
+    if measurement == HOURS:
+        local = pd.DatetimeIndex(frame["time"]).tz_convert(site.tz).tz_localize(None)
+        frame["hour"] = np.asarray(local.floor("h"), dtype="datetime64[ns]")
+    frame["day"] = local_day(site, frame["time"])
+    return frame
+
+
+__all__ = [
+    "DAYS",
+    "HOURS",
+    "MARKS",
+    "PEAKS",
+    "SPACE_DAYS",
+    "Commit",
+    "params_digest",
+    "read_commits",
+    "read_marks",
+    "read_rows",
+    "write_summaries",
+]

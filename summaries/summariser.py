@@ -1,0 +1,245 @@
+"""Keeping the daily summaries up to date: which days are dirty, and
+recomputing them from raw points, in runs of consecutive days.
+
+A closed local day (before today in the site's time zone) is dirty when it
+has no commit, when its commit was computed with other parameters, or when
+its dirty mark has changed since its commit. After a run is rewritten, the
+day after it is recomputed too if the state carried out of the run changed
+(a late offline status, say, reaches into the next days); the cascade stops
+at the first day whose carried state is unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from core.calendar import local_day_bounds
+from core.registry import Site
+from core.timeutil import utcnow
+from storage import Store
+from summaries.compute import summarise
+from summaries.raw import read_inputs
+from summaries.schema import EPOCH, Commit, params_digest, read_commits, read_marks, write_summaries
+
+log = logging.getLogger(__name__)
+#: the longest run of days computed from one raw read (bounds memory)
+MAX_RUN_DAYS = 14
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryParams:
+    silence_factor: float = 2.5
+    merge_gap_s: float = 0.0
+
+    def digest(self, site: Site) -> str:
+        return params_digest(site, silence_factor=self.silence_factor, merge_gap_s=self.merge_gap_s)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteStatus:
+    site: str
+    summarised: int  # closed days with a valid commit
+    dirty: list[date]
+    first_day: date | None
+
+
+def today_of(site: Site, now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(site.tz).date()
+
+
+def _far_end() -> datetime:
+    return utcnow() + timedelta(days=2)
+
+
+def site_status(
+    store: Store, site: Site, params: SummaryParams, *, now: datetime | None = None
+) -> SiteStatus:
+    """Which closed days of a site are summarised and which are dirty."""
+    end = _far_end()
+    marks = read_marks(store, site, EPOCH, end)
+    commits = read_commits(store, site, EPOCH, end)
+    known = set(marks) | set(commits)
+    if not known:
+        return SiteStatus(site.id, 0, [], None)
+    first, today = min(known), today_of(site, now)
+    digest = params.digest(site)
+    dirty = [
+        day
+        for day in _dates(first, today - timedelta(days=1))
+        if _is_dirty(day, commits.get(day), marks, digest)
+    ]
+    summarised = sum(1 for d, c in commits.items() if d < today and c.params == digest)
+    return SiteStatus(site.id, summarised - len(set(dirty) & set(commits)), dirty, first)
+
+
+def _is_dirty(day: date, commit: Commit | None, marks: dict[date, int], digest: str) -> bool:
+    if commit is None or commit.params != digest:
+        return True
+    return day in marks and marks[day] != commit.mark
+
+
+def _dates(first: date, last: date) -> Iterator[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def runs(days: list[date], max_len: int = MAX_RUN_DAYS) -> list[tuple[date, date]]:
+    """Sorted days grouped into runs of consecutive days, each at most ``max_len`` long."""
+    out: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if out and day == out[-1][1] + timedelta(days=1) and (day - out[-1][0]).days < max_len:
+            out[-1] = (out[-1][0], day)
+        else:
+            out.append((day, day))
+    return out
+
+
+def summarise_run(
+    store: Store, site: Site, first: date, last: date, params: SummaryParams
+) -> dict[date, str]:
+    """Recompute and rewrite the days first..last; returns their carried-state digests."""
+    start = local_day_bounds(site, first)[0]
+    end = local_day_bounds(site, last)[1]
+    # The marks first, then the raw points: a write after this read changes the
+    # mark again, so the day stays dirty (storage/marks.py).
+    marks = read_marks(store, site, start, end)
+    raw = read_inputs(store=store, site=site, start=start, end=end)
+    result = summarise(
+        raw=raw,
+        site=site,
+        first=first,
+        last=last,
+        silence_factor=params.silence_factor,
+        merge_gap_s=params.merge_gap_s,
+    )
+    write_summaries(
+        store, site, result, gen=time.time_ns(), marks=marks, params=params.digest(site)
+    )
+    return result.carry
+
+
+def refresh_site(
+    store: Store,
+    site: Site,
+    params: SummaryParams,
+    *,
+    days: list[date] | None = None,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[date]:
+    """Summarise ``days`` (default: the site's dirty days) and whatever the
+    cascade reaches; returns every day rewritten."""
+    today = today_of(site, now)
+    todo = sorted(
+        d
+        for d in (days if days is not None else site_status(store, site, params, now=now).dirty)
+        if d < today
+    )
+    if not todo:
+        return []
+    old = read_commits(store, site, local_day_bounds(site, todo[0])[0], _far_end())
+    done: list[date] = []
+    queue = runs(todo)
+    while queue:
+        first, last = queue.pop(0)
+        carry = summarise_run(store, site, first, last, params)
+        done += list(_dates(first, last))
+        if progress is not None:
+            progress((last - first).days + 1)
+        nxt = last + timedelta(days=1)
+        pending = {d for run in queue for d in _dates(*run)}
+        before = old.get(last)
+        if (
+            nxt < today
+            and nxt not in pending
+            and nxt in old
+            and (before is None or before.carry != carry[last])
+        ):
+            queue.insert(0, (nxt, nxt))
+    return done
+
+
+@dataclass
+class Summariser:
+    """Runs ``refresh_site`` for every site each cycle. A site whose refresh
+    fails stays dirty and is retried with exponential backoff; the failure is
+    logged once until the site recovers."""
+
+    store: Store
+    sites: list[Site]
+    params: SummaryParams
+    interval_s: float = 60.0
+    max_backoff_s: float = 900.0
+    on_cycle: Callable[[Summariser], None] | None = None
+    failures: dict[str, int] = field(default_factory=dict)
+    retry_at: dict[str, float] = field(default_factory=dict)
+    dirty_since: dict[str, float] = field(default_factory=dict)
+    status: dict[str, SiteStatus] = field(default_factory=dict)
+    failed_total: int = 0
+    days_total: int = 0
+
+    def cycle(self, *, now: datetime | None = None) -> int:
+        """One pass over every site; returns the number of days rewritten."""
+        rewritten = 0
+        clock = time.monotonic()
+        for site in self.sites:
+            if self.retry_at.get(site.id, 0.0) > clock:
+                continue
+            try:
+                status = site_status(self.store, site, self.params, now=now)
+                self.status[site.id] = status
+                if status.dirty:
+                    self.dirty_since.setdefault(site.id, time.time())
+                    done = refresh_site(self.store, site, self.params, days=status.dirty, now=now)
+                    rewritten += len(done)
+                    self.days_total += len(done)
+                self.status[site.id] = site_status(self.store, site, self.params, now=now)
+                if not self.status[site.id].dirty:
+                    self.dirty_since.pop(site.id, None)
+                if self.failures.pop(site.id, 0):
+                    log.info("summaries of %s recovered", site.id)
+                self.retry_at.pop(site.id, None)
+            except Exception as exc:
+                n = self.failures.get(site.id, 0) + 1
+                self.failures[site.id] = n
+                self.failed_total += 1
+                self.dirty_since.setdefault(site.id, time.time())
+                self.retry_at[site.id] = clock + min(
+                    self.interval_s * 2 ** (n - 1), self.max_backoff_s
+                )
+                if n == 1:
+                    log.warning("summaries of %s failed, will retry: %s", site.id, exc)
+        if self.on_cycle is not None:
+            self.on_cycle(self)
+        return rewritten
+
+    def dirty_days(self) -> int:
+        return sum(len(s.dirty) for s in self.status.values())
+
+    def lag_s(self) -> float:
+        """Seconds since the oldest dirty site was first seen dirty (0 when clean)."""
+        if not self.dirty_since:
+            return 0.0
+        return max(0.0, time.time() - min(self.dirty_since.values()))
+
+
+def utc_day_start(site: Site, day: date) -> datetime:
+    return local_day_bounds(site, day)[0].astimezone(UTC)
+
+
+__all__ = [
+    "MAX_RUN_DAYS",
+    "SiteStatus",
+    "Summariser",
+    "SummaryParams",
+    "refresh_site",
+    "runs",
+    "site_status",
+    "summarise_run",
+]
