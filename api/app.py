@@ -8,6 +8,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
@@ -96,6 +97,24 @@ class _Sweeper(threading.Thread):
             self.hub.sweep()
 
 
+def _summariser(settings: ApiSettings, registry: Registry, store: Store) -> Any:
+    """The summariser thread, unless disabled (``summaries_interval_s`` 0)."""
+    if not settings.summaries_interval_s:
+        return None
+    from summaries.service import SummariserThread, default_metrics
+    from summaries.summariser import SummaryParams
+
+    thread = SummariserThread(
+        store,
+        list(registry),
+        SummaryParams(silence_factor=settings.silence_factor, merge_gap_s=settings.merge_gap_s),
+        interval_s=settings.summaries_interval_s,
+        metrics=default_metrics(),
+    )
+    thread.start()
+    return thread
+
+
 def create_app(
     settings: ApiSettings,
     *,
@@ -141,6 +160,7 @@ def create_app(
         rollups = _Rollups(ctx, settings.rollup_interval_s) if settings.rollup_interval_s else None
         if rollups is not None:
             rollups.start()
+        summariser = _summariser(settings, registry, store)
         try:
             yield
         finally:
@@ -148,6 +168,8 @@ def create_app(
             sweeper.stopped.set()
             if rollups is not None:
                 rollups.stopped.set()
+            if summariser is not None:
+                summariser.stop()
             if feed is not None:
                 feed.stop()
             engine.dispose()

@@ -42,6 +42,12 @@ class ApiSettings(BaseSettings):
     )
     rollup_interval_s: float = Field(900, ge=0, description="0 disables scheduled rollups.")
     merge_gap_s: float = Field(0, ge=0)
+    summaries_interval_s: float = Field(
+        60,
+        ge=0,
+        description="Seconds between summariser cycles inside the API; 0 disables it "
+        "(when `occupancy summaries run` runs as its own service).",
+    )
     low_battery_pct: float = Field(15, ge=0, le=100)
     stuck_after_h: float = Field(
         12, gt=0, description="Occupied without a break this long: the sensor is likely stuck."

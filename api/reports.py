@@ -20,7 +20,10 @@ from metrics import peaks as peaks_m
 from metrics import rollups as rollups_m
 from metrics import utilisation as utilisation_m
 from storage import Store
+from summaries.compute import ALL
 from summaries.raw import read_opening_intervals
+from summaries.reader import PeriodData, Source
+from summaries.summariser import SummaryParams
 
 MAX_PERIOD_DAYS = 400
 
@@ -88,6 +91,27 @@ def _until_now(start: datetime, end: datetime) -> datetime:
 
 
 # ---- reports ----------------------------------------------------------------
+def period_data(
+    store: Store,
+    site: Site,
+    period: Period,
+    *,
+    silence_factor: float,
+    merge_gap_s: float,
+    source: Source = "summaries",
+) -> PeriodData:
+    """The report inputs of a period: summaries for closed days, raw for the rest
+    (``source="raw"``: all from raw points, for audits)."""
+    return PeriodData(
+        store=store,
+        site=site,
+        start=period.start,
+        end=period.end,
+        params=SummaryParams(silence_factor=silence_factor, merge_gap_s=merge_gap_s),
+        source=source,
+    )
+
+
 def intervals(
     store: Store, site: Site, period: Period, *, silence_factor: float, merge_gap_s: float
 ) -> pd.DataFrame:
@@ -102,34 +126,35 @@ def intervals(
 
 
 def utilisation_report(
-    iv: pd.DataFrame,
+    data: PeriodData,
     site: Site,
     *,
     by: utilisation_m.Grouping,
     bucket: utilisation_m.Bucket | None,
 ) -> pd.DataFrame:
-    frame = utilisation_m.utilisation_table(intervals=iv, site=site, by=by, bucket=bucket)
+    cells = data.hour_cells() if bucket == "hour" else data.day_cells()
+    frame = utilisation_m.utilisation_from_cells(cells=cells, site=site, by=by, bucket=bucket)
     return frame.reset_index(drop=True)
 
 
-def heatmap_report(iv: pd.DataFrame, site: Site, *, spaces: list[str] | None) -> pd.DataFrame:
-    return utilisation_m.heatmap(intervals=iv, site=site, spaces=spaces)
+def heatmap_report(data: PeriodData, site: Site, *, spaces: list[str] | None) -> pd.DataFrame:
+    return utilisation_m.heatmap_from_cells(cells=data.hour_cells(), site=site, spaces=spaces)
 
 
 def peaks_report(
-    iv: pd.DataFrame, site: Site, *, by: str, space_type: str | None
+    data: PeriodData, site: Site, *, by: str, space_type: str | None, view: str = ALL
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    daily = peaks_m.daily_peaks(
-        intervals=iv,
-        site=site,
-        by=by,  # type: ignore[arg-type]
-        space_types={space_type} if space_type else None,
-    )
+    daily = data.daily_peaks(level=by, types=space_type, view=view)
     return daily, peaks_m.peak_summary(daily=daily, by=by)  # type: ignore[arg-type]
 
 
-def efficiency_report(iv: pd.DataFrame, site: Site) -> pd.DataFrame:
-    return efficiency_m.efficiency_report(intervals=iv, site=site)
+def efficiency_report(data: PeriodData, site: Site, *, view: str = ALL) -> pd.DataFrame:
+    return efficiency_m.efficiency_from(
+        cells=data.day_cells(),
+        agency_desk_peaks=data.daily_peaks(level="agency", types="desk", view=ALL),
+        site_desk_peaks=data.daily_peaks(level="site", types="desk", view=view),
+        site=site,
+    )
 
 
 def rollup(

@@ -41,6 +41,7 @@ from ingest.metrics import IngestMetrics
 from ingest.pipeline import Delivery, Limits, PresenceTopics, Reason, Rejected, process
 from ingest.spool import Spool
 from storage.base import Store
+from storage.marks import MarkingStore
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ class IngestService:
     ):
         self.settings = settings
         self.registry = registry
-        self.store = store
+        # Every raw write marks its local days for the summariser (storage/marks.py).
+        self.store: Store = MarkingStore(store, {site.id: site.tz for site in registry})
         self.clock = clock
         self.topics = settings.topics
         self.limits = Limits(max_future=settings.max_future, max_age=settings.max_age)

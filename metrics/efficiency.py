@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from core.registry import Site, SpaceType
+from metrics.cells import day_cells, hour_cells
 from metrics.peaks import daily_peaks, peak_summary
-from metrics.utilisation import utilisation_table
+from metrics.utilisation import utilisation_from_cells
 
 #: The agency label of the whole-site row.
 SITE_ROW = "_site"
@@ -67,9 +68,34 @@ def efficiency_report(
     site: Site,
     shared_use_s: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
+    """``efficiency_from`` of clipped intervals (``clip_to_opening``)."""
+    cells = day_cells(cells=hour_cells(intervals=intervals, site=site), site=site)
+    return efficiency_from(
+        cells=cells,
+        agency_desk_peaks=daily_peaks(
+            intervals=intervals, site=site, by="agency", space_types={"desk"}
+        ),
+        site_desk_peaks=daily_peaks(
+            intervals=intervals, site=site, by="site", space_types={"desk"}
+        ),
+        site=site,
+        shared_use_s=shared_use_s,
+    )
+
+
+def efficiency_from(
+    *,
+    cells: pd.DataFrame,
+    agency_desk_peaks: pd.DataFrame,
+    site_desk_peaks: pd.DataFrame,
+    site: Site,
+    shared_use_s: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
     """One row per agency of the site (registry order) and a last row ``_site``.
 
-    ``intervals``: output of ``clip_to_opening`` for the period (a month, say).
+    ``cells``: the day cells of the period (a month, say; ``metrics.cells``);
+    ``agency_desk_peaks`` and ``site_desk_peaks``: the daily peaks of desks by
+    agency and for the site (``metrics.peaks.daily_peaks``).
     Columns (EFFICIENCY_COLUMNS): headcount_htv; desks and desk_area_m2 (its
     dedicated desks); area_m2 (attributed, see the module text); m2_per_htv =
     area / htv against target_m2_per_htv (meets_target: at or below it);
@@ -95,8 +121,8 @@ def efficiency_report(
                 desk_count[agency] += 1
                 desk_area[agency] += s.area_m2
 
-    use = utilisation_table(intervals=intervals, site=site, by="agency").set_index("agency")
-    total = utilisation_table(intervals=intervals, site=site, by="site")
+    use = utilisation_from_cells(cells=cells, site=site, by="agency").set_index("agency")
+    total = utilisation_from_cells(cells=cells, site=site, by="site")
     occupied_s = _floats(use, "occupied_s")
     util = _floats(use, "utilisation")
     cover = _floats(use, "coverage")
@@ -115,16 +141,10 @@ def efficiency_report(
     wsum = sum(weights.values())
     rest = max(site.area_m2 - sum(dedicated_area.values()), 0.0)
 
-    agency_peaks = peak_summary(
-        daily=daily_peaks(intervals=intervals, site=site, by="agency", space_types={"desk"}),
-        by="agency",
-    ).set_index("agency")
+    agency_peaks = peak_summary(daily=agency_desk_peaks, by="agency").set_index("agency")
     peak_of = _floats(agency_peaks, "max_peak")
     p90_of = _floats(agency_peaks, "p90_peak")
-    site_peaks = peak_summary(
-        daily=daily_peaks(intervals=intervals, site=site, by="site", space_types={"desk"}),
-        by="site",
-    ).set_index("site")
+    site_peaks = peak_summary(daily=site_desk_peaks, by="site").set_index("site")
 
     rows = []
     for a in agencies:
@@ -188,4 +208,4 @@ def efficiency_report(
     return out[list(EFFICIENCY_COLUMNS)]
 
 
-__all__ = ["EFFICIENCY_COLUMNS", "SITE_ROW", "efficiency_report"]
+__all__ = ["EFFICIENCY_COLUMNS", "SITE_ROW", "efficiency_from", "efficiency_report"]

@@ -30,6 +30,7 @@ SUBCOMMANDS = [
     ("keys", "api.keys_cli"),
     ("charges", "api.charging_cli"),
     ("rollup", "api.rollup_cli"),
+    ("summaries", "summaries.cli"),
     ("edge", "edge.cli"),
     ("simulate", "simulators.cli"),
     ("dashboards", "dashboards.cli"),

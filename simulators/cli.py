@@ -208,6 +208,7 @@ def backfill_cmd(
     from simulators.backfill import backfill
     from simulators.truth import write_bookings, write_truth
     from storage import StoreError, StoreSettings, StoreUnavailable, open_store
+    from storage.marks import MarkingStore
 
     try:
         store = open_store(StoreSettings(url=store_url, database=database))
@@ -233,7 +234,8 @@ def backfill_cmd(
             bar.update(task, completed=done / total if total else 1.0)
 
         try:
-            result = backfill(site, sc, store, start, end, progress=progress)
+            marking = MarkingStore(store, {site.id: site.tz})
+            result = backfill(site, sc, marking, start, end, progress=progress)
         except StoreUnavailable as exc:
             raise _fail(
                 f"the store went away during the backfill ({exc}); start it and run again"

@@ -13,6 +13,8 @@ from api import access, reports
 from api.deps import Ctx, CurrentPrincipal, SiteDep, require
 from api.exports import ReportFormat, respond
 from core.registry import Site, SpaceType
+from summaries.compute import ALL
+from summaries.reader import PeriodData, Source
 
 router = APIRouter(prefix="/v1/sites/{site_id}", tags=["reports"])
 
@@ -36,18 +38,32 @@ PeriodDep = Annotated[reports.Period, Depends(period)]
 FormatQ = Annotated[ReportFormat, Query(description="json, csv, xlsx or parquet")]
 
 
-def _intervals(ctx: Ctx, site: Site, p: reports.Period) -> Any:
-    return reports.intervals(
+SourceQ = Annotated[
+    Source,
+    Query(
+        description="summaries (default: daily summaries for closed days, raw points for "
+        "the rest) or raw (every day recomputed from raw points, for audits)"
+    ),
+]
+
+
+def _data(ctx: Ctx, site: Site, p: reports.Period, source: Source) -> PeriodData:
+    return reports.period_data(
         ctx.store,
         site,
         p,
         silence_factor=ctx.settings.silence_factor,
         merge_gap_s=ctx.settings.merge_gap_s,
+        source=source,
     )
 
 
-def _meta(site: Site, p: reports.Period, **extra: Any) -> dict[str, Any]:
-    return {"site": site.id, "timezone": site.timezone, **p.meta(), **extra}
+def _meta(site: Site, p: reports.Period, data: PeriodData, **extra: Any) -> dict[str, Any]:
+    return {"site": site.id, "timezone": site.timezone, **p.meta(), **data.meta(), **extra}
+
+
+def _view(principal: Any) -> str:
+    return principal.agency if principal.agency is not None else ALL
 
 
 def _agency_param(principal: Any, agency: str | None) -> None:
@@ -65,17 +81,22 @@ def utilisation(
     bucket: BucketBy | None = None,
     agency: Annotated[str | None, Query(description="Only this agency's rows (by=agency)")] = None,
     format: FormatQ = ReportFormat.JSON,
+    source: SourceQ = "summaries",
 ) -> Response:
     require(principal, "facility", "finance", "agency")
     _agency_param(principal, agency)
-    frame = reports.utilisation_report(_intervals(ctx, site, p), site, by=by, bucket=bucket)
+    data = _data(ctx, site, p, source)
+    frame = reports.utilisation_report(data, site, by=by, bucket=bucket)
     frame = access.restrict_rows(
         frame, by=by, principal=principal, site=site, min_group=ctx.settings.min_group_spaces
     )
     if agency is not None and by == "agency":
         frame = frame[frame["agency"] == agency]
     return respond(
-        frame, format, name=f"utilisation-{site.id}-{by}", meta=_meta(site, p, by=by, bucket=bucket)
+        frame,
+        format,
+        name=f"utilisation-{site.id}-{by}",
+        meta=_meta(site, p, data, by=by, bucket=bucket),
     )
 
 
@@ -88,6 +109,7 @@ def heatmap(
     zone: str | None = None,
     floor: str | None = None,
     format: FormatQ = ReportFormat.JSON,
+    source: SourceQ = "summaries",
 ) -> Response:
     require(principal, "facility", "finance", "agency")
     if zone is not None and zone not in {z.id for z in site.zones}:
@@ -104,9 +126,10 @@ def heatmap(
         )
     except access.AccessDenied as exc:
         raise HTTPException(403, str(exc)) from None
-    frame = reports.heatmap_report(_intervals(ctx, site, p), site, spaces=spaces)
+    data = _data(ctx, site, p, source)
+    frame = reports.heatmap_report(data, site, spaces=spaces)
     return respond(
-        frame, format, name=f"heatmap-{site.id}", meta=_meta(site, p, zone=zone, floor=floor)
+        frame, format, name=f"heatmap-{site.id}", meta=_meta(site, p, data, zone=zone, floor=floor)
     )
 
 
@@ -120,10 +143,16 @@ def peaks(
     space_type: SpaceType | None = None,
     daily: bool = Query(False, description="Rows per day instead of the period summary"),
     format: FormatQ = ReportFormat.JSON,
+    source: SourceQ = "summaries",
 ) -> Response:
     require(principal, "facility", "finance", "agency")
+    data = _data(ctx, site, p, source)
     days, summary = reports.peaks_report(
-        _intervals(ctx, site, p), site, by=by, space_type=space_type.value if space_type else None
+        data,
+        site,
+        by=by,
+        space_type=space_type.value if space_type else None,
+        view=_view(principal),
     )
     frame = days if daily else summary.reset_index()
     if by != "space":
@@ -143,7 +172,7 @@ def peaks(
             min_group=ctx.settings.min_group_spaces,
         )
     return respond(
-        frame, format, name=f"peaks-{site.id}-{by}", meta=_meta(site, p, by=by, daily=daily)
+        frame, format, name=f"peaks-{site.id}-{by}", meta=_meta(site, p, data, by=by, daily=daily)
     )
 
 
@@ -155,10 +184,12 @@ def efficiency(
     p: PeriodDep,
     agency: str | None = None,
     format: FormatQ = ReportFormat.JSON,
+    source: SourceQ = "summaries",
 ) -> Response:
     require(principal, "facility", "finance", "agency")
     _agency_param(principal, agency)
-    frame = reports.efficiency_report(_intervals(ctx, site, p), site)
+    data = _data(ctx, site, p, source)
+    frame = reports.efficiency_report(data, site, view=_view(principal))
     if principal.agency is not None:
         frame = frame[frame["agency"].isin([principal.agency, "_site"])]
     if agency is not None:
@@ -167,7 +198,7 @@ def efficiency(
         frame,
         format,
         name=f"efficiency-{site.id}",
-        meta=_meta(site, p, target_m2_per_htv=site.target_m2_per_htv),
+        meta=_meta(site, p, data, target_m2_per_htv=site.target_m2_per_htv),
     )
 
 

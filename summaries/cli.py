@@ -1,0 +1,189 @@
+"""``occupancy summaries``: run the summariser as a service, rebuild a range of
+days, or list the dirty days and the lag (docs/storage.md, "Daily summaries").
+
+Settings (``SummariesSettings``) come from ``OCCUPANCY_SUMMARIES_*`` and the
+same-named options; the interval settings must match the API's
+(``OCCUPANCY_API_SILENCE_FACTOR``, ``OCCUPANCY_API_MERGE_GAP_S``), or the API
+takes the summaries as computed with other parameters and reads raw points.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage import StoreSettings
+
+app = typer.Typer(help="Daily summaries: run the summariser, rebuild days, show the status.")
+
+
+class SummariesSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OCCUPANCY_SUMMARIES_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    registry: Path = Field(Path("examples/sites"), description="Site file or folder of site files.")
+    store: StoreSettings = Field(
+        default_factory=lambda: StoreSettings(url="sqlite:///var/occupancy.db")
+    )
+    silence_factor: float = Field(2.5, gt=1)
+    merge_gap_s: float = Field(0, ge=0)
+    interval_s: float = Field(60, gt=0, description="Seconds between summariser cycles.")
+    metrics_port: int | None = Field(
+        9103, ge=0, le=65535, description="Prometheus metrics port; none: no metrics server."
+    )
+
+
+def _settings(**given: Any) -> SummariesSettings:
+    values = {k: v for k, v in given.items() if v is not None}
+    store = {k: values.pop(k) for k in ("url", "database") if k in values}
+    if store:
+        values["store"] = StoreSettings(**store)
+    try:
+        return SummariesSettings(**values)
+    except ValueError as exc:
+        typer.echo(f"invalid settings: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _open(settings: SummariesSettings) -> tuple[Any, Any, Any]:
+    from core.registry import load_registry
+    from core.yamlfile import ConfigError
+    from storage import StoreError, open_store
+    from summaries.summariser import SummaryParams
+
+    try:
+        reg = load_registry(settings.registry)
+        store = open_store(settings.store)
+    except (ConfigError, StoreError, ValueError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    params = SummaryParams(silence_factor=settings.silence_factor, merge_gap_s=settings.merge_gap_s)
+    return reg, store, params
+
+
+RegistryOpt = typer.Option(None, "--registry", help="Site file or folder of site files.")
+StoreOpt = typer.Option(None, "--store-url", help="sqlite:///file.db or http://influxdb:8086")
+DatabaseOpt = typer.Option(None, "--database", help="InfluxDB database.")
+SilenceOpt = typer.Option(None, "--silence-factor", help="Silent after this many heartbeats.")
+MergeOpt = typer.Option(None, "--merge-gap-s", help="Free gaps shorter than this are occupied.")
+
+
+@app.command()
+def run(
+    registry: Path | None = RegistryOpt,
+    store_url: str | None = StoreOpt,
+    database: str | None = DatabaseOpt,
+    silence_factor: float | None = SilenceOpt,
+    merge_gap_s: float | None = MergeOpt,
+    interval_s: float | None = typer.Option(None, "--interval-s", help="Seconds between cycles."),
+    metrics_port: int | None = typer.Option(None, "--metrics-port", help="Prometheus port."),
+) -> None:
+    """Summarise dirty and newly closed days every interval, until stopped."""
+    from prometheus_client import start_http_server
+
+    from summaries.service import SummariserThread, default_metrics
+
+    s = _settings(
+        registry=registry,
+        url=store_url,
+        database=database,
+        silence_factor=silence_factor,
+        merge_gap_s=merge_gap_s,
+        interval_s=interval_s,
+        metrics_port=metrics_port,
+    )
+    reg, store, params = _open(s)
+    if s.metrics_port:
+        start_http_server(s.metrics_port)
+    thread = SummariserThread(
+        store, list(reg), params, interval_s=s.interval_s, metrics=default_metrics()
+    )
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(1.0)
+    except KeyboardInterrupt:
+        thread.stop()
+
+
+@app.command()
+def rebuild(
+    site_id: str = typer.Option(..., "--site", help="The site whose days to rebuild."),
+    from_: datetime = typer.Option(..., "--from", formats=["%Y-%m-%d"], help="First local date."),
+    to: datetime = typer.Option(..., "--to", formats=["%Y-%m-%d"], help="Last local date."),
+    registry: Path | None = RegistryOpt,
+    store_url: str | None = StoreOpt,
+    database: str | None = DatabaseOpt,
+    silence_factor: float | None = SilenceOpt,
+    merge_gap_s: float | None = MergeOpt,
+) -> None:
+    """Recompute the closed days from --from to --to (inclusive) from raw points."""
+    from datetime import timedelta
+
+    from rich.progress import Progress
+
+    from storage import StoreError
+    from summaries.summariser import refresh_site, today_of
+
+    s = _settings(
+        registry=registry,
+        url=store_url,
+        database=database,
+        silence_factor=silence_factor,
+        merge_gap_s=merge_gap_s,
+    )
+    reg, store, params = _open(s)
+    site = reg.get(site_id)
+    if site is None:
+        typer.echo(f"--site: unknown site {site_id!r}; known: {', '.join(reg.ids)}", err=True)
+        raise typer.Exit(2)
+    first, last = from_.date(), min(to.date(), today_of(site) - timedelta(days=1))
+    if last < first:
+        typer.echo("--to: nothing to rebuild: the range has no closed day", err=True)
+        raise typer.Exit(2)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    with Progress() as bar:
+        task = bar.add_task(f"{site.id} {first}..{last}", total=len(days))
+        try:
+            done = refresh_site(
+                store, site, params, days=days, progress=lambda n: bar.advance(task, n)
+            )
+        except StoreError as exc:
+            typer.echo(f"store error: {exc}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"{site.id}: {len(done)} day(s) summarised")
+
+
+@app.command()
+def status(
+    registry: Path | None = RegistryOpt,
+    store_url: str | None = StoreOpt,
+    database: str | None = DatabaseOpt,
+    silence_factor: float | None = SilenceOpt,
+    merge_gap_s: float | None = MergeOpt,
+) -> None:
+    """List each site's summarised and dirty days."""
+    from summaries.summariser import site_status
+
+    s = _settings(
+        registry=registry,
+        url=store_url,
+        database=database,
+        silence_factor=silence_factor,
+        merge_gap_s=merge_gap_s,
+    )
+    reg, store, params = _open(s)
+    for site in reg:
+        st = site_status(store, site, params)
+        shown = ", ".join(d.isoformat() for d in st.dirty[:10])
+        more = f" (+{len(st.dirty) - 10} more)" if len(st.dirty) > 10 else ""
+        typer.echo(
+            f"{site.id}: {st.summarised} day(s) summarised, {len(st.dirty)} dirty"
+            + (f": {shown}{more}" if st.dirty else "")
+        )

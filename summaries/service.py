@@ -1,0 +1,94 @@
+"""The summariser as a background thread (inside the API and ``occupancy up``)
+or as its own service (``occupancy summaries run``), with its Prometheus
+metrics: ``summaries_dirty_days``, ``summaries_lag_seconds``,
+``summaries_failures_total`` and ``summaries_days_total``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
+
+from core.registry import Site
+from storage import Store
+from summaries.summariser import Summariser, SummaryParams
+
+log = logging.getLogger(__name__)
+
+
+class SummaryMetrics:
+    def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
+        self.dirty = Gauge(
+            "summaries_dirty_days", "Closed days waiting to be summarised", registry=registry
+        )
+        self.lag = Gauge(
+            "summaries_lag_seconds",
+            "Seconds since the oldest dirty site was first seen dirty (0: up to date)",
+            registry=registry,
+        )
+        self.failures = Counter(
+            "summaries_failures", "Site refreshes that failed (retried)", registry=registry
+        )
+        self.days = Counter("summaries_days", "Days summarised", registry=registry)
+        self._seen = (0, 0)
+
+    def update(self, s: Summariser) -> None:
+        self.dirty.set(s.dirty_days())
+        self.lag.set(s.lag_s())
+        failures, days = self._seen
+        self.failures.inc(s.failed_total - failures)
+        self.days.inc(s.days_total - days)
+        self._seen = (s.failed_total, s.days_total)
+
+
+_DEFAULT: SummaryMetrics | None = None
+_LOCK = threading.Lock()
+
+
+def default_metrics() -> SummaryMetrics:
+    """The metrics on the process's default registry, created once (several
+    apps in one process, as in tests, share them)."""
+    global _DEFAULT
+    with _LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = SummaryMetrics()
+        return _DEFAULT
+
+
+class SummariserThread(threading.Thread):
+    """Runs a cycle at start, then every ``interval_s`` seconds, until stopped."""
+
+    def __init__(
+        self,
+        store: Store,
+        sites: list[Site],
+        params: SummaryParams,
+        *,
+        interval_s: float,
+        metrics: SummaryMetrics | None = None,
+    ) -> None:
+        super().__init__(name="summariser", daemon=True)
+        self.summariser = Summariser(
+            store=store,
+            sites=sites,
+            params=params,
+            interval_s=interval_s,
+            on_cycle=metrics.update if metrics is not None else None,
+        )
+        self.interval_s = interval_s
+        self.stopped = threading.Event()
+        self.cycles = 0
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.summariser.cycle()
+            except Exception:  # a bug must not end the thread; the next cycle retries
+                log.exception("summariser cycle failed")
+            self.cycles += 1
+            self.stopped.wait(self.interval_s)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=30)
