@@ -11,16 +11,39 @@ one after the other have a peak of one between them.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from core.registry import Site
-from metrics.intervals import CLIPPED_COLUMNS, OCCUPIED, column_ns, ns_to_utc, require_columns
+from metrics.intervals import CLIPPED_COLUMNS, OCCUPIED, column_ns, require_columns, space_codes
 from metrics.utilisation import Grouping, group_of
 
 #: Daily peaks are summarised by this percentile (numpy's "linear" method).
 PEAK_PERCENTILE = 90.0
+
+
+@dataclass(frozen=True, slots=True)
+class PeakInput:
+    """Clipped intervals as arrays, prepared once for many ``peaks_of`` calls."""
+
+    space: np.ndarray  # index into site.spaces per row (-1: not in the site)
+    day: np.ndarray  # datetime64[ns] per row
+    occupied: np.ndarray  # bool per row
+    start: np.ndarray  # int64 ns per row
+    end: np.ndarray
+
+
+def prepare_peaks(*, intervals: pd.DataFrame, site: Site) -> PeakInput:
+    require_columns(intervals, CLIPPED_COLUMNS, what="clipped intervals (clip_to_opening)")
+    return PeakInput(
+        space=space_codes(site, intervals["space"]),
+        day=intervals["day"].to_numpy(dtype="datetime64[ns]"),
+        occupied=(intervals["state"] == OCCUPIED).to_numpy(),
+        start=column_ns(intervals, "start", what="intervals"),
+        end=column_ns(intervals, "end", what="intervals"),
+    )
 
 
 def daily_peaks(
@@ -39,50 +62,76 @@ def daily_peaks(
     open day of the period has a row for every group, zero when nobody came.
     Unknown time is not occupied: check coverage beside it.
     """
-    require_columns(intervals, CLIPPED_COLUMNS, what="clipped intervals (clip_to_opening)")
+    prep = prepare_peaks(intervals=intervals, site=site)
+    return peaks_of(prep, site=site, by=by, space_types=space_types)
+
+
+def peaks_of(
+    prep: PeakInput,
+    *,
+    site: Site,
+    by: Grouping = "site",
+    space_types: Collection[str] | None = None,
+    spaces: Collection[str] | None = None,
+) -> pd.DataFrame:
+    """``daily_peaks`` of prepared intervals; ``spaces`` further restricts the
+    spaces counted (and the group sizes) to a subset, such as an agency's view."""
     groups = group_of(site=site, by=by)
-    if space_types is not None:
-        wanted = {str(t) for t in space_types}
-        groups = {k: v for k, v in groups.items() if site.space(k).type.value in wanted}
-    rows = intervals[intervals["space"].isin(list(groups))]
-    label = rows["space"].map(groups)
-    sizes = pd.Series(list(groups.values()), dtype=object).value_counts()
+    wanted = {str(t) for t in space_types} if space_types is not None else None
+    subset = set(spaces) if spaces is not None else None
+    labels = np.array([groups[sp.id] for sp in site.spaces], dtype=object)
+    include = np.array(
+        [
+            (wanted is None or sp.type.value in wanted) and (subset is None or sp.id in subset)
+            for sp in site.spaces
+        ],
+        dtype=bool,
+    )
+    sizes = pd.Series(labels[include], dtype=object).value_counts()
+    known = prep.space >= 0
+    rows = np.zeros(len(prep.space), dtype=bool)
+    rows[known] = include[prep.space[known]]
+    present = np.zeros(len(site.spaces), dtype=bool)
+    present[prep.space[rows]] = True
+    names = np.unique(labels[present]) if present.any() else np.array([], dtype=object)
+    days = np.unique(prep.day[rows])
+    g_of_space = np.full(len(site.spaces), -1, dtype=np.int64)
+    g_of_space[present] = np.searchsorted(names, labels[present])
+    n_days = len(days)
+    peak = np.zeros(len(names) * n_days, dtype=np.int64)
+    first = np.full(len(names) * n_days, np.iinfo(np.int64).min, dtype=np.int64)
 
-    # Every (group, open day) gets a row, even with nobody there.
-    days = np.unique(rows["day"].to_numpy())
-    names = np.unique(label.to_numpy(dtype=object)) if len(rows) else np.array([], dtype=object)
-    grid = pd.MultiIndex.from_product([names, days], names=[by, "day"])
-
-    occ = rows[(rows["state"] == OCCUPIED).to_numpy()]
-    g_code, uniques = pd.factorize(occ["space"].map(groups), sort=True)
-    d_code, d_uniques = pd.factorize(occ["day"], sort=True)
-    s = column_ns(occ, "start", what="intervals")
-    e = column_ns(occ, "end", what="intervals")
-    g = np.concatenate([g_code, g_code])
-    d = np.concatenate([d_code, d_code])
-    t = np.concatenate([s, e])
-    delta = np.concatenate([np.ones(len(s), np.int64), -np.ones(len(e), np.int64)])
-    # A piece lies within one day, so each (group, day) block sums to zero and
-    # one running sum over all blocks needs no reset.
-    o = np.lexsort((delta, t, d, g))
-    g, d, t, delta = g[o], d[o], t[o], delta[o]
-    level = np.cumsum(delta)
-    sweep = pd.DataFrame({"g": g, "d": d, "t": t, "level": level})
-    best = sweep.sort_values(["g", "d", "level", "t"], ascending=[True, True, False, True])
-    best = best.drop_duplicates(["g", "d"], keep="first")
-    found = pd.DataFrame(
+    occ = rows & prep.occupied
+    if occ.any():
+        g = np.repeat(g_of_space[prep.space[occ]], 2)
+        d = np.repeat(np.searchsorted(days, prep.day[occ]), 2)
+        t = np.column_stack([prep.start[occ], prep.end[occ]]).ravel()
+        delta = np.tile(np.array([1, -1], dtype=np.int64), int(occ.sum()))
+        # Ends before starts at the same instant (intervals are half-open). A
+        # piece lies within one day, so each (group, day) block sums to zero
+        # and one running sum over all blocks needs no reset.
+        o = np.lexsort((delta, t, d, g))
+        block = (g * n_days + d)[o]
+        t, level = t[o], np.cumsum(delta[o])
+        starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
+        best = np.maximum.reduceat(level, starts)
+        at_best = level == np.repeat(best, np.diff(np.r_[starts, len(level)]))
+        when = np.minimum.reduceat(np.where(at_best, t, np.iinfo(np.int64).max), starts)
+        peak[block[starts]] = best
+        first[block[starts]] = when
+    peak_at = pd.to_datetime(first, utc=True).as_unit("ns")
+    return pd.DataFrame(
         {
-            by: np.asarray(uniques, dtype=object)[best["g"].to_numpy()],
-            "day": np.asarray(d_uniques)[best["d"].to_numpy()],
-            "peak": best["level"].to_numpy(),
-            "peak_at": ns_to_utc(best["t"].to_numpy()),
+            by: np.repeat(names, n_days).astype(object),
+            "day": np.tile(days, len(names)),
+            "spaces": pd.Series(np.repeat(names, n_days), dtype=object)
+            .map(sizes)
+            .fillna(0)
+            .to_numpy(dtype=np.int64),
+            "peak": peak,
+            "peak_at": peak_at,
         }
-    ).set_index([by, "day"])
-    out = found.reindex(grid)
-    out["peak"] = out["peak"].fillna(0).astype(int)
-    out = out.reset_index()
-    out.insert(2, "spaces", out[by].map(sizes).fillna(0).astype(int))
-    return out[[by, "day", "spaces", "peak", "peak_at"]]
+    )
 
 
 def p90(values: np.ndarray | pd.Series | Sequence[float]) -> float:
@@ -117,4 +166,12 @@ def peak_summary(*, daily: pd.DataFrame, by: Grouping = "site") -> pd.DataFrame:
     return out.reset_index()
 
 
-__all__ = ["PEAK_PERCENTILE", "daily_peaks", "p90", "peak_summary"]
+__all__ = [
+    "PEAK_PERCENTILE",
+    "PeakInput",
+    "daily_peaks",
+    "p90",
+    "peak_summary",
+    "peaks_of",
+    "prepare_peaks",
+]

@@ -23,8 +23,8 @@ from core.calendar import local_day_bounds
 from core.registry import Site
 from metrics.cells import day_cells, hour_cells
 from metrics.intervals import clip_to_opening, codes_of, column_ns, space_codes, state_intervals
-from metrics.peaks import daily_peaks
-from metrics.utilisation import SHARED, group_of
+from metrics.peaks import PeakInput, peaks_of, prepare_peaks
+from metrics.utilisation import SHARED
 from summaries.raw import RawInputs
 
 #: every view: what a key that sees all spaces sees
@@ -91,9 +91,10 @@ def summarise(
     clipped = clip_to_opening(intervals=intervals, site=site, start=start, end=end)
     hours = hour_cells(intervals=clipped, site=site)
     days = day_cells(cells=hours, site=site)
+    prep = prepare_peaks(intervals=clipped, site=site)
     peaks = pd.concat(
         [
-            peak_table(clipped, site, level=level, types=types, view=view)
+            peak_table(prep, site, level=level, types=types, view=view)
             for level, types, view in peak_combinations(site)
         ],
         ignore_index=True,
@@ -110,32 +111,17 @@ def _days(first: date, last: date) -> Iterable[int]:
     return range((last - first).days + 1)
 
 
-def peak_table(
-    clipped: pd.DataFrame, site: Site, *, level: str, types: str, view: str
-) -> pd.DataFrame:
+def peak_table(prep: PeakInput, site: Site, *, level: str, types: str, view: str) -> pd.DataFrame:
     """Daily peaks of one stored combination: group level, space-type filter
-    (``ALL`` or a type) and view (``ALL`` or an agency, see ``view_spaces``)."""
-    rows = clipped if view == ALL else clipped[clipped["space"].isin(view_spaces(site, view))]
-    daily = daily_peaks(
-        intervals=rows,
+    (``ALL`` or a type) and view (``ALL`` or an agency, see ``view_spaces``);
+    in a view, a group's size counts only the spaces the view may draw on."""
+    daily = peaks_of(
+        prep,
         site=site,
         by=level,  # type: ignore[arg-type]
         space_types=None if types == ALL else {types},
+        spaces=None if view == ALL else view_spaces(site, view),
     )
-    if view != ALL:
-        # A group's size in a view counts the spaces the view may draw on.
-        visible = view_spaces(site, view)
-        groups = group_of(site=site, by=level)  # type: ignore[arg-type]
-        wanted = None if types == ALL else types
-        sizes = pd.Series(
-            [
-                g
-                for s, g in groups.items()
-                if s in visible and (wanted is None or site.space(s).type.value == wanted)
-            ],
-            dtype=object,
-        ).value_counts()
-        daily["spaces"] = daily[level].map(sizes).fillna(0).astype(int)
     out = daily.rename(columns={level: "group"})
     out.insert(0, "view", view)
     out.insert(0, "types", types)
@@ -148,27 +134,56 @@ def carry_fingerprints(*, raw: RawInputs, site: Site, boundaries: list[pd.Timest
     every agent's last status point before b: the whole state a day carries
     into the next. When a recomputed day's digest is unchanged, later days are
     unaffected by whatever changed it."""
-    out = []
-    p_code = space_codes(site, raw.presence["space"])
-    p_t = column_ns(raw.presence, "time", what="presence")
-    p_vals = _value_matrix(raw.presence, ("occupied", "count", "hb"))
+    presence = _Sorted(
+        space_codes(site, raw.presence["space"]), raw.presence, ("occupied", "count", "hb")
+    )
     if raw.status is not None:
-        a_code = codes_of(raw.status["agent"], site.agents())
-        a_t = column_ns(raw.status, "time", what="agent status")
-        a_vals = _value_matrix(raw.status, ("online",))
+        status = _Sorted(codes_of(raw.status["agent"], site.agents()), raw.status, ("online",))
     else:
-        a_code, a_t, a_vals = np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, 1))
+        status = _Sorted(np.empty(0, np.int64), None, ("online",))
+    out = []
     for b in boundaries:
         h = hashlib.blake2b(digest_size=12)
-        b_ns = int(b.value)
-        for code, t, vals in ((p_code, p_t, p_vals), (a_code, a_t, a_vals)):
-            idx = _last_before(code, t, b_ns)
-            h.update(code[idx].tobytes())
-            h.update(t[idx].tobytes())
-            h.update(np.nan_to_num(vals[idx], nan=-1.0).tobytes())
+        for part in (presence, status):
+            idx = part.last_before(int(b.value))
+            h.update(part.code[idx].tobytes())
+            h.update(part.t[idx].tobytes())
+            h.update(np.nan_to_num(part.values[idx], nan=-1.0).tobytes())
             h.update(b"|")
         out.append(h.hexdigest())
     return out
+
+
+class _Sorted:
+    """Rows of one kind sorted by (code, time, row), for last-before look-ups."""
+
+    def __init__(
+        self, code: np.ndarray, frame: pd.DataFrame | None, columns: tuple[str, ...]
+    ) -> None:
+        if frame is None:
+            self.code, self.t = code, np.empty(0, np.int64)
+            self.values = np.empty((0, len(columns)))
+        else:
+            t = column_ns(frame, "time", what="points")
+            keep = np.flatnonzero(code >= 0)
+            order = keep[np.lexsort((keep, t[keep], code[keep]))]
+            self.code, self.t = code[order], t[order]
+            self.values = _value_matrix(frame, columns)[order]
+        heads = (
+            np.flatnonzero(np.r_[True, self.code[1:] != self.code[:-1]])
+            if len(self.code)
+            else self.code
+        )
+        self.bounds = np.r_[heads, len(self.code)].astype(np.int64)
+
+    def last_before(self, b: int) -> np.ndarray:
+        """Index of each code's last row with time < b (codes with none left out)."""
+        out = []
+        for lo, hi in zip(self.bounds[:-1], self.bounds[1:], strict=True):
+            k = lo + int(np.searchsorted(self.t[lo:hi], b, side="left")) - 1
+            if k >= lo:
+                out.append(k)
+        return np.asarray(out, dtype=np.int64)
 
 
 def _value_matrix(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
@@ -179,18 +194,6 @@ def _value_matrix(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
         for c in columns
     ]
     return np.column_stack(cols) if cols else np.empty((len(frame), 0))
-
-
-def _last_before(code: np.ndarray, t: np.ndarray, b: int) -> np.ndarray:
-    """Row index of the last row of each code with t < b (ties: the later row),
-    in code order; codes below 0 (not in the site) are left out."""
-    keep = np.flatnonzero((code >= 0) & (t < b))
-    if len(keep) == 0:
-        return keep
-    order = keep[np.lexsort((keep, t[keep], code[keep]))]
-    last = np.ones(len(order), dtype=bool)
-    last[:-1] = code[order][1:] != code[order][:-1]
-    return order[last]
 
 
 __all__ = [

@@ -18,6 +18,7 @@ from core.calendar import local_day_bounds, opening_intervals_on
 from core.registry import Site
 from metrics.cells import CELL_COLUMNS, DAY_COLUMNS, day_cells, empty_cells, hour_cells
 from metrics.intervals import clip_to_opening, state_intervals
+from metrics.peaks import PeakInput, prepare_peaks
 from metrics.utilisation import group_of
 from storage import Store
 from summaries.compute import ALL, peak_table, view_spaces
@@ -75,6 +76,7 @@ class PeriodData:
     _stale: set[date] = field(default_factory=set)
     _from_summaries: dict[str, set[date]] = field(default_factory=dict)
     _raw: dict[tuple[date, date], pd.DataFrame] = field(default_factory=dict)
+    _preps: dict[int, PeakInput] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         first = self.start.astimezone(self.site.tz).date()
@@ -136,8 +138,8 @@ class PeriodData:
                     }
                 )
             )
-        for clipped in self._raw_runs("peaks"):
-            table = peak_table(clipped, self.site, level=lv, types=ty, view=vw)
+        for prep in self._raw_peak_inputs():
+            table = peak_table(prep, self.site, level=lv, types=ty, view=vw)
             parts.append(
                 table.drop(columns=["level", "types", "view"]).rename(columns={"group": level})
             )
@@ -208,6 +210,15 @@ class PeriodData:
         else:
             spans = runs(todo, max_len=10_000)
         return [self._raw_clipped(a, b) for a, b in spans]
+
+    def _raw_peak_inputs(self) -> list[PeakInput]:
+        out = []
+        for clipped in self._raw_runs("peaks"):
+            key = id(clipped)
+            if key not in self._preps:
+                self._preps[key] = prepare_peaks(intervals=clipped, site=self.site)
+            out.append(self._preps[key])
+        return out
 
     def _raw_clipped(self, first: date, last: date) -> pd.DataFrame:
         if (first, last) not in self._raw:
