@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-# CI gets a copy of shared/ beside the clone.
-SCHEMA = REPO / ".." / "shared" / "schemas" / "compose-spec.json"
+# Vendored with its source, commit and license: see schemas/README.md.
+SCHEMA = Path(__file__).with_name("schemas") / "compose-spec.json"
 VAR = re.compile(r"\$\{(\w+)(?::?([-?])([^}]*))?\}")
 
 
