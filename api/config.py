@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.secrets import refuse_placeholders
 from core.topics import DEFAULT_PREFIX
 from storage import StoreSettings
 
@@ -57,7 +58,11 @@ class ApiSettings(BaseSettings):
     def _production_needs_real_secrets(self) -> ApiSettings:
         # A placeholder secret must not reach production (DESIGN.md, "Security").
         if self.environment == "production":
-            pw = self.mqtt_password.get_secret_value() if self.mqtt_password else ""
-            if pw.lower() in {"changeme", "change-me", "password", "secret"}:
-                raise ValueError("mqtt_password is a placeholder; set a real secret in production")
+            refuse_placeholders(
+                {
+                    "mqtt_password": self.mqtt_password,
+                    "store.password": self.store.password,
+                    "store.token": self.store.token,
+                }
+            )
         return self
