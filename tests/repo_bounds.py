@@ -27,9 +27,7 @@ def outside_repo(path: str) -> bool:
     """Whether ``path`` (relative ones against the working folder) lies beside
     the checkout rather than in it."""
     full = os.path.abspath(path) + os.sep
-    return (
-        full.startswith(_BESIDE) and not full.startswith(_INSIDE) and not full.startswith(_TEMP)
-    )
+    return full.startswith(_BESIDE) and not full.startswith(_INSIDE) and not full.startswith(_TEMP)
 
 
 def _hook(event: str, args: tuple[object, ...]) -> None:

@@ -33,9 +33,7 @@ def test_queue_limits_are_bounded_and_documented() -> None:
 
 
 def _client(server: MosquittoServer, cid: str, *, clean: bool) -> mqtt.Client:
-    c = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2, client_id=cid, clean_session=clean
-    )
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid, clean_session=clean)
     c.connect("127.0.0.1", server.port)
     c.loop_start()
     return c
