@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.broker_url import BrokerAddress, parse_broker_url
+from core.datadir import data_path
 from core.ids import is_valid_id
 from core.secrets import refuse_placeholders
 from core.topics import DEFAULT_PREFIX, Topics
@@ -81,10 +82,10 @@ class IngestSettings(BaseSettings):
         le=60,
         description="An idle writer takes a batch once it is this old (low latency at low rates).",
     )
-    spool_dir: Path = Path("var/ingest/spool")
+    spool_dir: Path = Field(default_factory=lambda: data_path("ingest", "spool"))
     spool_max_bytes: int = Field(default=1 << 30, ge=1 << 16)
     spool_segment_bytes: int = Field(default=8 << 20, ge=1 << 12)
-    dead_letter_dir: Path = Path("var/ingest/dead-letters")
+    dead_letter_dir: Path = Field(default_factory=lambda: data_path("ingest", "dead-letters"))
     dead_letters_to_store: bool = Field(
         default=True, description="Also write dead letters to the 'dead_letters' measurement."
     )
