@@ -79,10 +79,10 @@ def reference_problems(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
             yield ("zones", i, "agency"), _unknown("agency", agency, agencies)
     sensors: dict[str, int] = {}
     for i, space in _items(data, "spaces"):
-        zone = zones.get(str(space.get("zone")))
-        if "zone" in space and zone is None:
+        of = zones.get(str(space.get("zone")))
+        if "zone" in space and of is None:
             yield ("spaces", i, "zone"), _unknown("zone", space["zone"], list(zones))
-        floor = floors.get(str(zone.get("floor"))) if zone is not None else None
+        floor = floors.get(str(of.get("floor"))) if of is not None else None
         outside = _outside_plan(space, floor) if floor is not None else None
         if outside:
             yield ("spaces", i, "geometry"), outside
