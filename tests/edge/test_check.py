@@ -46,7 +46,8 @@ def test_sensors_and_spaces_not_in_the_site_are_all_reported(tmp_path: Path) -> 
 
 def test_an_unknown_site_and_another_agents_space(tmp_path: Path) -> None:
     r = check(tmp_path, [GOOD], site="virastotal")
-    assert r.exit_code == 2 and "unknown site 'virastotal' (did you mean 'virastotalo'?)" in r.output
+    assert r.exit_code == 2
+    assert "unknown site 'virastotal' (did you mean 'virastotalo'?)" in r.output
     r = check(tmp_path, [GOOD], agent_id="agent-f2")
     assert r.exit_code == 2 and "belongs to agent 'agent-f1', not 'agent-f2'" in r.output
 
