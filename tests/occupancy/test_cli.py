@@ -189,3 +189,15 @@ def test_keys_create_in_another_folder_uses_the_data_dir(tmp_path: Path) -> None
     assert r.returncode == 0, r.stderr
     assert (data / "api.db").is_file()
     assert not (elsewhere / "var").exists()
+
+
+def test_up_refuses_a_speed_the_ingest_would_dead_letter() -> None:
+    from ingest.config import IngestSettings
+
+    limit = IngestSettings.model_fields["max_future_s"].default
+    r = invoke("up", "--speed", "60", "--port", "1", "--mqtt-port", "1")
+    assert r.exit_code == 2
+    # 59 simulated seconds ahead per real second: past the limit after limit/59 s
+    assert f"after {limit / 59:.0f} s" in r.output and "future time" in r.output
+    r = invoke("up", "--speed", "60", "--no-simulate", "--registry", "/nonexistent")
+    assert "future time" not in r.output  # without a simulator the speed does not matter
