@@ -31,14 +31,14 @@ def test_the_tariff_of_a_site_is_found_in_a_folder(tmp_path: Path) -> None:
     other_site_tariff(tmp_path, "palvelupiste-m", "Palvelupiste M")
     assert load_tariff_for_site(tmp_path, "palvelupiste-m").name == "Palvelupiste M"
     assert load_tariff_for_site(tmp_path, "virastotalo").name.startswith("Virastotalo")
-    with pytest.raises(TariffError, match="no tariff .* prices site 'nowhere'"):
+    with pytest.raises(TariffError, match=r"no tariff .* prices site 'nowhere'"):
         load_tariff_for_site(tmp_path, "nowhere")
 
 
 def test_a_site_priced_twice_is_refused(tmp_path: Path) -> None:
     shutil.copy(EXAMPLE, tmp_path / "a.yaml")
     shutil.copy(EXAMPLE, tmp_path / "b.yaml")
-    with pytest.raises(TariffError, match="several tariff files: a.yaml, b.yaml"):
+    with pytest.raises(TariffError, match=r"several tariff files: a\.yaml, b\.yaml"):
         load_tariff_for_site(tmp_path, "virastotalo")
 
 
