@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import problems
+from api import docs_pages, problems
 from api.auth import KeyCache
 from api.config import ApiSettings
 from api.deps import AppContext
@@ -182,7 +182,12 @@ def create_app(
             "shared premises. Every figure follows the published definitions in docs/metrics.md."
         ),
         lifespan=lifespan,
+        # --- offline API docs (issue 14, item 7): api/docs_pages.py serves them
+        docs_url=None,
+        redoc_url=None,
     )
+    docs_pages.install(app)
+    # --- end offline API docs
     app.state.ctx = ctx
     problems.install(app)
     app.include_router(health.router)

@@ -31,7 +31,9 @@ def charges(
     registry: Path | None = typer.Option(None, help="A folder of site files (with --site-id)."),
     site_id: str | None = typer.Option(None, help="Which site of --registry."),
     month: str = typer.Option(..., help="Local calendar month, e.g. 2026-11."),
-    tariff: Path = typer.Option(..., help="Tariff file (YAML)."),
+    tariffs: Path = typer.Option(
+        ..., "--tariffs", help="Tariff file (YAML), or a folder of tariff files."
+    ),
     store_url: str = typer.Option(..., help="sqlite:///file.db or http(s)://influxdb:8086"),
     store_database: str = typer.Option("occupancy", help="InfluxDB database (or bucket)."),
     bookings: list[Path] = typer.Option(
@@ -58,10 +60,10 @@ def charges(
         from api.charging.bookings import read_bookings
         from api.charging.charges import parse_month
         from api.charging.monthrun import month_window
-        from api.charging.tariff import load_tariff
+        from api.charging.tariff import load_tariff_for_site
 
         parse_month(month)
-        tariff_obj = load_tariff(tariff)
+        tariff_obj = load_tariff_for_site(tariffs, site.id)
         start, end = month_window(site=site, month=month, tariff=tariff_obj)
         booked = read_bookings(bookings, site=site, start=start, end=end)
     except (ConfigError, ValueError) as exc:

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.datadir import example_sites, sqlite_url
+from core.secrets import refuse_placeholders
 from core.topics import DEFAULT_PREFIX
 from storage import StoreSettings
 
@@ -18,18 +20,26 @@ class ApiSettings(BaseSettings):
     )
 
     environment: Literal["development", "production"] = "development"
-    registry: Path = Field(Path("examples/sites"), description="Site file or folder of site files.")
-    store: StoreSettings = Field(
-        default_factory=lambda: StoreSettings(url="sqlite:///var/occupancy.db")
+    registry: Path = Field(
+        default_factory=example_sites, description="Site file or folder of site files."
     )
+    store: StoreSettings = Field(default_factory=StoreSettings)
     records_url: str = Field(
-        "sqlite:///var/api.db",
-        description="SQLAlchemy URL of the API's own records (keys, bookings, charge runs).",
+        default_factory=lambda: sqlite_url("api.db"),
+        description=(
+            "SQLAlchemy URL of the API's own records (keys, bookings, charge runs); "
+            "default: api.db in OCCUPANCY_DATA_DIR."
+        ),
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    # No default broker: an API must not connect to whatever answers on
+    # 127.0.0.1:1883. Without one, the live page shows the store's last states.
     broker_url: str | None = Field(
-        "mqtt://127.0.0.1:1883", description="Broker for live updates; None disables live MQTT."
+        None, description="Broker of the live feed (mqtt:// or mqtts://); unset: no live feed."
+    )
+    live_feed: bool = Field(
+        True, description="false turns the live feed off even when broker_url is set."
     )
     mqtt_protocol: Literal["3.1.1", "5"] = "5"
     mqtt_username: str | None = None
@@ -60,10 +70,21 @@ class ApiSettings(BaseSettings):
     tariffs: Path | None = Field(None, description="Tariff file or folder for charges.")
 
     @model_validator(mode="after")
+    def _live_feed_off(self) -> ApiSettings:
+        # One place decides: the app starts a feed exactly when broker_url is set.
+        if not self.live_feed:
+            self.broker_url = None
+        return self
+
+    @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> ApiSettings:
         # A placeholder secret must not reach production (DESIGN.md, "Security").
         if self.environment == "production":
-            pw = self.mqtt_password.get_secret_value() if self.mqtt_password else ""
-            if pw.lower() in {"changeme", "change-me", "password", "secret"}:
-                raise ValueError("mqtt_password is a placeholder; set a real secret in production")
+            refuse_placeholders(
+                {
+                    "mqtt_password": self.mqtt_password,
+                    "store.password": self.store.password,
+                    "store.token": self.store.token,
+                }
+            )
         return self

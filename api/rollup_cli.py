@@ -7,14 +7,20 @@ from pathlib import Path
 
 import typer
 
+from core.datadir import example_sites
+
 app = typer.Typer(help="Write exact 15-minute utilisation (and monthly efficiency) rollups.")
 
 
 @app.callback(invoke_without_command=True)
 def rollup(
-    registry: Path = typer.Option(Path("examples/sites"), help="Site file or folder."),
+    registry: Path = typer.Option(
+        default_factory=example_sites,
+        show_default="examples/sites of the checkout",
+        help="Site file or folder.",
+    ),
     store_url: str = typer.Option(..., help="sqlite:///file.db or http://influx:8086"),
-    database: str = typer.Option("occupancy", help="InfluxDB database."),
+    store_database: str = typer.Option("occupancy", help="InfluxDB database."),
     from_: datetime = typer.Option(..., "--from", formats=["%Y-%m-%d"], help="First local date."),
     to: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Local date after the last."),
     site_id: str | None = typer.Option(None, help="Only this site."),
@@ -28,7 +34,7 @@ def rollup(
 
     try:
         reg = load_registry(registry)
-        store = open_store(StoreSettings(url=store_url, database=database))
+        store = open_store(StoreSettings(url=store_url, database=store_database))
     except (ConfigError, StoreError, ValueError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

@@ -22,6 +22,9 @@ def _holiday_table(country: str, subdivision: str | None, year: int) -> dict[dat
 
 
 def public_holidays(site: Site, year: int) -> dict[date, str]:
+    """The site's public holidays of a year; none for ``holidays: none``."""
+    if site.holidays is None:
+        return {}
     return _holiday_table(site.holidays.country, site.holidays.subdivision, year)
 
 

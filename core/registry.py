@@ -5,19 +5,29 @@ Every error names the file, the line and the field (see ``core.yamlfile``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from core.ids import Ident
+from core.site_checks import reference_problems
+from core.suggest import did_you_mean
 from core.yamlfile import (
     ConfigError,
     YamlFileError,
@@ -102,8 +112,48 @@ class Space(_Strict):
 
 
 class HolidayCalendar(_Strict):
-    country: str = Field(default="FI", min_length=2, max_length=3)
+    """A public-holiday calendar of the ``holidays`` package. A site without
+    public holidays says ``holidays: none``; leaving the key out means Finland
+    (DESIGN.md: "Finnish calendar by default")."""
+
+    country: str = Field(min_length=2, max_length=3, description="ISO 3166 code, e.g. FI.")
     subdivision: str | None = None
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        # Refused here, at start-up, not by the first report that needs the
+        # calendar (which used to answer with a plain-text HTTP 500).
+        supported = _supported_countries()
+        if value not in supported:
+            raise ValueError(
+                f"unknown country code {value!r}{did_you_mean(value, supported)}; "
+                "give one the holidays package knows (e.g. FI, SE), or write holidays: none"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _known_subdivision(self) -> HolidayCalendar:
+        subdivisions = _supported_countries()[self.country]
+        if self.subdivision is not None and self.subdivision not in subdivisions:
+            hint = did_you_mean(self.subdivision, subdivisions)
+            known = ", ".join(subdivisions[:12]) or "none"
+            raise ValueError(
+                f"subdivision {self.subdivision!r} is not one of {self.country}'s{hint} "
+                f"(known: {known})"
+            )
+        return self
+
+
+@functools.cache
+def _supported_countries() -> dict[str, list[str]]:
+    import holidays as holidays_lib  # only when a site names a calendar
+
+    return {k: list(v) for k, v in holidays_lib.list_supported_countries().items()}
+
+
+#: ``holidays: none``: the site observes no public holidays.
+NO_HOLIDAYS = "none"
 
 
 def _parse_hhmm(text: str) -> time:
@@ -158,7 +208,10 @@ class Site(_Strict):
     name: str = Field(min_length=1)
     timezone: str
     opening_hours: OpeningHours
-    holidays: HolidayCalendar = Field(default_factory=HolidayCalendar)
+    holidays: HolidayCalendar | None = Field(
+        default_factory=lambda: HolidayCalendar(country="FI"),
+        description="A calendar (country, subdivision), or 'none'; left out: Finland.",
+    )
     closures: list[date] = Field(default_factory=list)
     area_m2: float = Field(ge=0, description="Office area used for space efficiency (m²).")
     target_m2_per_htv: float = Field(default=10.0, gt=0)
@@ -174,6 +227,19 @@ class Site(_Strict):
     _agencies: dict[str, Agency] = PrivateAttr(default_factory=dict)
     _tags: dict[str, dict[str, str]] = PrivateAttr(default_factory=dict)
     _version: str = PrivateAttr(default="")
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _holidays(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and value.strip().lower() == NO_HOLIDAYS):
+            return None
+        if isinstance(value, Mapping) and not value:
+            # Used to mean Finland silently; a site must say what it means.
+            raise ValueError(
+                "holidays: {} names no calendar; give a country (e.g. country: FI), "
+                "or write holidays: none for a site without public holidays"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -244,56 +310,7 @@ class Site(_Strict):
 
     def reference_problems(self) -> Iterator[tuple[tuple[str | int, ...], str]]:
         """Cross-reference checks that a single field cannot make."""
-        groups: tuple[tuple[str, Sequence[Agency | Floor | Zone | Space]], ...] = (
-            ("agencies", self.agencies),
-            ("floors", self.floors),
-            ("zones", self.zones),
-            ("spaces", self.spaces),
-        )
-        for kind, items in groups:
-            counts = Counter(item.id for item in items)
-            first: dict[str, int] = {}
-            for i, item in enumerate(items):
-                if counts[item.id] > 1:
-                    if item.id in first:
-                        yield (
-                            (kind, i, "id"),
-                            (f"duplicate id {item.id!r} (first at {kind}[{first[item.id]}])"),
-                        )
-                    else:
-                        first[item.id] = i
-        for i, zone in enumerate(self.zones):
-            if zone.floor not in self._floors:
-                yield ("zones", i, "floor"), f"unknown floor {zone.floor!r}"
-            if zone.agency is not None and zone.agency not in self._agencies:
-                yield ("zones", i, "agency"), f"unknown agency {zone.agency!r}"
-        sensors: dict[str, int] = {}
-        for i, space in enumerate(self.spaces):
-            if space.zone not in self._zones:
-                yield ("spaces", i, "zone"), f"unknown zone {space.zone!r}"
-                continue
-            floor = self._floors.get(self._zones[space.zone].floor)
-            g = space.geometry
-            if floor is not None and (
-                g.x + g.w > floor.plan.width or g.y + g.h > floor.plan.height
-            ):
-                yield (
-                    ("spaces", i, "geometry"),
-                    (
-                        f"lies outside the floor plan of {floor.id!r} "
-                        f"({floor.plan.width} x {floor.plan.height} m)"
-                    ),
-                )
-            if space.sensor is not None:
-                if space.sensor.id in sensors:
-                    yield (
-                        ("spaces", i, "sensor", "id"),
-                        (
-                            f"sensor {space.sensor.id!r} is already bound to "
-                            f"spaces[{sensors[space.sensor.id]}]"
-                        ),
-                    )
-                sensors[space.sensor.id] = i
+        return reference_problems(self.model_dump(mode="python"))
 
 
 def _version_of(data: bytes) -> str:
@@ -307,14 +324,19 @@ def load_site(file: Path | str) -> Site:
     if not isinstance(located.data, Mapping):
         raise YamlFileError(path, [(1, "", "a site file must be a mapping of keys to values")])
     try:
-        site = Site.model_validate(located.data)
+        site: Site | None = Site.model_validate(located.data)
+        problems = []
     except ValidationError as exc:
-        raise YamlFileError(path, validation_problems(located, exc.errors())) from None
-    problems = [
-        (located.line_of(loc), field_name(loc), msg) for loc, msg in site.reference_problems()
-    ]
-    if problems:
-        raise YamlFileError(path, problems)
+        site = None
+        problems = validation_problems(located, exc.errors(), model=Site)
+    # Checked on the plain data even when fields are invalid: every problem
+    # of the file in one pass, not one stage at a time.
+    reported = {field for _, field, _ in problems}
+    for loc, msg in reference_problems(located.data):
+        if field_name(loc) not in reported:
+            problems.append((located.line_of(loc), field_name(loc), msg))
+    if problems or site is None:
+        raise YamlFileError(path, sorted(problems, key=lambda p: (p[0] or 0, p[1])))
     site._version = _version_of(path.read_bytes())
     return site
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
+from pydantic import BaseModel
+
+from core.suggest import did_you_mean
 
 Path_ = tuple[str | int, ...]
 
@@ -119,15 +122,47 @@ def field_name(path: Iterable[str | int]) -> str:
     return out
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def known_keys(model: type[BaseModel], loc: Path_) -> list[str]:
+    """The keys the model allows at ``loc`` (the path of the mapping holding
+    an unknown key); empty where the path leaves the models."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if current is not None else None
+        current = _model_in(field.annotation) if field is not None else None
+        if current is None:
+            return []
+    return list(current.model_fields) if current is not None else []
+
+
 def validation_problems(
-    located: LocatedYaml, errors: Iterable[Mapping[str, Any]]
+    located: LocatedYaml,
+    errors: Iterable[Mapping[str, Any]],
+    *,
+    model: type[BaseModel] | None = None,
 ) -> list[tuple[int | None, str, str]]:
-    """Turn pydantic error dicts into (line, field, message) triples."""
+    """Turn pydantic error dicts into (line, field, message) triples. With the
+    ``model`` validated, an unknown key gets the nearest allowed one suggested."""
     problems = []
     for err in errors:
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         msg = err["msg"]
         if err.get("type") == "extra_forbidden":
             msg = f"unknown key {loc[-1]!r}" if loc else "unknown key"
+            if loc and model is not None:
+                msg += did_you_mean(str(loc[-1]), known_keys(model, loc[:-1]))
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
         problems.append((located.line_of(loc), field_name(loc), msg))
     return problems

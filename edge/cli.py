@@ -11,12 +11,31 @@ import os
 import signal
 import threading
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from core.yamlfile import ConfigError
 
 app = typer.Typer(help="Edge agent: read sensors, publish presence with store-and-forward.")
+
+
+def _check(path: Path, cfg: Any, registry: Path | None) -> None:
+    from core.registry import load_registry
+    from edge.check import file_problems, registry_problems
+
+    if registry is None:
+        raise _fail("--check needs --registry (or OCCUPANCY_EDGE_REGISTRY): the site files")
+    try:
+        reg = load_registry(registry)
+    except ConfigError as exc:
+        raise _fail(f"site registry:\n{exc}") from None
+    # Run inside the service's environment (e.g. systemd-run with its
+    # credentials) when the password is a credential only the service sees.
+    problems = registry_problems(cfg, reg) + file_problems(cfg, os.environ)
+    if problems:
+        raise _fail("\n".join(f"{path}: {p}" for p in problems))
+    typer.echo(f"{path}: OK ({len(cfg.sensors)} sensors, agent {cfg.agent_id} at {cfg.site})")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -30,7 +49,16 @@ def run(
     config: Path | None = typer.Option(
         None, "--config", "-c", help="Agent YAML (default: $OCCUPANCY_EDGE_CONFIG)."
     ),
-    check: bool = typer.Option(False, "--check", help="Validate the config and exit."),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="Validate the config, its files and its sensors against --registry, and exit.",
+    ),
+    registry: Path | None = typer.Option(
+        None,
+        "--registry",
+        help="Site file or folder the sensors must be in (env OCCUPANCY_EDGE_REGISTRY).",
+    ),
 ) -> None:
     """Run the agent until SIGTERM/SIGINT."""
     if ctx.invoked_subcommand is not None:
@@ -45,8 +73,7 @@ def run(
     except ConfigError as exc:
         raise _fail(f"invalid configuration:\n{exc}") from None
     if check:
-        # the password may live in a systemd credential that exists only inside the service
-        typer.echo(f"{path}: OK ({len(cfg.sensors)} sensors, agent {cfg.agent_id} at {cfg.site})")
+        _check(path, cfg, registry or EdgeSettings().registry)
         return
     try:
         secrets = resolve_secrets(cfg, os.environ)

@@ -226,3 +226,6 @@ class EdgeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OCCUPANCY_EDGE_", extra="ignore")
 
     config: Path | None = None
+    registry: Path | None = Field(
+        default=None, description="Site file or folder that --check checks the sensors against."
+    )

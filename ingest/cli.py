@@ -32,8 +32,8 @@ def ingest(
     registry: Path | None = typer.Option(
         None, "--registry", "-r", help="Site file or folder (env OCCUPANCY_INGEST_REGISTRY)."
     ),
-    broker: str | None = typer.Option(
-        None, "--broker", help="mqtt://host:1883 or mqtts://host:8883."
+    broker_url: str | None = typer.Option(
+        None, "--broker-url", help="mqtt://host:1883 or mqtts://host:8883."
     ),
     username: str | None = typer.Option(None, "--username"),
     password_file: Path | None = typer.Option(
@@ -57,7 +57,7 @@ def ingest(
     ),
     no_metrics: bool = typer.Option(False, "--no-metrics", help="No metrics endpoint."),
     batch_max_points: int | None = typer.Option(None, "--batch-max-points"),
-    batch_max_delay_s: float | None = typer.Option(None, "--batch-max-delay"),
+    batch_max_delay_s: float | None = typer.Option(None, "--batch-max-delay-s"),
     replica: str | None = typer.Option(None, "--replica", help="Name in dead-letter records."),
     store_url: str | None = typer.Option(
         None, "--store-url", help="Store URL (env OCCUPANCY_INGEST_STORE__URL)."
@@ -77,7 +77,7 @@ def ingest(
         k: v
         for k, v in {
             "registry": registry,
-            "broker_url": broker,
+            "broker_url": broker_url,
             "username": username,
             "ca_file": ca_file,
             "client_cert": client_cert,

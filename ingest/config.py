@@ -10,12 +10,15 @@ import socket
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.broker_url import BrokerAddress, parse_broker_url
+from core.datadir import data_path
 from core.ids import is_valid_id
+from core.secrets import refuse_placeholders
 from core.topics import DEFAULT_PREFIX, Topics
 from storage import StoreSettings
 
@@ -37,6 +40,9 @@ class IngestSettings(BaseSettings):
         extra="forbid",
     )
 
+    environment: Literal["development", "production"] = Field(
+        default="development", description="production refuses placeholder secrets."
+    )
     registry: Path = Field(description="Site file, or folder of site files.")
     broker_url: str = Field(default="mqtt://127.0.0.1:1883", description="mqtt:// or mqtts://")
     username: str | None = None
@@ -76,10 +82,10 @@ class IngestSettings(BaseSettings):
         le=60,
         description="An idle writer takes a batch once it is this old (low latency at low rates).",
     )
-    spool_dir: Path = Path("var/ingest/spool")
+    spool_dir: Path = Field(default_factory=lambda: data_path("ingest", "spool"))
     spool_max_bytes: int = Field(default=1 << 30, ge=1 << 16)
     spool_segment_bytes: int = Field(default=8 << 20, ge=1 << 12)
-    dead_letter_dir: Path = Path("var/ingest/dead-letters")
+    dead_letter_dir: Path = Field(default_factory=lambda: data_path("ingest", "dead-letters"))
     dead_letters_to_store: bool = Field(
         default=True, description="Also write dead letters to the 'dead_letters' measurement."
     )
@@ -134,6 +140,19 @@ class IngestSettings(BaseSettings):
             raise ValueError(
                 f"receive_maximum ({self.receive_maximum}) must be at least "
                 f"batch_max_points ({self.batch_max_points})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> IngestSettings:
+        # A placeholder secret must not reach production (DESIGN.md, "Security").
+        if self.environment == "production":
+            refuse_placeholders(
+                {
+                    "password": self.password,
+                    "store.password": self.store.password,
+                    "store.token": self.store.token,
+                }
             )
         return self
 

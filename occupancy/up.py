@@ -13,6 +13,10 @@ from pathlib import Path
 
 import typer
 
+from core.datadir import ENV as DATA_DIR_ENV
+from core.datadir import checkout_root, example_sites
+from core.datadir import data_dir as default_data_dir
+
 app = typer.Typer(help="Run the whole platform locally (embedded broker and store).")
 log = logging.getLogger(__name__)
 
@@ -26,6 +30,35 @@ def _port_problem(host: str, port: int, what: str, option: str) -> str | None:
     return f"{what} port {host}:{port} is not free ({problem}); choose another with {option}"
 
 
+def _example_tariffs() -> Path | None:
+    root = checkout_root()
+    return root / "examples" / "tariffs" if root is not None else None
+
+
+def _speed_problem(speed: float) -> str | None:
+    """Why a simulator speed cannot run live against the ingest, if it cannot.
+
+    The simulated clock starts at now. Faster than real time it runs ahead of
+    the clock by (speed - 1) seconds a second, and once an event time is more
+    than the ingest's max_future_s ahead the ingest dead-letters it as "future
+    time". No setting makes that agree for long, so ``up`` refuses it.
+    """
+    from ingest.config import IngestSettings
+
+    if speed <= 0:
+        return f"--speed {speed:g}: must be positive"
+    if speed <= 1:
+        return None
+    limit = IngestSettings.model_fields["max_future_s"].default
+    return (
+        f"--speed {speed:g} runs the simulated clock ahead of real time: after "
+        f"{limit / (speed - 1):.0f} s its event times would be more than the ingest's "
+        f"max_future_s ({limit:g} s) in the future and be dead-lettered as 'future "
+        "time'. A live demo runs at --speed 1 (or slower); for weeks of history in "
+        "minutes use `occupancy simulate backfill`."
+    )
+
+
 def _fail(message: str) -> typer.Exit:
     typer.echo(message, err=True)
     return typer.Exit(2)
@@ -34,9 +67,16 @@ def _fail(message: str) -> typer.Exit:
 @app.callback(invoke_without_command=True)
 def up(
     registry: Path = typer.Option(
-        Path("examples/sites"), help="Site file or folder of site files."
+        default_factory=example_sites,
+        show_default="examples/sites of the checkout",
+        help="Site file or folder of site files.",
     ),
-    data_dir: Path = typer.Option(Path("var"), help="Where the embedded store and records live."),
+    data_dir: Path = typer.Option(
+        default_factory=default_data_dir,
+        envvar=DATA_DIR_ENV,
+        show_default="var/ of the checkout",
+        help="Where the embedded store, the API's records and the ingest's spool live.",
+    ),
     host: str = typer.Option("127.0.0.1", help="Address of the API and the embedded broker."),
     port: int = typer.Option(8000, help="API port."),
     mqtt_port: int = typer.Option(1883, help="Embedded broker port."),
@@ -45,13 +85,21 @@ def up(
         help="Use this broker (e.g. mqtt://127.0.0.1:1883 Mosquitto) instead of the embedded one.",
     ),
     mqtt_protocol: str = typer.Option("3.1.1", help="3.1.1 (embedded broker) or 5 (Mosquitto)."),
-    store_url: str | None = typer.Option(None, help="sqlite:///file.db or http://influx:8086"),
-    database: str = typer.Option("occupancy", help="InfluxDB database, with an http store URL."),
+    store_url: str | None = typer.Option(
+        None, help="sqlite:///file.db or http://influx:8086 (default: occupancy.db in --data-dir)."
+    ),
+    store_database: str = typer.Option(
+        "occupancy", help="InfluxDB database, with an http store URL."
+    ),
     simulate: bool = typer.Option(True, help="Run the simulator on every site."),
-    speed: float = typer.Option(1.0, help="Simulated seconds per real second."),
+    speed: float = typer.Option(
+        1.0, help="Simulated seconds per real second, at most 1 (faster runs ahead of the clock)."
+    ),
     seed: int = typer.Option(1, help="Simulator seed."),
-    tariff: Path | None = typer.Option(
-        Path("examples/tariffs/virastotalo.yaml"), help="Tariff file for the charges endpoints."
+    tariffs: Path | None = typer.Option(
+        default_factory=_example_tariffs,
+        show_default="examples/tariffs of the checkout",
+        help="Tariff file or folder for the charges endpoints.",
     ),
 ) -> None:
     """Start broker, simulator, ingest, store and API; print keys and the page's link."""
@@ -59,6 +107,9 @@ def up(
     from core.registry import load_registry
     from core.yamlfile import ConfigError
 
+    problem = _speed_problem(speed) if simulate else None
+    if problem:
+        raise _fail(problem)
     try:
         reg = load_registry(registry)
     except ConfigError as exc:
@@ -82,7 +133,8 @@ def up(
 
     data_dir.mkdir(parents=True, exist_ok=True)
     store_settings = StoreSettings(
-        url=store_url or f"sqlite:///{(data_dir / 'occupancy.db').resolve()}", database=database
+        url=store_url or f"sqlite:///{(data_dir / 'occupancy.db').resolve()}",
+        database=store_database,
     )
     with ExitStack() as stack:
         if broker_url is None:
@@ -142,7 +194,7 @@ def up(
             port=port,
             broker_url=url,
             mqtt_protocol=mqtt_protocol,
-            tariffs=tariff if tariff is not None and tariff.exists() else None,
+            tariffs=tariffs if tariffs is not None and tariffs.exists() else None,
         )
         sessions = make_sessionmaker(make_engine(api_settings.records_url))
         with sessions() as session:

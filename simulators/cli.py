@@ -85,7 +85,9 @@ def live(
     site_file: Path | None = typer.Option(None, "--site", help="Site YAML file."),
     registry: Path | None = typer.Option(None, "--registry", help="Folder of site files."),
     site_id: str | None = typer.Option(None, "--site-id", help="Site id within --registry."),
-    broker: str = typer.Option("mqtt://127.0.0.1:1883", "--broker", help="mqtt://host:port"),
+    broker_url: str = typer.Option(
+        "mqtt://127.0.0.1:1883", "--broker-url", help="mqtt://host:port or mqtts://host:port"
+    ),
     protocol: str = typer.Option("5", "--protocol", help="MQTT version: 5 or 3.1.1."),
     seed: int = typer.Option(1, "--seed", help="Same seed, same people, same messages."),
     speed: float = typer.Option(1.0, "--speed", help="Simulated seconds per second."),
@@ -96,7 +98,7 @@ def live(
     ),
     scenario_file: Path | None = typer.Option(None, "--scenario", help="Scenario YAML file."),
     no_faults: bool = typer.Option(False, "--no-faults", help="Inject no faults."),
-    prefix: str = typer.Option("occupancy/v1", "--prefix", help="Topic prefix."),
+    topic_prefix: str = typer.Option("occupancy/v1", "--topic-prefix", help="Topic prefix."),
     username: str | None = typer.Option(None, "--username", envvar="OCCUPANCY_SIM_USERNAME"),
     password: str | None = typer.Option(None, "--password", envvar="OCCUPANCY_SIM_PASSWORD"),
     events: Path | None = typer.Option(
@@ -120,21 +122,21 @@ def live(
     from simulators.truth import write_truth
 
     try:
-        parse_broker_url(broker)
+        parse_broker_url(broker_url)
         settings = PublisherSettings(
-            broker_url=broker,
+            broker_url=broker_url,
             protocol=protocol,
-            topic_prefix=prefix,
+            topic_prefix=topic_prefix,
             username=username,
             password=password,
         )
     except (ValueError, ValidationError) as exc:
         raise _fail(f"bad broker settings: {exc}") from None
     try:
-        probe_broker(broker)
+        probe_broker(broker_url)
     except OSError as exc:
         raise _fail(
-            f"cannot reach the MQTT broker at {broker} ({exc}); start it or fix --broker"
+            f"cannot reach the MQTT broker at {broker_url} ({exc}); start it or fix --broker-url"
         ) from None
     begin = demo_start(site) if demo else (_parse_time(start, site, "--start") if start else None)
     out = write_events(events) if events else None
@@ -150,7 +152,7 @@ def live(
     sim.start()
     typer.echo(
         f"simulating {site.id}: {sim.layout.n} sensors on {len(sim.layout.agent_ids)} agents, "
-        f"speed x{speed:g}, seed {sc.seed}, broker {broker} (Ctrl-C to stop)",
+        f"speed x{speed:g}, seed {sc.seed}, broker {broker_url} (Ctrl-C to stop)",
         err=True,
     )
     t0 = time.monotonic()
@@ -180,10 +182,12 @@ def backfill_cmd(
     site_id: str | None = typer.Option(None, "--site-id", help="Site id within --registry."),
     from_: str = typer.Option(..., "--from", help="First day (2026-01-01) or ISO time."),
     to: str = typer.Option(..., "--to", help="End, exclusive (2026-02-01) or ISO time."),
-    store_url: str = typer.Option(
-        "sqlite:///var/occupancy.db", "--store-url", help="sqlite:///file.db or http://influx:8086"
+    store_url: str | None = typer.Option(
+        None,
+        "--store-url",
+        help="sqlite:///file.db or http://influx:8086 (default: occupancy.db in the data dir).",
     ),
-    database: str = typer.Option("occupancy", "--database", help="InfluxDB database."),
+    store_database: str = typer.Option("occupancy", "--store-database", help="InfluxDB database."),
     seed: int = typer.Option(1, "--seed"),
     scenario_file: Path | None = typer.Option(None, "--scenario", help="Scenario YAML file."),
     no_faults: bool = typer.Option(False, "--no-faults", help="Inject no faults."),
@@ -211,13 +215,15 @@ def backfill_cmd(
     from storage.marks import MarkingStore
 
     try:
-        store = open_store(StoreSettings(url=store_url, database=database))
+        given = {"url": store_url} if store_url else {}
+        store_settings = StoreSettings(**given, database=store_database)
+        store = open_store(store_settings)
         store.ping()
     except ValidationError as exc:
         raise _fail(f"bad --store-url: {exc.errors()[0]['msg']}") from None
     except (StoreError, OSError) as exc:
         raise _fail(
-            f"cannot open the store at {store_url} ({exc}); start it or fix --store-url"
+            f"cannot open the store at {store_settings.url} ({exc}); start it or fix --store-url"
         ) from None
     days = (end - start) / timedelta(days=1)
     with Progress(

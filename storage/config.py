@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from core.datadir import sqlite_url
+
 if TYPE_CHECKING:
     from storage.base import Store
 
@@ -32,8 +34,11 @@ class StoreSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(
-        "sqlite:///var/occupancy.db",
-        description="sqlite:///relative.db, sqlite:////absolute.db, or http(s)://influxdb:8086",
+        default_factory=lambda: sqlite_url("occupancy.db"),
+        description=(
+            "sqlite:///relative.db, sqlite:////absolute.db, or http(s)://influxdb:8086; "
+            "default: occupancy.db in OCCUPANCY_DATA_DIR"
+        ),
     )
     database: str = Field(
         "occupancy", min_length=1, description="InfluxDB database (2.x/3.x: the mapped bucket)."

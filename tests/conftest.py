@@ -11,10 +11,23 @@ from pathlib import Path
 
 import pytest
 
+from tests import repo_bounds
 from tests.servers import InfluxServer, MosquittoServer
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_SITES = REPO / "examples" / "sites"
+
+repo_bounds.install()
+
+
+@pytest.fixture(autouse=True)
+def _stay_inside_the_repository() -> Iterator[None]:
+    """Fail a test that opened a file beside the checkout (see tests/repo_bounds.py)."""
+    repo_bounds.take()
+    yield
+    outside = repo_bounds.take()
+    if outside:
+        pytest.fail(f"opened files outside the repository: {sorted(set(outside))}")
 
 
 @pytest.fixture(scope="session")

@@ -176,3 +176,30 @@ def _errors(exc: ValidationError) -> list[dict[str, Any]]:
 
 def tariff_hash(version: TariffVersion) -> str:
     return hashlib.sha256(version.canonical().encode()).hexdigest()
+
+
+def tariff_files(path: Path | str) -> list[Path]:
+    """A tariff file, or every ``*.yaml``/``*.yml`` of a folder (sorted)."""
+    root = Path(path)
+    if root.is_dir():
+        files = sorted([*root.glob("*.yaml"), *root.glob("*.yml")])
+        if not files:
+            raise YamlFileError(root, [(None, "", "no tariff files (*.yaml) in this folder")])
+        return files
+    return [root]
+
+
+def load_tariff_for_site(path: Path | str, site_id: str) -> Tariff:
+    """The tariff that prices ``site_id``: ``path`` is one tariff file, or a
+    folder of them (each site priced by exactly one file)."""
+    files = tariff_files(path)
+    if len(files) == 1 and not Path(path).is_dir():
+        return load_tariff(files[0])
+    loaded = [(f, load_tariff(f)) for f in files]
+    found = [(f, t) for f, t in loaded if any(site_id in v.sites for v in t.versions)]
+    if not found:
+        raise TariffError(f"no tariff in {path} prices site {site_id!r}")
+    if len(found) > 1:
+        names = ", ".join(f.name for f, _ in found)
+        raise TariffError(f"site {site_id!r} is priced by several tariff files: {names}")
+    return found[0][1]

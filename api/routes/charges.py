@@ -17,7 +17,7 @@ from api import bookings as bookings_m
 from api.charging import MEDIA_TYPES, charge_points, render
 from api.charging.charges import MonthCharges
 from api.charging.monthrun import charge_month, month_window
-from api.charging.tariff import Tariff, TariffError, load_tariff
+from api.charging.tariff import Tariff, TariffError, load_tariff_for_site, tariff_files
 from api.deps import AppContext, Ctx, CurrentPrincipal, SiteDep, require
 from api.records import ChargeRun
 from api.reports import PeriodError, parse_month
@@ -30,18 +30,19 @@ Format = Literal["json", "csv", "xlsx", "pdf"]
 
 
 @functools.lru_cache(maxsize=8)
-def _load_tariff(path: Path, mtime_ns: int) -> Tariff:
-    # Parsed once per version of the file, not once per request; an edited
-    # file has a new mtime and is read again.
-    return load_tariff(path)
+def _load_tariff(path: Path, site_id: str, mtimes: tuple[int, ...]) -> Tariff:
+    # Parsed once per version of the files, not once per request; an edited
+    # (or added) file changes the mtimes and the tariffs are read again.
+    return load_tariff_for_site(path, site_id)
 
 
-def _tariff(ctx: AppContext) -> Tariff:
+def _tariff(ctx: AppContext, site_id: str) -> Tariff:
     path = ctx.settings.tariffs
     if path is None:
         raise HTTPException(503, "no tariff is configured (OCCUPANCY_API_TARIFFS)")
     try:
-        return _load_tariff(path, path.stat().st_mtime_ns)
+        mtimes = (path.stat().st_mtime_ns, *(f.stat().st_mtime_ns for f in tariff_files(path)))
+        return _load_tariff(path, site_id, mtimes)
     except OSError as exc:
         raise HTTPException(503, f"the configured tariff cannot be read: {exc}") from None
     except ConfigError as exc:
@@ -53,7 +54,7 @@ def _compute(ctx: AppContext, site: Site, month: str) -> MonthCharges:
         parse_month(month)
     except PeriodError as exc:
         raise HTTPException(422, f"month: {exc}") from None
-    tariff = _tariff(ctx)
+    tariff = _tariff(ctx, site.id)
     try:
         start, end = month_window(site=site, month=month, tariff=tariff)
         with ctx.sessions() as session:

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from edge.cli import app
 from edge.drivers.base import Reading
 from edge.drivers.simulated import SimulatedConfig, SimulatedDriver
+from tests.conftest import EXAMPLE_SITES
 from tests.edge.conftest import FakeClock, at, base_config, write_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,11 +54,12 @@ def test_random_mode_is_reproducible_with_a_seed() -> None:
 
 def test_cli_check_and_one_line_errors(tmp_path: Path) -> None:
     runner = CliRunner()
-    sensors = [{"type": "simulated", "id": "s1", "space": "f1-d001"}]
-    good = write_config(tmp_path / "good.yaml", base_config(1883, tmp_path, sensors))
-    res = runner.invoke(app, ["--config", str(good), "--check"])
+    sensors = [{"type": "simulated", "id": "s-f1-palvelu-01", "space": "f1-palvelu-01"}]
+    data = {**base_config(1883, tmp_path, sensors), "agent_id": "agent-f1"}
+    good = write_config(tmp_path / "good.yaml", data)
+    res = runner.invoke(app, ["--config", str(good), "--check", "--registry", str(EXAMPLE_SITES)])
     assert res.exit_code == 0, res.output
-    assert "OK (1 sensors, agent agent-t at virastotalo)" in res.output
+    assert "OK (1 sensors, agent agent-f1 at virastotalo)" in res.output
 
     data = base_config(1883, tmp_path, sensors)
     data["broker"]["password_env"] = "NO_SUCH_VAR_FOR_EDGE_TEST"

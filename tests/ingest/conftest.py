@@ -213,7 +213,7 @@ def ingest_process(tmp_path: Path) -> Iterator[Callable[..., IngestProcess]]:
         work.mkdir(exist_ok=True)
         args = [
             "--registry", str(EXAMPLE_SITES),
-            "--broker", mosquitto.url,
+            "--broker-url", mosquitto.url,
             "--client-id", f"{name}-{database}",
             "--replica", name,
             "--spool-dir", str(work / "spool"),

@@ -49,7 +49,7 @@ def test_bad_settings_are_refused(kwargs: dict[str, object]) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["--registry", str(EXAMPLE_SITES), "--broker", "tcp://x"], "must start with mqtt://"),
+        (["--registry", str(EXAMPLE_SITES), "--broker-url", "tcp://x"], "must start with mqtt://"),
         (["--registry", "/nonexistent"], "site registry: /nonexistent: no such file"),
         (["--registry", str(EXAMPLE_SITES), "--store-url", "ftp://x"], "invalid settings"),
     ],

@@ -113,7 +113,7 @@ def test_fuzzed_payloads_via_mosquitto_pub(
     rng = random.Random(20260105)
     now = datetime.now(UTC).replace(microsecond=0)
     spaces = [s.id for s in registry.site("virastotalo").spaces[:4]]
-    ingest = ingest_process(mosquitto, influx, database, "--batch-max-delay", "0.2").start()
+    ingest = ingest_process(mosquitto, influx, database, "--batch-max-delay-s", "0.2").start()
 
     # One mosquitto_pub per topic, each reading one message per line from stdin:
     # bad payloads interleaved with 500 valid ones per space.

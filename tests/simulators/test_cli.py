@@ -17,7 +17,7 @@ runner = CliRunner()
 
 
 def test_unreachable_broker_is_one_line() -> None:
-    r = runner.invoke(app, ["--site", SITE, "--broker", f"mqtt://127.0.0.1:{free_port()}"])
+    r = runner.invoke(app, ["--site", SITE, "--broker-url", f"mqtt://127.0.0.1:{free_port()}"])
     assert r.exit_code == 2
     assert "cannot reach the MQTT broker" in r.output and "Traceback" not in r.output
 

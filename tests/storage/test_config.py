@@ -39,7 +39,9 @@ def test_bad_urls_are_explained(url: str, message: str) -> None:
 
 
 def test_good_urls() -> None:
-    assert StoreSettings().url == "sqlite:///var/occupancy.db"
+    # the default lives in the data directory (var/ of the checkout), whatever the cwd
+    data = Path(__file__).resolve().parents[2] / "var"
+    assert StoreSettings().url == f"sqlite:///{data}/occupancy.db"
     assert sqlite_path("sqlite:///var/occupancy.db") == Path("var/occupancy.db")
     assert sqlite_path("sqlite:////srv/occ/o.db") == Path("/srv/occ/o.db")
     assert StoreSettings(url="https://influx.example:8086/").url == "https://influx.example:8086"

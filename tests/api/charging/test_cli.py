@@ -95,7 +95,7 @@ def test_charges_from_the_store_match_the_hand_worked_month(
         str(DATA / "pieni.yaml"),
         "--month",
         "2026-11",
-        "--tariff",
+        "--tariffs",
         str(DATA / "pieni-tariff.yaml"),
         "--bookings",
         str(bookings),
@@ -142,7 +142,7 @@ def test_charges_from_the_store_match_the_hand_worked_month(
         (["--format", "pdf"], "--format pdf is binary: give --out FILE"),
         (["--agency", "vero"], "unknown --agency 'vero'"),
         (["--bookings", "BAD"], "booking 'k9' (csv:bad.csv:2): unknown space 'zz9'"),
-        (["--tariff", "BADTARIFF"], "tariff.yaml:1: colour: unknown key 'colour'"),
+        (["--tariffs", "BADTARIFF"], "tariff.yaml:1: colour: unknown key 'colour'"),
         (["--store-url", "mysql://x"], "store settings:"),
     ],
 )
@@ -157,7 +157,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, change: list[str], expected
     args = {
         "--site": str(DATA / "pieni.yaml"),
         "--month": "2026-11",
-        "--tariff": str(DATA / "pieni-tariff.yaml"),
+        "--tariffs": str(DATA / "pieni-tariff.yaml"),
         "--store-url": f"sqlite:///{tmp_path / 's.db'}",
         "--format": "csv",
     }
@@ -178,7 +178,7 @@ def test_an_empty_store_charges_by_headcount_and_warns(tmp_path: Path) -> None:
             str(DATA / "pieni.yaml"),
             "--month",
             "2026-11",
-            "--tariff",
+            "--tariffs",
             str(DATA / "pieni-tariff.yaml"),
             "--store-url",
             f"sqlite:///{tmp_path / 'empty.db'}",
