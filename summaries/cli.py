@@ -17,6 +17,7 @@ import typer
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.datadir import example_sites
 from storage import StoreSettings
 
 app = typer.Typer(help="Daily summaries: run the summariser, rebuild days, show the status.")
@@ -27,10 +28,10 @@ class SummariesSettings(BaseSettings):
         env_prefix="OCCUPANCY_SUMMARIES_", env_nested_delimiter="__", extra="forbid"
     )
 
-    registry: Path = Field(Path("examples/sites"), description="Site file or folder of site files.")
-    store: StoreSettings = Field(
-        default_factory=lambda: StoreSettings(url="sqlite:///var/occupancy.db")
+    registry: Path = Field(
+        default_factory=example_sites, description="Site file or folder of site files."
     )
+    store: StoreSettings = Field(default_factory=StoreSettings)
     silence_factor: float = Field(2.5, gt=1)
     merge_gap_s: float = Field(0, ge=0)
     interval_s: float = Field(60, gt=0, description="Seconds between summariser cycles.")
@@ -69,7 +70,7 @@ def _open(settings: SummariesSettings) -> tuple[Any, Any, Any]:
 
 RegistryOpt = typer.Option(None, "--registry", help="Site file or folder of site files.")
 StoreOpt = typer.Option(None, "--store-url", help="sqlite:///file.db or http://influxdb:8086")
-DatabaseOpt = typer.Option(None, "--database", help="InfluxDB database.")
+DatabaseOpt = typer.Option(None, "--store-database", help="InfluxDB database.")
 SilenceOpt = typer.Option(None, "--silence-factor", help="Silent after this many heartbeats.")
 MergeOpt = typer.Option(None, "--merge-gap-s", help="Free gaps shorter than this are occupied.")
 
@@ -78,7 +79,7 @@ MergeOpt = typer.Option(None, "--merge-gap-s", help="Free gaps shorter than this
 def run(
     registry: Path | None = RegistryOpt,
     store_url: str | None = StoreOpt,
-    database: str | None = DatabaseOpt,
+    store_database: str | None = DatabaseOpt,
     silence_factor: float | None = SilenceOpt,
     merge_gap_s: float | None = MergeOpt,
     interval_s: float | None = typer.Option(None, "--interval-s", help="Seconds between cycles."),
@@ -92,7 +93,7 @@ def run(
     s = _settings(
         registry=registry,
         url=store_url,
-        database=database,
+        database=store_database,
         silence_factor=silence_factor,
         merge_gap_s=merge_gap_s,
         interval_s=interval_s,
@@ -119,7 +120,7 @@ def rebuild(
     to: datetime = typer.Option(..., "--to", formats=["%Y-%m-%d"], help="Last local date."),
     registry: Path | None = RegistryOpt,
     store_url: str | None = StoreOpt,
-    database: str | None = DatabaseOpt,
+    store_database: str | None = DatabaseOpt,
     silence_factor: float | None = SilenceOpt,
     merge_gap_s: float | None = MergeOpt,
 ) -> None:
@@ -134,7 +135,7 @@ def rebuild(
     s = _settings(
         registry=registry,
         url=store_url,
-        database=database,
+        database=store_database,
         silence_factor=silence_factor,
         merge_gap_s=merge_gap_s,
     )
@@ -164,7 +165,7 @@ def rebuild(
 def status(
     registry: Path | None = RegistryOpt,
     store_url: str | None = StoreOpt,
-    database: str | None = DatabaseOpt,
+    store_database: str | None = DatabaseOpt,
     silence_factor: float | None = SilenceOpt,
     merge_gap_s: float | None = MergeOpt,
 ) -> None:
@@ -174,7 +175,7 @@ def status(
     s = _settings(
         registry=registry,
         url=store_url,
-        database=database,
+        database=store_database,
         silence_factor=silence_factor,
         merge_gap_s=merge_gap_s,
     )

@@ -1,0 +1,81 @@
+"""``occupancy summaries status | rebuild`` on a store the simulator's backfill
+wrote through the command line: the backfill marks its days, status lists
+them as dirty, rebuild summarises them, and status then lists none; a bad
+site or an empty range is one line and exit code 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from typer.testing import CliRunner
+
+from occupancy import cli
+from tests.conftest import EXAMPLE_SITES
+
+runner = CliRunner()
+SITE = EXAMPLE_SITES / "virastotalo.yaml"
+
+
+def invoke(*args: str) -> Any:
+    with mock.patch("typer.testing._get_command", lambda _app: cli.build()):
+        return runner.invoke(cli.app, list(args), prog_name="occupancy", terminal_width=100)
+
+
+def test_status_rebuild_status(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/occ.db"
+    r = invoke(
+        "simulate", "backfill", "--site", str(SITE), "--from", "2026-01-05", "--to", "2026-01-08",
+        "--store-url", url, "--truth", str(tmp_path / "truth.json"),
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    common = ("--registry", str(SITE), "--store-url", url)
+    r = invoke("summaries", "status", *common)
+    assert r.exit_code == 0, r.output
+    # 5, 6 (Epiphany, a holiday: still summarised, it carries state), 7 Jan, and the
+    # days after them up to yesterday
+    assert "virastotalo: 0 day(s) summarised" in r.output and "2026-01-05, 2026-01-06" in r.output
+    r = invoke(
+        "summaries",
+        "rebuild",
+        "--site",
+        "virastotalo",
+        "--from",
+        "2026-01-05",
+        "--to",
+        "2026-01-07",
+        *common,
+    )
+    assert r.exit_code == 0, r.output
+    assert "virastotalo: 3 day(s) summarised" in r.output
+    r = invoke("summaries", "status", *common)
+    assert "3 day(s) summarised" in r.output and "2026-01-05" not in r.output, r.output
+
+
+def test_bad_site_and_empty_range(tmp_path: Path) -> None:
+    common = ("--registry", str(SITE), "--store-url", f"sqlite:///{tmp_path}/occ.db")
+    r = invoke(
+        "summaries",
+        "rebuild",
+        "--site",
+        "nosuch",
+        "--from",
+        "2026-01-05",
+        "--to",
+        "2026-01-06",
+        *common,
+    )
+    assert r.exit_code == 2 and "unknown site 'nosuch'" in r.output and "virastotalo" in r.output
+    r = invoke(
+        "summaries",
+        "rebuild",
+        "--site",
+        "virastotalo",
+        "--from",
+        "2099-01-05",
+        "--to",
+        "2099-01-06",
+        *common,
+    )
+    assert r.exit_code == 2 and "no closed day" in r.output
