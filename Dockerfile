@@ -10,6 +10,8 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY core ./core
 COPY storage ./storage
+COPY metrics ./metrics
+COPY summaries ./summaries
 COPY edge ./edge
 COPY ingest ./ingest
 COPY api ./api
