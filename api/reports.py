@@ -165,15 +165,7 @@ def rollup(
     daily peaks of the site and its floors, and the efficiency rows of every
     whole month it covers; idempotent."""
     iv = intervals(store, site, period, silence_factor=silence_factor, merge_gap_s=merge_gap_s)
-    rows = rollups_m.utilisation_rollup(intervals=iv)
-    points = rollups_m.utilisation_points(rollup=rows, site=site)
-    hm_points = rollups_m.heatmap_points(
-        rows=rollups_m.heatmap_rollup(rollup=rows, site=site), site=site
-    )
-    peak_points = []
-    for level in rollups_m.PEAK_LEVELS:
-        daily = peaks_m.daily_peaks(intervals=iv, site=site, by=level)  # type: ignore[arg-type]
-        peak_points += rollups_m.peak_points(daily=daily, site=site, by=level)
+    day_points = rollups_m.day_rollup_points(intervals=iv, site=site)
     eff_points = []
     day = period.first_day.replace(day=1)
     while day <= period.last_day:
@@ -185,12 +177,13 @@ def rollup(
                 report=report, site=site, year=day.year, month=day.month
             )
         day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-    written = [*points, *hm_points, *peak_points, *eff_points]
+    written = [*day_points, *eff_points]
     if written:
         store.write(written)
+    kinds = [p.measurement for p in day_points]
     return {
-        "utilisation_points": len(points),
-        "heatmap_points": len(hm_points),
-        "peak_points": len(peak_points),
+        "utilisation_points": kinds.count("utilisation"),
+        "heatmap_points": kinds.count(rollups_m.HEATMAP),
+        "peak_points": kinds.count(rollups_m.PEAKS),
         "efficiency_points": len(eff_points),
     }

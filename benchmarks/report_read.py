@@ -22,7 +22,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api import readings
 from api.reports import Period, resolve_period
 from core.registry import Site, load_site
 from metrics.intervals import PRESENCE_FIELDS
@@ -30,6 +29,7 @@ from simulators.backfill import backfill
 from simulators.scenario import Scenario
 from storage.base import PRESENCE
 from storage.sqlite import SQLiteStore
+from summaries import raw as readings
 
 SITE = Path(__file__).resolve().parent.parent / "examples" / "sites" / "virastotalo.yaml"
 

@@ -267,3 +267,17 @@ __all__ = [
     "utilisation_points",
     "utilisation_rollup",
 ]
+
+
+def day_rollup_points(*, intervals: pd.DataFrame, site: Site) -> list[Point]:
+    """The Grafana rows of whole days of clipped intervals: utilisation,
+    heatmap and the daily peaks of the site and its floors (``PEAK_LEVELS``)."""
+    from metrics.peaks import daily_peaks
+
+    rows = utilisation_rollup(intervals=intervals)
+    points = utilisation_points(rollup=rows, site=site)
+    points += heatmap_points(rows=heatmap_rollup(rollup=rows, site=site), site=site)
+    for level in PEAK_LEVELS:
+        daily = daily_peaks(intervals=intervals, site=site, by=level)  # type: ignore[arg-type]
+        points += peak_points(daily=daily, site=site, by=level)
+    return points

@@ -46,6 +46,8 @@ class DaySummaries:
     days: pd.DataFrame
     peaks: pd.DataFrame
     carry: dict[date, str]
+    #: the clipped intervals they were computed from (for the Grafana rollups)
+    clipped: pd.DataFrame
 
 
 def view_spaces(site: Site, agency: str) -> frozenset[str]:
@@ -104,7 +106,7 @@ def summarise(
         raw=raw, site=site, boundaries=[pd.Timestamp(b) for b in boundaries]
     )
     carry = {first + timedelta(days=i): prints[i] for i in _days(first, last)}
-    return DaySummaries(hours=hours, days=days, peaks=peaks, carry=carry)
+    return DaySummaries(hours=hours, days=days, peaks=peaks, carry=carry, clipped=clipped)
 
 
 def _days(first: date, last: date) -> Iterable[int]:

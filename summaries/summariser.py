@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from core.calendar import local_day_bounds
 from core.registry import Site
 from core.timeutil import utcnow
+from metrics.rollups import day_rollup_points
 from storage import Store
 from summaries.compute import summarise
 from summaries.raw import read_inputs
@@ -121,6 +122,10 @@ def summarise_run(
     write_summaries(
         store, site, result, gen=time.time_ns(), marks=marks, params=params.digest(site)
     )
+    # Grafana's rollups of those days, so late data reaches the dashboards too
+    points = day_rollup_points(intervals=result.clipped, site=site)
+    if points:
+        store.write(points)
     return result.carry
 
 
