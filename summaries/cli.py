@@ -123,6 +123,9 @@ def rebuild(
     store_database: str | None = DatabaseOpt,
     silence_factor: float | None = SilenceOpt,
     merge_gap_s: float | None = MergeOpt,
+    run_days: int = typer.Option(
+        14, "--run-days", min=1, max=62, help="Days computed from one raw read (memory)."
+    ),
 ) -> None:
     """Recompute the closed days from --from to --to (inclusive) from raw points."""
     from datetime import timedelta
@@ -153,7 +156,12 @@ def rebuild(
         task = bar.add_task(f"{site.id} {first}..{last}", total=len(days))
         try:
             done = refresh_site(
-                store, site, params, days=days, progress=lambda n: bar.advance(task, n)
+                store,
+                site,
+                params,
+                days=days,
+                progress=lambda n: bar.advance(task, n),
+                run_days=run_days,
             )
         except StoreError as exc:
             typer.echo(f"store error: {exc}", err=True)

@@ -101,7 +101,10 @@ class PeriodData:
 
     # ---- what came from where ---------------------------------------------------
     def meta(self) -> dict[str, Any]:
-        used = set.union(set(), *self._from_summaries.values()) if self._from_summaries else set()
+        # the days every input read so far took from summaries (before any
+        # read: the days that are to come from them)
+        kinds = self._from_summaries.values()
+        used = set.intersection(*kinds) if kinds else set(self._candidates)
         raw_days = [d for d in self.days if d not in used]
         return {
             "source": self.source,

@@ -137,6 +137,7 @@ def refresh_site(
     days: list[date] | None = None,
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    run_days: int = MAX_RUN_DAYS,
 ) -> list[date]:
     """Summarise ``days`` (default: the site's dirty days) and whatever the
     cascade reaches; returns every day rewritten."""
@@ -150,7 +151,7 @@ def refresh_site(
         return []
     old = read_commits(store, site, local_day_bounds(site, todo[0])[0], _far_end())
     done: list[date] = []
-    queue = runs(todo)
+    queue = runs(todo, max_len=run_days)
     while queue:
         first, last = queue.pop(0)
         carry = summarise_run(store, site, first, last, params)
