@@ -87,9 +87,13 @@ class LiveScope:
     """
 
     name: str
-    spaces: frozenset[str] | None  # None: every space
+    spaces: frozenset[str] | None  # shown one by one; None: every space
     group_visible: Callable[[str, str, int], bool]  # (by, group, size): may it be shown
     agents: bool
+    # The spaces every count (totals, floors, zones) is made of; None: every
+    # space. An agency's counts leave out other agencies' dedicated spaces, so
+    # no difference of two counts can isolate them (api.access).
+    counted: frozenset[str] | None = None
 
 
 EVERYTHING = LiveScope("all", None, lambda _by, _group, _size: True, agents=True)
@@ -285,20 +289,22 @@ class LiveBoard:
         floors: dict[str, dict[str, int]] = {}
         zones: dict[str, dict[str, int]] = {}
         shown: list[str] = []
-        for s in spaces:
+        counted = [s for s in spaces if scope.counted is None or s.space in scope.counted]
+        for s in counted:
             totals[s.state] += 1
             for counts, key in ((floors, s.floor), (zones, s.zone)):
                 c = counts.get(key)
                 if c is None:
                     c = counts[key] = {"occupied": 0, "free": 0, "unknown": 0, "total": 0}
                 c[s.state] += 1
+        for s in spaces:
             if scope.spaces is None or s.space in scope.spaces:
                 frag = self._fragments.get(s.space)
                 if frag is None or frag[0] is not s:  # SpaceLive is replaced on change
                     frag = (s, _dumps(s.as_json()))
                     self._fragments[s.space] = frag
                 shown.append(frag[1])
-        totals["total"] = len(spaces)
+        totals["total"] = len(counted)
         for groups in (floors, zones):
             for c in groups.values():
                 c["total"] = c["occupied"] + c["free"] + c["unknown"]
@@ -308,7 +314,7 @@ class LiveBoard:
                 k: v for k, v in sorted(groups.items()) if scope.group_visible(by, k, v["total"])
             }
 
-        shown_totals = totals if scope.group_visible("site", self.site.id, len(spaces)) else {}
+        shown_totals = totals if scope.group_visible("site", self.site.id, len(counted)) else {}
         agent_rows = (
             [{"agent": a, "online": on} for a, on in sorted(agents.items())] if scope.agents else []
         )

@@ -128,8 +128,10 @@ def peaks_report(
     return daily, peaks_m.peak_summary(daily=daily, by=by)  # type: ignore[arg-type]
 
 
-def efficiency_report(iv: pd.DataFrame, site: Site) -> pd.DataFrame:
-    return efficiency_m.efficiency_report(intervals=iv, site=site)
+def efficiency_report(
+    iv: pd.DataFrame, site: Site, shared_use_s: dict[str, float] | None = None
+) -> pd.DataFrame:
+    return efficiency_m.efficiency_report(intervals=iv, site=site, shared_use_s=shared_use_s)
 
 
 def rollup(

@@ -36,14 +36,16 @@ PeriodDep = Annotated[reports.Period, Depends(period)]
 FormatQ = Annotated[ReportFormat, Query(description="json, csv, xlsx or parquet")]
 
 
-def _intervals(ctx: Ctx, site: Site, p: reports.Period) -> Any:
-    return reports.intervals(
+def _intervals(ctx: Ctx, site: Site, p: reports.Period, principal: Any) -> Any:
+    iv = reports.intervals(
         ctx.store,
         site,
         p,
         silence_factor=ctx.settings.silence_factor,
         merge_gap_s=ctx.settings.merge_gap_s,
     )
+    # Disclosure rule (api.access): an agency's figures are made of its visible spaces only.
+    return access.restrict_intervals(iv, site, principal)
 
 
 def _meta(site: Site, p: reports.Period, **extra: Any) -> dict[str, Any]:
@@ -68,7 +70,9 @@ def utilisation(
 ) -> Response:
     require(principal, "facility", "finance", "agency")
     _agency_param(principal, agency)
-    frame = reports.utilisation_report(_intervals(ctx, site, p), site, by=by, bucket=bucket)
+    frame = reports.utilisation_report(
+        _intervals(ctx, site, p, principal), site, by=by, bucket=bucket
+    )
     frame = access.restrict_rows(
         frame, by=by, principal=principal, site=site, min_group=ctx.settings.min_group_spaces
     )
@@ -104,7 +108,7 @@ def heatmap(
         )
     except access.AccessDenied as exc:
         raise HTTPException(403, str(exc)) from None
-    frame = reports.heatmap_report(_intervals(ctx, site, p), site, spaces=spaces)
+    frame = reports.heatmap_report(_intervals(ctx, site, p, principal), site, spaces=spaces)
     return respond(
         frame, format, name=f"heatmap-{site.id}", meta=_meta(site, p, zone=zone, floor=floor)
     )
@@ -123,25 +127,15 @@ def peaks(
 ) -> Response:
     require(principal, "facility", "finance", "agency")
     days, summary = reports.peaks_report(
-        _intervals(ctx, site, p), site, by=by, space_type=space_type.value if space_type else None
+        _intervals(ctx, site, p, principal),
+        site,
+        by=by,
+        space_type=space_type.value if space_type else None,
     )
     frame = days if daily else summary.reset_index()
-    if by != "space":
-        frame = access.restrict_rows(
-            frame,
-            by=by,
-            principal=principal,
-            site=site,
-            min_group=ctx.settings.min_group_spaces,
-        )
-    elif principal.is_agency:
-        frame = access.restrict_rows(
-            frame,
-            by="space",
-            principal=principal,
-            site=site,
-            min_group=ctx.settings.min_group_spaces,
-        )
+    frame = access.restrict_rows(
+        frame, by=by, principal=principal, site=site, min_group=ctx.settings.min_group_spaces
+    )
     return respond(
         frame, format, name=f"peaks-{site.id}-{by}", meta=_meta(site, p, by=by, daily=daily)
     )
@@ -158,9 +152,9 @@ def efficiency(
 ) -> Response:
     require(principal, "facility", "finance", "agency")
     _agency_param(principal, agency)
-    frame = reports.efficiency_report(_intervals(ctx, site, p), site)
-    if principal.agency is not None:
-        frame = frame[frame["agency"].isin([principal.agency, "_site"])]
+    iv = _intervals(ctx, site, p, principal)
+    weights = access.area_weights(site, principal)
+    frame = access.restrict_efficiency(reports.efficiency_report(iv, site, weights), principal)
     if agency is not None:
         frame = frame[frame["agency"] == agency]
     return respond(
