@@ -26,6 +26,10 @@ from core.messages import AgentState, AgentStatus, Presence, RawMessage
 from core.registry import Registry, Site
 from core.timeutil import utcnow
 from core.topics import TopicError, TopicKind, Topics
+from core.validation import Window, message_problem
+
+#: The contract's event-time window (the ingest's default too).
+WINDOW = Window()
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -223,6 +227,7 @@ class LiveBoard:
         def _f(v: Any, default: Any = None) -> Any:
             return default if v is None or (isinstance(v, float) and math.isnan(v)) else v
 
+        future = (now or utcnow()) + WINDOW.max_future
         offline_agents: dict[str, datetime] = {}
         for row in status.to_dict("records") if len(status) else []:
             t = pd.Timestamp(row["time"]).to_pydatetime()
@@ -235,6 +240,8 @@ class LiveBoard:
                 if cur is None:
                     continue
                 t = pd.Timestamp(row["time"]).to_pydatetime().astimezone(UTC)
+                if t > future:  # outside the contract's window: would freeze the space
+                    continue
                 count = _f(row.get("count"))
                 self._spaces[sid] = replace(
                     cur,
@@ -416,26 +423,37 @@ class LiveHub:
             board.sweep(now)
 
 
-def apply_raw(hub: LiveHub, topics: Topics, raw: RawMessage) -> None:
+def apply_raw(hub: LiveHub, topics: Topics, raw: RawMessage, *, window: Window = WINDOW) -> None:
     """Decode one broker message and apply it to its site's board.
 
-    Invalid messages are ignored here: the ingest dead-letters them; the live
-    view only shows what is valid.
+    The live view shows only what the ingest would store: the same schema,
+    registry, identity and event-time checks (``core.validation``). Anything
+    else is ignored here; the ingest dead-letters it. Without the time window a
+    retained message dated 2099 would freeze its space, and without the
+    identity check made-up agent ids would appear as agents.
     """
     try:
         parsed = topics.parse(raw.topic)
     except TopicError:
         return
     board = hub.boards.get(parsed.site)
-    if board is None:
+    if board is None or parsed.kind not in _LIVE_MODELS:
         return
     try:
-        if parsed.kind is TopicKind.PRESENCE:
-            msg = Presence.model_validate_json(raw.payload)
-            if msg.space_id == parsed.subject:
-                board.apply_presence(msg)
-        elif parsed.kind is TopicKind.STATUS:
-            status = AgentStatus.model_validate_json(raw.payload)
-            board.apply_status(status, received_at=raw.received_at or utcnow())
+        msg = _LIVE_MODELS[parsed.kind].model_validate_json(raw.payload)
     except ValidationError:
         return
+    now = utcnow()
+    if message_problem(board.site, parsed.subject, msg, now=now, window=window) is not None:
+        return
+    if isinstance(msg, Presence):
+        board.apply_presence(msg)
+    else:
+        board.apply_status(msg, received_at=raw.received_at or now)
+
+
+#: What the live view reads from the broker (health reports go to the store only).
+_LIVE_MODELS: dict[TopicKind, type[Presence] | type[AgentStatus]] = {
+    TopicKind.PRESENCE: Presence,
+    TopicKind.STATUS: AgentStatus,
+}
