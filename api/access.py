@@ -57,11 +57,16 @@ def restrict_intervals(iv: pd.DataFrame, site: Site, principal: Principal) -> pd
     return iv[iv["space"].isin(visible)]
 
 
-def group_members(site: Site, by: str, principal: Principal) -> dict[str, frozenset[str]]:
-    """Group label -> the visible spaces it aggregates (every group of kind ``by``)."""
+def group_members(
+    site: Site, by: str, principal: Principal, space_type: str | None = None
+) -> dict[str, frozenset[str]]:
+    """Group label -> the visible spaces it aggregates (every group of kind ``by``;
+    only spaces of ``space_type`` when given, as a typed peak report counts)."""
     visible = visible_spaces(site, principal)
     out: dict[str, set[str]] = {}
     for space, group in utilisation_m.group_of(site=site, by=by).items():  # type: ignore[arg-type]
+        if space_type is not None and site.space(space).type.value != space_type:
+            continue
         if visible is None or space in visible:
             out.setdefault(group, set()).add(space)
     return {g: frozenset(m) for g, m in out.items()}
@@ -91,7 +96,13 @@ def group_shown(
 
 
 def restrict_rows(
-    frame: pd.DataFrame, *, by: str, principal: Principal, site: Site, min_group: int
+    frame: pd.DataFrame,
+    *,
+    by: str,
+    principal: Principal,
+    site: Site,
+    min_group: int,
+    space_type: str | None = None,
 ) -> pd.DataFrame:
     """The rows of a grouped report (computed over visible spaces) an agency may see.
 
@@ -99,7 +110,7 @@ def restrict_rows(
     count the visible spaces the row aggregates, not the registry's group."""
     if principal.agency is None or frame.empty:
         return frame
-    members = group_members(site, by, principal)
+    members = group_members(site, by, principal, space_type)
 
     def shown(g: object) -> bool:
         m = members.get(str(g), frozenset())

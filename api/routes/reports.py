@@ -134,7 +134,12 @@ def peaks(
     )
     frame = days if daily else summary.reset_index()
     frame = access.restrict_rows(
-        frame, by=by, principal=principal, site=site, min_group=ctx.settings.min_group_spaces
+        frame,
+        by=by,
+        principal=principal,
+        site=site,
+        min_group=ctx.settings.min_group_spaces,
+        space_type=space_type.value if space_type else None,
     )
     return respond(
         frame, format, name=f"peaks-{site.id}-{by}", meta=_meta(site, p, by=by, daily=daily)

@@ -239,6 +239,8 @@ def collect_peaks(world: World, c: Collector, role: str) -> None:
                         peaks = _daily_peaks(world, members)
                         return float(peaks[row["day"]] if daily else max(peaks.values()))
 
+                    if "spaces" in row and by != "space" and row["spaces"] != len(full & c.visible):
+                        c.problems.append(f"peaks by={by} {row[by]}: spaces {row['spaces']}")
                     value = row["peak"] if daily else row["max_peak"]
                     if value == 0:  # a zero tells nothing about which spaces it counts
                         c.add(full & c.visible)
