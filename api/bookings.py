@@ -3,13 +3,14 @@ charging rules (``api.charging.bookings``)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.charging.bookings import Booking, check_bookings
+from api.charging.bookings import Booking, BookingError, check_bookings, validate_bookings
 from api.records import BookingRecord
 from core.registry import Site
 
@@ -51,15 +52,61 @@ def list_bookings(
     return [to_booking(r) for r in rows]
 
 
-def add_bookings(session: Session, *, site: Site, new: Sequence[Booking]) -> list[Booking]:
+def scoped_id(agency: str, given: str | None) -> str:
+    """A booking id made through the API lives in its agency's namespace, so
+    one agency's id can never collide with (or reveal) another agency's."""
+    return f"{agency}:{given or 'api-' + uuid.uuid4().hex}"
+
+
+def agency_problems(
+    new: Sequence[Booking], existing: Sequence[Booking], *, site: Site, agency: str
+) -> list[str]:
+    """What an agency key is told about its new bookings: its own problems in
+    full, but of another agency's bookings only that the space is taken, never
+    their ids or times; and no booking of another agency's dedicated spaces."""
+    problems = validate_bookings(new, site=site)
+    for b in new:
+        if site.has_space(b.space):
+            owner = site.zone(site.space(b.space).zone).agency
+            if owner not in (None, agency):
+                problems.append(f"booking {b.id!r}: space {b.space!r} is not bookable by {agency}")
+    for b in new:
+        for e in existing:
+            if e.space != b.space or not (e.start < b.end and b.start < e.end):
+                continue
+            if e.agency == agency:
+                problems.append(
+                    f"booking {b.id!r}: overlaps booking {e.id!r} in space {b.space!r} "
+                    f"({e.start.isoformat()} .. {e.end.isoformat()})"
+                )
+            else:
+                problems.append(
+                    f"booking {b.id!r}: space {b.space!r} is already booked at an overlapping time"
+                )
+    return problems
+
+
+def add_bookings(
+    session: Session, *, site: Site, new: Sequence[Booking], agency: str | None = None
+) -> list[Booking]:
     """Validate the new bookings together with the stored ones of their time
-    span, then store all or none. Raises ``BookingError`` naming every problem."""
+    span, then store all or none. Raises ``BookingError`` naming every problem
+    (for an ``agency`` key: ``agency_problems``)."""
     if not new:
         return []
     lo = min(b.start for b in new)
     hi = max(b.end for b in new)
     existing = list_bookings(session, site=site, start=lo, end=hi)
-    check_bookings([*existing, *new], site=site)
+    if agency is not None:
+        problems = agency_problems(new, existing, site=site, agency=agency)
+        taken = session.scalars(
+            select(BookingRecord.id).where(BookingRecord.id.in_([b.id for b in new]))
+        ).all()
+        problems += [f"booking {i!r}: this id is already used" for i in taken]
+        if problems:
+            raise BookingError(sorted(set(problems)))
+    else:
+        check_bookings([*existing, *new], site=site)
     for b in new:
         session.add(
             BookingRecord(

@@ -26,6 +26,10 @@ from core.messages import AgentState, AgentStatus, Presence, RawMessage
 from core.registry import Registry, Site
 from core.timeutil import utcnow
 from core.topics import TopicError, TopicKind, Topics
+from core.validation import Window, message_problem
+
+#: The contract's event-time window (the ingest's default too).
+WINDOW = Window()
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,9 +91,13 @@ class LiveScope:
     """
 
     name: str
-    spaces: frozenset[str] | None  # None: every space
+    spaces: frozenset[str] | None  # shown one by one; None: every space
     group_visible: Callable[[str, str, int], bool]  # (by, group, size): may it be shown
     agents: bool
+    # The spaces every count (totals, floors, zones) is made of; None: every
+    # space. An agency's counts leave out other agencies' dedicated spaces, so
+    # no difference of two counts can isolate them (api.access).
+    counted: frozenset[str] | None = None
 
 
 EVERYTHING = LiveScope("all", None, lambda _by, _group, _size: True, agents=True)
@@ -219,6 +227,7 @@ class LiveBoard:
         def _f(v: Any, default: Any = None) -> Any:
             return default if v is None or (isinstance(v, float) and math.isnan(v)) else v
 
+        future = (now or utcnow()) + WINDOW.max_future
         offline_agents: dict[str, datetime] = {}
         for row in status.to_dict("records") if len(status) else []:
             t = pd.Timestamp(row["time"]).to_pydatetime()
@@ -231,6 +240,8 @@ class LiveBoard:
                 if cur is None:
                     continue
                 t = pd.Timestamp(row["time"]).to_pydatetime().astimezone(UTC)
+                if t > future:  # outside the contract's window: would freeze the space
+                    continue
                 count = _f(row.get("count"))
                 self._spaces[sid] = replace(
                     cur,
@@ -285,20 +296,22 @@ class LiveBoard:
         floors: dict[str, dict[str, int]] = {}
         zones: dict[str, dict[str, int]] = {}
         shown: list[str] = []
-        for s in spaces:
+        counted = [s for s in spaces if scope.counted is None or s.space in scope.counted]
+        for s in counted:
             totals[s.state] += 1
             for counts, key in ((floors, s.floor), (zones, s.zone)):
                 c = counts.get(key)
                 if c is None:
                     c = counts[key] = {"occupied": 0, "free": 0, "unknown": 0, "total": 0}
                 c[s.state] += 1
+        for s in spaces:
             if scope.spaces is None or s.space in scope.spaces:
                 frag = self._fragments.get(s.space)
                 if frag is None or frag[0] is not s:  # SpaceLive is replaced on change
                     frag = (s, _dumps(s.as_json()))
                     self._fragments[s.space] = frag
                 shown.append(frag[1])
-        totals["total"] = len(spaces)
+        totals["total"] = len(counted)
         for groups in (floors, zones):
             for c in groups.values():
                 c["total"] = c["occupied"] + c["free"] + c["unknown"]
@@ -308,7 +321,7 @@ class LiveBoard:
                 k: v for k, v in sorted(groups.items()) if scope.group_visible(by, k, v["total"])
             }
 
-        shown_totals = totals if scope.group_visible("site", self.site.id, len(spaces)) else {}
+        shown_totals = totals if scope.group_visible("site", self.site.id, len(counted)) else {}
         agent_rows = (
             [{"agent": a, "online": on} for a, on in sorted(agents.items())] if scope.agents else []
         )
@@ -410,26 +423,37 @@ class LiveHub:
             board.sweep(now)
 
 
-def apply_raw(hub: LiveHub, topics: Topics, raw: RawMessage) -> None:
+def apply_raw(hub: LiveHub, topics: Topics, raw: RawMessage, *, window: Window = WINDOW) -> None:
     """Decode one broker message and apply it to its site's board.
 
-    Invalid messages are ignored here: the ingest dead-letters them; the live
-    view only shows what is valid.
+    The live view shows only what the ingest would store: the same schema,
+    registry, identity and event-time checks (``core.validation``). Anything
+    else is ignored here; the ingest dead-letters it. Without the time window a
+    retained message dated 2099 would freeze its space, and without the
+    identity check made-up agent ids would appear as agents.
     """
     try:
         parsed = topics.parse(raw.topic)
     except TopicError:
         return
     board = hub.boards.get(parsed.site)
-    if board is None:
+    if board is None or parsed.kind not in _LIVE_MODELS:
         return
     try:
-        if parsed.kind is TopicKind.PRESENCE:
-            msg = Presence.model_validate_json(raw.payload)
-            if msg.space_id == parsed.subject:
-                board.apply_presence(msg)
-        elif parsed.kind is TopicKind.STATUS:
-            status = AgentStatus.model_validate_json(raw.payload)
-            board.apply_status(status, received_at=raw.received_at or utcnow())
+        msg = _LIVE_MODELS[parsed.kind].model_validate_json(raw.payload)
     except ValidationError:
         return
+    now = utcnow()
+    if message_problem(board.site, parsed.subject, msg, now=now, window=window) is not None:
+        return
+    if isinstance(msg, Presence):
+        board.apply_presence(msg)
+    else:
+        board.apply_status(msg, received_at=raw.received_at or now)
+
+
+#: What the live view reads from the broker (health reports go to the store only).
+_LIVE_MODELS: dict[TopicKind, type[Presence] | type[AgentStatus]] = {
+    TopicKind.PRESENCE: Presence,
+    TopicKind.STATUS: AgentStatus,
+}

@@ -99,9 +99,11 @@ def period_data(
     silence_factor: float,
     merge_gap_s: float,
     source: Source = "summaries",
+    visible: frozenset[str] | None = None,
 ) -> PeriodData:
     """The report inputs of a period: summaries for closed days, raw for the rest
-    (``source="raw"``: all from raw points, for audits)."""
+    (``source="raw"``: all from raw points, for audits); ``visible`` keeps the
+    cells of those spaces only (an agency's view)."""
     return PeriodData(
         store=store,
         site=site,
@@ -109,6 +111,7 @@ def period_data(
         end=period.end,
         params=SummaryParams(silence_factor=silence_factor, merge_gap_s=merge_gap_s),
         source=source,
+        visible=visible,
     )
 
 
@@ -148,12 +151,19 @@ def peaks_report(
     return daily, peaks_m.peak_summary(daily=daily, by=by)  # type: ignore[arg-type]
 
 
-def efficiency_report(data: PeriodData, site: Site, *, view: str = ALL) -> pd.DataFrame:
+def efficiency_report(
+    data: PeriodData,
+    site: Site,
+    *,
+    view: str = ALL,
+    shared_use_s: dict[str, float] | None = None,
+) -> pd.DataFrame:
     return efficiency_m.efficiency_from(
         cells=data.day_cells(),
         agency_desk_peaks=data.daily_peaks(level="agency", types="desk", view=ALL),
         site_desk_peaks=data.daily_peaks(level="site", types="desk", view=view),
         site=site,
+        shared_use_s=shared_use_s,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from core.messages import AgentHealth, AgentStatus, Presence, RawMessage
 from core.registry import Registry, Site
 from core.topics import ParsedTopic, TopicError, TopicKind, Topics
+from core.validation import Window, message_problem
 from storage.base import Point
 from storage.points import health_points, presence_point, status_point
 
@@ -34,6 +35,7 @@ class Reason(StrEnum):
     UNKNOWN_SPACE = "unknown_space"
     UNKNOWN_AGENT = "unknown_agent"
     TOPIC_MISMATCH = "topic_mismatch"
+    IDENTITY_MISMATCH = "identity_mismatch"
     FUTURE_TIME = "future_time"
     TOO_OLD = "too_old"
     STORE_REJECTED = "store_rejected"
@@ -61,10 +63,8 @@ class Delivery:
     epoch: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    max_future: timedelta = timedelta(minutes=5)
-    max_age: timedelta = timedelta(days=30)
+#: The event-time window: the contract's (``core.validation``), shared with the API's live feed.
+Limits = Window
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,48 +125,9 @@ def validate(
     site = registry.get(decoded.topic.site)
     if site is None:
         raise Rejected(Reason.UNKNOWN_SITE, f"site {decoded.topic.site!r} is not in the registry")
-    subject = decoded.topic.subject
-    if isinstance(msg, Presence):
-        if msg.space_id != subject:
-            raise Rejected(
-                Reason.TOPIC_MISMATCH,
-                f"payload space_id {msg.space_id!r} differs from topic space {subject!r}",
-            )
-        if not site.has_space(subject):
-            raise Rejected(Reason.UNKNOWN_SPACE, f"space {subject!r} is not in site {site.id!r}")
-    else:
-        if msg.agent_id != subject:
-            raise Rejected(
-                Reason.TOPIC_MISMATCH,
-                f"payload agent_id {msg.agent_id!r} differs from topic agent {subject!r}",
-            )
-        # Status and health are rare (per agent, per minute), so walking the
-        # site's sensor bindings each time costs nothing worth caching.
-        if subject not in site.agents():
-            raise Rejected(
-                Reason.UNKNOWN_AGENT, f"agent {subject!r} has no sensor bound in site {site.id!r}"
-            )
-        if isinstance(msg, AgentHealth):
-            for s in msg.sensors:
-                if not site.has_space(s.space_id):
-                    raise Rejected(
-                        Reason.UNKNOWN_SPACE,
-                        f"sensor {s.sensor_id!r} reports space {s.space_id!r}, "
-                        f"not in site {site.id!r}",
-                    )
-    event_time = msg.event_time
-    if event_time is not None:
-        if event_time > now + limits.max_future:
-            raise Rejected(
-                Reason.FUTURE_TIME,
-                f"event_time {event_time.isoformat()} is more than "
-                f"{limits.max_future} ahead of {now.isoformat()}",
-            )
-        if event_time < now - limits.max_age:
-            raise Rejected(
-                Reason.TOO_OLD,
-                f"event_time {event_time.isoformat()} is older than {limits.max_age}",
-            )
+    problem = message_problem(site, decoded.topic.subject, msg, now=now, window=limits)
+    if problem is not None:
+        raise Rejected(Reason(problem.code), problem.detail)
     return site, msg
 
 
@@ -195,13 +156,18 @@ class PresenceTopics:
 
     def __init__(self, registry: Registry, topics: Topics):
         self.topics = topics
-        self._by_topic: dict[str, tuple[Site, str, Mapping[str, str]]] = {
-            topics.presence(site.id, space.id): (site, space.id, site.space_tags(space.id))
+        self._by_topic: dict[str, tuple[Site, str, Mapping[str, str], tuple[str, str] | None]] = {
+            topics.presence(site.id, space.id): (
+                site,
+                space.id,
+                site.space_tags(space.id),
+                (space.sensor.id, space.sensor.agent) if space.sensor else None,
+            )
             for site in registry
             for space in site.spaces
         }
 
-    def get(self, topic: str) -> tuple[Site, str, Mapping[str, str]] | None:
+    def get(self, topic: str) -> tuple[Site, str, Mapping[str, str], tuple[str, str] | None] | None:
         return self._by_topic.get(topic)
 
 
@@ -219,12 +185,12 @@ def _valid_presence(
     entry = known.get(raw.topic)
     if entry is None:
         return None
-    site, space, tags = entry
+    site, space, tags, binding = entry
     try:
         msg = Presence.model_validate_json(raw.payload)
     except ValidationError:
         return None
-    if msg.space_id != space:
+    if msg.space_id != space or (msg.sensor_id, msg.agent_id) != binding:
         return None
     t = msg.event_time
     if t > now + limits.max_future or t < now - limits.max_age:

@@ -71,6 +71,9 @@ class PeriodData:
     params: SummaryParams
     source: Source = "summaries"
     now: datetime | None = None
+    #: when set, the cells of these spaces only (an agency's view; its peaks
+    #: are asked for with ``view``)
+    visible: frozenset[str] | None = None
     _commits: dict[date, Commit] = field(default_factory=dict)
     _candidates: list[date] = field(default_factory=list)
     _stale: set[date] = field(default_factory=set)
@@ -166,6 +169,8 @@ class PeriodData:
         if not parts:
             return empty_cells(hours=kind == "hours")
         out = pd.concat(parts, ignore_index=True)
+        if self.visible is not None:
+            out = out[out["space"].isin(self.visible)].reset_index(drop=True)
         for c in columns:
             if c.endswith("_ns"):
                 out[c] = out[c].astype(np.int64)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Annotated, Any
 
@@ -44,10 +43,10 @@ def list_(
     return [b.model_dump(mode="json") for b in found]
 
 
-def _store(ctx: Any, site: Any, new: list[Booking]) -> dict[str, Any]:
+def _store(ctx: Any, site: Any, new: list[Booking], agency: str | None = None) -> dict[str, Any]:
     try:
         with ctx.sessions() as session:
-            stored = bookings_m.add_bookings(session, site=site, new=new)
+            stored = bookings_m.add_bookings(session, site=site, new=new, agency=agency)
     except BookingError as exc:
         raise HTTPException(422, "; ".join(exc.problems)) from None
     return {"stored": len(stored), "ids": [b.id for b in stored]}
@@ -59,7 +58,7 @@ def create(site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, body: BookingIn
     if not principal.may_see_agency(body.agency):
         raise HTTPException(403, "an agency key books only for its own agency")
     booking = Booking(
-        id=body.id or f"api-{uuid.uuid4().hex}",
+        id=bookings_m.scoped_id(body.agency, body.id),
         site=site.id,
         space=body.space,
         agency=body.agency,
@@ -68,7 +67,7 @@ def create(site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, body: BookingIn
         title=body.title,
         source="api",
     )
-    return _store(ctx, site, [booking])
+    return _store(ctx, site, [booking], principal.agency)
 
 
 @router.post(

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from api import health as health_m
-from api.access import agency_spaces, visible_group
+from api.access import agency_spaces, visible_group, visible_spaces
 from api.auth import Principal
 from api.deps import Ctx, CurrentPrincipal, SiteDep, require
 from api.live import EVERYTHING, LiveBoard, LiveScope, SpaceLive
@@ -43,6 +43,7 @@ def live_scope(site: Site, principal: Principal, min_group: int) -> LiveScope:
         spaces=frozenset(agency_spaces(site, agency)),
         group_visible=group_visible,
         agents=False,
+        counted=visible_spaces(site, principal),
     )
 
 

@@ -47,7 +47,7 @@ SourceQ = Annotated[
 ]
 
 
-def _data(ctx: Ctx, site: Site, p: reports.Period, source: Source) -> PeriodData:
+def _data(ctx: Ctx, site: Site, p: reports.Period, source: Source, principal: Any) -> PeriodData:
     return reports.period_data(
         ctx.store,
         site,
@@ -55,6 +55,8 @@ def _data(ctx: Ctx, site: Site, p: reports.Period, source: Source) -> PeriodData
         silence_factor=ctx.settings.silence_factor,
         merge_gap_s=ctx.settings.merge_gap_s,
         source=source,
+        # Disclosure rule (api.access): an agency's figures are made of its visible spaces only.
+        visible=access.visible_spaces(site, principal),
     )
 
 
@@ -85,7 +87,7 @@ def utilisation(
 ) -> Response:
     require(principal, "facility", "finance", "agency")
     _agency_param(principal, agency)
-    data = _data(ctx, site, p, source)
+    data = _data(ctx, site, p, source, principal)
     frame = reports.utilisation_report(data, site, by=by, bucket=bucket)
     frame = access.restrict_rows(
         frame, by=by, principal=principal, site=site, min_group=ctx.settings.min_group_spaces
@@ -126,7 +128,7 @@ def heatmap(
         )
     except access.AccessDenied as exc:
         raise HTTPException(403, str(exc)) from None
-    data = _data(ctx, site, p, source)
+    data = _data(ctx, site, p, source, principal)
     frame = reports.heatmap_report(data, site, spaces=spaces)
     return respond(
         frame, format, name=f"heatmap-{site.id}", meta=_meta(site, p, data, zone=zone, floor=floor)
@@ -146,7 +148,7 @@ def peaks(
     source: SourceQ = "summaries",
 ) -> Response:
     require(principal, "facility", "finance", "agency")
-    data = _data(ctx, site, p, source)
+    data = _data(ctx, site, p, source, principal)
     days, summary = reports.peaks_report(
         data,
         site,
@@ -155,22 +157,14 @@ def peaks(
         view=_view(principal),
     )
     frame = days if daily else summary.reset_index()
-    if by != "space":
-        frame = access.restrict_rows(
-            frame,
-            by=by,
-            principal=principal,
-            site=site,
-            min_group=ctx.settings.min_group_spaces,
-        )
-    elif principal.is_agency:
-        frame = access.restrict_rows(
-            frame,
-            by="space",
-            principal=principal,
-            site=site,
-            min_group=ctx.settings.min_group_spaces,
-        )
+    frame = access.restrict_rows(
+        frame,
+        by=by,
+        principal=principal,
+        site=site,
+        min_group=ctx.settings.min_group_spaces,
+        space_type=space_type.value if space_type else None,
+    )
     return respond(
         frame, format, name=f"peaks-{site.id}-{by}", meta=_meta(site, p, data, by=by, daily=daily)
     )
@@ -188,10 +182,12 @@ def efficiency(
 ) -> Response:
     require(principal, "facility", "finance", "agency")
     _agency_param(principal, agency)
-    data = _data(ctx, site, p, source)
-    frame = reports.efficiency_report(data, site, view=_view(principal))
-    if principal.agency is not None:
-        frame = frame[frame["agency"].isin([principal.agency, "_site"])]
+    data = _data(ctx, site, p, source, principal)
+    weights = access.area_weights(site, principal)
+    frame = access.restrict_efficiency(
+        reports.efficiency_report(data, site, view=_view(principal), shared_use_s=weights),
+        principal,
+    )
     if agency is not None:
         frame = frame[frame["agency"] == agency]
     return respond(

@@ -2,12 +2,12 @@
 
     python deploy/mosquitto/make_acl.py examples/sites > deploy/mosquitto/acl
 
-The choice: an agent logs in with its agent id as username. Its status and
-health topics contain that id, so one ``pattern`` rule (``%u``) covers every
-agent. Presence topics carry the space id, not the agent id, so each agent
-gets a ``user`` block listing exactly the presence topics of the spaces bound
-to it in the registry: an agent can publish neither another agent's status nor
-another agent's (or another site's) spaces. The ACL must be regenerated when
+The choice: an agent logs in with its agent id as username and gets a
+``user`` block listing exactly its own site's status and health topics and the
+presence topics of the spaces bound to it in the registry: an agent can
+publish neither another agent's status nor another agent's spaces, nor
+anything under another site (a ``%u`` pattern over ``+`` sites would let it
+speak for itself on every site). The ACL must be regenerated when
 the registry changes (tests/deploy checks the committed one is current).
 """
 
@@ -46,10 +46,6 @@ def acl_text(registry: Registry, *, prefix: str = DEFAULT_PREFIX) -> str:
     p = topics.prefix
     lines = [
         HEADER,
-        "# Every agent: its own status (retained, Last Will) and health, on any site.",
-        f"pattern write {p}/+/agents/%u/status",
-        f"pattern write {p}/+/agents/%u/health",
-        "",
         "user ingest",
         f"topic read {p}/#",
         "",
@@ -66,6 +62,9 @@ def acl_text(registry: Registry, *, prefix: str = DEFAULT_PREFIX) -> str:
     for site in sorted(registry, key=lambda s: s.id):
         for agent in sorted(site.agents()):
             lines += ["", f"# site {site.id}", f"user {agent}"]
+            # its status (retained, Last Will) and health, on its own site only
+            lines.append(f"topic write {topics.status(site.id, agent)}")
+            lines.append(f"topic write {topics.health(site.id, agent)}")
             for space in sorted(site.spaces_of_agent(agent), key=lambda s: s.id):
                 lines.append(f"topic write {topics.presence(site.id, space.id)}")
     return "\n".join(lines) + "\n"

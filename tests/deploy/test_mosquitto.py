@@ -169,6 +169,9 @@ def test_agent_publishes_its_own_topics_and_is_refused_anothers(broker: Broker) 
         (f"{p}/{SITE}/agents/agent-f2/status", "other agent's status"),
         (f"{p}/{SITE}/spaces/{other_space}/presence", "other agent's space"),
         (f"{p}/othersite/spaces/{own_space}/presence", "other site"),
+        # issue 20 item 4: an agent speaks only under the site it belongs to
+        (f"{p}/othersite/agents/agent-f1/status", "own status on another site"),
+        (f"{p}/othersite/agents/agent-f1/health", "own health on another site"),
         ("elsewhere/topic", "outside the contract"),
     ]
     for topic, text in allowed:

@@ -6,10 +6,24 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import yaml
+
 from core.registry import Site
+from tests.conftest import EXAMPLE_SITES
 
 PREFIX = "occupancy/v1"
 SITE = "virastotalo"
+
+
+def _bindings() -> dict[str, tuple[str, str]]:
+    # read from the YAML itself, not through the registry code under test
+    data = yaml.safe_load((EXAMPLE_SITES / f"{SITE}.yaml").read_text(encoding="utf-8"))
+    return {
+        s["id"]: (s["sensor"]["id"], s["sensor"]["agent"]) for s in data["spaces"] if "sensor" in s
+    }
+
+
+_BINDINGS = _bindings()
 
 
 def iso(ts: datetime) -> str:
@@ -26,10 +40,15 @@ def presence_payload(
     *,
     occupied: bool = True,
     seq: int = 0,
-    agent: str = "agent-f1",
-    sensor: str = "s-1",
+    agent: str | None = None,
+    sensor: str | None = None,
     **extra: Any,
 ) -> bytes:
+    """``agent`` and ``sensor`` default to the example registry's binding of
+    ``space`` (the ingest dead-letters any other pair as identity_mismatch)."""
+    bound = _BINDINGS.get(space, ("agent-f1", "s-1"))
+    agent = bound[1] if agent is None else agent
+    sensor = bound[0] if sensor is None else sensor
     body = {
         "schema_version": 1,
         "space_id": space,

@@ -69,7 +69,7 @@ def test_presence_becomes_one_point(registry: Registry) -> None:
     assert dict(p.fields) == {
         "occupied": 1,
         "seq": 7,
-        "sensor": "s-1",
+        "sensor": "s-f1-palvelu-01",
         "agent": "agent-f1",
         "kind": "change",
         "count": 2,
@@ -177,8 +177,8 @@ def test_health_gives_agent_and_sensor_points(registry: Registry) -> None:
         "uptime_s": 12,
         "outbox_depth": 0,
         "sensors": [
-            {"sensor_id": "s-a", "space_id": SPACE, "battery_pct": 80},
-            {"sensor_id": "s-b", "space_id": "f1-palvelu-02", "ok": False},
+            {"sensor_id": "s-f1-palvelu-01", "space_id": SPACE, "battery_pct": 80},
+            {"sensor_id": "s-f1-palvelu-02", "space_id": "f1-palvelu-02", "ok": False},
         ],
     }
     points = run(registry, topic, json.dumps(body).encode()).points
@@ -238,3 +238,38 @@ def test_fast_path_agrees_with_the_named_steps(
         for topic in (presence_topic(SPACE), presence_topic("f9-nowhere")):
             fast = outcome(registry, topic, payload, fast=True)
             assert fast == outcome(registry, topic, payload, fast=False)
+
+
+def test_presence_must_come_from_the_bound_sensor_and_agent(registry: Registry) -> None:
+    """Issue 20 item 4: the registry binds f1-palvelu-01 to sensor
+    s-f1-palvelu-01 of agent-f1; any other pair is an identity mismatch."""
+    topic = presence_topic(SPACE)
+    assert run(registry, topic, presence_payload(SPACE, EVENT)).points
+    for agent, sensor in [
+        ("agent-f2", "s-f1-palvelu-01"),  # another (real) agent
+        ("ghost-0001", "s-f1-palvelu-01"),  # a made-up agent
+        ("agent-f1", "s-f1-palvelu-02"),  # the agent's sensor of another space
+    ]:
+        payload = presence_payload(SPACE, EVENT, agent=agent, sensor=sensor)
+        with pytest.raises(Rejected) as exc:
+            run(registry, topic, payload)
+        assert exc.value.reason is Reason.IDENTITY_MISMATCH
+        assert exc.value.reason.value == "identity_mismatch"
+        assert f"not sensor {sensor!r} of agent {agent!r}" in exc.value.detail
+
+
+def test_health_about_another_agents_sensors_is_refused(registry: Registry) -> None:
+    other = next(s for s in registry.site("virastotalo").spaces_of_agent("agent-f2"))
+    assert other.sensor is not None
+    body = {
+        "agent_id": "agent-f1",
+        "event_time": "2026-01-05T08:00:00Z",
+        "version": "1.0",
+        "uptime_s": 12,
+        "outbox_depth": 0,
+        "sensors": [{"sensor_id": other.sensor.id, "space_id": other.id, "battery_pct": 3}],
+    }
+    topic = "occupancy/v1/virastotalo/agents/agent-f1/health"
+    with pytest.raises(Rejected) as exc:
+        run(registry, topic, json.dumps(body).encode())
+    assert exc.value.reason is Reason.IDENTITY_MISMATCH

@@ -326,3 +326,37 @@ def test_messages_published_right_after_start_reach_a_new_session(
     finally:
         assert service.stop(timeout=10)
         service.store.close()
+
+
+def test_identity_mismatches_are_dead_lettered(
+    tmp_path: Path, mosquitto: MosquittoServer, influx: InfluxServer, database: str,
+    run_service: Callable[[IngestSettings], IngestService],
+) -> None:  # fmt: skip
+    """Issue 20 item 4: presence from another agent or sensor than the space's
+    binding, and health about another agent's sensors, are not stored."""
+    now = datetime.now(UTC)
+    space = "f1-palvelu-01"  # bound to s-f1-palvelu-01 of agent-f1
+    health = {
+        "agent_id": "agent-f2", "event_time": now.isoformat(), "version": "1", "uptime_s": 1,
+        "outbox_depth": 0,
+        "sensors": [{"sensor_id": "s-f1-palvelu-01", "space_id": space, "battery_pct": 1}],
+    }  # fmt: skip
+    health_topic = "occupancy/v1/virastotalo/agents/agent-f2/health"
+    settings = make_settings(tmp_path, mosquitto, influx, database)
+    service = run_service(settings)
+    msgs = [
+        (presence_topic(space), presence_payload(space, now, agent="agent-f2")),
+        (presence_topic(space), presence_payload(space, now, agent="ghost-7")),
+        (presence_topic(space), presence_payload(space, now, sensor="s-f1-palvelu-02")),
+        (health_topic, json.dumps(health).encode()),
+        (presence_topic(space), presence_payload(space, now, seq=5)),  # the one good message
+    ]
+    publish(mosquitto.url, msgs)
+    wait_until(lambda: value(service, "ingest_messages_acked_total") == 5, 20, "acks")
+    assert presence_stats(influx, database) == (1, 5)
+    records = read_dead_letters(settings.dead_letter_dir)
+    assert [(r["reason"], r["payload"]) for r in records] == [
+        ("identity_mismatch", m[1].decode()) for m in msgs[:4]
+    ]
+    assert value(service, "ingest_dead_letters_total", reason="identity_mismatch") == 4
+    assert influx_query(influx, database, "SELECT count(battery_pct) FROM sensor_health") == []
