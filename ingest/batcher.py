@@ -157,14 +157,18 @@ class BatchWriter:
             try:
                 size = self.spool.append(points)
             except SpoolFull as exc:
+                # Over the size limit, or the disk refused the append (ENOSPC):
+                # the batch is not durable, so its messages stay unacknowledged
+                # and the broker keeps them.
                 if not self.metrics.value("ingest_backpressure"):
                     log.warning("event=backpressure acks_held=true reason=%s", exc)
                 self.metrics.backpressure.set(1)
-                # The store may be back: draining the spool makes room.
-                self.replay(give_up=give_up, force=True)
+                # The store may be back: draining the spool makes room (and is
+                # the only way out while the disk stays full).
+                drained = self.replay(give_up=give_up, force=True)
                 if give_up():
                     raise Abandoned(str(exc)) from None
-                if not self.spool.empty:
+                if not (drained and self._store_was_up):
                     self._sleep(self.retry_s, give_up)
                 continue
             self._relieved()
