@@ -36,6 +36,7 @@ class Reason(StrEnum):
     TOPIC_MISMATCH = "topic_mismatch"
     FUTURE_TIME = "future_time"
     TOO_OLD = "too_old"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
     STORE_REJECTED = "store_rejected"
     INTERNAL = "internal_error"
 
@@ -59,6 +60,9 @@ class Delivery:
 
     raw: RawMessage
     epoch: int = 0
+    # Bytes received: more than ``len(raw.payload)`` when the receiver kept only
+    # an excerpt of a payload over ``max_payload_bytes`` (-1: the whole payload).
+    size: int = -1
 
 
 @dataclass(frozen=True, slots=True)
