@@ -29,12 +29,18 @@ sys.path.insert(0, str(REPO))
 
 from tests.servers import MosquittoServer  # noqa: E402
 
+# (name, configuration, most messages to send: saving on every change runs at
+# tens of messages a second, so that row sends fewer)
 SETTINGS = [
-    ("baseline: autosave_interval 60 (time)", "autosave_interval 60"),
-    ("autosave_interval 1 (time)", "autosave_interval 1"),
-    ("autosave_on_changes, every 1000", "autosave_on_changes true\nautosave_interval 1000"),
-    ("autosave_on_changes, every 100", "autosave_on_changes true\nautosave_interval 100"),
-    ("autosave_on_changes, every 1", "autosave_on_changes true\nautosave_interval 1"),
+    ("baseline: autosave_interval 60 (time)", "autosave_interval 60", None),
+    ("autosave_interval 1 (time)", "autosave_interval 1", None),
+    (
+        "autosave_on_changes, every 1000 (shipped)",
+        "autosave_on_changes true\nautosave_interval 1000",
+        None,
+    ),
+    ("autosave_on_changes, every 100", "autosave_on_changes true\nautosave_interval 100", None),
+    ("autosave_on_changes, every 1", "autosave_on_changes true\nautosave_interval 1", 1000),
 ]
 TOPIC = "bench/v1/site/spaces/desk/presence"
 PAYLOAD = b'{"schema_version":1,"space_id":"desk","occupied":true,"seq":0,' + b"x" * 180 + b"}"
@@ -111,15 +117,17 @@ def main() -> None:
     n = args.messages
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (name, conf) in enumerate(SETTINGS):
-            rate, kept = run_one(Path(tmp) / f"m{i}", conf, n)
-            rows.append((name, rate, kept))
-            print(f"  {name}: {rate:,.0f} msg/s, kept {kept}/{n}", file=sys.stderr)
+        for i, (name, conf, most) in enumerate(SETTINGS):
+            sent = min(n, most or n)
+            rate, kept = run_one(Path(tmp) / f"m{i}", conf, sent)
+            rows.append((name, rate, kept, sent))
+            print(f"  {name}: {rate:,.0f} msg/s, kept {kept}/{sent}", file=sys.stderr)
     base = rows[0][1]
-    print(f"| setting (N = {n:,} queued QoS 1) | publish rate | vs baseline | kept after kill -9 |")
+    print("| setting (QoS 1, queued for an absent session) | publish rate | vs baseline "
+          "| kept after kill -9 |")  # fmt: skip
     print("|---|---|---|---|")
-    for name, rate, kept in rows:
-        print(f"| {name} | {rate:,.0f} msg/s | {rate / base:.2f} | {kept:,} of {n:,} |")
+    for name, rate, kept, sent in rows:
+        print(f"| {name} | {rate:,.0f} msg/s | {rate / base:.2f} | {kept:,} of {sent:,} |")
 
 
 if __name__ == "__main__":
