@@ -186,7 +186,7 @@ class MqttSubscriber:
     def ack(self, deliveries: Sequence[Delivery]) -> None:
         """Acknowledge ``deliveries`` in this order: one message to the receiver
         per run of the same connection. QoS 0 messages need none."""
-        self._release(deliveries)
+        released = self._release(deliveries)
         qos0 = 0
         runs: list[tuple[int, list[int]]] = []
         for d in deliveries:
@@ -206,9 +206,14 @@ class MqttSubscriber:
                 self.stale_acks += len(mids)
                 continue
             try:
-                self._send(("ack", epoch, mids))
+                # The released bytes ride on the batch's first ack message.
+                self._send(("ack", epoch, mids, released))
+                released = 0
             except OSError:
                 self.stale_acks += len(mids)  # the receiver is gone; so is its connection
+        if released:
+            with contextlib.suppress(OSError):
+                self._send(("release", released))
 
     # ---- the byte bound -------------------------------------------------
     @property
@@ -221,8 +226,8 @@ class MqttSubscriber:
             held = self._held_bytes
         self._on_inflight(held)
 
-    def _release(self, deliveries: Sequence[Delivery]) -> None:
-        """Tell the receiver the bytes it may read again: only those of its own
+    def _release(self, deliveries: Sequence[Delivery]) -> int:
+        """The bytes the receiver may read again: only those of its own
         generation (an earlier receiver's messages were never on its count)."""
         total = mine = 0
         generation = self._generation
@@ -234,10 +239,8 @@ class MqttSubscriber:
         with self._held_lock:
             self._held_bytes -= total
             held = self._held_bytes
-        if mine:
-            with contextlib.suppress(OSError):
-                self._send(("release", mine))
         self._on_inflight(held)
+        return mine
 
     def _send(self, item: object) -> None:
         conn = self._conn
@@ -428,6 +431,7 @@ class _Receiver:
         kind = item[0]
         if kind == "ack":
             self._ack(item[1], item[2])
+            self._released(item[3])
         elif kind == "release":
             self._released(item[1])
         elif kind == "stop_accepting":
