@@ -22,6 +22,10 @@ from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
+#: The contract's payloads are well under this; the ingest and the broker
+#: (``message_size_limit`` in deploy/mosquitto/mosquitto.conf) use the same cap.
+MAX_PAYLOAD_BYTES = 64 << 10
+
 
 class LiveFeed:
     def __init__(
@@ -34,8 +38,12 @@ class LiveFeed:
         username: str | None = None,
         password: str | None = None,
         ca_file: str | None = None,
+        max_payload_bytes: int = MAX_PAYLOAD_BYTES,
     ):
         self._addr = parse_broker_url(url)
+        self._max_payload = max_payload_bytes
+        # Dropped before the queue: 100,000 queued 1 MB payloads would be 100 GB.
+        self.oversized = 0
         self._topics = topics
         self._handler = handler
         self._queue: queue.Queue[RawMessage | None] = queue.Queue(maxsize=100_000)
@@ -82,6 +90,14 @@ class LiveFeed:
             log.warning("live feed disconnected (%s); reconnecting", reason_code)
 
     def _on_message(self, _client, _userdata, msg):
+        if len(msg.payload) > self._max_payload:
+            self.oversized += 1
+            if self.oversized == 1 or self.oversized % 1000 == 0:
+                log.warning(
+                    "live feed: dropped %d payload(s) over %d bytes (last on %s)",
+                    self.oversized, self._max_payload, msg.topic,
+                )  # fmt: skip
+            return
         raw = RawMessage(msg.topic, msg.payload, msg.qos, msg.retain, msg.mid, utcnow())
         try:
             self._queue.put_nowait(raw)

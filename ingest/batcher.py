@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.timeutil import utcnow
-from ingest.deadletters import DeadLetter, DeadLetterFile, DeadLetterPoints, RateLimitedLog
+from ingest.deadletters import (
+    DeadLetter,
+    DeadLetterFile,
+    DeadLetterPoints,
+    DeadLetterWriteFailed,
+    RateLimitedLog,
+)
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Delivery, Reason
 from ingest.spool import Spool, SpoolFull, encode_points
@@ -44,6 +50,10 @@ class Batch:
     origins: list[int] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    # Made once, so a retried commit writes the same dead-letter points (same
+    # identities, overwriting themselves) and files each dead letter once.
+    dead_points: list[Point] | None = None
+    letters_filed: bool = False
 
     def add(self, delivery: Delivery, points: Sequence[Point]) -> None:
         i = len(self.deliveries)
@@ -108,7 +118,9 @@ class BatchWriter:
         t0 = time.monotonic()
         points = list(batch.points)
         if self.dead_letters_to_store and batch.dead_letters:
-            points.extend(self.dead_points.points(batch.dead_letters))
+            if batch.dead_points is None:
+                batch.dead_points = self.dead_points.points(batch.dead_letters)
+            points.extend(batch.dead_points)
         rejected = self._durable(points, give_up) if points else []
         letters = list(batch.dead_letters)
         for idx, error in rejected:
@@ -125,14 +137,25 @@ class BatchWriter:
                 )
             else:
                 log.error("event=dead_letter_point_rejected error=%s", error)
-        self.record_dead_letters(letters)
+        if not batch.letters_filed:
+            self.record_dead_letters(letters)
+            batch.letters_filed = True
         self.metrics.batch_seconds.observe(time.monotonic() - t0)
         self.metrics.batch_points.observe(len(batch.points))
 
     def record_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
         if not letters:
             return
-        self.dead_file.append(letters)
+        try:
+            self.dead_file.append(letters)
+        except DeadLetterWriteFailed as exc:
+            # Never let bad input's record hold good messages back: count it,
+            # say it (rate-limited), and let the batch be acknowledged.
+            self.metrics.dead_letters_dropped.labels("write_failed").inc(exc.unwritten)
+            self.dead_log.warning(
+                "write_failed", "event=dead_letter_write_failed unwritten=%d error=%s",
+                exc.unwritten, exc,
+            )  # fmt: skip
         for letter in letters:
             self.metrics.dead_letters.labels(letter.reason).inc()
             self.dead_log.warning(
@@ -157,14 +180,18 @@ class BatchWriter:
             try:
                 size = self.spool.append(points)
             except SpoolFull as exc:
+                # Over the size limit, or the disk refused the append (ENOSPC):
+                # the batch is not durable, so its messages stay unacknowledged
+                # and the broker keeps them.
                 if not self.metrics.value("ingest_backpressure"):
                     log.warning("event=backpressure acks_held=true reason=%s", exc)
                 self.metrics.backpressure.set(1)
-                # The store may be back: draining the spool makes room.
-                self.replay(give_up=give_up, force=True)
+                # The store may be back: draining the spool makes room (and is
+                # the only way out while the disk stays full).
+                drained = self.replay(give_up=give_up, force=True)
                 if give_up():
                     raise Abandoned(str(exc)) from None
-                if not self.spool.empty:
+                if not (drained and self._store_was_up):
                     self._sleep(self.retry_s, give_up)
                 continue
             self._relieved()

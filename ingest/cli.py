@@ -52,6 +52,17 @@ def ingest(
     topic_prefix: str | None = typer.Option(None, "--topic-prefix"),
     spool_dir: Path | None = typer.Option(None, "--spool-dir"),
     dead_letter_dir: Path | None = typer.Option(None, "--dead-letter-dir"),
+    spool_max_bytes: int | None = typer.Option(None, "--spool-max-bytes"),
+    dead_letter_max_bytes: int | None = typer.Option(
+        None, "--dead-letter-max-bytes", help="Budget of the dead-letter folder (rotated)."
+    ),
+    max_payload_bytes: int | None = typer.Option(
+        None, "--max-payload-bytes", help="Larger payloads are dead-lettered with an excerpt."
+    ),
+    dead_letter_excerpt_bytes: int | None = typer.Option(None, "--dead-letter-excerpt-bytes"),
+    inflight_max_bytes: int | None = typer.Option(
+        None, "--inflight-max-bytes", help="Unacknowledged payload bytes held at most."
+    ),
     metrics_port: int | None = typer.Option(
         None, "--metrics-port", help="Prometheus port (0 picks a free one)."
     ),
@@ -88,6 +99,11 @@ def ingest(
             "topic_prefix": topic_prefix,
             "spool_dir": spool_dir,
             "dead_letter_dir": dead_letter_dir,
+            "spool_max_bytes": spool_max_bytes,
+            "dead_letter_max_bytes": dead_letter_max_bytes,
+            "max_payload_bytes": max_payload_bytes,
+            "dead_letter_excerpt_bytes": dead_letter_excerpt_bytes,
+            "inflight_max_bytes": inflight_max_bytes,
             "metrics_port": metrics_port,
             "batch_max_points": batch_max_points,
             "batch_max_delay_s": batch_max_delay_s,

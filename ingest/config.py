@@ -86,6 +86,26 @@ class IngestSettings(BaseSettings):
     spool_max_bytes: int = Field(default=1 << 30, ge=1 << 16)
     spool_segment_bytes: int = Field(default=8 << 20, ge=1 << 12)
     dead_letter_dir: Path = Field(default_factory=lambda: data_path("ingest", "dead-letters"))
+    dead_letter_max_bytes: int = Field(
+        default=256 << 20,
+        ge=1 << 20,
+        description="Budget of the dead-letter folder; the oldest files go first (counted).",
+    )
+    max_payload_bytes: int = Field(
+        default=64 << 10,
+        ge=1024,
+        le=256 << 20,
+        description="Larger payloads are dead-lettered as payload_too_large with an excerpt.",
+    )
+    dead_letter_excerpt_bytes: int = Field(
+        default=1024, ge=0, le=64 << 10, description="Bytes kept of an oversized payload."
+    )
+    inflight_max_bytes: int = Field(
+        default=64 << 20,
+        ge=1 << 20,
+        description="Payload bytes received and not yet acknowledged; the receiver "
+        "stops reading from the broker above it.",
+    )
     dead_letters_to_store: bool = Field(
         default=True, description="Also write dead letters to the 'dead_letters' measurement."
     )
@@ -134,6 +154,8 @@ class IngestSettings(BaseSettings):
                 raise ValueError(f"{name} {path} does not exist")
         if (self.client_cert is None) != (self.client_key is None):
             raise ValueError("client_cert and client_key go together")
+        if self.inflight_max_bytes < 2 * self.max_payload_bytes:
+            raise ValueError("inflight_max_bytes must hold at least two max_payload_bytes")
         if self.batch_max_points > self.receive_maximum and self.protocol is MqttProtocol.V5:
             # With fewer unacknowledged messages allowed than a batch holds, every
             # batch would wait out its timer: the broker stops sending first.

@@ -32,6 +32,18 @@ class IngestMetrics:
         self.dead_letters = Counter(
             "ingest_dead_letters", "Messages dead-lettered, by reason.", ["reason"], registry=r
         )
+        self.dead_letters_dropped = Counter(
+            "ingest_dead_letters_dropped",
+            "Dead-letter records not kept on file: 'rotated' (deleted to stay in "
+            "dead_letter_max_bytes), 'write_failed' (the disk refused them).",
+            ["cause"],
+            registry=r,
+        )
+        self.inflight_bytes = Gauge(
+            "ingest_inflight_bytes",
+            "Payload bytes received and not yet acknowledged (bounded by inflight_max_bytes).",
+            registry=r,
+        )
         self.skipped = Counter(
             "ingest_messages_skipped",
             "Valid messages that carry nothing to store, by reason.",
@@ -72,6 +84,8 @@ class IngestMetrics:
         )
         for reason in Reason:
             self.dead_letters.labels(reason.value)
+        for cause in ("rotated", "write_failed"):
+            self.dead_letters_dropped.labels(cause)
         self._server: Any = None
         self._thread: threading.Thread | None = None
 

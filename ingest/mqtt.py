@@ -17,6 +17,16 @@ two, each process has a core's worth of Python of its own.
   thread ships the buffer to the service every few milliseconds and calls
   ``client.ack`` for each acknowledged packet id, in the order given.
 
+Memory is bounded in bytes, not only in messages (issue 20: 1,000 x 1 MB
+took the ingest to 1.5 GB). A payload over ``max_payload_bytes`` crosses to
+the service as an excerpt with its real size, to be dead-lettered. The
+receiver counts the payload bytes it has shipped and the service has not yet
+released (acknowledged); above ``inflight_max_bytes`` the paho callback
+waits before returning, so paho stops reading the socket and the broker
+keeps the rest (TCP flow control). The wait is cut at half the keepalive, so
+paho still sends its pings: while paused one message per half keepalive gets
+through, and the broker's in-flight window bounds those.
+
 Acknowledgements are manual (``manual_ack=True``): the service acknowledges a
 message once its point is durable. The receiver leaves at once, acknowledging
 nothing more, when the service's end of the socket closes (the service died):
@@ -87,11 +97,15 @@ class MqttSubscriber:
         *,
         on_state: Callable[[bool], None] = lambda connected: None,
         on_acked: Callable[[int], None] = lambda n: None,
+        on_inflight: Callable[[int], None] = lambda n: None,
     ):
         self.settings = settings
         self._hand_off = hand_off
         self._on_state = on_state
         self._on_acked = on_acked
+        self._on_inflight = on_inflight
+        self._held_lock = threading.Lock()
+        self._held_bytes = 0
         self._send_lock = threading.Lock()
         self._conn: Connection | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -172,6 +186,7 @@ class MqttSubscriber:
     def ack(self, deliveries: Sequence[Delivery]) -> None:
         """Acknowledge ``deliveries`` in this order: one message to the receiver
         per run of the same connection. QoS 0 messages need none."""
+        released = self._release(deliveries)
         qos0 = 0
         runs: list[tuple[int, list[int]]] = []
         for d in deliveries:
@@ -191,9 +206,41 @@ class MqttSubscriber:
                 self.stale_acks += len(mids)
                 continue
             try:
-                self._send(("ack", epoch, mids))
+                # The released bytes ride on the batch's first ack message.
+                self._send(("ack", epoch, mids, released))
+                released = 0
             except OSError:
                 self.stale_acks += len(mids)  # the receiver is gone; so is its connection
+        if released:
+            with contextlib.suppress(OSError):
+                self._send(("release", released))
+
+    # ---- the byte bound -------------------------------------------------
+    @property
+    def held_bytes(self) -> int:
+        return self._held_bytes
+
+    def _hold(self, n: int) -> None:
+        with self._held_lock:
+            self._held_bytes += n
+            held = self._held_bytes
+        self._on_inflight(held)
+
+    def _release(self, deliveries: Sequence[Delivery]) -> int:
+        """The bytes the receiver may read again: only those of its own
+        generation (an earlier receiver's messages were never on its count)."""
+        total = mine = 0
+        generation = self._generation
+        for d in deliveries:
+            n = len(d.raw.payload)
+            total += n
+            if d.epoch // _EPOCH_SPAN == generation:
+                mine += n
+        with self._held_lock:
+            self._held_bytes -= total
+            held = self._held_bytes
+        self._on_inflight(held)
+        return mine
 
     def _send(self, item: object) -> None:
         conn = self._conn
@@ -234,12 +281,12 @@ class MqttSubscriber:
             if kind == "msgs":
                 if self._accepting:
                     stamp = _from_epoch
-                    hand_off(
-                        [
-                            Delivery(RawMessage(t, p, q, r, m, stamp(ts)), e)
-                            for t, p, q, r, m, ts, e in item[1]
-                        ]
-                    )
+                    chunk = [
+                        Delivery(RawMessage(t, p, q, r, m, stamp(ts)), e, n)
+                        for t, p, q, r, m, ts, e, n in item[1]
+                    ]
+                    self._hold(sum(len(d.raw.payload) for d in chunk))
+                    hand_off(chunk)
             elif kind == "acked":
                 self._on_acked(item[1])
             elif kind == "stale":
@@ -288,8 +335,17 @@ class _Receiver:
         self._epoch = epoch
         self._connected = False
         self._accepting = True
-        self._buffer: deque[tuple[str, bytes, int, bool, int, float, int]] = deque()
+        self._buffer: deque[tuple[str, bytes, int, bool, int, float, int, int]] = deque()
         self._shipping = False
+        self._max_payload = settings.max_payload_bytes
+        self._excerpt = settings.dead_letter_excerpt_bytes
+        # Payload bytes shipped and not yet released by the service, and an
+        # event set while they are under the budget (see the module doc).
+        self._held = 0
+        self._budget = settings.inflight_max_bytes
+        self._may_read = threading.Event()
+        self._may_read.set()
+        self._pause_wait_s = settings.keepalive_s / 2
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         v5 = settings.protocol is MqttProtocol.V5
@@ -375,10 +431,15 @@ class _Receiver:
         kind = item[0]
         if kind == "ack":
             self._ack(item[1], item[2])
+            self._released(item[3])
+        elif kind == "release":
+            self._released(item[1])
         elif kind == "stop_accepting":
             self._accepting = False
+            self._may_read.set()
         elif kind == "disconnect":
             self._accepting = False
+            self._may_read.set()
             # PUBACKs already queued go out before the DISCONNECT (paho keeps order).
             self._client.disconnect()
             self._client.loop_stop()
@@ -397,6 +458,13 @@ class _Receiver:
                 for mid in mids:
                     ack(mid, QOS)
         self._send(("stale" if stale else "acked", len(mids)))
+
+    def _released(self, n: int) -> None:
+        with self._lock:
+            self._held -= n
+            # Resume at half the budget, so reading does not flap per message.
+            if self._held <= self._budget // 2:
+                self._may_read.set()
 
     def _ship(self) -> None:
         buffer = self._buffer
@@ -494,11 +562,21 @@ class _Receiver:
             topic = msg.topic
         except UnicodeDecodeError:
             topic = bytes(msg._topic).decode("utf-8", errors="replace")
-        payload = bytes(msg.payload)
+        size = len(msg.payload)
+        # Over the cap only an excerpt crosses to the service (to be dead-lettered).
+        payload = bytes(msg.payload[: self._excerpt] if size > self._max_payload else msg.payload)
         self._buffer.append(
-            (topic, payload, msg.qos, bool(msg.retain), msg.mid, time.time(), self._epoch)
+            (topic, payload, msg.qos, bool(msg.retain), msg.mid, time.time(), self._epoch, size)
         )
+        with self._lock:
+            self._held += len(payload)
+            if self._held > self._budget:
+                self._may_read.clear()
         if not self._shipping:
             self._shipping = True
             with contextlib.suppress(BlockingIOError):
                 os.write(self._wake_w, b"!")
+        if not self._may_read.is_set():
+            # Over the byte budget: holding paho's thread here stops it reading
+            # the socket (see the module doc).
+            self._may_read.wait(self._pause_wait_s)

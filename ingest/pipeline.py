@@ -38,6 +38,7 @@ class Reason(StrEnum):
     IDENTITY_MISMATCH = "identity_mismatch"
     FUTURE_TIME = "future_time"
     TOO_OLD = "too_old"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
     STORE_REJECTED = "store_rejected"
     INTERNAL = "internal_error"
 
@@ -61,6 +62,9 @@ class Delivery:
 
     raw: RawMessage
     epoch: int = 0
+    # Bytes received: more than ``len(raw.payload)`` when the receiver kept only
+    # an excerpt of a payload over ``max_payload_bytes`` (-1: the whole payload).
+    size: int = -1
 
 
 #: The event-time window: the contract's (``core.validation``), shared with the API's live feed.

@@ -14,8 +14,10 @@ Threads and processes (none of them global; ``occupancy up`` embeds the service)
 
 Memory stays bounded without a bounded inbox: the broker sends at most its
 in-flight window of unacknowledged messages (Receive Maximum for MQTT 5,
-``max_inflight_messages`` for 3.1.1), and nothing is acknowledged before it is
-durable. When neither store nor spool takes a batch, acknowledgements stop and
+``max_inflight_messages`` for 3.1.1), the receiver stops reading once
+``inflight_max_bytes`` of payload are held unacknowledged, payloads over
+``max_payload_bytes`` arrive as excerpts, and nothing is acknowledged before it
+is durable. When neither store nor spool takes a batch, acknowledgements stop and
 the broker keeps the rest.
 """
 
@@ -36,7 +38,7 @@ from core.registry import Registry
 from core.timeutil import utcnow
 from ingest.batcher import Abandoned, Batch, BatchWriter
 from ingest.config import IngestSettings
-from ingest.deadletters import DeadLetter, DeadLetterFile
+from ingest.deadletters import DeadLetter, DeadLetterFile, excerpt_of
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Delivery, Limits, PresenceTopics, Reason, Rejected, process
 from ingest.spool import Spool
@@ -103,7 +105,12 @@ class IngestService:
         self._spool = Spool(
             s.spool_dir, max_bytes=s.spool_max_bytes, segment_bytes=s.spool_segment_bytes
         )
-        self._dead_file = DeadLetterFile(s.dead_letter_dir, replica=s.replica)
+        self._dead_file = DeadLetterFile(
+            s.dead_letter_dir,
+            replica=s.replica,
+            max_bytes=s.dead_letter_max_bytes,
+            on_dropped=self.metrics.dead_letters_dropped.labels("rotated").inc,
+        )
         self._writer = BatchWriter(
             store=self.store,
             spool=self._spool,
@@ -128,6 +135,7 @@ class IngestService:
             self.inbox.put,
             on_state=lambda up: self.metrics.mqtt_connected.set(int(up)),
             on_acked=self.metrics.acked.inc,
+            on_inflight=self.metrics.inflight_bytes.set,
         )
         self._mqtt = mqtt
         self._threads = [
@@ -277,6 +285,17 @@ class IngestService:
 
     def _handle(self, delivery: Delivery, batch: Batch) -> None:
         raw = delivery.raw
+        size = delivery.size if delivery.size >= 0 else len(raw.payload)
+        cap = self.settings.max_payload_bytes
+        if size > cap:
+            excerpt = excerpt_of(raw.payload, self.settings.dead_letter_excerpt_bytes)
+            error = f"payload of {size} bytes is over max_payload_bytes={cap}"
+            letter = DeadLetter(
+                Reason.PAYLOAD_TOO_LARGE.value, error, raw.topic, excerpt,
+                raw.received_at or self.clock(), payload_bytes=size,
+            )  # fmt: skip
+            batch.add_dead(delivery, letter)
+            return
         try:
             outcome = process(
                 raw,

@@ -1,14 +1,19 @@
 """A bounded on-disk spool for batches the store could not take.
 
 Batches are appended to segment files (``000000000001.spool``, ...) as
-records ``[length u32][crc32 u32][zlib(JSON list of points)]``, fsynced before the
-ingest acknowledges their messages. Files are never rewritten: a segment is
-deleted once every batch in it has been written to the store. Replay re-writes
-a whole segment after a crash part-way through it, which is harmless because a
-point's identity makes a second write overwrite the first.
+records ``[magic u32][length u32][crc32 u32][zlib(JSON list of points)]``,
+fsynced before the ingest acknowledges their messages. Files are never
+rewritten: a segment is deleted once every batch in it has been written to the
+store. Replay re-writes a whole segment after a crash part-way through it,
+which is harmless because a point's identity makes a second write overwrite the
+first.
 
-A torn record at the end of the newest segment (power cut during append) was
-never acknowledged, so it is dropped on open; the broker still holds it.
+An append that fails (ENOSPC, EIO) raises ``SpoolUnwritable`` and cuts the
+file back to its last whole record, so nothing behind it lands after garbage;
+its messages are not acknowledged. Should the cut itself fail, the segment is
+sealed. A torn or corrupt record anywhere (power cut mid-append, a failed cut)
+is skipped by scanning for the next record's magic whose CRC matches: the
+acknowledged records behind it are recovered, never dropped with it.
 """
 
 from __future__ import annotations
@@ -28,12 +33,19 @@ from storage.base import Point
 
 log = logging.getLogger(__name__)
 
-_HEADER = struct.Struct(">II")
+_MAGIC = 0x4F435331  # "OCS1": where a record starts, to resynchronise after a torn one
+_HEADER = struct.Struct(">III")
+_LEGACY_HEADER = struct.Struct(">II")  # segments written before the magic
 _SUFFIX = ".spool"
 
 
 class SpoolFull(Exception):
-    """Appending would exceed the spool's size limit."""
+    """Appending would exceed the spool's size limit, or the disk refused it."""
+
+
+class SpoolUnwritable(SpoolFull):
+    """The filesystem refused an append (ENOSPC, EIO, read-only): the batch is
+    not durable, so it must not be acknowledged."""
 
 
 class SpoolLocked(RuntimeError):
@@ -119,20 +131,40 @@ class Spool:
     def append(self, points: Sequence[Point]) -> int:
         """Append one batch durably (fsync); returns the bytes it took."""
         payload = _pack(points)
-        record = _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
+        record = _HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
         if self.size_bytes + len(record) > self.max_bytes:
             raise SpoolFull(
                 f"spool holds {self.size_bytes} bytes; a {len(record)}-byte batch would pass "
                 f"the limit of {self.max_bytes}"
             )
-        fh = self._writable(len(record))
-        fh.write(record)
-        fh.flush()
-        os.fsync(fh.fileno())
+        try:
+            fh = self._writable(len(record))
+        except OSError as exc:
+            raise SpoolUnwritable(f"cannot open a spool segment: {exc}") from exc
         assert self._active_seq is not None
-        self._sizes[self._active_seq] += len(record)
+        start = self._sizes[self._active_seq]
+        try:
+            # Unbuffered: a failed write leaves no bytes behind in a Python
+            # buffer to be flushed later after the cut.
+            _write_all(fh.fileno(), record)
+            os.fsync(fh.fileno())
+        except OSError as exc:
+            self._cut(fh, start)
+            raise SpoolUnwritable(f"spool append failed: {exc}") from exc
+        self._sizes[self._active_seq] = start + len(record)
         self._records += 1
         return len(record)
+
+    def _cut(self, fh: IO[bytes], length: int) -> None:
+        """Take a failed append back off the file (truncating frees space, so it
+        works on a full disk); if even that fails, seal the segment: the next
+        append starts a new one and the scan skips the torn bytes."""
+        try:
+            os.ftruncate(fh.fileno(), length)
+            os.fsync(fh.fileno())
+        except OSError as exc:
+            log.error("event=spool_cut_failed error=%s (segment sealed)", exc)
+            self.seal()
 
     def _writable(self, size: int) -> IO[bytes]:
         if (
@@ -144,7 +176,7 @@ class Spool:
         if self._active is None:
             seq = (self._segments[-1].seq + 1) if self._segments else 1
             path = self.directory / f"{seq:012d}{_SUFFIX}"
-            self._active = open(path, "ab")  # noqa: SIM115 - closed by seal()
+            self._active = open(path, "ab", buffering=0)  # noqa: SIM115 - closed by seal()
             _fsync_dir(self.directory)
             self._active_seq = seq
             self._segments.append(Segment(seq, path))
@@ -187,17 +219,18 @@ class Spool:
 
     # ---- file format ---------------------------------------------------
     def _records_of(self, segment: Segment) -> Iterator[bytes]:
-        limit = self._sizes.get(segment.seq)
+        # The whole file, not the length counted in memory: after a sealed
+        # failed append, records behind the torn bytes are still to be read.
         try:
             data = segment.path.read_bytes()
         except FileNotFoundError:
             return
-        if limit is not None:
-            data = data[:limit]
         for payload, _ in _scan(data):
             yield payload
 
     def _valid_length(self, path: Path) -> int:
+        """Bytes of the segment; a torn tail (an append never acknowledged) is cut
+        so the next append does not land behind garbage."""
         data = path.read_bytes()
         # offsets only grow, so the largest is the end of the last whole record
         pos = max((end for _, end in _scan(data)), default=0)
@@ -208,21 +241,51 @@ class Spool:
                 path,
                 len(data) - pos,
             )
-            # Cut the tail so the next append does not land behind garbage.
             with open(path, "r+b") as fh:
                 fh.truncate(pos)
                 os.fsync(fh.fileno())
         return pos
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)  # raises OSError (ENOSPC) once nothing more fits
+        view = view[n:]
+
+
 def _scan(data: bytes) -> Iterator[tuple[bytes, int]]:
-    """The whole records of a segment, each with the offset just past it; stops
-    at the first torn or corrupt record (a power cut mid-append)."""
+    """The whole records of a segment, each with the offset just past it.
+
+    A torn or corrupt record is skipped: the scan looks for the next magic
+    whose record checks out, so acknowledged records after it are kept."""
+    if len(data) >= 4 and struct.unpack_from(">I", data)[0] != _MAGIC:
+        yield from _scan_legacy(data)
+        return
+    magic = _HEADER.pack(_MAGIC, 0, 0)[:4]
     pos = 0
     while pos + _HEADER.size <= len(data):
-        length, crc = _HEADER.unpack_from(data, pos)
-        payload = data[pos + _HEADER.size : pos + _HEADER.size + length]
+        found, length, crc = _HEADER.unpack_from(data, pos)
+        start = pos + _HEADER.size
+        payload = data[start : start + length]
+        if found == _MAGIC and len(payload) == length and zlib.crc32(payload) == crc:
+            pos = start + length
+            yield payload, pos
+            continue
+        nxt = data.find(magic, pos + 1)
+        if nxt < 0:
+            return
+        log.warning("event=spool_torn_record skipped_bytes=%d (records after it kept)", nxt - pos)
+        pos = nxt
+
+
+def _scan_legacy(data: bytes) -> Iterator[tuple[bytes, int]]:
+    """Segments from before the magic: whole records up to the first bad one."""
+    pos = 0
+    while pos + _LEGACY_HEADER.size <= len(data):
+        length, crc = _LEGACY_HEADER.unpack_from(data, pos)
+        payload = data[pos + _LEGACY_HEADER.size : pos + _LEGACY_HEADER.size + length]
         if len(payload) < length or zlib.crc32(payload) != crc:
             return
-        pos += _HEADER.size + length
+        pos += _LEGACY_HEADER.size + length
         yield payload, pos

@@ -203,3 +203,25 @@ def test_commands_of_the_services_exist(compose: dict[str, Any]) -> None:
     for arg in compose["services"]["simulator"]["command"][1:]:
         if arg.startswith("--"):
             assert arg in help_text, arg
+
+
+def test_spool_and_dead_letters_have_volumes_and_budgets_of_their_own(
+    compose: dict[str, Any],
+) -> None:
+    from ingest.config import IngestSettings
+
+    env = _service_env(compose, "ingest")
+    mounts = dict(reversed(v.split(":")[:2]) for v in compose["services"]["ingest"]["volumes"])
+    spool, dead = env["OCCUPANCY_INGEST_SPOOL_DIR"], env["OCCUPANCY_INGEST_DEAD_LETTER_DIR"]
+    assert mounts[spool] != mounts[dead]
+    assert {mounts[spool], mounts[dead]} <= set(compose["volumes"])
+    fields = IngestSettings.model_fields
+    assert int(env["OCCUPANCY_INGEST_SPOOL_MAX_BYTES"]) == fields["spool_max_bytes"].default
+    assert (
+        int(env["OCCUPANCY_INGEST_DEAD_LETTER_MAX_BYTES"])
+        == fields["dead_letter_max_bytes"].default
+    )
+    # The ingest's payload cap is the broker's.
+    conf = (REPO / "deploy" / "mosquitto" / "mosquitto.conf").read_text()
+    limit = re.search(r"^message_size_limit (\d+)$", conf, re.M)
+    assert limit and int(env["OCCUPANCY_INGEST_MAX_PAYLOAD_BYTES"]) == int(limit.group(1))

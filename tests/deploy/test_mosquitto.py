@@ -70,16 +70,25 @@ class Broker:
         text = f"user {getpass.getuser()}\n" + text
         (config / "mosquitto.conf").write_text(text)
         self.log = root / "mosquitto.log"
+        self.conf = config / "mosquitto.conf"
+        self.start()
+
+    def start(self) -> None:
         self.proc = subprocess.Popen(
-            [find_binary("mosquitto", "mosquitto"), "-c", str(config / "mosquitto.conf")],
-            stdout=self.log.open("wb"),
+            [find_binary("mosquitto", "mosquitto"), "-c", str(self.conf)],
+            stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
         )
         wait_for_port(self.port, proc=self.proc)
 
-    def stop(self) -> None:
-        self.proc.terminate()
+    def kill(self) -> None:
+        self.proc.kill()
         self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +23,9 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from core.registry import Registry, load_registry
+from ingest.config import IngestSettings
+from ingest.service import IngestService
+from storage import StoreSettings, open_store
 from tests.conftest import EXAMPLE_SITES, REPO
 from tests.servers import InfluxServer, MosquittoServer, free_port
 
@@ -240,3 +244,107 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoSer
     server = MosquittoServer(tmp_path_factory.mktemp("mosquitto-ingest")).start()
     yield server
     server.stop()
+
+
+def mount_small_fs(where: Path, size: str = "1m") -> Callable[[], None]:
+    """A real small filesystem at ``where``: tmpfs, else a file-backed ext4 loop
+    mount. Returns its unmount function. Fails (never skips) when neither works:
+    the full-disk findings need a disk that really fills."""
+    where.mkdir(parents=True, exist_ok=True)
+    tried = []
+    res = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if res.returncode == 0:
+        return lambda: _umount(where)
+    tried.append(f"tmpfs: {res.stderr.strip()}")
+    image = where.parent / f"{where.name}.img"
+    subprocess.run(["truncate", "-s", size.upper(), str(image)], check=True)
+    for argv in (
+        # No journal: a journal would not fit in a filesystem this small.
+        ["mkfs.ext4", "-q", "-F", "-O", "^has_journal", str(image)],
+        ["mount", "-o", "loop", str(image), str(where)],
+    ):
+        res = subprocess.run(argv, capture_output=True, text=True)
+        if res.returncode != 0:
+            tried.append(f"{argv[0]}: {res.stderr.strip()}")
+            raise AssertionError("cannot mount a small filesystem: " + "; ".join(tried))
+    return lambda: _umount(where)
+
+
+def _umount(where: Path) -> None:
+    subprocess.run(["umount", "-l", str(where)], check=False, capture_output=True)
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB filesystem of this test's own."""
+    where = tmp_path / "small-fs"
+    unmount = mount_small_fs(where)
+    yield where
+    unmount()
+
+
+def fill(fs: Path, leave_bytes: int) -> Path:
+    """Fill ``fs`` with a filler file until about ``leave_bytes`` stay free."""
+    import shutil
+
+    free = shutil.disk_usage(fs).free
+    filler = fs / "filler"
+    with open(filler, "wb") as fh:
+        fh.write(b"\0" * max(0, free - leave_bytes))
+    return filler
+
+
+STEP = timedelta(milliseconds=1)
+
+
+def make_settings(
+    tmp: Path, mosquitto: MosquittoServer, influx: InfluxServer, db: str, **kw: Any
+) -> IngestSettings:
+    name = kw.pop("name", "ingest")
+    values: dict[str, Any] = {
+        "registry": EXAMPLE_SITES,
+        "broker_url": mosquitto.url,
+        "client_id": f"{name}-{db}",
+        "replica": name,
+        "spool_dir": tmp / name / "spool",
+        "dead_letter_dir": tmp / name / "dead-letters",
+        "metrics_port": None,
+        "store_retry_s": 0.5,
+        "store": StoreSettings(url=influx.url, database=db, timeout_s=5),
+        **kw,
+    }
+    return IngestSettings(**values)
+
+
+@pytest.fixture
+def run_service(registry: Registry) -> Iterator[Callable[[IngestSettings], IngestService]]:
+    services: list[IngestService] = []
+
+    def start(settings: IngestSettings) -> IngestService:
+        service = IngestService(settings, registry, open_store(settings.store))
+        services.append(service)
+        service.start()
+        assert service.wait_connected(20), "ingest did not connect to Mosquitto"
+        # The subscription is made in on_connect; give the SUBACK a moment so
+        # nothing published next is missed by a brand-new session.
+        wait_until(lambda: _subscribed(settings), 10, "subscription")
+        return service
+
+    yield start
+    for s in services:
+        s.stop(timeout=10)
+        s.store.close()
+
+
+def _subscribed(settings: IngestSettings) -> bool:
+    import time
+
+    time.sleep(0.3)
+    return True
+
+
+def value(service: IngestService, name: str, **labels: str) -> float:
+    return service.metrics.value(name, **labels)

@@ -37,11 +37,13 @@ def test_a_batch_is_acknowledged_in_arrival_order_in_one_message_per_connection(
         _delivery(4, 7),
     ]
     sub.ack(batch)
-    assert receiver.recv() == ("ack", 7, [9, 3, 4])
+    # The payload bytes of the whole batch (6 x 2) are released with it.
+    assert receiver.recv() == ("ack", 7, [9, 3, 4], 12)
     assert not receiver.poll(0.2)  # one message for the whole batch
     assert sub.stale_acks == 2
     assert acked == [1]  # the QoS 0 message at once; the rest when the receiver reports
     sub._set_state(False, 8)
     sub.ack([_delivery(10, 7)])  # disconnected meanwhile: the broker resends it
+    assert receiver.recv() == ("release", 2)  # no PUBACK, but the bytes are free again
     assert not receiver.poll(0.2)
     assert sub.stale_acks == 3

@@ -3,74 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from core.registry import Registry
 from ingest.config import IngestSettings, MqttProtocol
 from ingest.deadletters import read_dead_letters
 from ingest.service import IngestService
-from storage import StoreSettings, open_store
-from tests.conftest import EXAMPLE_SITES
-from tests.ingest.conftest import expect_all, influx_query, presence_stats, publish, wait_until
+from storage import open_store
+from tests.ingest.conftest import (
+    STEP,
+    expect_all,
+    influx_query,
+    make_settings,
+    presence_stats,
+    publish,
+    value,
+    wait_until,
+)
 from tests.ingest.messages import presence_payload, presence_topic, recent_start, stream
 from tests.servers import InfluxServer, MosquittoServer
-
-STEP = timedelta(milliseconds=1)
-
-
-def make_settings(
-    tmp: Path, mosquitto: MosquittoServer, influx: InfluxServer, db: str, **kw: Any
-) -> IngestSettings:
-    name = kw.pop("name", "ingest")
-    values: dict[str, Any] = {
-        "registry": EXAMPLE_SITES,
-        "broker_url": mosquitto.url,
-        "client_id": f"{name}-{db}",
-        "replica": name,
-        "spool_dir": tmp / name / "spool",
-        "dead_letter_dir": tmp / name / "dead-letters",
-        "metrics_port": None,
-        "store_retry_s": 0.5,
-        "store": StoreSettings(url=influx.url, database=db, timeout_s=5),
-        **kw,
-    }
-    return IngestSettings(**values)
-
-
-@pytest.fixture
-def run_service(registry: Registry) -> Iterator[Callable[[IngestSettings], IngestService]]:
-    services: list[IngestService] = []
-
-    def start(settings: IngestSettings) -> IngestService:
-        service = IngestService(settings, registry, open_store(settings.store))
-        services.append(service)
-        service.start()
-        assert service.wait_connected(20), "ingest did not connect to Mosquitto"
-        # The subscription is made in on_connect; give the SUBACK a moment so
-        # nothing published next is missed by a brand-new session.
-        wait_until(lambda: _subscribed(settings), 10, "subscription")
-        return service
-
-    yield start
-    for s in services:
-        s.stop(timeout=10)
-        s.store.close()
-
-
-def _subscribed(settings: IngestSettings) -> bool:
-    import time
-
-    time.sleep(0.3)
-    return True
-
-
-def value(service: IngestService, name: str, **labels: str) -> float:
-    return service.metrics.value(name, **labels)
 
 
 def test_100k_messages_give_exactly_100k_points(
