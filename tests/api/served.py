@@ -38,6 +38,23 @@ class Served:
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
 
+def run_uvicorn(
+    app: FastAPI, port: int, *, name: str = "served-api", **config: Any
+) -> tuple[uvicorn.Server, threading.Thread]:
+    """uvicorn serving ``app`` on 127.0.0.1:``port`` in a daemon thread, started."""
+    config.setdefault("timeout_graceful_shutdown", 2)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **config))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    wait_for_port(port)
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        raise RuntimeError(f"the API did not start on port {port}")
+    return server, thread
+
+
 @contextmanager
 def served_api(tmp_path: Path, **settings: Any) -> Iterator[Served]:
     site = load_site(SMALL_SITE)
@@ -63,16 +80,7 @@ def served_api(tmp_path: Path, **settings: Any) -> Iterator[Served]:
         store=store,
     )
     # log_config=None: uvicorn leaves the loggers alone, so caplog sees the access log
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, timeout_graceful_shutdown=2
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="served-api", daemon=True)
-    thread.start()
-    wait_for_port(port)
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
+    server, thread = run_uvicorn(app, port, log_config=None)
     try:
         yield Served(f"http://127.0.0.1:{port}", app, keys, records)
     finally:
