@@ -3,23 +3,29 @@
 - A bad parameter names itself.
 - A long detail (a booking import with thousands of bad rows) is cut to
   ``MAX_DETAIL`` characters and says how much was left out, so an error never
-  costs the client a megabyte.
+  costs the client a megabyte; the whole text can be downloaded once, by the
+  same key, from the ``report`` address the problem gives.
 - An unexpected error answers 500 as problem+json with an ``id`` that is also
   in the log line of its traceback, so an operator can find one from the other.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import threading
 import uuid
-from typing import Any
+from collections import OrderedDict
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.deps import CurrentPrincipal
 
 log = logging.getLogger(__name__)
 
@@ -141,13 +147,87 @@ class UnexpectedErrors:
             await send({"type": "http.response.body", "body": data})
 
 
+class ProblemReports:
+    """Whole texts of cut details, each for the key whose request caused it.
+
+    Bounded (``max_bytes`` in all, oldest dropped first) and in memory: a
+    report is a convenience for the next minutes, not a record; a restart or
+    a crowd of bad imports forgets it, and the import can be sent again.
+    """
+
+    def __init__(self, max_bytes: int = 20_000_000):
+        self.max_bytes = max_bytes
+        self._texts: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def put(self, owner: str, text: str) -> str | None:
+        if len(text) > self.max_bytes:
+            return None
+        report_id = uuid.uuid4().hex
+        with self._lock:
+            while self._texts and self._bytes + len(text) > self.max_bytes:
+                _, (_, old) = self._texts.popitem(last=False)
+                self._bytes -= len(old)
+            self._texts[report_id] = (owner, text)
+            self._bytes += len(text)
+        return report_id
+
+    def get(self, owner: str, report_id: str) -> str | None:
+        with self._lock:
+            entry = self._texts.get(report_id)
+        return entry[1] if entry is not None and entry[0] == owner else None
+
+
+def _owner(request: Request) -> str | None:
+    """Who may download a report: a hash of the request's bearer key."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer ") or not header[7:].strip():
+        return None
+    return hashlib.sha256(header[7:].strip().encode()).hexdigest()
+
+
+def _reports(request: Request) -> ProblemReports:
+    return request.app.state.problem_reports
+
+
+router = APIRouter(tags=["errors"])
+
+
+@router.get(
+    "/v1/problems/{report_id}",
+    summary="The whole text of an error detail that was cut (same key only)",
+    response_class=PlainTextResponse,
+)
+async def problem_report(
+    report_id: str,
+    request: Request,
+    reports: Annotated[ProblemReports, Depends(_reports)],
+    _principal: CurrentPrincipal,  # a valid key, and below: the very key that caused it
+) -> PlainTextResponse:
+    owner = _owner(request)
+    text = reports.get(owner, report_id) if owner else None
+    if text is None:
+        raise HTTPException(404, "no such report for this key (reports are kept for a while)")
+    return PlainTextResponse(text)
+
+
 def install(app: FastAPI) -> None:
     app.add_middleware(UnexpectedErrors)
+    app.state.problem_reports = ProblemReports()
+    app.include_router(router)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(req: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = TITLES.get(exc.status_code, "Error")
-        resp = problem(exc.status_code, title, str(exc.detail))
+        detail = str(exc.detail)
+        extra: dict[str, Any] = {}
+        owner = _owner(req)
+        if len(detail) > MAX_DETAIL and owner is not None:
+            report_id = _reports(req).put(owner, detail)
+            if report_id is not None:
+                extra["report"] = f"/v1/problems/{report_id}"
+        resp = problem(exc.status_code, title, detail, **extra)
         if exc.headers:
             resp.headers.update(exc.headers)
         return resp

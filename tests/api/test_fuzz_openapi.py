@@ -71,4 +71,5 @@ def test_no_5xx_and_no_schema_breaking_answer(tmp_path: Path) -> None:
                 failures[operation.label] = str(exc)[:2000]
     assert not failures, "\n\n".join(f"{k}:\n{v}" for k, v in failures.items())
     # the cases reached the routes' logic, not only the key check or the site lookup
-    assert all(codes - {401, 404} for codes in statuses.values()), statuses
+    site_routes = {k: v for k, v in statuses.items() if "{site_id}" in k}
+    assert all(codes - {401, 404} for codes in site_routes.values()), site_routes

@@ -77,6 +77,13 @@ def test_a_bad_import_answers_a_short_summarised_detail(sqlite_api: Api) -> None
     assert len(resp.content) < 2_000, len(resp.content)
     detail = resp.json()["detail"]
     assert "upload.csv:2:" in detail and "more problem(s)" in detail
+    # the whole text, once more, for the same key only
+    report = resp.json()["report"]
+    whole = sqlite_api.get(report)
+    assert whole.status_code == 200 and whole.headers["content-type"].startswith("text/plain")
+    assert whole.text.count("upload.csv:") >= 20_000 and "upload.csv:20001:" in whole.text
+    assert sqlite_api.get(report, role="finance").status_code == 404
+    assert sqlite_api.get(report, role=None).status_code == 401
 
 
 def test_many_invalid_parameters_are_capped() -> None:
