@@ -6,17 +6,19 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import AfterValidator
 from sqlalchemy.orm import sessionmaker
 
 from api.auth import KeyCache, Principal, key_active, verify_key
 from api.config import ApiSettings
 from api.limits import ConcurrencyLimiter, FailureLimiter, LimitReached
 from api.live import LiveHub
+from api.reports import FIRST_DAY, LAST_DAY
 from core.registry import Registry, Site
 from storage import Store
 
@@ -47,6 +49,16 @@ async def get_ctx(request: Request) -> AppContext:
 
 Ctx = Annotated[AppContext, Depends(get_ctx)]
 
+
+def _in_calendar(day: date) -> date:
+    # near the ends of the calendar a local day's UTC bounds overflow (issue 20)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"must lie between {FIRST_DAY} and {LAST_DAY}")
+    return day
+
+
+ApiDate = Annotated[date, AfterValidator(_in_calendar)]
+"""A local date a route may turn into UTC bounds: 422 outside the supported years."""
 
 UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 REPORT_RETRY_AFTER_S = 5

@@ -106,3 +106,16 @@ def test_cap_detail_keeps_short_details_and_counts_cut_problems() -> None:
     capped = cap_detail("; ".join(f"row {i}: bad" for i in range(1000)))
     assert len(capped) <= MAX_DETAIL and capped.endswith("more problem(s)")
     assert len(cap_detail("x" * 100_000)) <= MAX_DETAIL
+
+
+@pytest.mark.parametrize("params", [{"from": "0001-01-01"}, {"to": "9999-12-31"}])
+def test_extreme_booking_dates_answer_422(sqlite_api: Api, params: dict) -> None:
+    resp = sqlite_api.get("/v1/sites/pieni/bookings", **params)
+    assert resp.status_code == 422, resp.text
+    resp = sqlite_api.post(
+        "/v1/sites/pieni/bookings/import",
+        params={"from": "2026-11-01", "to": "2026-12-01", **params},
+        content=b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+        headers={"Content-Type": "text/calendar"},
+    )
+    assert resp.status_code == 422, resp.text
