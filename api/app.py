@@ -15,9 +15,10 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import docs_pages, problems
-from api.auth import KeyCache
+from api.auth import KeyCache, redact_access_log
 from api.config import ApiSettings
 from api.deps import AppContext
+from api.limits import ConcurrencyLimiter, FailureLimiter
 from api.live import LiveHub, apply_raw
 from api.records import make_engine, make_sessionmaker
 from api.routes import bookings, charges, health, live, reports, sites
@@ -132,7 +133,12 @@ def create_app(
         sessions=make_sessionmaker(engine),
         hub=hub,
         keys=KeyCache(settings.key_cache_s),
+        reports=ConcurrencyLimiter(
+            per_key=settings.reports_per_key, per_server=settings.reports_per_server
+        ),
+        auth_failures=FailureLimiter(per_window=settings.auth_failures_per_min, window_s=60),
     )
+    redact_access_log()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

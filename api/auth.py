@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import re
 import secrets
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +36,7 @@ class Principal:
     key_id: str
     name: str
     role: str
+    expires_at: datetime | None = None
 
     @property
     def agency(self) -> str | None:
@@ -69,11 +73,17 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_key(session: Session, *, role: str, name: str) -> str:
+def create_key(
+    session: Session, *, role: str, name: str, expires_at: datetime | None = None
+) -> str:
     """Store a new key and return it in full; it cannot be shown again."""
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise ValueError("expires_at must be timezone-aware")
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    session.add(ApiKey(id=key_id, name=name, role=role, secret_hash=_hash(secret)))
+    session.add(
+        ApiKey(id=key_id, name=name, role=role, secret_hash=_hash(secret), expires_at=expires_at)
+    )
     session.commit()
     return f"{KEY_PREFIX}_{key_id}_{secret}"
 
@@ -86,11 +96,29 @@ def verify_key(session: Session, presented: str) -> Principal | None:
     if prefix != KEY_PREFIX:
         return None
     row = session.get(ApiKey, key_id)
-    if row is None or row.revoked_at is not None:
+    if row is None or not is_active(row):
         return None
     if not hmac.compare_digest(row.secret_hash, _hash(secret)):
         return None
-    return Principal(key_id=row.id, name=row.name, role=row.role)
+    return Principal(key_id=row.id, name=row.name, role=row.role, expires_at=_aware(row.expires_at))
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes for DateTime(timezone=True); they were stored as UTC
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+
+
+def is_active(row: ApiKey, now: datetime | None = None) -> bool:
+    if row.revoked_at is not None:
+        return False
+    expires = _aware(row.expires_at)
+    return expires is None or (now or datetime.now(UTC)) < expires
+
+
+def key_active(session: Session, key_id: str) -> bool:
+    """Whether the key is still neither revoked nor expired (for open streams)."""
+    row = session.get(ApiKey, key_id)
+    return row is not None and is_active(row)
 
 
 class KeyCache:
@@ -115,10 +143,12 @@ class KeyCache:
             entry = self._entries.get(digest)
             if entry is None:
                 return None
-            if entry[0] < time.monotonic():
+            principal = entry[1]
+            expired = principal.expires_at is not None and principal.expires_at <= datetime.now(UTC)
+            if entry[0] < time.monotonic() or expired:
                 del self._entries[digest]
                 return None
-            return entry[1]
+            return principal
 
     def put(self, presented: str, principal: Principal) -> None:
         if self.ttl_s <= 0:
@@ -134,11 +164,36 @@ def list_keys(session: Session) -> list[ApiKey]:
 
 
 def revoke_key(session: Session, key_id: str) -> bool:
-    from datetime import UTC, datetime
-
     row = session.get(ApiKey, key_id)
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = datetime.now(UTC)
     session.commit()
     return True
+
+
+_TOKEN_IN_QUERY = re.compile(r"(access_token=)[^&\s]*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    return _TOKEN_IN_QUERY.sub(r"\1[redacted]", text)
+
+
+class AccessTokenRedactor(logging.Filter):
+    """Blanks ``access_token=`` in access-log lines: the SSE stream accepts its
+    key in the query string (EventSource sends no headers), and a key in a log
+    file is a leaked key."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str) and "access_token" in record.msg:
+            record.msg = redact(record.msg)
+        return True
+
+
+def redact_access_log(logger_name: str = "uvicorn.access") -> None:
+    """Installs the redactor once on the access logger (idempotent)."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, AccessTokenRedactor) for f in logger.filters):
+        logger.addFilter(AccessTokenRedactor())

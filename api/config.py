@@ -68,6 +68,17 @@ class ApiSettings(BaseSettings):
         description="How long a verified key is trusted without a lookup (revocation delay).",
     )
     tariffs: Path | None = Field(None, description="Tariff file or folder for charges.")
+    reports_per_key: int = Field(
+        2, ge=1, description="Expensive reports one key may have running at once."
+    )
+    reports_per_server: int = Field(
+        4, ge=1, description="Expensive reports the whole server runs at once."
+    )
+    auth_failures_per_min: int = Field(
+        20,
+        ge=1,
+        description="Failed authentications a client address may make per minute before 429.",
+    )
 
     @model_validator(mode="after")
     def _live_feed_off(self) -> ApiSettings:

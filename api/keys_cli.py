@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
 import typer
 
 app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
@@ -15,33 +18,71 @@ def _sessions(records_url: str | None):
     return make_sessionmaker(make_engine(url))
 
 
+def _known_agencies(registry: Path | None) -> set[str]:
+    """Agency ids of every site, so a key cannot name an agency that does not
+    exist (issue 14); the registry is the API's own unless one is given."""
+    from api.config import ApiSettings
+    from core.registry import load_registry
+
+    reg = load_registry(registry or ApiSettings().registry)
+    return {agency.id for site in reg for agency in site.agencies}
+
+
+def parse_expiry(text: str) -> datetime:
+    """An ISO date (the key works through that UTC day) or date-time (UTC if naive)."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text) + timedelta(days=1), time(0), UTC)
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"give a date or date-time like 2027-01-31, not {text!r}"
+        ) from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 @app.command("create")
 def create(
     role: str = typer.Option(..., help="admin, facility, finance or agency:<id>"),
     name: str = typer.Option("", help="Who or what the key is for."),
+    expires: str | None = typer.Option(
+        None, help="Last day (2027-01-31, UTC) or instant the key works; default: no expiry."
+    ),
     records_url: str | None = typer.Option(None, help="Defaults to OCCUPANCY_API_RECORDS_URL."),
+    registry: Path | None = typer.Option(
+        None,
+        help="Site file or folder that lists the agencies; defaults to OCCUPANCY_API_REGISTRY.",
+    ),
 ) -> None:
     """Create a key and print it once: it is stored only as a hash."""
     from api.auth import InvalidRole, create_key, validate_role
+    from core.yamlfile import ConfigError
 
+    expires_at = parse_expiry(expires) if expires else None
+    if expires_at is not None and expires_at <= datetime.now(UTC):
+        typer.echo(f"--expires {expires} is already past", err=True)
+        raise typer.Exit(2)
     try:
-        role = validate_role(role)
-    except InvalidRole as exc:
+        known = _known_agencies(registry) if role.startswith("agency:") else None
+        role = validate_role(role, known)
+    except (InvalidRole, ConfigError, OSError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     with _sessions(records_url)() as session:
-        key = create_key(session, role=role, name=name or role)
+        key = create_key(session, role=role, name=name or role, expires_at=expires_at)
     typer.echo(key)
 
 
 @app.command("list")
 def list_(records_url: str | None = typer.Option(None)) -> None:
     """List keys (ids, roles, names; never the secrets)."""
-    from api.auth import list_keys
+    from api.auth import is_active, list_keys
 
     with _sessions(records_url)() as session:
         for k in list_keys(session):
-            state = "revoked" if k.revoked_at else "active"
+            state = "revoked" if k.revoked_at else "active" if is_active(k) else "expired"
+            if k.expires_at is not None and state == "active":
+                state = f"active until {k.expires_at:%Y-%m-%d %H:%M}Z"
             typer.echo(f"{k.id}\t{k.role}\t{state}\t{k.name}")
 
 

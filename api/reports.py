@@ -6,6 +6,7 @@ Routes call these and only translate errors to HTTP.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -54,13 +55,26 @@ class Period:
         }
 
 
+# The dates a period may touch. Outside them there is no data to report, and
+# near the ends of the calendar the UTC conversion of a local day overflows
+# (0001-01 or 9999-12 answered 500, issue 20).
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)  # ASCII: no full-width digits
+
+
 def parse_month(text: str, param: str = "month") -> tuple[int, int]:
-    try:
-        year, month = (int(p) for p in text.split("-"))
-        date(year, month, 1)
-    except ValueError:
-        raise PeriodError(param, f"{param} must look like 2026-11, not {text!r}") from None
+    match = _MONTH.fullmatch(text)
+    year, month = (int(match[1]), int(match[2])) if match else (0, 0)
+    if not 1 <= month <= 12:
+        raise PeriodError(param, f"{param} must look like 2026-11, not {text[:20]!r}")
+    _check_in_range(param, date(max(year, 1), month, 1))
     return year, month
+
+
+def _check_in_range(param: str, day: date) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise PeriodError(param, f"{param} must lie between {FIRST_DAY} and {LAST_DAY}")
 
 
 def resolve_period(site: Site, *, from_: date | None, to: date | None, month: str | None) -> Period:
@@ -72,6 +86,10 @@ def resolve_period(site: Site, *, from_: date | None, to: date | None, month: st
         start, end = month_bounds(site, year, mon)
         nxt = date(year + (mon == 12), mon % 12 + 1, 1)
         return Period(start, _until_now(start, end), date(year, mon, 1), nxt - timedelta(days=1))
+    if from_ is not None:
+        _check_in_range("from", from_)
+    if to is not None:
+        _check_in_range("to", to)
     today = utcnow().astimezone(site.tz).date()
     first = from_ or today.replace(day=1)
     after = to or today + timedelta(days=1)

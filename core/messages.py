@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from core.ids import Ident
 from core.timeutil import UtcDatetime
@@ -23,6 +23,12 @@ class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
 
     schema_version: Literal[1] = Field(default=1, description="Contract version of this payload.")
+
+
+# The published JSON Schema says boolean and integer; pydantic's lax mode would
+# still take "yes" or "12" (issue 20). Strict types make the model refuse what
+# the schema refuses, without changing the schema itself. Floats stay lax: the
+# schema's "number" admits integers, and so does strict float.
 
 
 class PresenceKind(StrEnum):
@@ -41,10 +47,10 @@ class Presence(_Message):
     space_id: Ident
     agent_id: Ident
     sensor_id: Ident
-    occupied: bool
-    people_count: int | None = Field(default=None, ge=0, le=10_000)
+    occupied: StrictBool
+    people_count: StrictInt | None = Field(default=None, ge=0, le=10_000)
     event_time: UtcDatetime = Field(description="Sensor clock, UTC. Never the receive time.")
-    seq: int = Field(ge=0, description="Sequence number per agent, increasing.")
+    seq: StrictInt = Field(ge=0, description="Sequence number per agent, increasing.")
     kind: PresenceKind
     heartbeat_interval_s: float | None = Field(
         default=None,
@@ -78,7 +84,7 @@ class SensorHealth(BaseModel):
     space_id: Ident
     battery_pct: float | None = Field(default=None, ge=0, le=100)
     last_seen: UtcDatetime | None = None
-    ok: bool = True
+    ok: StrictBool = True
     detail: str | None = Field(default=None, max_length=200)
 
 
@@ -89,8 +95,8 @@ class AgentHealth(_Message):
     event_time: UtcDatetime
     version: str = Field(max_length=64)
     uptime_s: float = Field(ge=0)
-    outbox_depth: int = Field(ge=0)
-    outbox_dropped: int = Field(default=0, ge=0)
+    outbox_depth: StrictInt = Field(ge=0)
+    outbox_dropped: StrictInt = Field(default=0, ge=0)
     sensors: list[SensorHealth] = Field(default_factory=list, max_length=1000)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -10,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from api import bookings as bookings_m
 from api.charging.bookings import Booking, BookingError, parse_bookings_csv, parse_bookings_ics
-from api.deps import Ctx, CurrentPrincipal, SiteDep, require
+from api.deps import ApiDate, Ctx, CurrentPrincipal, SiteDep, require
 from core.calendar import local_day_bounds
 
 router = APIRouter(prefix="/v1/sites/{site_id}/bookings", tags=["bookings"])
@@ -30,8 +29,8 @@ def list_(
     site: SiteDep,
     ctx: Ctx,
     principal: CurrentPrincipal,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_: Annotated[ApiDate | None, Query(alias="from")] = None,  # issue 20: 422, not 500
+    to: ApiDate | None = None,
 ) -> list[dict[str, Any]]:
     require(principal, "facility", "finance", "agency")
     start = local_day_bounds(site, from_)[0] if from_ else None
@@ -80,8 +79,10 @@ async def import_(
     ctx: Ctx,
     principal: CurrentPrincipal,
     request: Request,
-    from_: Annotated[date | None, Query(alias="from", description="iCalendar: first day")] = None,
-    to: Annotated[date | None, Query(description="iCalendar: day after the last")] = None,
+    from_: Annotated[
+        ApiDate | None, Query(alias="from", description="iCalendar: first day")
+    ] = None,
+    to: Annotated[ApiDate | None, Query(description="iCalendar: day after the last")] = None,
 ) -> dict[str, Any]:
     require(principal, "facility", "finance")
     body = await request.body()

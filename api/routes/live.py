@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from api import health as health_m
 from api.access import agency_spaces, visible_group, visible_spaces
 from api.auth import Principal
-from api.deps import Ctx, CurrentPrincipal, SiteDep, require
+from api.deps import Ctx, CurrentPrincipal, KeyWatch, SiteDep, StreamPrincipal, require
 from api.live import EVERYTHING, LiveBoard, LiveScope, SpaceLive
 from core.registry import Site
 from core.timeutil import utcnow
@@ -85,13 +85,14 @@ def space_event(item: SpaceLive) -> str:
     response_class=StreamingResponse,
 )
 async def live_stream(
-    site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, request: Request
+    site: SiteDep, ctx: Ctx, principal: StreamPrincipal, request: Request
 ) -> StreamingResponse:
     require(principal, "facility", "agency")
     visible = live_scope(site, principal, ctx.settings.min_group_spaces).spaces
     sub = ctx.hub.subscribe(site.id, asyncio.get_running_loop())
     board = ctx.hub.board(site.id)
     min_group = ctx.settings.min_group_spaces
+    watch = KeyWatch(ctx, principal)  # issue 20: a revoked key ends its streams
 
     async def events() -> AsyncIterator[str]:
         try:
@@ -99,6 +100,9 @@ async def live_stream(
             yield f"event: snapshot\ndata: {live_snapshot(board, principal, min_group)}\n\n"
             idle = 0.0
             while not ctx.closing.is_set():
+                if not await watch.still_valid():
+                    yield "event: revoked\ndata: {}\n\n"
+                    return
                 try:
                     # asyncio.timeout, not wait_for: no task per event and client
                     async with asyncio.timeout(POLL_S):

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 
 from api import access, reports
-from api.deps import Ctx, CurrentPrincipal, SiteDep, require
+from api.deps import Ctx, CurrentPrincipal, ReportSlot, SiteDep, require
 from api.exports import ReportFormat, respond
 from core.registry import Site, SpaceType
 from summaries.compute import ALL
@@ -79,6 +79,7 @@ def utilisation(
     ctx: Ctx,
     principal: CurrentPrincipal,
     p: PeriodDep,
+    _slot: ReportSlot,  # issue 20: expensive; limited per key and server
     by: GroupBy = "space",
     bucket: BucketBy | None = None,
     agency: Annotated[str | None, Query(description="Only this agency's rows (by=agency)")] = None,
@@ -108,6 +109,7 @@ def heatmap(
     ctx: Ctx,
     principal: CurrentPrincipal,
     p: PeriodDep,
+    _slot: ReportSlot,  # issue 20: expensive; limited per key and server
     zone: str | None = None,
     floor: str | None = None,
     format: FormatQ = ReportFormat.JSON,
@@ -141,6 +143,7 @@ def peaks(
     ctx: Ctx,
     principal: CurrentPrincipal,
     p: PeriodDep,
+    _slot: ReportSlot,  # issue 20: expensive; limited per key and server
     by: GroupBy = "site",
     space_type: SpaceType | None = None,
     daily: bool = Query(False, description="Rows per day instead of the period summary"),
@@ -176,6 +179,7 @@ def efficiency(
     ctx: Ctx,
     principal: CurrentPrincipal,
     p: PeriodDep,
+    _slot: ReportSlot,  # issue 20: expensive; limited per key and server
     agency: str | None = None,
     format: FormatQ = ReportFormat.JSON,
     source: SourceQ = "summaries",
@@ -200,7 +204,11 @@ def efficiency(
 
 @router.post("/rollups", summary="Write the utilisation and efficiency rollups of a period")
 def run_rollups(
-    site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, p: PeriodDep
+    site: SiteDep,
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    p: PeriodDep,
+    _slot: ReportSlot,  # issue 20: expensive; limited per key and server
 ) -> dict[str, Any]:
     require(principal, "facility")
     counts = reports.rollup(

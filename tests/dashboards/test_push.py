@@ -1,6 +1,6 @@
 """``occupancy dashboards push`` against a small local HTTP server standing in
 for Grafana's HTTP API: no Grafana server can run here (it is not in Debian's
-archive), so the test records the requests grafana-client sends and answers
+archive), so the test records the requests the push sends and answers
 like Grafana does (404 for an unknown folder, then 200)."""
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ from core.messages import AgentState, AgentStatus, Presence, PresenceKind
 from core.registry import Registry, load_registry
 from core.topics import Topics
 from storage import StoreSettings, open_store
-from tests.servers import free_port, wait_for_port
+from tests.api.served import run_uvicorn
+from tests.servers import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE_SITE = REPO / "examples" / "sites" / "virastotalo.yaml"
@@ -96,18 +97,7 @@ def start_api(
             }
         engine.dispose()
     app = create_app(settings, registry=registry, store=open_store(settings.store))
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="ui-test-api", daemon=True)
-    thread.start()
-    wait_for_port(port)
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not server.started:
-        raise RuntimeError(f"the API did not start on port {port}")
+    server, thread = run_uvicorn(app, port, name="ui-test-api", log_level="warning")
     return LiveApi(
         f"http://127.0.0.1:{port}", keys["facility"], registry, app, server, thread, keys
     )
