@@ -7,6 +7,8 @@ with the same functions, so the reports agree exactly.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -35,6 +37,46 @@ from summaries.schema import (
 from summaries.summariser import SummaryParams, runs, today_of
 
 Source = Literal["summaries", "raw"]
+
+
+class _RowCache:
+    """Summary rows already read and checked, by (store, site, measurement,
+    filter, the commits' generations): a day rewritten has a new generation,
+    so a hit is always the current committed version. Bounded in rows."""
+
+    def __init__(self, max_rows: int = 4_000_000) -> None:
+        self.max_rows = max_rows
+        self.rows = 0
+        self.entries: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self.lock:
+            hit = self.entries.get(key)
+            if hit is None:
+                return None
+            self.entries.move_to_end(key)
+            return hit[0]
+
+    def put(self, key: Any, value: Any, rows: int) -> None:
+        with self.lock:
+            if key in self.entries or rows > self.max_rows:
+                return
+            self.entries[key] = (value, rows)
+            self.rows += rows
+            while self.rows > self.max_rows:
+                _, (_, n) = self.entries.popitem(last=False)
+                self.rows -= n
+
+
+_CACHE = _RowCache()
+
+
+def clear_cache() -> None:
+    """Forget the rows read so far (what a freshly started process knows)."""
+    with _CACHE.lock:
+        _CACHE.entries.clear()
+        _CACHE.rows = 0
 PEAK_COLUMNS = ("day", "spaces", "peak", "peak_at")
 
 
@@ -186,29 +228,55 @@ class PeriodData:
             return None
         lo = local_day_bounds(self.site, self._candidates[0])[0]
         hi = local_day_bounds(self.site, self._candidates[-1])[1]
+        gens = tuple((d, self._commits[d].gen) for d in self._candidates)
+        key = (
+            id(self.store),
+            self.site.id,
+            measurement,
+            tuple(sorted((where or {}).items())),
+            gens,
+        )
+        cached = _CACHE.get(key)
+        if cached is not None:
+            hit, hit_ok, hit_stale = cached
+            self._from_summaries[kind] = set(hit_ok)
+            self._stale |= hit_stale
+            return hit
         frame = read_rows(self.store, self.site, measurement, start=lo, end=hi, where=where)
         if frame.empty:
             frame = pd.DataFrame({"day": pd.Series([], dtype="datetime64[ns]"), "gen": []})
-        days = pd.DatetimeIndex(frame["day"]).date
-        gen = frame["gen"].to_numpy(dtype=np.int64)
-        want = np.array([self._commits[d].gen if d in self._commits else -1 for d in days])
-        frame = frame[gen == want]
-        days = days[gen == want]
-        counts = pd.Series(days).value_counts().to_dict() if len(days) else {}
+        # one look-up per distinct day, not per row (a year of hour cells is 700k rows)
+        uniq, inverse = np.unique(
+            frame["day"].to_numpy(dtype="datetime64[ns]"), return_inverse=True
+        )
+        udays = pd.DatetimeIndex(uniq).date
+        want = np.array([self._commits[d].gen if d in self._commits else -1 for d in udays])
+        keep = (
+            frame["gen"].to_numpy(dtype=np.int64) == want[inverse]
+            if len(uniq)
+            else np.zeros(0, bool)
+        )
+        counts_arr = np.bincount(inverse[keep], minlength=len(uniq)) if len(uniq) else np.zeros(0)
+        counts = {d: int(c) for d, c in zip(udays, counts_arr, strict=True)}
         groups = expected_groups(self.site, **where) if where is not None else 0
-        ok = set()
+        ok: set[date] = set()
+        stale: set[date] = set()
         for d in self._candidates:
             if where is None:
                 expected = getattr(self._commits[d], kind)
             else:
                 # one combination's rows: a row per group on an open day
                 expected = groups if opening_intervals_on(self.site, d) else 0
-            if counts.get(d, 0) == expected:
-                ok.add(d)
-            else:
-                self._stale.add(d)
+            (ok if counts.get(d, 0) == expected else stale).add(d)
+        ok_codes = np.array([d in ok for d in udays], dtype=bool)
+        rows = frame[keep & ok_codes[inverse]] if len(uniq) else None
+        result = rows if rows is not None and len(rows) else None
+        _CACHE.put(
+            key, (result, frozenset(ok), frozenset(stale)), 0 if result is None else len(result)
+        )
         self._from_summaries[kind] = ok
-        return frame[np.isin(days, np.array(sorted(ok), dtype=object))] if len(frame) else None
+        self._stale |= stale
+        return result
 
     def _raw_runs(self, kind: str) -> list[pd.DataFrame]:
         done = self._from_summaries.get(kind, set())
@@ -262,4 +330,4 @@ def expected_groups(site: Site, *, level: str, types: str, view: str) -> int:
     )
 
 
-__all__ = ["PeriodData", "Source", "narrow_peaks", "stored_combination"]
+__all__ = ["PeriodData", "Source", "clear_cache", "narrow_peaks", "stored_combination"]

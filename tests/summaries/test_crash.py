@@ -20,7 +20,7 @@ from simulators.backfill import backfill
 from simulators.scenario import Scenario
 from storage.marks import MarkingStore
 from storage.sqlite import SQLiteStore
-from summaries.reader import PeriodData
+from summaries.reader import PeriodData, clear_cache
 from summaries.schema import HOURS, read_commits
 from summaries.summariser import SummaryParams, refresh_site
 from tests.conftest import EXAMPLE_SITES
@@ -87,6 +87,7 @@ def test_sigkill_mid_rewrite_leaves_old_or_new_never_a_mix(
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
+        clear_cache()  # what a restarted API would know: nothing
         after = data(site, store, "summaries")
         assert_same_inputs(site, after, data(site, store, "raw"))
         if after.meta()["stale_days"]:
