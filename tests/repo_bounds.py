@@ -23,11 +23,20 @@ _TEMP = str(Path(tempfile.gettempdir()).resolve()) + os.sep
 violations: list[str] = []
 
 
+# The temporary folder is exempt only where it lies beside the checkout (a
+# TMPDIR in the same home folder). Where the checkout lies in it, as in CI's
+# clone under /tmp/tmp.X/clone, everything else in /tmp/tmp.X is beside it;
+# pytest's own temporary folders are elsewhere under /tmp and not affected.
+_TEMP_EXEMPT = _TEMP.startswith(_BESIDE) and not _TEMP.startswith(_INSIDE)
+
+
 def outside_repo(path: str) -> bool:
     """Whether ``path`` (relative ones against the working folder) lies beside
     the checkout rather than in it."""
     full = os.path.abspath(path) + os.sep
-    return full.startswith(_BESIDE) and not full.startswith(_INSIDE) and not full.startswith(_TEMP)
+    if not full.startswith(_BESIDE) or full.startswith(_INSIDE):
+        return False
+    return not (_TEMP_EXEMPT and full.startswith(_TEMP))
 
 
 def _hook(event: str, args: tuple[object, ...]) -> None:
