@@ -13,6 +13,8 @@ them: re-running a rollup is idempotent.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -260,6 +262,9 @@ __all__ = [
     "ROLLUP_COLUMNS",
     "SITE_ROW",
     "WEEKDAYS",
+    "ColumnBatch",
+    "day_rollup_batches",
+    "day_rollup_points",
     "efficiency_points",
     "heatmap_points",
     "heatmap_rollup",
@@ -269,15 +274,97 @@ __all__ = [
 ]
 
 
-def day_rollup_points(*, intervals: pd.DataFrame, site: Site) -> list[Point]:
-    """The Grafana rows of whole days of clipped intervals: utilisation,
-    heatmap and the daily peaks of the site and its floors (``PEAK_LEVELS``)."""
+@dataclass(frozen=True, slots=True)
+class ColumnBatch:
+    """Points of one measurement as columns (``Store.write_columns``)."""
+
+    measurement: str
+    time_ns: np.ndarray
+    tags: dict[str, Any]
+    fields: dict[str, Any]
+
+    def points(self) -> list[Point]:
+        from storage.columns import column_points
+
+        return column_points(
+            self.measurement, time_ns=self.time_ns, tags=self.tags, fields=self.fields
+        )
+
+
+def _space_tag_columns(spaces: pd.Series, site: Site) -> dict[str, Any]:
+    """Each storage tag of the spaces' points as a Categorical (a space whose
+    tags lack a key gets no such tag: a missing category)."""
+    keys = sorted({k for sp in site.spaces for k in site.space_tags(sp.id)})
+    ids = spaces.astype(object)
+    out: dict[str, Any] = {}
+    for key in keys:
+        value_of = {sp.id: site.space_tags(sp.id).get(key) for sp in site.spaces}
+        out[key] = pd.Categorical(ids.map(value_of))
+    return out
+
+
+def utilisation_columns(*, rollup: pd.DataFrame, site: Site) -> ColumnBatch:
+    """``utilisation_points`` of a rollup, as columns."""
+    require_columns(rollup, ROLLUP_COLUMNS, what="utilisation rollup")
+    unknown = sorted(set(rollup["space"].astype(object)) - {sp.id for sp in site.spaces})
+    if unknown:
+        raise KeyError(f"spaces not in site {site.id!r}: {', '.join(map(str, unknown[:5]))}")
+    return ColumnBatch(
+        UTILISATION,
+        column_ns(rollup, "time", what="utilisation rollup"),
+        _space_tag_columns(rollup["space"], site),
+        {c: rollup[c].to_numpy(dtype=float) for c in ("occupied_s", "opening_s", "observed_s")},
+    )
+
+
+def heatmap_columns(*, rows: pd.DataFrame, site: Site) -> ColumnBatch:
+    """``heatmap_points`` of ``heatmap_rollup`` rows, as columns."""
+    require_columns(rows, HEATMAP_COLUMNS, what="heatmap rollup")
+    floor_of = {z.id: z.floor for z in site.zones}
+    tags: dict[str, Any] = {
+        "site": site.id,
+        "floor": pd.Categorical(rows["zone"].astype(object).map(floor_of)),
+    }
+    for key in ("zone", "space_type", "weekday", "hour"):
+        tags[key] = pd.Categorical(rows[key].astype(str))
+    return ColumnBatch(
+        HEATMAP,
+        column_ns(rows, "time", what="heatmap rollup"),
+        tags,
+        {c: rows[c].to_numpy(dtype=float) for c in ("occupied_s", "opening_s", "observed_s")},
+    )
+
+
+def day_rollup_batches(*, intervals: pd.DataFrame, site: Site) -> list[ColumnBatch]:
+    """The Grafana rows of whole days of clipped intervals, as columns:
+    utilisation, heatmap and the daily peaks of the site and its floors
+    (``PEAK_LEVELS``)."""
     from metrics.peaks import daily_peaks
 
     rows = utilisation_rollup(intervals=intervals)
-    points = utilisation_points(rollup=rows, site=site)
-    points += heatmap_points(rows=heatmap_rollup(rollup=rows, site=site), site=site)
+    batches = [
+        utilisation_columns(rollup=rows, site=site),
+        heatmap_columns(rows=heatmap_rollup(rollup=rows, site=site), site=site),
+    ]
+    peaks: list[Point] = []
     for level in PEAK_LEVELS:
         daily = daily_peaks(intervals=intervals, site=site, by=level)  # type: ignore[arg-type]
-        points += peak_points(daily=daily, site=site, by=level)
-    return points
+        peaks += peak_points(daily=daily, site=site, by=level)
+    if peaks:
+        batches.append(
+            ColumnBatch(
+                PEAKS,
+                np.asarray([p.time_ns for p in peaks], dtype=np.int64),
+                {
+                    "site": site.id,
+                    "floor": pd.Categorical([p.tags["floor"] for p in peaks]),
+                },
+                {k: np.asarray([p.fields[k] for p in peaks], float) for k in ("peak", "spaces")},
+            )
+        )
+    return [b for b in batches if len(b.time_ns)]
+
+
+def day_rollup_points(*, intervals: pd.DataFrame, site: Site) -> list[Point]:
+    """``day_rollup_batches`` as points."""
+    return [p for b in day_rollup_batches(intervals=intervals, site=site) for p in b.points()]

@@ -9,6 +9,8 @@ takes the summaries as computed with other parameters and reads raw points.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,12 @@ class SummariesSettings(BaseSettings):
     silence_factor: float = Field(2.5, gt=1)
     merge_gap_s: float = Field(0, ge=0)
     interval_s: float = Field(60, gt=0, description="Seconds between summariser cycles.")
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        le=64,
+        description="Worker processes of a rebuild (default: one per core).",
+    )
     metrics_port: int | None = Field(
         9103, ge=0, le=65535, description="Prometheus metrics port; none: no metrics server."
     )
@@ -126,6 +134,9 @@ def rebuild(
     run_days: int = typer.Option(
         14, "--run-days", min=1, max=62, help="Days computed from one raw read (memory)."
     ),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Worker processes (default: one per core)."
+    ),
 ) -> None:
     """Recompute the closed days from --from to --to (inclusive) from raw points."""
     from datetime import timedelta
@@ -133,6 +144,7 @@ def rebuild(
     from rich.progress import Progress
 
     from storage import StoreError
+    from summaries.pool import RunPool
     from summaries.summariser import refresh_site, today_of
 
     s = _settings(
@@ -141,6 +153,7 @@ def rebuild(
         database=store_database,
         silence_factor=silence_factor,
         merge_gap_s=merge_gap_s,
+        workers=workers,
     )
     reg, store, params = _open(s)
     site = reg.get(site_id)
@@ -152,7 +165,8 @@ def rebuild(
         typer.echo("--to: nothing to rebuild: the range has no closed day", err=True)
         raise typer.Exit(2)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    with Progress() as bar:
+    pool = RunPool(s.store, s.workers) if s.workers > 1 and len(days) > run_days else None
+    with Progress() as bar, pool or contextlib.nullcontext():
         task = bar.add_task(f"{site.id} {first}..{last}", total=len(days))
         try:
             done = refresh_site(
@@ -162,6 +176,7 @@ def rebuild(
                 days=days,
                 progress=lambda n: bar.advance(task, n),
                 run_days=run_days,
+                pool=pool,
             )
         except StoreError as exc:
             typer.echo(f"store error: {exc}", err=True)

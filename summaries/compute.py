@@ -143,11 +143,13 @@ def carry_fingerprints(*, raw: RawInputs, site: Site, boundaries: list[pd.Timest
         status = _Sorted(codes_of(raw.status["agent"], site.agents()), raw.status, ("online",))
     else:
         status = _Sorted(np.empty(0, np.int64), None, ("online",))
+    bounds = np.asarray([int(b.value) for b in boundaries], dtype=np.int64)
+    lasts = (presence.last_before(bounds), status.last_before(bounds))
     out = []
-    for b in boundaries:
+    for i in range(len(bounds)):
         h = hashlib.blake2b(digest_size=12)
-        for part in (presence, status):
-            idx = part.last_before(int(b.value))
+        for part, last in zip((presence, status), lasts, strict=True):
+            idx = last[i]
             h.update(part.code[idx].tobytes())
             h.update(part.t[idx].tobytes())
             h.update(np.nan_to_num(part.values[idx], nan=-1.0).tobytes())
@@ -168,7 +170,12 @@ class _Sorted:
         else:
             t = column_ns(frame, "time", what="points")
             keep = np.flatnonzero(code >= 0)
-            order = keep[np.lexsort((keep, t[keep], code[keep]))]
+            tk, ck = t[keep], code[keep]
+            if len(tk) < 2 or bool((tk[1:] >= tk[:-1]).all()):
+                # already in time order (what stores return): a stable sort by code
+                order = keep[np.argsort(ck, kind="stable")]
+            else:
+                order = keep[np.lexsort((keep, tk, ck))]
             self.code, self.t = code[order], t[order]
             self.values = _value_matrix(frame, columns)[order]
         heads = (
@@ -178,14 +185,20 @@ class _Sorted:
         )
         self.bounds = np.r_[heads, len(self.code)].astype(np.int64)
 
-    def last_before(self, b: int) -> np.ndarray:
-        """Index of each code's last row with time < b (codes with none left out)."""
-        out = []
-        for lo, hi in zip(self.bounds[:-1], self.bounds[1:], strict=True):
-            k = lo + int(np.searchsorted(self.t[lo:hi], b, side="left")) - 1
-            if k >= lo:
-                out.append(k)
-        return np.asarray(out, dtype=np.int64)
+    def last_before(self, bounds: np.ndarray) -> list[np.ndarray]:
+        """For each bound b: the index of each code's last row with time < b
+        (codes with none left out), codes in order."""
+        if not len(self.code):
+            return [np.empty(0, np.int64) for _ in bounds]
+        heads, ends = self.bounds[:-1], self.bounds[1:]
+        # per code, where each bound falls in that code's times (one call per code)
+        k = np.stack(
+            [
+                lo + np.searchsorted(self.t[lo:hi], bounds, side="left") - 1
+                for lo, hi in zip(heads, ends, strict=True)
+            ]
+        )  # codes x bounds
+        return [k[:, j][k[:, j] >= heads] for j in range(len(bounds))]
 
 
 def _value_matrix(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:

@@ -77,6 +77,8 @@ def clear_cache() -> None:
     with _CACHE.lock:
         _CACHE.entries.clear()
         _CACHE.rows = 0
+
+
 PEAK_COLUMNS = ("day", "spaces", "peak", "peak_at")
 
 

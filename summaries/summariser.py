@@ -16,15 +16,19 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from core.calendar import local_day_bounds
 from core.registry import Site
 from core.timeutil import utcnow
-from metrics.rollups import day_rollup_points
+from metrics.rollups import day_rollup_batches
 from storage import Store
 from summaries.compute import summarise
 from summaries.raw import read_inputs
 from summaries.schema import EPOCH, Commit, params_digest, read_commits, read_marks, write_summaries
+
+if TYPE_CHECKING:
+    from summaries.pool import RunPool
 
 log = logging.getLogger(__name__)
 #: the longest run of days computed from one raw read (bounds memory)
@@ -123,9 +127,10 @@ def summarise_run(
         store, site, result, gen=time.time_ns(), marks=marks, params=params.digest(site)
     )
     # Grafana's rollups of those days, so late data reaches the dashboards too
-    points = day_rollup_points(intervals=result.clipped, site=site)
-    if points:
-        store.write(points)
+    for batch in day_rollup_batches(intervals=result.clipped, site=site):
+        store.write_columns(
+            batch.measurement, time_ns=batch.time_ns, tags=batch.tags, fields=batch.fields
+        )
     return result.carry
 
 
@@ -138,9 +143,11 @@ def refresh_site(
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
     run_days: int = MAX_RUN_DAYS,
+    pool: RunPool | None = None,
 ) -> list[date]:
     """Summarise ``days`` (default: the site's dirty days) and whatever the
-    cascade reaches; returns every day rewritten."""
+    cascade reaches; returns every day rewritten. With a ``pool``, the runs of
+    ``days`` are summarised in its worker processes, then the cascade here."""
     today = today_of(site, now)
     todo = sorted(
         d
@@ -152,14 +159,11 @@ def refresh_site(
     old = read_commits(store, site, local_day_bounds(site, todo[0])[0], _far_end())
     done: list[date] = []
     queue = runs(todo, max_len=run_days)
-    while queue:
-        first, last = queue.pop(0)
-        carry = summarise_run(store, site, first, last, params)
-        done += list(_dates(first, last))
-        if progress is not None:
-            progress((last - first).days + 1)
+
+    def finished(run: tuple[date, date], carry: dict[date, str], pending: set[date]) -> None:
+        first, last = run
+        done.extend(_dates(first, last))
         nxt = last + timedelta(days=1)
-        pending = {d for run in queue for d in _dates(*run)}
         before = old.get(last)
         if (
             nxt < today
@@ -168,6 +172,19 @@ def refresh_site(
             and (before is None or before.carry != carry[last])
         ):
             queue.insert(0, (nxt, nxt))
+
+    if pool is not None and len(queue) > 1:
+        batch, queue[:] = list(queue), []
+        tick = None if progress is None else lambda r: progress((r[1] - r[0]).days + 1)
+        carries = pool.summarise(site, batch, params, done=tick)
+        for run, carry in zip(batch, carries, strict=True):
+            finished(run, carry, set(todo))
+    while queue:
+        run = queue.pop(0)
+        carry = summarise_run(store, site, run[0], run[1], params)
+        if progress is not None:
+            progress((run[1] - run[0]).days + 1)
+        finished(run, carry, {d for r in queue for d in _dates(*r)})
     return done
 
 

@@ -156,3 +156,34 @@ def test_efficiency_points() -> None:
     assert a["peak_desks"] == 2.0
     assert a["use_rate"] == 0.2
     assert all(isinstance(v, float) for v in a.values())
+
+
+def test_day_rollup_columns_are_the_points() -> None:
+    """What the summariser writes as columns is, point for point, the
+    utilisation, heatmap and peak points of the same intervals."""
+    from metrics.peaks import daily_peaks
+    from metrics.rollups import (
+        PEAK_LEVELS,
+        day_rollup_batches,
+        heatmap_points,
+        heatmap_rollup,
+        peak_points,
+    )
+
+    site = _site()
+    clipped = _clipped(site, presence(site, ROWS))
+    roll = utilisation_rollup(intervals=clipped)
+    want = utilisation_points(rollup=roll, site=site)
+    want += heatmap_points(rows=heatmap_rollup(rollup=roll, site=site), site=site)
+    for level in PEAK_LEVELS:
+        want += peak_points(
+            daily=daily_peaks(intervals=clipped, site=site, by=level), site=site, by=level
+        )
+    got = [p for b in day_rollup_batches(intervals=clipped, site=site) for p in b.points()]
+
+    def key(p: Point) -> tuple[Any, ...]:
+        return (p.measurement, sorted(p.tags.items()), sorted(p.fields.items()), p.time_ns)
+
+    # 32 quarter hours x 2 spaces; 8 local hours of one zone and type; site and floor
+    assert len(got) == len(want) == 64 + 8 + 2
+    assert sorted(map(key, got)) == sorted(map(key, want))
