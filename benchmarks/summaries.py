@@ -10,11 +10,18 @@ API app (FastAPI TestClient), warm, from summaries (the default) and with
 summarised day and the time until a report shows it after a cycle.
 
     .venv/bin/python benchmarks/summaries.py --days 365
+    .venv/bin/python benchmarks/summaries.py --days 30 --store influx
+
+``--store influx`` starts a private InfluxDB 1.x (Debian's ``influxd``, as the
+tests do) in a temporary folder. The rebuild runs twice: in this process (the
+baseline), then in ``--workers`` processes (``occupancy summaries rebuild``'s
+way); both write the same rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -35,10 +42,11 @@ from core.calendar import local_day_bounds
 from core.registry import Registry, load_site
 from simulators.backfill import backfill
 from simulators.scenario import Scenario
-from storage import StoreSettings
+from storage import StoreSettings, open_store
 from storage.base import PRESENCE, Point
 from storage.marks import MarkingStore
-from storage.sqlite import SQLiteStore
+from summaries.pool import RunPool
+from summaries.reader import clear_cache
 from summaries.summariser import SummaryParams, refresh_site
 
 SITE = Path(__file__).resolve().parent.parent / "examples" / "sites" / "virastotalo.yaml"
@@ -52,46 +60,78 @@ REPORTS = [
 ]
 
 
-def ask(client: TestClient, key: str, url: str, params: dict[str, object]) -> tuple[float, float]:
-    """Seconds and peak Python memory (MB) of one request."""
-    tracemalloc.start()
+def ask(client: TestClient, key: str, url: str, params: dict[str, object]) -> float:
+    """Seconds of one request."""
     t = time.perf_counter()
     r = client.get(url, params=params, headers={"Authorization": f"Bearer {key}"})
     took = time.perf_counter() - t
+    assert r.status_code == 200, r.text
+    return took
+
+
+def peak_mb(client: TestClient, key: str, url: str, params: dict[str, object]) -> float:
+    """Peak Python memory (MB, numpy's arrays included) of one more request,
+    apart from the timed ones: tracing slows a request down severalfold."""
+    tracemalloc.start()
+    ask(client, key, url, params)
     peak = tracemalloc.get_traced_memory()[1] / 1e6
     tracemalloc.stop()
-    assert r.status_code == 200, r.text
-    return took, peak
+    return peak
+
+
+def store_size_mb(settings: StoreSettings, tmp: Path) -> float:
+    files = list(tmp.glob("occ.db*")) if settings.is_sqlite else list((tmp / "influx").rglob("*"))
+    return sum(f.stat().st_size for f in files if f.is_file()) / 1e6
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--warm", type=int, default=10, help="warm requests per report")
+    ap.add_argument("--store", choices=("sqlite", "influx"), default="sqlite")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument(
+        "--raw-memory", action="store_true", help="also trace a raw request (slow: minutes)"
+    )
     args = ap.parse_args()
     site = load_site(SITE)
     first = date(2025, 1, 1)
     last = first + timedelta(days=args.days - 1)
     start, end = local_day_bounds(site, first)[0], local_day_bounds(site, last)[1]
     tmp = Path(tempfile.mkdtemp())
-    inner = SQLiteStore(tmp / "occ.db")
-    store = MarkingStore(inner, {site.id: site.tz})
+    server = None
+    if args.store == "influx":
+        from tests.servers import InfluxServer
+
+        server = InfluxServer(tmp / "influx").start()
+        settings = StoreSettings(url=server.url, database="bench")
+    else:
+        settings = StoreSettings(url=f"sqlite:///{tmp}/occ.db")
+    store = MarkingStore(open_store(settings), {site.id: site.tz})
     t = time.perf_counter()
     res = backfill(site, Scenario(seed=1), store, start, end, collect=False)
-    print(f"backfill: {args.days} days, {res.points:,} points, {time.perf_counter() - t:.1f} s")
-    raw_mb = (tmp / "occ.db").stat().st_size / 1e6
+    print(f"backfill ({args.store}): {args.days} days, {res.points:,} points, "
+          f"{time.perf_counter() - t:.1f} s")  # fmt: skip
+    raw_mb = store_size_mb(settings, tmp)
 
     params = SummaryParams()
-    t = time.perf_counter()
     days = [first + timedelta(days=i) for i in range(args.days)]
+    t = time.perf_counter()
     refresh_site(store, site, params, days=days)
+    alone = time.perf_counter() - t
+    size_mb = store_size_mb(settings, tmp)
+    t = time.perf_counter()
+    with RunPool(settings, args.workers) as pool:
+        refresh_site(store, site, params, days=days, pool=pool)
     took = time.perf_counter() - t
-    size_mb = (tmp / "occ.db").stat().st_size / 1e6
     space_days = args.days * len(site.spaces)
+    rate = space_days / took
     print("\n| summariser | figure |\n|---|---:|")
-    print(f"| rebuild, {args.days} days x {len(site.spaces)} spaces | {took:.1f} s |")
-    print(f"| space-days per second | {space_days / took:,.0f} |")
-    print(f"| a year at that rate | {365 * len(site.spaces) / (space_days / took):.0f} s |")
+    print(f"| rebuild, {args.days} days x {len(site.spaces)} spaces, 1 process (baseline) "
+          f"| {alone:.1f} s ({space_days / alone:,.0f} space-days/s) |")  # fmt: skip
+    print(f"| the same in {args.workers} worker processes | {took:.1f} s "
+          f"({rate:,.0f} space-days/s, {alone / took:.2f}x) |")  # fmt: skip
+    print(f"| the example site's year at that rate | {365 * len(site.spaces) / rate:.0f} s |")
     sensors = len(site.spaces)
     year = 365 / args.days
     print(
@@ -99,7 +139,7 @@ def main() -> None:
         f"({raw_mb * year / sensors:.2f} MB per sensor-year) |"
     )
     print(
-        f"| store, summaries | {size_mb - raw_mb:.0f} MB "
+        f"| store, summaries and rollups | {size_mb - raw_mb:.0f} MB "
         f"({(size_mb - raw_mb) * year / sensors:.3f} MB per sensor-year) |"
     )
 
@@ -108,7 +148,7 @@ def main() -> None:
         key = create_key(session, role="facility", name="bench")
     settings = ApiSettings(
         registry=SITE,
-        store=StoreSettings(url=f"sqlite:///{tmp}/occ.db"),
+        store=settings,
         records_url=records,
         rollup_interval_s=0,
         summaries_interval_s=0,
@@ -124,14 +164,15 @@ def main() -> None:
         for label, path, q in REPORTS:
             url = f"{base}/{path}"
             ask(client, key, url, {**period, **q})  # warm-up
-            runs = [ask(client, key, url, {**period, **q}) for _ in range(args.warm)]
-            times = sorted(r[0] for r in runs)
+            times = sorted(ask(client, key, url, {**period, **q}) for _ in range(args.warm))
             p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-            raw_s, raw_mb_peak = ask(client, key, url, {**period, **q, "source": "raw"})
+            mb = peak_mb(client, key, url, {**period, **q})
+            raw_q = {**period, **q, "source": "raw"}
+            raw_s = ask(client, key, url, raw_q)
+            raw_mb_peak = peak_mb(client, key, url, raw_q) if args.raw_memory else float("nan")
             print(
-                f"| {label} | {statistics.median(times):.3f} | {p95:.3f} | "
-                f"{max(r[1] for r in runs):.0f} | {raw_s:.1f} | {raw_mb_peak:.0f} | "
-                f"{raw_s / statistics.median(times):.0f}x |"
+                f"| {label} | {statistics.median(times):.3f} | {p95:.3f} | {mb:.0f} | "
+                f"{raw_s:.1f} | {raw_mb_peak:.0f} | {raw_s / statistics.median(times):.0f}x |"
             )
 
         # One late message for a summarised day: the time until a cycle has it.
@@ -155,6 +196,14 @@ def main() -> None:
         done = refresh_site(store, site, params, now=after)
         cycle = time.perf_counter() - t
         print(f"\nlate message for {day}: one cycle rewrote {len(done)} day(s) in {cycle:.2f} s")
+        clear_cache()
+        t = time.perf_counter()
+        r = client.get(f"{base}/utilisation", params={**period, "by": "site"},
+                       headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+        print(f"first report after it (cold cache): {time.perf_counter() - t:.2f} s, "
+              f"stale days {r.json()['meta']['stale_days']}")  # fmt: skip
+    if server is not None:
+        server.stop()
 
 
 if __name__ == "__main__":
