@@ -17,7 +17,7 @@ import pandas as pd
 
 from core.registry import Site
 from metrics.cells import day_cells, hour_cells, sort_cells
-from metrics.intervals import CLIPPED_COLUMNS, require_columns
+from metrics.intervals import CLIPPED_COLUMNS, require_columns, space_codes
 
 Grouping = Literal["space", "zone", "floor", "site", "agency", "space_type"]
 Bucket = Literal["hour", "day", "week", "month"]
@@ -140,35 +140,46 @@ def utilisation_from_cells(
     if bucket == "hour" and "hour" not in cells.columns:
         raise ValueError("hour buckets need hour cells")
     groups = group_of(site=site, by=by)
-    p = sort_cells(cells[cells["space"].isin(set(groups))], site)
-    if by != "space":
-        p[by] = p["space"].map(groups)
-    keys: list[str] = [by]
+    # Integer keys throughout (a year of hour cells is a million rows): the
+    # space's registry index, and its group's rank among the sorted group names.
+    code = space_codes(site, cells["space"])
+    keep = np.flatnonzero(code >= 0)
+    hours = [cells["hour"].to_numpy()[keep]] if "hour" in cells.columns else []
+    order = keep[np.lexsort((*hours, cells["day"].to_numpy()[keep], code[keep]))]
+    p = cells.iloc[order].reset_index(drop=True)  # canonical order (sort_cells)
+    code = code[order]
+    labels = np.asarray([groups[sp.id] for sp in site.spaces], dtype=object)
+    names = np.unique(labels)
+    p["g"] = np.searchsorted(names, labels)[code]
+    p["code"] = code
+    keys: list[str] = ["g"]
     b = _bucket_of(p, bucket)
     if b is not None:
         p["bucket"] = b.to_numpy()
         keys.append("bucket")
     out = _sums(p, keys)
-    out["spaces"] = p.groupby(keys, sort=True)["space"].nunique()
-    out["open_days"] = p.groupby(keys, sort=True)["day"].nunique()
+    grouped = p.groupby(keys, sort=True)
+    out["spaces"] = grouped["code"].nunique()
+    out["open_days"] = grouped["day"].nunique()
 
     # Frequency: a space-day counts when its occupied seconds reach the minimum.
     if bucket == "hour":
         out["frequency"] = np.nan
     else:
-        day_keys = [*keys, "day"] if by == "space" else [*keys, "space", "day"]
-        per_day = p.groupby(day_keys, sort=True)["occupied_ns"].sum()
+        per_day = p.groupby([*keys, "code", "day"], sort=True)["occupied_ns"].sum()
         used = (per_day >= round(frequency_min_s * 1e9)).astype(float)
         out["frequency"] = used.groupby(level=list(range(len(keys)))).mean()
 
     # Intensity: time-weighted people count while occupied, against capacity.
-    capacity = {s.id: float(s.capacity or 0) for s in site.spaces}
-    seats = p["space"].map(capacity).to_numpy(dtype=float) * p["counted_ns"].to_numpy() / 1e9
+    capacity = np.asarray([float(sp.capacity or 0) for sp in site.spaces])
+    seats = capacity[code] * p["counted_ns"].to_numpy() / 1e9
     ints = p.assign(seats=seats).groupby(keys, sort=True)[["people_s", "seats"]].sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         out["intensity"] = np.where(ints["seats"] > 0, ints["people_s"] / ints["seats"], np.nan)
 
     out = _ratios(out).reset_index()
+    out.insert(0, by, names[out.pop("g").to_numpy()])
+    keys[0] = by
     cols = [
         *keys,
         "spaces",

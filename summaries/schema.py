@@ -50,7 +50,8 @@ class Commit:
 def params_digest(site: Site, *, silence_factor: float, merge_gap_s: float) -> str:
     """What a summary depends on besides the raw points: the site's registry
     entry (opening hours, holidays, spaces, zones) and the interval settings."""
-    text = f"{site.model_dump_json()}|{silence_factor!r}|{merge_gap_s!r}"
+    # floats, so that 0 and 0.0 (a setting given as an integer) are one digest
+    text = f"{site.model_dump_json()}|{float(silence_factor)!r}|{float(merge_gap_s)!r}"
     return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 
 
