@@ -23,13 +23,19 @@ def invoke(*args: str) -> Any:
         return runner.invoke(cli.app, list(args), prog_name="occupancy", terminal_width=100)
 
 
-def test_status_rebuild_status(tmp_path: Path) -> None:
+def backfilled(tmp_path: Path) -> str:
+    """The store URL of 5-8 Jan 2026 backfilled by the simulator's command."""
     url = f"sqlite:///{tmp_path}/occ.db"
     r = invoke(
         "simulate", "backfill", "--site", str(SITE), "--from", "2026-01-05", "--to", "2026-01-08",
         "--store-url", url, "--truth", str(tmp_path / "truth.json"),
     )  # fmt: skip
     assert r.exit_code == 0, r.output
+    return url
+
+
+def test_status_rebuild_status(tmp_path: Path) -> None:
+    url = backfilled(tmp_path)
     common = ("--registry", str(SITE), "--store-url", url)
     r = invoke("summaries", "status", *common)
     assert r.exit_code == 0, r.output
@@ -92,12 +98,7 @@ def test_rebuild_in_worker_processes_equals_raw(tmp_path: Path) -> None:
     from summaries.reader import PeriodData, clear_cache
     from summaries.summariser import SummaryParams
 
-    url = f"sqlite:///{tmp_path}/occ.db"
-    r = invoke(
-        "simulate", "backfill", "--site", str(SITE), "--from", "2026-01-05", "--to", "2026-01-08",
-        "--store-url", url, "--truth", str(tmp_path / "truth.json"),
-    )  # fmt: skip
-    assert r.exit_code == 0, r.output
+    url = backfilled(tmp_path)
     r = invoke(
         "summaries", "rebuild", "--site", "virastotalo", "--from", "2026-01-05",
         "--to", "2026-01-08", "--registry", str(SITE), "--store-url", url,
