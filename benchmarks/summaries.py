@@ -21,7 +21,6 @@ way); both write the same rows.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -89,7 +88,7 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--warm", type=int, default=10, help="warm requests per report")
     ap.add_argument("--store", choices=("sqlite", "influx"), default="sqlite")
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(
         "--raw-memory", action="store_true", help="also trace a raw request (slow: minutes)"
     )

@@ -10,7 +10,6 @@ takes the summaries as computed with other parameters and reads raw points.
 from __future__ import annotations
 
 import contextlib
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,10 +37,11 @@ class SummariesSettings(BaseSettings):
     merge_gap_s: float = Field(0, ge=0)
     interval_s: float = Field(60, gt=0, description="Seconds between summariser cycles.")
     workers: int = Field(
-        default_factory=lambda: os.cpu_count() or 1,
+        1,
         ge=1,
         le=64,
-        description="Worker processes of a rebuild (default: one per core).",
+        description="Worker processes of a rebuild (on SQLite more are slower: "
+        "benchmarks/README.md).",
     )
     metrics_port: int | None = Field(
         9103, ge=0, le=65535, description="Prometheus metrics port; none: no metrics server."
@@ -135,7 +135,7 @@ def rebuild(
         14, "--run-days", min=1, max=62, help="Days computed from one raw read (memory)."
     ),
     workers: int | None = typer.Option(
-        None, "--workers", help="Worker processes (default: one per core)."
+        None, "--workers", help="Worker processes (default 1)."
     ),
 ) -> None:
     """Recompute the closed days from --from to --to (inclusive) from raw points."""
