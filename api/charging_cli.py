@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from core.cli_settings import Given, SettingsError, settings_options
 from core.yamlfile import ConfigError
+from storage import StoreSettings
 
 if TYPE_CHECKING:
     from core.registry import Site
@@ -26,7 +28,9 @@ def _fail(message: str) -> typer.Exit:
 
 
 @app.callback(invoke_without_command=True)
+@settings_options(StoreSettings, prefix="store", into="store_given")
 def charges(
+    store_given: Given[StoreSettings],
     site_file: Path | None = typer.Option(None, "--site", help="A site file."),
     registry: Path | None = typer.Option(None, help="A folder of site files (with --site-id)."),
     site_id: str | None = typer.Option(None, help="Which site of --registry."),
@@ -34,8 +38,6 @@ def charges(
     tariffs: Path = typer.Option(
         ..., "--tariffs", help="Tariff file (YAML), or a folder of tariff files."
     ),
-    store_url: str = typer.Option(..., help="sqlite:///file.db or http(s)://influxdb:8086"),
-    store_database: str = typer.Option("occupancy", help="InfluxDB database (or bucket)."),
     bookings: list[Path] = typer.Option(
         [], "--bookings", help="Bookings file (.ics or .csv); repeat for several."
     ),
@@ -74,11 +76,13 @@ def charges(
     from api.charging.monthrun import charge_month
     from api.charging.points import charge_points
     from api.charging.statements import render
-    from storage import StoreSettings, open_store
+    from storage import open_store
     from storage.base import StoreError, StoreUnavailable
 
     try:
-        store = open_store(StoreSettings(url=store_url, database=store_database))
+        store = open_store(store_given.settings())
+    except SettingsError as exc:
+        raise _fail(f"store settings: {exc.problems}") from None
     except StoreUnavailable as exc:
         raise _fail(f"store unreachable: {exc} (start it or fix --store-url)") from None
     except (StoreError, ValueError) as exc:

@@ -19,7 +19,9 @@ class ApiSettings(BaseSettings):
         env_prefix="OCCUPANCY_API_", env_nested_delimiter="__", extra="forbid"
     )
 
-    environment: Literal["development", "production"] = "development"
+    environment: Literal["development", "production"] = Field(
+        "development", description="production refuses placeholder secrets."
+    )
     registry: Path = Field(
         default_factory=example_sites, description="Site file or folder of site files."
     )
@@ -31,8 +33,8 @@ class ApiSettings(BaseSettings):
             "default: api.db in OCCUPANCY_DATA_DIR."
         ),
     )
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
+    host: str = Field("127.0.0.1", description="Listen address.")
+    port: int = Field(8000, ge=1, le=65535, description="Listen port.")
     # No default broker: an API must not connect to whatever answers on
     # 127.0.0.1:1883. Without one, the live page shows the store's last states.
     broker_url: str | None = Field(
@@ -41,24 +43,36 @@ class ApiSettings(BaseSettings):
     live_feed: bool = Field(
         True, description="false turns the live feed off even when broker_url is set."
     )
-    mqtt_protocol: Literal["3.1.1", "5"] = "5"
-    mqtt_username: str | None = None
-    mqtt_password: SecretStr | None = None
-    mqtt_ca_file: Path | None = None
-    topic_prefix: str = DEFAULT_PREFIX
-    silence_factor: float = Field(2.5, gt=1)
+    mqtt_protocol: Literal["3.1.1", "5"] = Field(
+        "5", description="'5' (Mosquitto, EMQX, ...) or '3.1.1' (the embedded amqtt broker)."
+    )
+    mqtt_username: str | None = Field(None, description="MQTT user name.")
+    mqtt_password: SecretStr | None = Field(None, description="MQTT password.")
+    mqtt_ca_file: Path | None = Field(
+        None, description="CA bundle for mqtts:// (default: the system's CAs)."
+    )
+    topic_prefix: str = Field(DEFAULT_PREFIX, description="Topics below this prefix.")
+    silence_factor: float = Field(
+        2.5,
+        gt=1,
+        description="A sensor quiet this many heartbeat intervals is silent: unknown, not free.",
+    )
     min_group_spaces: int = Field(
         5, ge=1, description="Smallest group an agency may see aggregates of (privacy)."
     )
     rollup_interval_s: float = Field(900, ge=0, description="0 disables scheduled rollups.")
-    merge_gap_s: float = Field(0, ge=0)
+    merge_gap_s: float = Field(
+        0, ge=0, description="Free gaps shorter than this count as occupied."
+    )
     summaries_interval_s: float = Field(
         60,
         ge=0,
         description="Seconds between summariser cycles inside the API; 0 disables it "
         "(when `occupancy summaries run` runs as its own service).",
     )
-    low_battery_pct: float = Field(15, ge=0, le=100)
+    low_battery_pct: float = Field(
+        15, ge=0, le=100, description="Battery level below which a sensor is reported."
+    )
     stuck_after_h: float = Field(
         12, gt=0, description="Occupied without a break this long: the sensor is likely stuck."
     )

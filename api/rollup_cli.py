@@ -7,20 +7,22 @@ from pathlib import Path
 
 import typer
 
+from core.cli_settings import Given, settings_options
 from core.datadir import example_sites
+from storage import StoreSettings
 
 app = typer.Typer(help="Write exact 15-minute utilisation (and monthly efficiency) rollups.")
 
 
 @app.callback(invoke_without_command=True)
+@settings_options(StoreSettings, prefix="store", into="store_given")
 def rollup(
+    store_given: Given[StoreSettings],
     registry: Path = typer.Option(
         default_factory=example_sites,
         show_default="examples/sites of the checkout",
         help="Site file or folder.",
     ),
-    store_url: str = typer.Option(..., help="sqlite:///file.db or http://influx:8086"),
-    store_database: str = typer.Option("occupancy", help="InfluxDB database."),
     from_: datetime = typer.Option(..., "--from", formats=["%Y-%m-%d"], help="First local date."),
     to: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Local date after the last."),
     site_id: str | None = typer.Option(None, help="Only this site."),
@@ -30,11 +32,11 @@ def rollup(
     from api.reports import rollup as run
     from core.registry import load_registry
     from core.yamlfile import ConfigError
-    from storage import StoreError, StoreSettings, open_store
+    from storage import StoreError, open_store
 
     try:
         reg = load_registry(registry)
-        store = open_store(StoreSettings(url=store_url, database=store_database))
+        store = open_store(store_given.settings())
     except (ConfigError, StoreError, ValueError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

@@ -47,7 +47,7 @@ def measure(
     if speed is not None:
         site = synthetic_site(10_000)
         settings = PublisherSettings(
-            broker_url=broker.url, protocol="5", client_id_prefix=f"bench{speed:g}"
+            broker_url=broker.url, mqtt_protocol="5", client_id_prefix=f"bench{speed:g}"
         )
         sim = LiveSimulator(site, Scenario(seed=1), settings, speed=speed, start=START)
         sim.start()

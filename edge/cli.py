@@ -15,7 +15,9 @@ from typing import Any
 
 import typer
 
+from core.cli_settings import Given, SettingsError, settings_options
 from core.yamlfile import ConfigError
+from edge.config import EdgeSettings
 
 app = typer.Typer(help="Edge agent: read sensors, publish presence with store-and-forward.")
 
@@ -44,28 +46,26 @@ def _fail(message: str) -> typer.Exit:
 
 
 @app.callback(invoke_without_command=True)
+@settings_options(EdgeSettings, short={"config": "-c"})
 def run(
     ctx: typer.Context,
-    config: Path | None = typer.Option(
-        None, "--config", "-c", help="Agent YAML (default: $OCCUPANCY_EDGE_CONFIG)."
-    ),
+    given: Given[EdgeSettings],
     check: bool = typer.Option(
         False,
         "--check",
         help="Validate the config, its files and its sensors against --registry, and exit.",
     ),
-    registry: Path | None = typer.Option(
-        None,
-        "--registry",
-        help="Site file or folder the sensors must be in (env OCCUPANCY_EDGE_REGISTRY).",
-    ),
 ) -> None:
     """Run the agent until SIGTERM/SIGINT."""
     if ctx.invoked_subcommand is not None:
         return
-    from edge.config import EdgeSettings, load_config, resolve_secrets
+    from edge.config import load_config, resolve_secrets
 
-    path = config or EdgeSettings().config
+    try:
+        settings = given.settings()
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    path = settings.config
     if path is None:
         raise _fail("no config file: pass --config FILE or set OCCUPANCY_EDGE_CONFIG")
     try:
@@ -73,7 +73,7 @@ def run(
     except ConfigError as exc:
         raise _fail(f"invalid configuration:\n{exc}") from None
     if check:
-        _check(path, cfg, registry or EdgeSettings().registry)
+        _check(path, cfg, settings.registry)
         return
     try:
         secrets = resolve_secrets(cfg, os.environ)

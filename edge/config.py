@@ -218,14 +218,13 @@ def resolve_secrets(config: AgentConfig, environ: Mapping[str, str]) -> Secrets:
 
 
 class EdgeSettings(BaseSettings):
-    """Process settings from the environment (the service's one settings class).
-
-    ``OCCUPANCY_EDGE_CONFIG`` gives the config file when ``--config`` is not used.
-    """
+    """Process settings (the service's one settings class): from
+    ``OCCUPANCY_EDGE_*`` variables, or the same-named options of ``occupancy edge``.
+    Everything else is in the agent's YAML file."""
 
     model_config = SettingsConfigDict(env_prefix="OCCUPANCY_EDGE_", extra="ignore")
 
-    config: Path | None = None
+    config: Path | None = Field(default=None, description="The agent's YAML file.")
     registry: Path | None = Field(
         default=None, description="Site file or folder that --check checks the sensors against."
     )

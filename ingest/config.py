@@ -7,17 +7,19 @@ settings nest under ``STORE__`` (e.g. ``OCCUPANCY_INGEST_STORE__URL``).
 from __future__ import annotations
 
 import socket
+from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from core.broker_url import BrokerAddress, parse_broker_url
 from core.datadir import data_path
 from core.ids import is_valid_id
+from core.renamed_env import RenamedEnvSettings
 from core.secrets import refuse_placeholders
 from core.topics import DEFAULT_PREFIX, Topics
 from storage import StoreSettings
@@ -33,30 +35,46 @@ def _default_replica() -> str:
     return host if is_valid_id(host) else "ingest"
 
 
-class IngestSettings(BaseSettings):
+class IngestSettings(RenamedEnvSettings):
     model_config = SettingsConfigDict(
         env_prefix="OCCUPANCY_INGEST_",
         env_nested_delimiter="__",
         extra="forbid",
     )
+    # The broker settings are spelt as the API's and the simulator's (issue 14);
+    # the old variables still work, with a warning (docs/ingest.md).
+    renamed_env: ClassVar[Mapping[str, str]] = {
+        "username": "mqtt_username",
+        "password": "mqtt_password",
+        "ca_file": "mqtt_ca_file",
+        "client_cert": "mqtt_client_cert",
+        "client_key": "mqtt_client_key",
+        "protocol": "mqtt_protocol",
+    }
 
     environment: Literal["development", "production"] = Field(
         default="development", description="production refuses placeholder secrets."
     )
     registry: Path = Field(description="Site file, or folder of site files.")
-    broker_url: str = Field(default="mqtt://127.0.0.1:1883", description="mqtt:// or mqtts://")
-    username: str | None = None
-    password: SecretStr | None = None
-    ca_file: Path | None = Field(default=None, description="CA bundle for mqtts://")
-    client_cert: Path | None = Field(default=None, description="Client certificate (PEM)")
-    client_key: Path | None = Field(default=None, description="Client key (PEM)")
+    broker_url: str = Field(
+        default="mqtt://127.0.0.1:1883", description="mqtt://host:1883 or mqtts://host:8883."
+    )
+    mqtt_username: str | None = Field(default=None, description="MQTT user name.")
+    mqtt_password: SecretStr | None = Field(default=None, description="MQTT password.")
+    mqtt_ca_file: Path | None = Field(
+        default=None, description="CA bundle for mqtts:// (default: the system's CAs)."
+    )
+    mqtt_client_cert: Path | None = Field(
+        default=None, description="Client certificate (PEM), with mqtt_client_key."
+    )
+    mqtt_client_key: Path | None = Field(default=None, description="Client key (PEM).")
     client_id: str = Field(
         default="occupancy-ingest",
         min_length=1,
         max_length=64,
         description="Fixed, so the broker keeps the session; one per replica.",
     )
-    protocol: MqttProtocol = Field(
+    mqtt_protocol: MqttProtocol = Field(
         default=MqttProtocol.V5,
         description="'5' (Mosquitto, EMQX, ...) or '3.1.1' (the embedded amqtt broker).",
     )
@@ -69,23 +87,37 @@ class IngestSettings(BaseSettings):
         le=65_535,
         description="MQTT 5 in-flight window: unacknowledged messages the broker may send us.",
     )
-    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    keepalive_s: int = Field(default=30, ge=5, le=3600, description="MQTT keepalive.")
     share_group: str | None = Field(
         default=None, description="Shared subscription group: replicas of one group split load."
     )
-    topic_prefix: str = DEFAULT_PREFIX
-    batch_max_points: int = Field(default=5_000, ge=1, le=1_000_000)
-    batch_max_delay_s: float = Field(default=1.0, gt=0, le=60)
+    topic_prefix: str = Field(default=DEFAULT_PREFIX, description="Topics below this prefix.")
+    batch_max_points: int = Field(
+        default=5_000, ge=1, le=1_000_000, description="A batch is written at this many points..."
+    )
+    batch_max_delay_s: float = Field(
+        default=1.0, gt=0, le=60, description="...or once it is this old."
+    )
     batch_linger_s: float = Field(
         default=0.05,
         ge=0,
         le=60,
         description="An idle writer takes a batch once it is this old (low latency at low rates).",
     )
-    spool_dir: Path = Field(default_factory=lambda: data_path("ingest", "spool"))
-    spool_max_bytes: int = Field(default=1 << 30, ge=1 << 16)
-    spool_segment_bytes: int = Field(default=8 << 20, ge=1 << 12)
-    dead_letter_dir: Path = Field(default_factory=lambda: data_path("ingest", "dead-letters"))
+    spool_dir: Path = Field(
+        default_factory=lambda: data_path("ingest", "spool"),
+        description="One folder per replica (locked); default: ingest/spool in the data dir.",
+    )
+    spool_max_bytes: int = Field(
+        default=1 << 30, ge=1 << 16, description="When the spool holds this much, acks stop."
+    )
+    spool_segment_bytes: int = Field(
+        default=8 << 20, ge=1 << 12, description="Size of one spool file."
+    )
+    dead_letter_dir: Path = Field(
+        default_factory=lambda: data_path("ingest", "dead-letters"),
+        description="JSON Lines files; default: ingest/dead-letters in the data dir.",
+    )
     dead_letter_max_bytes: int = Field(
         default=256 << 20,
         ge=1 << 20,
@@ -109,12 +141,21 @@ class IngestSettings(BaseSettings):
     dead_letters_to_store: bool = Field(
         default=True, description="Also write dead letters to the 'dead_letters' measurement."
     )
-    max_future_s: float = Field(default=300.0, ge=0)
-    max_age_s: float = Field(default=30 * 86_400.0, gt=0)
-    store_retry_s: float = Field(default=2.0, gt=0, le=300)
-    metrics_host: str = "127.0.0.1"
+    max_future_s: float = Field(
+        default=300.0, ge=0, description="Event times further ahead are dead letters."
+    )
+    max_age_s: float = Field(
+        default=30 * 86_400.0, gt=0, description="Older event times are dead letters."
+    )
+    store_retry_s: float = Field(
+        default=2.0, gt=0, le=300, description="How often a store that is down is retried."
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Prometheus endpoint address.")
     metrics_port: int | None = Field(
-        default=9464, ge=0, le=65_535, description="0 picks a free port; unset disables."
+        default=9464,
+        ge=0,
+        le=65_535,
+        description="Prometheus port; 0 picks a free one (--no-metrics: none).",
     )
     replica: str = Field(
         default_factory=_default_replica, description="Names this replica in dead letters."
@@ -148,15 +189,15 @@ class IngestSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _tls_files(self) -> IngestSettings:
-        for name in ("ca_file", "client_cert", "client_key"):
+        for name in ("mqtt_ca_file", "mqtt_client_cert", "mqtt_client_key"):
             path = getattr(self, name)
             if path is not None and not Path(path).is_file():
                 raise ValueError(f"{name} {path} does not exist")
-        if (self.client_cert is None) != (self.client_key is None):
-            raise ValueError("client_cert and client_key go together")
+        if (self.mqtt_client_cert is None) != (self.mqtt_client_key is None):
+            raise ValueError("mqtt_client_cert and mqtt_client_key go together")
         if self.inflight_max_bytes < 2 * self.max_payload_bytes:
             raise ValueError("inflight_max_bytes must hold at least two max_payload_bytes")
-        if self.batch_max_points > self.receive_maximum and self.protocol is MqttProtocol.V5:
+        if self.batch_max_points > self.receive_maximum and self.mqtt_protocol is MqttProtocol.V5:
             # With fewer unacknowledged messages allowed than a batch holds, every
             # batch would wait out its timer: the broker stops sending first.
             raise ValueError(
@@ -171,7 +212,7 @@ class IngestSettings(BaseSettings):
         if self.environment == "production":
             refuse_placeholders(
                 {
-                    "password": self.password,
+                    "mqtt_password": self.mqtt_password,
                     "store.password": self.store.password,
                     "store.token": self.store.token,
                 }

@@ -348,7 +348,7 @@ class _Receiver:
         self._pause_wait_s = settings.keepalive_s / 2
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
-        v5 = settings.protocol is MqttProtocol.V5
+        v5 = settings.mqtt_protocol is MqttProtocol.V5
         self._v5 = v5
         if v5:
             client = paho.Client(
@@ -365,16 +365,16 @@ class _Receiver:
                 clean_session=False,
                 manual_ack=True,
             )
-        if settings.username is not None:
+        if settings.mqtt_username is not None:
             client.username_pw_set(
-                settings.username,
-                settings.password.get_secret_value() if settings.password else None,
+                settings.mqtt_username,
+                settings.mqtt_password.get_secret_value() if settings.mqtt_password else None,
             )
         if settings.broker.tls:
             client.tls_set(
-                ca_certs=str(settings.ca_file) if settings.ca_file else None,
-                certfile=str(settings.client_cert) if settings.client_cert else None,
-                keyfile=str(settings.client_key) if settings.client_key else None,
+                ca_certs=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None,
+                certfile=str(settings.mqtt_client_cert) if settings.mqtt_client_cert else None,
+                keyfile=str(settings.mqtt_client_key) if settings.mqtt_client_key else None,
                 cert_reqs=ssl.CERT_REQUIRED,
             )
         client.reconnect_delay_set(min_delay=1, max_delay=30)

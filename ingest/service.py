@@ -155,7 +155,7 @@ class IngestService:
             "event=ingest_started broker=%s client_id=%s protocol=%s subscriptions=%s",
             s.broker_url,
             s.client_id,
-            s.protocol.value,
+            s.mqtt_protocol.value,
             ",".join(s.subscriptions()),
         )
 

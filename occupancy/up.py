@@ -3,6 +3,12 @@
 Embedded MQTT broker (unless --broker-url), simulator, ingest, store (SQLite
 unless --store-url) and the API with its live page. Ctrl-C stops everything,
 in the reverse order of starting.
+
+Its options are the ones the services share: --registry, --broker-url,
+--mqtt-protocol, every --store-* setting (as ``occupancy api`` has them),
+--host, --port and --tariffs of the API. Everything else of a service comes
+from that service's own variables (OCCUPANCY_INGEST_*, OCCUPANCY_API_*,
+OCCUPANCY_SIM_*), as when it runs alone.
 """
 
 from __future__ import annotations
@@ -10,12 +16,15 @@ from __future__ import annotations
 import logging
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Literal
 
 import typer
 
+from core.cli_settings import Given, SettingsError, settings_options
 from core.datadir import ENV as DATA_DIR_ENV
 from core.datadir import checkout_root, example_sites
 from core.datadir import data_dir as default_data_dir
+from storage import StoreSettings
 
 app = typer.Typer(help="Run the whole platform locally (embedded broker and store).")
 log = logging.getLogger(__name__)
@@ -65,7 +74,9 @@ def _fail(message: str) -> typer.Exit:
 
 
 @app.callback(invoke_without_command=True)
+@settings_options(StoreSettings, prefix="store", into="store_given")
 def up(
+    store_given: Given[StoreSettings],
     registry: Path = typer.Option(
         default_factory=example_sites,
         show_default="examples/sites of the checkout",
@@ -84,12 +95,8 @@ def up(
         None,
         help="Use this broker (e.g. mqtt://127.0.0.1:1883 Mosquitto) instead of the embedded one.",
     ),
-    mqtt_protocol: str = typer.Option("3.1.1", help="3.1.1 (embedded broker) or 5 (Mosquitto)."),
-    store_url: str | None = typer.Option(
-        None, help="sqlite:///file.db or http://influx:8086 (default: occupancy.db in --data-dir)."
-    ),
-    store_database: str = typer.Option(
-        "occupancy", help="InfluxDB database, with an http store URL."
+    mqtt_protocol: Literal["3.1.1", "5"] = typer.Option(
+        "3.1.1", help="3.1.1 (embedded broker) or 5 (Mosquitto)."
     ),
     simulate: bool = typer.Option(True, help="Run the simulator on every site."),
     speed: float = typer.Option(
@@ -114,8 +121,6 @@ def up(
         reg = load_registry(registry)
     except ConfigError as exc:
         raise _fail(f"invalid site registry:\n{exc}") from None
-    if mqtt_protocol not in ("3.1.1", "5"):
-        raise _fail("--mqtt-protocol must be 3.1.1 or 5")
     problem = _port_problem(host, port, "API", "--port")
     if broker_url is None:
         problem = problem or _port_problem(host, mqtt_port, "MQTT", "--mqtt-port or --broker-url")
@@ -129,13 +134,16 @@ def up(
     from ingest.config import IngestSettings
     from ingest.service import IngestService
     from occupancy.broker import BrokerStartError, EmbeddedBroker
-    from storage import StoreError, StoreSettings, open_store
+    from storage import StoreError, open_store
 
+    try:
+        # the embedded store lives in --data-dir unless --store-url says otherwise
+        store_settings = store_given.settings(
+            {"url": f"sqlite:///{(data_dir / 'occupancy.db').resolve()}"}
+        )
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
     data_dir.mkdir(parents=True, exist_ok=True)
-    store_settings = StoreSettings(
-        url=store_url or f"sqlite:///{(data_dir / 'occupancy.db').resolve()}",
-        database=store_database,
-    )
     with ExitStack() as stack:
         if broker_url is None:
             try:
@@ -158,7 +166,7 @@ def up(
             IngestSettings(
                 registry=registry,
                 broker_url=url,
-                protocol=mqtt_protocol,
+                mqtt_protocol=mqtt_protocol,
                 spool_dir=data_dir / "ingest" / "spool",
                 dead_letter_dir=data_dir / "ingest" / "dead-letters",
                 metrics_port=None,
@@ -178,7 +186,7 @@ def up(
                 sim = LiveSimulator(
                     site,
                     Scenario(seed=seed),
-                    PublisherSettings(broker_url=url, protocol=mqtt_protocol),
+                    PublisherSettings(broker_url=url, mqtt_protocol=mqtt_protocol),
                     speed=speed,
                     start=demo_start(site),
                     shift_to_now=True,

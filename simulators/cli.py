@@ -16,8 +16,11 @@ from typing import Any
 
 import typer
 
+from core.cli_settings import Given, SettingsError, settings_options
 from core.registry import Site, load_registry
 from core.yamlfile import ConfigError
+from simulators.settings import PublisherSettings
+from storage import StoreSettings
 
 app = typer.Typer(
     help="Simulated sensors and people: live over MQTT, or months of history into a store.",
@@ -80,15 +83,13 @@ def _parse_time(text: str, site: Site, option: str) -> datetime:
 
 
 @app.callback(invoke_without_command=True)
+@settings_options(PublisherSettings)
 def live(
     ctx: typer.Context,
+    given: Given[PublisherSettings],
     site_file: Path | None = typer.Option(None, "--site", help="Site YAML file."),
     registry: Path | None = typer.Option(None, "--registry", help="Folder of site files."),
     site_id: str | None = typer.Option(None, "--site-id", help="Site id within --registry."),
-    broker_url: str = typer.Option(
-        "mqtt://127.0.0.1:1883", "--broker-url", help="mqtt://host:port or mqtts://host:port"
-    ),
-    protocol: str = typer.Option("5", "--protocol", help="MQTT version: 5 or 3.1.1."),
     seed: int = typer.Option(1, "--seed", help="Same seed, same people, same messages."),
     speed: float = typer.Option(1.0, "--speed", help="Simulated seconds per second."),
     start: str | None = typer.Option(None, "--start", help="Simulated start (default: now)."),
@@ -98,51 +99,64 @@ def live(
     ),
     scenario_file: Path | None = typer.Option(None, "--scenario", help="Scenario YAML file."),
     no_faults: bool = typer.Option(False, "--no-faults", help="Inject no faults."),
-    topic_prefix: str = typer.Option("occupancy/v1", "--topic-prefix", help="Topic prefix."),
-    username: str | None = typer.Option(None, "--username", envvar="OCCUPANCY_SIM_USERNAME"),
-    password: str | None = typer.Option(None, "--password", envvar="OCCUPANCY_SIM_PASSWORD"),
     events: Path | None = typer.Option(
         None, "--events", help="Also write every message as JSON lines."
     ),
     truth: Path | None = typer.Option(None, "--truth", help="Write the truth here on exit."),
 ) -> None:
-    """Publish live like real edge agents (one per floor, or as the scenario says)."""
+    """Publish live like real edge agents (one per floor, or as the scenario says).
+    Broker settings come from OCCUPANCY_SIM_* variables; options override them."""
     if ctx.invoked_subcommand is not None:
         return
-    if protocol not in ("5", "3.1.1"):
-        raise _fail(f"--protocol {protocol!r}: use 5 (Mosquitto) or 3.1.1 (the embedded broker)")
+    try:
+        settings = given.settings()
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
     site = _load_site(site_file, registry, site_id)
     sc = _scenario(scenario_file, seed, no_faults)
+    from simulators.publisher import demo_start
 
-    from pydantic import ValidationError
+    begin = demo_start(site) if demo else (_parse_time(start, site, "--start") if start else None)
+    _publish(
+        site,
+        sc,
+        settings,
+        speed=speed,
+        start=begin,
+        demo=demo,
+        duration=duration,
+        events=events,
+        truth=truth,
+    )
 
-    from core.broker_url import parse_broker_url
+
+def _publish(
+    site: Site,
+    sc: Any,
+    settings: PublisherSettings,
+    *,
+    speed: float,
+    start: datetime | None,
+    demo: bool,
+    duration: float | None,
+    events: Path | None,
+    truth: Path | None,
+) -> None:
     from simulators.mqtt import probe_broker
-    from simulators.publisher import LiveSimulator, PublisherSettings, demo_start, write_events
+    from simulators.publisher import LiveSimulator, write_events
     from simulators.truth import write_truth
 
-    try:
-        parse_broker_url(broker_url)
-        settings = PublisherSettings(
-            broker_url=broker_url,
-            protocol=protocol,
-            topic_prefix=topic_prefix,
-            username=username,
-            password=password,
-        )
-    except (ValueError, ValidationError) as exc:
-        raise _fail(f"bad broker settings: {exc}") from None
+    broker_url = settings.broker_url
     try:
         probe_broker(broker_url)
     except OSError as exc:
         raise _fail(
             f"cannot reach the MQTT broker at {broker_url} ({exc}); start it or fix --broker-url"
         ) from None
-    begin = demo_start(site) if demo else (_parse_time(start, site, "--start") if start else None)
     out = write_events(events) if events else None
     try:
         sim = LiveSimulator(
-            site, sc, settings, speed=speed, start=begin, shift_to_now=demo, events_out=out
+            site, sc, settings, speed=speed, start=start, shift_to_now=demo, events_out=out
         )
     except ValueError as exc:
         raise _fail(str(exc)) from None
@@ -176,18 +190,14 @@ def live(
 
 
 @app.command("backfill")
+@settings_options(StoreSettings, prefix="store", into="store_given")
 def backfill_cmd(
+    store_given: Given[StoreSettings],
     site_file: Path | None = typer.Option(None, "--site", help="Site YAML file."),
     registry: Path | None = typer.Option(None, "--registry", help="Folder of site files."),
     site_id: str | None = typer.Option(None, "--site-id", help="Site id within --registry."),
     from_: str = typer.Option(..., "--from", help="First day (2026-01-01) or ISO time."),
     to: str = typer.Option(..., "--to", help="End, exclusive (2026-02-01) or ISO time."),
-    store_url: str | None = typer.Option(
-        None,
-        "--store-url",
-        help="sqlite:///file.db or http://influx:8086 (default: occupancy.db in the data dir).",
-    ),
-    store_database: str = typer.Option("occupancy", "--store-database", help="InfluxDB database."),
     seed: int = typer.Option(1, "--seed"),
     scenario_file: Path | None = typer.Option(None, "--scenario", help="Scenario YAML file."),
     no_faults: bool = typer.Option(False, "--no-faults", help="Inject no faults."),
@@ -200,7 +210,6 @@ def backfill_cmd(
     sc = _scenario(scenario_file, seed, no_faults)
     start, end = _time_range(from_, to, site)
 
-    from pydantic import ValidationError
     from rich.progress import (
         BarColumn,
         Progress,
@@ -211,16 +220,16 @@ def backfill_cmd(
 
     from simulators.backfill import backfill
     from simulators.truth import write_bookings, write_truth
-    from storage import StoreError, StoreSettings, StoreUnavailable, open_store
+    from storage import StoreError, StoreUnavailable, open_store
     from storage.marks import MarkingStore
 
     try:
-        given = {"url": store_url} if store_url else {}
-        store_settings = StoreSettings(**given, database=store_database)
+        store_settings = store_given.settings()
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    try:
         store = open_store(store_settings)
         store.ping()
-    except ValidationError as exc:
-        raise _fail(f"bad --store-url: {exc.errors()[0]['msg']}") from None
     except (StoreError, OSError) as exc:
         raise _fail(
             f"cannot open the store at {store_settings.url} ({exc}); start it or fix --store-url"

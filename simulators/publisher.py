@@ -21,10 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from typing import IO, Literal, Protocol
-
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import IO, Protocol
 
 from core.calendar import is_closed
 from core.registry import Site
@@ -33,9 +30,12 @@ from simulators.engine import Engine
 from simulators.layout import MS, build_layout, to_ms
 from simulators.messages import OutMessage, out_messages, will_model
 from simulators.scenario import Scenario
+from simulators.settings import PublisherSettings
 from simulators.truth import Truth, TruthCollector
 
 log = logging.getLogger(__name__)
+
+__all__ = ["LiveSimulator", "PublisherSettings", "demo_start", "event_line", "message_stream"]
 
 
 class Link(Protocol):
@@ -45,24 +45,6 @@ class Link(Protocol):
     def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None: ...
     def crash(self) -> None: ...
     def close(self, final: tuple[str, bytes] | None = None, timeout: float = 5.0) -> None: ...
-
-
-class PublisherSettings(BaseSettings):
-    """How the simulated agents reach the broker (env: ``OCCUPANCY_SIM_*``)."""
-
-    model_config = SettingsConfigDict(env_prefix="OCCUPANCY_SIM_", extra="forbid")
-
-    broker_url: str = "mqtt://127.0.0.1:1883"
-    #: "3.1.1" for the embedded amqtt broker of ``occupancy up``, "5" for Mosquitto
-    protocol: Literal["3.1.1", "5"] = "5"
-    qos: Literal[0, 1] = 1
-    topic_prefix: str = DEFAULT_PREFIX
-    client_id_prefix: str = "occupancy-sim"
-    username: str | None = None
-    password: str | None = None
-    ca_file: str | None = None
-    keepalive_s: int = Field(default=30, ge=5, le=3600)
-    max_inflight: int = Field(default=100, ge=1, le=65535)
 
 
 def demo_start(site: Site, now: datetime | None = None) -> datetime:
@@ -195,14 +177,14 @@ class LiveSimulator:
             agent_id=agent,
             client_id=f"{s.client_id_prefix}-{self.site.id}-{agent}"[:120],
             url=s.broker_url,
-            protocol=s.protocol,
+            protocol=s.mqtt_protocol,
             will_topic=self.topics.status(self.site.id, agent),
             will_payload=will_model(agent).model_dump_json().encode(),
             qos=s.qos,
             keepalive_s=s.keepalive_s,
-            username=s.username,
-            password=s.password,
-            ca_file=s.ca_file,
+            username=s.mqtt_username,
+            password=s.mqtt_password.get_secret_value() if s.mqtt_password else None,
+            ca_file=str(s.mqtt_ca_file) if s.mqtt_ca_file else None,
             max_inflight=s.max_inflight,
             on_event=lambda a, what: self._events.put((a, what)),
         )

@@ -55,7 +55,7 @@ class StoreSettings(BaseModel):
     create_database: bool = Field(
         True, description="Create the database and retention policy on InfluxDB 1.x if missing."
     )
-    timeout_s: float = Field(10.0, gt=0, le=600)
+    timeout_s: float = Field(10.0, gt=0, le=600, description="Longest wait for InfluxDB.")
 
     @field_validator("url")
     @classmethod

@@ -8,18 +8,37 @@
 #                             (the username of an agent is its agent id)
 #
 # Passwords are hashed by mosquitto_passwd; the file is rebuilt on every start
-# so a removed agent loses access.
+# so a removed agent loses access. A placeholder is refused, as the services
+# refuse one in production (core/secrets.py: any "change-me..." value of
+# .env.example, or a bare stand-in word such as "password"): the broker must not
+# start with passwords anyone can read in the repository.
 set -eu
 out="${1:?usage: make-passwd.sh OUTPUT_FILE}"
 tmp="$out.tmp"
 rm -f "$tmp"
+# a refused password leaves no half-written file behind
+trap 'rm -f "$tmp"' EXIT
 touch "$tmp"
 chmod 0600 "$tmp"
+
+is_placeholder() {
+    # The rule of core/secrets.py: case and surrounding blanks do not matter.
+    value="$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]' | sed 's/^[[:space:]]*//; s/[[:space:]]*$//')"
+    case "$value" in
+        change-me* | changeme* | change_me*) return 0 ;;
+        password | secret | admin | test | example | default) return 0 ;;
+    esac
+    return 1
+}
 
 add() {
     # $1 user, $2 password
     if [ -z "$2" ]; then
         echo "make-passwd: empty password for $1" >&2
+        exit 2
+    fi
+    if is_placeholder "$2"; then
+        echo "make-passwd: the password for $1 is a placeholder; set a real secret in .env" >&2
         exit 2
     fi
     mosquitto_passwd -b "$tmp" "$1" "$2"

@@ -164,9 +164,9 @@ def test_influxdb_setup_matches_what_the_store_needs(compose: dict[str, Any]) ->
 def test_mqtt_usernames_exist_in_the_acl(compose: dict[str, Any]) -> None:
     acl = (REPO / "deploy" / "mosquitto" / "acl").read_text()
     users = set(re.findall(r"^user (\S+)$", acl, re.M))
-    assert _service_env(compose, "ingest")["OCCUPANCY_INGEST_USERNAME"] in users
+    assert _service_env(compose, "ingest")["OCCUPANCY_INGEST_MQTT_USERNAME"] in users
     assert _service_env(compose, "api")["OCCUPANCY_API_MQTT_USERNAME"] in users
-    assert compose["services"]["simulator"]["environment"]["OCCUPANCY_SIM_USERNAME"] in users
+    assert compose["services"]["simulator"]["environment"]["OCCUPANCY_SIM_MQTT_USERNAME"] in users
 
 
 def test_dockerfile_is_multi_stage_and_non_root() -> None:

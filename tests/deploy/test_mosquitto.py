@@ -22,6 +22,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from core.registry import load_registry
+from tests.deploy.test_compose import env_example
 from tests.servers import find_binary, free_port, wait_for_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -236,4 +237,51 @@ def test_make_passwd_refuses_a_malformed_agent_entry(tmp_path: Path) -> None:
         text=True,
     )
     assert r.returncode == 2 and "agent:password" in r.stderr
+    assert not (tmp_path / "passwd").exists()
+
+
+def _make_passwd(tmp_path: Path, **passwords: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["sh", str(MOSQ / "make-passwd.sh"), str(tmp_path / "passwd")],
+        env={**os.environ, **PASSWORDS, **passwords},
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        *sorted({v for v in env_example().values() if v.startswith("change-me")}),
+        "Change-Me-Now", "  changeme ", "change_me_later", "PASSWORD", "secret", "admin",
+        "test", "example", "default",
+        # real ones, however weak they look
+        "passwords", "my-change-me", "s3cr3t-9f2c", "admin2",
+    ],
+)  # fmt: skip
+def test_make_passwd_refuses_placeholders_as_the_services_do(tmp_path: Path, value: str) -> None:
+    from core.secrets import is_placeholder
+
+    r = _make_passwd(tmp_path, MQTT_API_PASSWORD=value)
+    if is_placeholder(value):
+        assert r.returncode == 2, r.stderr
+        assert "password for api is a placeholder" in r.stderr
+        assert not (tmp_path / "passwd").exists() and not (tmp_path / "passwd.tmp").exists()
+    else:
+        assert r.returncode == 0, r.stderr
+        assert (tmp_path / "passwd").read_text().count("\n") == 5  # ingest api monitor f1 f2
+
+
+@pytest.mark.parametrize(
+    "passwords",
+    [
+        {"MQTT_SIMULATOR_PASSWORD": "change-me-mqtt-simulator"},
+        {"MQTT_AGENT_PASSWORDS": "agent-f1:f1-secret agent-f2:change-me"},
+    ],
+)
+def test_make_passwd_refuses_optional_placeholders_too(
+    tmp_path: Path, passwords: dict[str, str]
+) -> None:
+    r = _make_passwd(tmp_path, **passwords)
+    assert r.returncode == 2 and "placeholder" in r.stderr
     assert not (tmp_path / "passwd").exists()

@@ -32,7 +32,7 @@ def test_every_placeholder_of_env_example_is_refused_in_production(value: str) -
             ApiSettings(environment="production", **kwargs)  # type: ignore[arg-type]
         ApiSettings(environment="development", **kwargs)  # type: ignore[arg-type]
     for kwargs in (
-        {"password": value},
+        {"mqtt_password": value},
         {"store": {"url": "http://influxdb:8086", "token": value}},
     ):
         with pytest.raises(ValidationError, match="placeholder"):
@@ -48,7 +48,9 @@ def test_a_real_secret_is_accepted_in_production() -> None:
 def test_the_demo_profile_gets_the_simulators_password() -> None:
     compose: dict[str, Any] = load(REPO / "docker-compose.yml")
     env = env_example()
-    sim = resolve(compose["services"]["simulator"]["environment"]["OCCUPANCY_SIM_PASSWORD"], env)
+    sim = resolve(
+        compose["services"]["simulator"]["environment"]["OCCUPANCY_SIM_MQTT_PASSWORD"], env
+    )
     passwd = resolve(
         compose["services"]["mosquitto-passwd"]["environment"]["MQTT_SIMULATOR_PASSWORD"], env
     )

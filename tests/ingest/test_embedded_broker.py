@@ -40,7 +40,7 @@ def test_embedded_broker_qos1_and_restart_with_the_same_session(
     registry: Registry,
 ) -> None:  # fmt: skip
     settings = IngestSettings(
-        registry=EXAMPLE_SITES, broker_url=amqtt_broker.url, protocol=MqttProtocol.V311,
+        registry=EXAMPLE_SITES, broker_url=amqtt_broker.url, mqtt_protocol=MqttProtocol.V311,
         client_id=f"ingest-{database}", replica="embedded", spool_dir=tmp_path / "spool",
         dead_letter_dir=tmp_path / "dead", metrics_port=None,
         store=StoreSettings(url=influx.url, database=database, timeout_s=5),

@@ -246,7 +246,7 @@ def test_protocol_311_with_clean_session_off(
     tmp_path: Path, mosquitto: MosquittoServer, influx: InfluxServer, database: str,
     registry: Registry, run_service: Callable[[IngestSettings], IngestService],
 ) -> None:  # fmt: skip
-    settings = make_settings(tmp_path, mosquitto, influx, database, protocol=MqttProtocol.V311)
+    settings = make_settings(tmp_path, mosquitto, influx, database, mqtt_protocol=MqttProtocol.V311)
     service = run_service(settings)
     n = 2_000
     publish(mosquitto.url, stream(registry.site("virastotalo"), n, start=recent_start(n, STEP),

@@ -71,40 +71,16 @@ def test_commands_without_subcommands_read_as_commands() -> None:
 def test_one_spelling_across_every_command() -> None:
     used = set().union(*(long_options(c) for _, c in commands()))
     # the spellings the settings classes do not use, found in older versions
-    for old in ("--broker", "--prefix", "--database", "--tariff", "--batch-max-delay"):
+    old_names = ("--broker", "--prefix", "--database", "--tariff", "--batch-max-delay")
+    # the ingest's and the simulator's broker settings before they took the API's names
+    old_names += ("--protocol", "--username", "--password", "--password-file", "--ca-file")
+    old_names += ("--client-cert", "--client-key")
+    for old in old_names:
         assert old not in used, old
     for name in ("--broker-url", "--topic-prefix", "--store-url", "--store-database", "--tariffs"):
         assert name in used, name
-
-
-def _settings_options(fields: set[str], store_fields: set[str]) -> set[str]:
-    opts = {"--" + f.replace("_", "-") for f in fields}
-    return opts | {"--store-" + f.replace("_", "-") for f in store_fields}
-
-
-@pytest.mark.parametrize(
-    ("command", "module", "cls", "extra"),
-    [
-        ("api", "api.config", "ApiSettings", {"--no-live-feed"}),
-        (
-            "ingest",
-            "ingest.config",
-            "IngestSettings",
-            {"--password-file", "--no-metrics"},
-        ),
-    ],
-)
-def test_every_option_is_a_setting_of_the_same_name(
-    command: str, module: str, cls: str, extra: set[str]
-) -> None:
-    import importlib
-
-    from storage import StoreSettings
-
-    settings_cls = getattr(importlib.import_module(module), cls)
-    allowed = _settings_options(set(settings_cls.model_fields), set(StoreSettings.model_fields))
-    (cmd,) = [c for p, c in commands() if p == (command,)]
-    assert long_options(cmd) - {"--help"} - extra <= allowed
+    for name in ("--mqtt-protocol", "--mqtt-username", "--mqtt-password-file", "--mqtt-ca-file"):
+        assert name in used, name
 
 
 def test_api_has_the_store_records_and_tariff_options_of_the_other_commands() -> None:

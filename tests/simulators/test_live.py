@@ -66,7 +66,7 @@ def test_live_contract_status_and_last_will(
     sub = Collector(mosquitto, f"test-sub-{protocol}")
     time.sleep(0.3)
     settings = PublisherSettings(
-        broker_url=mosquitto.url, protocol=protocol, client_id_prefix=f"sim{protocol}"
+        broker_url=mosquitto.url, mqtt_protocol=protocol, client_id_prefix=f"sim{protocol}"
     )  # type: ignore[arg-type]
     # a Tuesday 09:00 in Helsinki, 600x: ten simulated minutes a second
     sim = LiveSimulator(
