@@ -134,9 +134,7 @@ def rebuild(
     run_days: int = typer.Option(
         14, "--run-days", min=1, max=62, help="Days computed from one raw read (memory)."
     ),
-    workers: int | None = typer.Option(
-        None, "--workers", help="Worker processes (default 1)."
-    ),
+    workers: int | None = typer.Option(None, "--workers", help="Worker processes (default 1)."),
 ) -> None:
     """Recompute the closed days from --from to --to (inclusive) from raw points."""
     from datetime import timedelta
