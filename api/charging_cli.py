@@ -36,6 +36,9 @@ def charges(
     ),
     store_url: str = typer.Option(..., help="sqlite:///file.db or http(s)://influxdb:8086"),
     store_database: str = typer.Option("occupancy", help="InfluxDB database (or bucket)."),
+    store_raw_retention_days: int | None = typer.Option(
+        None, min=1, help="Days of raw points the store keeps (refuses months beyond them)."
+    ),
     bookings: list[Path] = typer.Option(
         [], "--bookings", help="Bookings file (.ics or .csv); repeat for several."
     ),
@@ -78,7 +81,13 @@ def charges(
     from storage.base import StoreError, StoreUnavailable
 
     try:
-        store = open_store(StoreSettings(url=store_url, database=store_database))
+        store = open_store(
+            StoreSettings(
+                url=store_url,
+                database=store_database,
+                raw_retention_days=store_raw_retention_days,
+            )
+        )
     except StoreUnavailable as exc:
         raise _fail(f"store unreachable: {exc} (start it or fix --store-url)") from None
     except (StoreError, ValueError) as exc:
@@ -92,6 +101,7 @@ def charges(
             bookings=booked,
             silence_factor=silence_factor,
             merge_gap_s=merge_gap_s,
+            raw_retention_days=store_raw_retention_days,
         )
         if write_points:
             store.write(charge_points(result))

@@ -33,6 +33,12 @@ def serve(
     store_database: str | None = typer.Option(
         None, "--store-database", help="InfluxDB database (2.x/3.x: the mapped bucket)."
     ),
+    store_raw_retention_days: int | None = typer.Option(
+        None,
+        "--store-raw-retention-days",
+        min=1,
+        help="Days of raw points to keep; the daily summaries are kept (default: keep all).",
+    ),
     records_url: str | None = typer.Option(
         None,
         "--records-url",
@@ -70,7 +76,15 @@ def serve(
         "live_feed": live_feed,
     }
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-    store = {k: v for k, v in {"url": store_url, "database": store_database}.items() if v}
+    store = {
+        k: v
+        for k, v in {
+            "url": store_url,
+            "database": store_database,
+            "raw_retention_days": store_raw_retention_days,
+        }.items()
+        if v is not None and v != ""
+    }
     try:
         settings = ApiSettings(**overrides)
         if store:

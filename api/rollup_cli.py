@@ -21,6 +21,9 @@ def rollup(
     ),
     store_url: str = typer.Option(..., help="sqlite:///file.db or http://influx:8086"),
     store_database: str = typer.Option("occupancy", help="InfluxDB database."),
+    store_raw_retention_days: int | None = typer.Option(
+        None, min=1, help="Days of raw points the store keeps (refuses periods beyond them)."
+    ),
     from_: datetime = typer.Option(..., "--from", formats=["%Y-%m-%d"], help="First local date."),
     to: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Local date after the last."),
     site_id: str | None = typer.Option(None, help="Only this site."),
@@ -31,10 +34,14 @@ def rollup(
     from core.registry import load_registry
     from core.yamlfile import ConfigError
     from storage import StoreError, StoreSettings, open_store
+    from summaries.retention import RawRetentionError
 
+    keep = store_raw_retention_days
     try:
         reg = load_registry(registry)
-        store = open_store(StoreSettings(url=store_url, database=store_database))
+        store = open_store(
+            StoreSettings(url=store_url, database=store_database, raw_retention_days=keep)
+        )
     except (ConfigError, StoreError, ValueError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -47,7 +54,12 @@ def rollup(
             typer.echo(f"--{exc.param}: {exc}", err=True)
             raise typer.Exit(2) from None
         try:
-            counts = run(store, site, period, silence_factor=2.5, merge_gap_s=0)
+            counts = run(
+                store, site, period, silence_factor=2.5, merge_gap_s=0, raw_retention_days=keep
+            )
+        except RawRetentionError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from None
         except StoreError as exc:
             typer.echo(f"store error: {exc}", err=True)
             raise typer.Exit(1) from None

@@ -74,6 +74,12 @@ def ingest(
         None, "--store-url", help="Store URL (env OCCUPANCY_INGEST_STORE__URL)."
     ),
     store_database: str | None = typer.Option(None, "--store-database"),
+    store_raw_retention_days: int | None = typer.Option(
+        None,
+        "--store-raw-retention-days",
+        min=1,
+        help="Days of raw points to keep (env OCCUPANCY_INGEST_STORE__RAW_RETENTION_DAYS).",
+    ),
 ) -> None:
     """Run the ingest in the foreground."""
     if ctx.invoked_subcommand is not None:
@@ -119,7 +125,13 @@ def ingest(
         except OSError as exc:
             raise _fail(f"cannot read --password-file: {exc.strerror}") from None
     store: dict[str, Any] = {
-        k: v for k, v in {"url": store_url, "database": store_database}.items() if v is not None
+        k: v
+        for k, v in {
+            "url": store_url,
+            "database": store_database,
+            "raw_retention_days": store_raw_retention_days,
+        }.items()
+        if v is not None
     }
     if store:
         overrides["store"] = store

@@ -91,6 +91,9 @@ def up(
     store_database: str = typer.Option(
         "occupancy", help="InfluxDB database, with an http store URL."
     ),
+    store_raw_retention_days: int | None = typer.Option(
+        None, min=1, help="Days of raw points to keep; the daily summaries are kept (default: all)."
+    ),
     simulate: bool = typer.Option(True, help="Run the simulator on every site."),
     speed: float = typer.Option(
         1.0, help="Simulated seconds per real second, at most 1 (faster runs ahead of the clock)."
@@ -135,6 +138,7 @@ def up(
     store_settings = StoreSettings(
         url=store_url or f"sqlite:///{(data_dir / 'occupancy.db').resolve()}",
         database=store_database,
+        raw_retention_days=store_raw_retention_days,
     )
     with ExitStack() as stack:
         if broker_url is None:

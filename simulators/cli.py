@@ -188,6 +188,9 @@ def backfill_cmd(
         help="sqlite:///file.db or http://influx:8086 (default: occupancy.db in the data dir).",
     ),
     store_database: str = typer.Option("occupancy", "--store-database", help="InfluxDB database."),
+    store_raw_retention_days: int | None = typer.Option(
+        None, "--store-raw-retention-days", min=1, help="Days of raw points the store keeps."
+    ),
     seed: int = typer.Option(1, "--seed"),
     scenario_file: Path | None = typer.Option(None, "--scenario", help="Scenario YAML file."),
     no_faults: bool = typer.Option(False, "--no-faults", help="Inject no faults."),
@@ -216,7 +219,9 @@ def backfill_cmd(
 
     try:
         given = {"url": store_url} if store_url else {}
-        store_settings = StoreSettings(**given, database=store_database)
+        store_settings = StoreSettings(
+            **given, database=store_database, raw_retention_days=store_raw_retention_days
+        )
         store = open_store(store_settings)
         store.ping()
     except ValidationError as exc:

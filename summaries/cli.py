@@ -41,12 +41,17 @@ class SummariesSettings(BaseSettings):
 
 
 def _settings(**given: Any) -> SummariesSettings:
-    values = {k: v for k, v in given.items() if v is not None}
-    store = {k: values.pop(k) for k in ("url", "database") if k in values}
-    if store:
-        values["store"] = StoreSettings(**store)
+    values: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    keys = ("url", "database", "raw_retention_days")
+    store: dict[str, Any] = {k: values.pop(k) for k in keys if k in values}
     try:
-        return SummariesSettings(**values)
+        settings = SummariesSettings(**values)
+        if store:
+            # merged over the OCCUPANCY_SUMMARIES_STORE__* settings, not replacing them
+            merged = {**settings.store.model_dump(exclude_unset=True), **store}
+            values["store"] = StoreSettings(**merged)
+            settings = SummariesSettings(**values)
+        return settings
     except ValueError as exc:
         typer.echo(f"invalid settings: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -73,6 +78,12 @@ StoreOpt = typer.Option(None, "--store-url", help="sqlite:///file.db or http://i
 DatabaseOpt = typer.Option(None, "--store-database", help="InfluxDB database.")
 SilenceOpt = typer.Option(None, "--silence-factor", help="Silent after this many heartbeats.")
 MergeOpt = typer.Option(None, "--merge-gap-s", help="Free gaps shorter than this are occupied.")
+RetentionOpt = typer.Option(
+    None,
+    "--store-raw-retention-days",
+    min=1,
+    help="Days of raw points to keep (summaries are kept); unset: all.",
+)
 
 
 @app.command()
@@ -80,6 +91,7 @@ def run(
     registry: Path | None = RegistryOpt,
     store_url: str | None = StoreOpt,
     store_database: str | None = DatabaseOpt,
+    store_raw_retention_days: int | None = RetentionOpt,
     silence_factor: float | None = SilenceOpt,
     merge_gap_s: float | None = MergeOpt,
     interval_s: float | None = typer.Option(None, "--interval-s", help="Seconds between cycles."),
@@ -94,6 +106,7 @@ def run(
         registry=registry,
         url=store_url,
         database=store_database,
+        raw_retention_days=store_raw_retention_days,
         silence_factor=silence_factor,
         merge_gap_s=merge_gap_s,
         interval_s=interval_s,
@@ -103,7 +116,12 @@ def run(
     if s.metrics_port:
         start_http_server(s.metrics_port)
     thread = SummariserThread(
-        store, list(reg), params, interval_s=s.interval_s, metrics=default_metrics()
+        store,
+        list(reg),
+        params,
+        interval_s=s.interval_s,
+        metrics=default_metrics(),
+        raw_retention_days=s.store.raw_retention_days,
     )
     thread.start()
     try:
@@ -121,24 +139,28 @@ def rebuild(
     registry: Path | None = RegistryOpt,
     store_url: str | None = StoreOpt,
     store_database: str | None = DatabaseOpt,
+    store_raw_retention_days: int | None = RetentionOpt,
     silence_factor: float | None = SilenceOpt,
     merge_gap_s: float | None = MergeOpt,
     run_days: int = typer.Option(
         14, "--run-days", min=1, max=62, help="Days computed from one raw read (memory)."
     ),
 ) -> None:
-    """Recompute the closed days from --from to --to (inclusive) from raw points."""
+    """Recompute the closed days from --from to --to (inclusive) from raw points;
+    refused for days whose raw points are gone (--store-raw-retention-days)."""
     from datetime import timedelta
 
     from rich.progress import Progress
 
     from storage import StoreError
+    from summaries.retention import gone_days, refusal
     from summaries.summariser import refresh_site, today_of
 
     s = _settings(
         registry=registry,
         url=store_url,
         database=store_database,
+        raw_retention_days=store_raw_retention_days,
         silence_factor=silence_factor,
         merge_gap_s=merge_gap_s,
     )
@@ -152,6 +174,21 @@ def rebuild(
         typer.echo("--to: nothing to rebuild: the range has no closed day", err=True)
         raise typer.Exit(2)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    keep = s.store.raw_retention_days
+    try:
+        gone = gone_days(store, site, first, last, raw_retention_days=keep)
+    except StoreError as exc:
+        typer.echo(f"store error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if gone:
+        # recomputing them from what is left would overwrite good summaries
+        typer.echo(
+            refusal("refusing to rebuild", gone, raw_retention_days=keep)
+            + "; rebuild only days after "
+            + gone[-1].isoformat(),
+            err=True,
+        )
+        raise typer.Exit(2)
     with Progress() as bar:
         task = bar.add_task(f"{site.id} {first}..{last}", total=len(days))
         try:
@@ -162,6 +199,7 @@ def rebuild(
                 days=days,
                 progress=lambda n: bar.advance(task, n),
                 run_days=run_days,
+                raw_retention_days=keep,
             )
         except StoreError as exc:
             typer.echo(f"store error: {exc}", err=True)
@@ -174,6 +212,7 @@ def status(
     registry: Path | None = RegistryOpt,
     store_url: str | None = StoreOpt,
     store_database: str | None = DatabaseOpt,
+    store_raw_retention_days: int | None = RetentionOpt,
     silence_factor: float | None = SilenceOpt,
     merge_gap_s: float | None = MergeOpt,
 ) -> None:
@@ -184,15 +223,23 @@ def status(
         registry=registry,
         url=store_url,
         database=store_database,
+        raw_retention_days=store_raw_retention_days,
         silence_factor=silence_factor,
         merge_gap_s=merge_gap_s,
     )
     reg, store, params = _open(s)
     for site in reg:
-        st = site_status(store, site, params)
+        st = site_status(store, site, params, raw_retention_days=s.store.raw_retention_days)
         shown = ", ".join(d.isoformat() for d in st.dirty[:10])
         more = f" (+{len(st.dirty) - 10} more)" if len(st.dirty) > 10 else ""
+        held = (
+            f"; {len(st.held)} held (raw points gone: not recomputed, "
+            f"{st.held[0].isoformat()}..{st.held[-1].isoformat()})"
+            if st.held
+            else ""
+        )
         typer.echo(
             f"{site.id}: {st.summarised} day(s) summarised, {len(st.dirty)} dirty"
             + (f": {shown}{more}" if st.dirty else "")
+            + held
         )
