@@ -98,29 +98,47 @@ def resolve_raw_policy(store: InfluxStore, *, may_create: bool) -> str | None:
         existing = None
     if days is None:
         return RAW_RETENTION_POLICY if existing and RAW_RETENTION_POLICY in existing else None
-    if may_create and existing is not None:
-        hours = raw_policy_hours(days)
-        name, db = quote_ident(RAW_RETENTION_POLICY), quote_ident(store.database)
-        rest = f"DURATION {hours}h REPLICATION 1 SHARD DURATION {RAW_SHARD_DURATION}"
-        verb = (
-            "CREATE"
-            if RAW_RETENTION_POLICY not in existing
-            else "ALTER"
-            if existing[RAW_RETENTION_POLICY][0] != hours * 3600
-            else None
+    if existing is None:  # cannot tell: a 2.x/3.x bucket mapped to it is assumed (docs)
+        return RAW_RETENTION_POLICY
+    hours = raw_policy_hours(days)
+    current = existing.get(RAW_RETENTION_POLICY)
+    if current is not None and current[0] == hours * 3600:
+        return RAW_RETENTION_POLICY
+    verb = "CREATE" if current is None else "ALTER"
+    statement = (
+        f"{verb} RETENTION POLICY {quote_ident(RAW_RETENTION_POLICY)} ON "
+        f"{quote_ident(store.database)} DURATION {hours}h REPLICATION 1 "
+        f"SHARD DURATION {RAW_SHARD_DURATION}"
+    )
+    if not may_create:
+        if current is None:
+            raise StoreError(
+                f"raw_retention_days={days} needs the retention policy "
+                f"{RAW_RETENTION_POLICY!r} in {store.database!r}, which is missing, and the "
+                f"store may not create it (create_database is off): run {statement} "
+                "(2.x/3.x: map a bucket as that retention policy; docs/deployment.md, "
+                "'Raw retention')"
+            )
+        log.warning(
+            "retention policy %r keeps %g h, not the %d h raw_retention_days=%d asks for: %s",
+            RAW_RETENTION_POLICY,
+            current[0] / 3600,
+            hours,
+            days,
+            statement,
         )
-        if verb is not None:
-            try:
-                store.execute(f"{verb} RETENTION POLICY {name} ON {db} {rest}")
-            except StoreUnavailable:
-                raise
-            except StoreError as exc:
-                raise StoreError(
-                    f"could not {verb.lower()} the retention policy {RAW_RETENTION_POLICY!r} "
-                    f"that raw_retention_days={days} needs ({exc}); create it as an admin "
-                    "(docs/storage.md, 'Raw retention') or unset raw_retention_days"
-                ) from exc
-            log.info("raw points' retention policy %s: %d h", RAW_RETENTION_POLICY, hours)
+        return RAW_RETENTION_POLICY
+    try:
+        store.execute(statement)
+    except StoreUnavailable:
+        raise
+    except StoreError as exc:
+        raise StoreError(
+            f"could not {verb.lower()} the retention policy {RAW_RETENTION_POLICY!r} that "
+            f"raw_retention_days={days} needs ({exc}); have an admin run {statement} "
+            "(docs/storage.md, 'Raw retention'), or unset raw_retention_days"
+        ) from exc
+    log.info("raw points' retention policy %s: %d h", RAW_RETENTION_POLICY, hours)
     return RAW_RETENTION_POLICY
 
 

@@ -106,9 +106,9 @@ def refusal(what: str, days: list[date], *, raw_retention_days: int | None) -> s
         else f"the store setting {SETTING}, when it was set"
     )
     return (
-        f"{what}: the raw points of {len(days)} day(s) ({span}) are no longer kept "
-        f"({setting}); their daily summaries are kept and reports over them come from "
-        "those (the default source)"
+        f"{what}: the raw points of {len(days)} day(s) ({span}) are not kept "
+        f"({setting}); their daily summaries are, and reports with the default source "
+        "answer from those"
     )
 
 

@@ -26,6 +26,7 @@ from storage.base import (
     PartialWriteError,
     Point,
     Store,
+    StoreError,
 )
 from storage.influx import InfluxStore
 from storage.influxrp import go_duration_s
@@ -177,6 +178,30 @@ def test_influx_raw_points_live_in_their_own_retention_policy(influx: InfluxServ
     store.drop_database()
     for s in (before, store, plain, changed):
         s.close()
+
+
+def test_influx_raw_policy_missing_where_the_store_may_not_create_it(
+    influx: InfluxServer,
+) -> None:
+    db = unique_database()
+    admin = InfluxStore(influx.url, database=db)
+    admin.execute(f'CREATE DATABASE "{db}"')
+    store = InfluxStore(influx.url, database=db, raw_retention_days=3, create_database=False)
+    with pytest.raises(
+        StoreError, match=r"CREATE RETENTION POLICY .*occupancy_raw.* DURATION 120h"
+    ):
+        store.write([presence("hq", "d1", 0, base=(time.time_ns() // H) * H)])
+    # created as the message says, the store uses it
+    admin.execute(
+        f'CREATE RETENTION POLICY "occupancy_raw" ON "{db}" DURATION 120h REPLICATION 1 '
+        "SHARD DURATION 1d"
+    )
+    store = InfluxStore(influx.url, database=db, raw_retention_days=3, create_database=False)
+    store.write([presence("hq", "d1", 0, base=(time.time_ns() // H) * H)])
+    assert raw_policy_points(store, PRESENCE, RAW_RETENTION_POLICY) == 1
+    admin.drop_database()
+    admin.close()
+    store.close()
 
 
 def test_influx_without_raw_retention_writes_as_before(influx: InfluxServer) -> None:
