@@ -209,7 +209,8 @@ class Store(abc.ABC):
         series' latest point in that span (the state carried into the next
         point, which the state intervals after ``end`` start from). Works in
         transactions of at most ``batch_rows`` points, so writers interleave;
-        returns how many points it deleted."""
+        returns how many stored rows it removed (a SQLite column block may
+        hold a point twice)."""
         raise StoreError(f"{type(self).__name__} cannot delete points")
 
     def close(self) -> None:  # noqa: B027 - optional hook
