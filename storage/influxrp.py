@@ -110,15 +110,17 @@ def resolve_raw_policy(store: InfluxStore, *, may_create: bool) -> str | None:
         f"{quote_ident(store.database)} DURATION {hours}h REPLICATION 1 "
         f"SHARD DURATION {RAW_SHARD_DURATION}"
     )
-    if not may_create:
-        if current is None:
-            raise StoreError(
-                f"raw_retention_days={days} needs the retention policy "
-                f"{RAW_RETENTION_POLICY!r} in {store.database!r}, which is missing, and the "
-                f"store may not create it (create_database is off): run {statement} "
-                "(2.x/3.x: map a bucket as that retention policy; docs/deployment.md, "
-                "'Raw retention')"
-            )
+    if may_create:
+        _apply(store, statement, verb, days)
+    elif current is None:
+        raise StoreError(
+            f"raw_retention_days={days} needs the retention policy "
+            f"{RAW_RETENTION_POLICY!r} in {store.database!r}, which is missing, and the "
+            f"store may not create it (create_database is off): run {statement} "
+            "(2.x/3.x: map a bucket as that retention policy; docs/deployment.md, "
+            "'Raw retention')"
+        )
+    else:
         log.warning(
             "retention policy %r keeps %g h, not the %d h raw_retention_days=%d asks for: %s",
             RAW_RETENTION_POLICY,
@@ -127,7 +129,10 @@ def resolve_raw_policy(store: InfluxStore, *, may_create: bool) -> str | None:
             days,
             statement,
         )
-        return RAW_RETENTION_POLICY
+    return RAW_RETENTION_POLICY
+
+
+def _apply(store: InfluxStore, statement: str, verb: str, days: int) -> None:
     try:
         store.execute(statement)
     except StoreUnavailable:
@@ -138,8 +143,7 @@ def resolve_raw_policy(store: InfluxStore, *, may_create: bool) -> str | None:
             f"raw_retention_days={days} needs ({exc}); have an admin run {statement} "
             "(docs/storage.md, 'Raw retention'), or unset raw_retention_days"
         ) from exc
-    log.info("raw points' retention policy %s: %d h", RAW_RETENTION_POLICY, hours)
-    return RAW_RETENTION_POLICY
+    log.info("raw points' retention policy %s: %s", RAW_RETENTION_POLICY, statement)
 
 
 __all__ = [

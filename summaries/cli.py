@@ -153,7 +153,6 @@ def rebuild(
     from rich.progress import Progress
 
     from storage import StoreError
-    from summaries.retention import gone_days, refusal
     from summaries.summariser import refresh_site, today_of
 
     s = _settings(
@@ -175,20 +174,7 @@ def rebuild(
         raise typer.Exit(2)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     keep = s.store.raw_retention_days
-    try:
-        gone = gone_days(store, site, first, last, raw_retention_days=keep)
-    except StoreError as exc:
-        typer.echo(f"store error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    if gone:
-        # recomputing them from what is left would overwrite good summaries
-        typer.echo(
-            refusal("refusing to rebuild", gone, raw_retention_days=keep)
-            + "; rebuild only days after "
-            + gone[-1].isoformat(),
-            err=True,
-        )
-        raise typer.Exit(2)
+    _refuse_gone(store, site, first, last, keep)
     with Progress() as bar:
         task = bar.add_task(f"{site.id} {first}..{last}", total=len(days))
         try:
@@ -205,6 +191,26 @@ def rebuild(
             typer.echo(f"store error: {exc}", err=True)
             raise typer.Exit(1) from None
     typer.echo(f"{site.id}: {len(done)} day(s) summarised")
+
+
+def _refuse_gone(store: Any, site: Any, first: Any, last: Any, keep: int | None) -> None:
+    """Exit 2 when days of first..last have lost their raw points: recomputing
+    them from what is left would overwrite good summaries."""
+    from storage import StoreError
+    from summaries.retention import gone_days, refusal
+
+    try:
+        gone = gone_days(store, site, first, last, raw_retention_days=keep)
+    except StoreError as exc:
+        typer.echo(f"store error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if gone:
+        typer.echo(
+            refusal("refusing to rebuild", gone, raw_retention_days=keep)
+            + f"; rebuild only days after {gone[-1].isoformat()}",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 @app.command()

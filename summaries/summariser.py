@@ -181,27 +181,10 @@ def refresh_site(
             store, site, params, now=now, raw_retention_days=raw_retention_days
         ).dirty
     todo = sorted(d for d in days if d < today)
+    gone = _gone_of(store, site, todo, today, raw_retention_days, now)
+    todo = [d for d in todo if d not in gone]
     if not todo:
         return []
-    gone = set(
-        gone_days(
-            store,
-            site,
-            todo[0],
-            today - timedelta(days=1),
-            raw_retention_days=raw_retention_days,
-            now=now,
-        )
-    )
-    if gone & set(todo):
-        log.warning(
-            "not recomputing %d day(s) of %s: their raw points are gone (raw_retention_days)",
-            len(gone & set(todo)),
-            site.id,
-        )
-        todo = [d for d in todo if d not in gone]
-        if not todo:
-            return []
     old = read_commits(store, site, local_day_bounds(site, todo[0])[0], _far_end())
     done: list[date] = []
     queue = runs(todo, max_len=run_days)
@@ -223,6 +206,36 @@ def refresh_site(
         ):
             queue.insert(0, (nxt, nxt))
     return done
+
+
+def _gone_of(
+    store: Store,
+    site: Site,
+    todo: list[date],
+    today: date,
+    raw_retention_days: int | None,
+    now: datetime | None,
+) -> set[date]:
+    """The days from the first of ``todo`` to yesterday whose raw points are gone."""
+    if not todo:
+        return set()
+    gone = set(
+        gone_days(
+            store,
+            site,
+            todo[0],
+            today - timedelta(days=1),
+            raw_retention_days=raw_retention_days,
+            now=now,
+        )
+    )
+    if gone & set(todo):
+        log.warning(
+            "not recomputing %d day(s) of %s: their raw points are gone (raw_retention_days)",
+            len(gone & set(todo)),
+            site.id,
+        )
+    return gone
 
 
 @dataclass
