@@ -111,6 +111,7 @@ def _summariser(settings: ApiSettings, registry: Registry, store: Store) -> Any:
         SummaryParams(silence_factor=settings.silence_factor, merge_gap_s=settings.merge_gap_s),
         interval_s=settings.summaries_interval_s,
         metrics=default_metrics(),
+        raw_retention_days=settings.store.raw_retention_days,
     )
     thread.start()
     return thread

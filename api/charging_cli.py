@@ -80,7 +80,8 @@ def charges(
     from storage.base import StoreError, StoreUnavailable
 
     try:
-        store = open_store(store_given.settings())
+        store_settings = store_given.settings()
+        store = open_store(store_settings)
     except SettingsError as exc:
         raise _fail(f"store settings: {exc.problems}") from None
     except StoreUnavailable as exc:
@@ -96,6 +97,7 @@ def charges(
             bookings=booked,
             silence_factor=silence_factor,
             merge_gap_s=merge_gap_s,
+            raw_retention_days=store_settings.raw_retention_days,
         )
         if write_points:
             store.write(charge_points(result))

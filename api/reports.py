@@ -24,6 +24,7 @@ from storage import Store
 from summaries.compute import ALL
 from summaries.raw import read_opening_intervals
 from summaries.reader import PeriodData, Source
+from summaries.retention import require_raw
 from summaries.summariser import SummaryParams
 
 MAX_PERIOD_DAYS = 400
@@ -118,10 +119,12 @@ def period_data(
     merge_gap_s: float,
     source: Source = "summaries",
     visible: frozenset[str] | None = None,
+    raw_retention_days: int | None = None,
 ) -> PeriodData:
     """The report inputs of a period: summaries for closed days, raw for the rest
-    (``source="raw"``: all from raw points, for audits); ``visible`` keeps the
-    cells of those spaces only (an agency's view)."""
+    (``source="raw"``: all from raw points, for audits; refused with
+    ``RawRetentionError`` over days whose raw points are gone); ``visible``
+    keeps the cells of those spaces only (an agency's view)."""
     return PeriodData(
         store=store,
         site=site,
@@ -130,6 +133,7 @@ def period_data(
         params=SummaryParams(silence_factor=silence_factor, merge_gap_s=merge_gap_s),
         source=source,
         visible=visible,
+        raw_retention_days=raw_retention_days,
     )
 
 
@@ -186,12 +190,28 @@ def efficiency_report(
 
 
 def rollup(
-    store: Store, site: Site, period: Period, *, silence_factor: float, merge_gap_s: float
+    store: Store,
+    site: Site,
+    period: Period,
+    *,
+    silence_factor: float,
+    merge_gap_s: float,
+    raw_retention_days: int | None = None,
 ) -> dict[str, int]:
     """Write the exact 15-minute utilisation rows of a period, their sums per
     zone, space type and local hour (the weekday x hour heatmap), the exact
     daily peaks of the site and its floors, and the efficiency rows of every
-    whole month it covers; idempotent."""
+    whole month it covers; idempotent. Computed from raw points, so refused
+    (``RawRetentionError``) over days whose raw points are gone: rewriting
+    their rows from what is left would blank them."""
+    require_raw(
+        store,
+        site,
+        period.start,
+        period.end,
+        raw_retention_days=raw_retention_days,
+        what="rollups",
+    )
     iv = intervals(store, site, period, silence_factor=silence_factor, merge_gap_s=merge_gap_s)
     day_points = rollups_m.day_rollup_points(intervals=iv, site=site)
     eff_points = []

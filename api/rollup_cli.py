@@ -33,10 +33,12 @@ def rollup(
     from core.registry import load_registry
     from core.yamlfile import ConfigError
     from storage import StoreError, open_store
+    from summaries.retention import RawRetentionError
 
     try:
         reg = load_registry(registry)
-        store = open_store(store_given.settings())
+        store_settings = store_given.settings()
+        store = open_store(store_settings)
     except (ConfigError, StoreError, ValueError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -49,7 +51,17 @@ def rollup(
             typer.echo(f"--{exc.param}: {exc}", err=True)
             raise typer.Exit(2) from None
         try:
-            counts = run(store, site, period, silence_factor=2.5, merge_gap_s=0)
+            counts = run(
+                store,
+                site,
+                period,
+                silence_factor=2.5,
+                merge_gap_s=0,
+                raw_retention_days=store_settings.raw_retention_days,
+            )
+        except RawRetentionError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from None
         except StoreError as exc:
             typer.echo(f"store error: {exc}", err=True)
             raise typer.Exit(1) from None

@@ -75,6 +75,11 @@ EFFICIENCY_FIELDS = (
     "coverage",
 )
 DEAD_LETTERS = "dead_letters"  # tags: reason replica; fields: topic payload error
+#: the raw measurements: what summaries are computed from, and what the store
+#: setting ``raw_retention_days`` drops (docs/storage.md, "Raw retention")
+RAW_MEASUREMENTS = (PRESENCE, AGENT_STATUS)
+#: the InfluxDB 1.x retention policy the raw measurements live in under raw retention
+RAW_RETENTION_POLICY = "occupancy_raw"
 
 
 class StoreError(Exception):
@@ -184,6 +189,29 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def count(self, measurement: str, *, where: TagFilter | None = None) -> int:
         """Number of distinct points (by identity) in a measurement."""
+
+    @property
+    def expires_raw(self) -> bool:
+        """Whether the database itself expires raw points (an InfluxDB retention
+        policy); then ``delete_points`` is not how raw retention is applied."""
+        return False
+
+    def delete_points(
+        self,
+        measurement: str,
+        *,
+        start: datetime,
+        end: datetime,
+        where: TagFilter | None = None,
+        batch_rows: int = 20_000,
+    ) -> int:
+        """Delete the points of [start, end) matching ``where``, except each
+        series' latest point in that span (the state carried into the next
+        point, which the state intervals after ``end`` start from). Works in
+        transactions of at most ``batch_rows`` points, so writers interleave;
+        returns how many stored rows it removed (a SQLite column block may
+        hold a point twice)."""
+        raise StoreError(f"{type(self).__name__} cannot delete points")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from core.datadir import sqlite_url
+from storage.base import RAW_RETENTION_POLICY
 
 if TYPE_CHECKING:
     from storage.base import Store
@@ -48,6 +49,15 @@ class StoreSettings(BaseModel):
     )
     retention_duration: str = Field(
         "INF", description="Duration of a retention policy the store creates (e.g. 520w)."
+    )
+    raw_retention_days: int | None = Field(
+        None,
+        ge=1,
+        le=36_500,
+        description=(
+            "Days of raw presence and agent-status points to keep; the daily summaries "
+            "are kept for good. Unset: keep every raw point (docs/storage.md, 'Raw retention')."
+        ),
     )
     username: str | None = Field(None, description="InfluxDB 1.x user.")
     password: SecretStr | None = Field(None, description="InfluxDB 1.x password.")
@@ -101,6 +111,11 @@ class StoreSettings(BaseModel):
 
     @model_validator(mode="after")
     def _check_auth(self) -> StoreSettings:
+        if self.retention_policy == RAW_RETENTION_POLICY:
+            raise ValueError(
+                f"retention_policy {RAW_RETENTION_POLICY!r} is the raw points' own policy "
+                "(raw_retention_days); name another one"
+            )
         if self.token is not None and (self.username or self.password is not None):
             raise ValueError("give InfluxDB either a token or a username and password, not both")
         if self.password is not None and not self.username:
@@ -126,6 +141,7 @@ def open_store(settings: StoreSettings) -> Store:
         database=settings.database,
         retention_policy=settings.retention_policy,
         retention_duration=settings.retention_duration,
+        raw_retention_days=settings.raw_retention_days,
         username=settings.username,
         password=settings.password.get_secret_value() if settings.password else None,
         token=settings.token.get_secret_value() if settings.token else None,

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from storage.base import (
+    RAW_MEASUREMENTS,
+    RAW_RETENTION_POLICY,
     PartialWriteError,
     Point,
     RejectedPoint,
@@ -100,6 +102,7 @@ class InfluxStore(Store):
         database: str = "occupancy",
         retention_policy: str | None = None,
         retention_duration: str = "INF",
+        raw_retention_days: int | None = None,
         username: str | None = None,
         password: str | None = None,
         token: str | None = None,
@@ -116,6 +119,12 @@ class InfluxStore(Store):
         self.database = database
         self.retention_policy = retention_policy or None
         self.retention_duration = retention_duration
+        if retention_policy == RAW_RETENTION_POLICY:
+            raise ValueError(f"retention policy {RAW_RETENTION_POLICY!r} is the raw points' own")
+        self.raw_retention_days = raw_retention_days
+        # the policy raw points are written to and read from besides the main one:
+        # known once the store is ready (``_resolve_raw_policy``)
+        self._raw_rp: str | None = None
         self.create_database = create_database
         self.chunk_bytes = chunk_bytes
         headers = {"User-Agent": "occupancy-platform-storage"}
@@ -163,12 +172,16 @@ class InfluxStore(Store):
             return response
         raise AssertionError("unreachable")
 
-    def _params(self, **extra: str) -> dict[str, str]:
+    def _params(self, rp: str | None = None, **extra: str) -> dict[str, str]:
         params = {"db": self.database}
-        if self.retention_policy:
-            params["rp"] = self.retention_policy
+        if rp or self.retention_policy:
+            params["rp"] = rp or self.retention_policy or ""
         params.update(extra)
         return params
+
+    def _policy_of(self, measurement: str) -> str | None:
+        """The retention policy a measurement's points are written to (None: the main one)."""
+        return self._raw_rp if measurement in RAW_MEASUREMENTS else None
 
     def _statements(self, q: str, *, write: bool = False) -> Iterator[dict[str, Any]]:
         """Run InfluxQL; yield each statement result (chunked results arrive as
@@ -194,23 +207,54 @@ class InfluxStore(Store):
                 yield result
 
     def _ensure_ready(self) -> None:
-        """Create the database (and retention policy) once, when allowed. InfluxDB
-        2.x and 3.x map buckets to databases and may refuse: that is tolerated,
-        and a missing database then shows in the first write's error."""
-        if self._ready or not self.create_database:
+        """Create the database (and retention policies) once, when allowed, and
+        find the raw points' policy. InfluxDB 2.x and 3.x map buckets to
+        databases and may refuse: that is tolerated, and a missing database then
+        shows in the first write's error."""
+        if self._ready:
             return
         with self._ready_lock:
             if self._ready:
                 return
-            try:
-                list(self._statements(f"CREATE DATABASE {quote_ident(self.database)}", write=True))
-                if self.retention_policy:
-                    self._ensure_retention_policy()
-            except StoreUnavailable:
-                raise
-            except StoreError as exc:
-                log.warning("could not create InfluxDB database %r: %s", self.database, exc)
+            may_create = self.create_database
+            if self.create_database:
+                try:
+                    list(
+                        self._statements(
+                            f"CREATE DATABASE {quote_ident(self.database)}", write=True
+                        )
+                    )
+                    if self.retention_policy:
+                        self._ensure_retention_policy()
+                except StoreUnavailable:
+                    raise
+                except StoreError as exc:
+                    log.warning("could not create InfluxDB database %r: %s", self.database, exc)
+                    may_create = False
+            self._raw_rp = self._resolve_raw_policy(may_create)
             self._ready = True
+
+    def execute(self, statement: str) -> list[dict[str, Any]]:
+        """Run an InfluxQL statement that changes something (POST); its results."""
+        return list(self._statements(statement, write=True))
+
+    def retention_policies(self) -> dict[str, tuple[float, float]]:
+        """The database's retention policies: name -> (duration, shard group
+        duration) in seconds (0: infinite)."""
+        from storage.influxrp import parse_policies
+
+        shown = f"SHOW RETENTION POLICIES ON {quote_ident(self.database)}"
+        return parse_policies(self._statements(shown))
+
+    def _resolve_raw_policy(self, may_create: bool) -> str | None:
+        from storage.influxrp import resolve_raw_policy
+
+        return resolve_raw_policy(self, may_create=may_create)
+
+    @property
+    def expires_raw(self) -> bool:
+        self._ensure_ready()
+        return self._raw_rp is not None
 
     def _ensure_retention_policy(self) -> None:
         assert self.retention_policy
@@ -232,9 +276,14 @@ class InfluxStore(Store):
             )
 
     def _source(self, measurement: str) -> str:
+        """The FROM of a measurement: a raw one is read from its own policy and
+        the main one (its points from before raw retention), merged by InfluxQL."""
+        self._ensure_ready()
+        main = quote_ident(measurement)
         if self.retention_policy:
-            return f"{quote_ident(self.retention_policy)}.{quote_ident(measurement)}"
-        return quote_ident(measurement)
+            main = f"{quote_ident(self.retention_policy)}.{main}"
+        raw = self._policy_of(measurement)
+        return f"{quote_ident(raw)}.{quote_ident(measurement)}, {main}" if raw else main
 
     # -- Store ---------------------------------------------------------------
 
@@ -255,16 +304,21 @@ class InfluxStore(Store):
                 rejected.append(RejectedPoint(point, str(exc)))
         if encoded:
             self._ensure_ready()
-        chunk: list[tuple[str, Point]] = []
-        size = 0
+        # a request goes to one retention policy: the raw points may have their own
+        by_policy: dict[str | None, list[tuple[str, Point]]] = {}
         for line, point in encoded:
-            if chunk and size + len(line) + 1 > self.chunk_bytes:
-                rejected += self._write_lines(chunk)
-                chunk, size = [], 0
-            chunk.append((line, point))
-            size += len(line) + 1
-        if chunk:
-            rejected += self._write_lines(chunk)
+            by_policy.setdefault(self._policy_of(point.measurement), []).append((line, point))
+        for rp, lines in by_policy.items():
+            chunk: list[tuple[str, Point]] = []
+            size = 0
+            for line, point in lines:
+                if chunk and size + len(line) + 1 > self.chunk_bytes:
+                    rejected += self._write_lines(chunk, rp)
+                    chunk, size = [], 0
+                chunk.append((line, point))
+                size += len(line) + 1
+            if chunk:
+                rejected += self._write_lines(chunk, rp)
         if rejected:
             raise PartialWriteError(rejected, written=len(points) - len(rejected))
 
@@ -299,6 +353,7 @@ class InfluxStore(Store):
         rejected = [RejectedPoint(cols.point(i), why, i) for i, why in invalid.items()]
         if len(rows):
             self._ensure_ready()
+        rp = self._policy_of(measurement)
         for a in range(0, len(rows), COLUMN_BLOCK_ROWS):
             block = rows[a : a + COLUMN_BLOCK_ROWS]
             data, offsets = cols.line_protocol(block)
@@ -308,7 +363,7 @@ class InfluxStore(Store):
                 end = max(start + 1, int(np.searchsorted(offsets, limit, side="right")) - 1)
                 end = min(end, len(block))
                 body = bytes(data[int(offsets[start]) : int(offsets[end])])
-                if self._post_lines(body) is not None:
+                if self._post_lines(body, rp) is not None:
                     lines = []
                     for i in block[start:end].tolist():
                         point = cols.point(i)
@@ -318,19 +373,19 @@ class InfluxStore(Store):
                     }
                     rejected += [
                         RejectedPoint(r.point, r.reason, row_of[id(r.point)])
-                        for r in self._write_lines(lines)
+                        for r in self._write_lines(lines, rp)
                     ]
                 start = end
         if rejected:
             raise PartialWriteError(rejected, written=cols.n - len(rejected))
 
-    def _post_lines(self, body: bytes) -> str | None:
+    def _post_lines(self, body: bytes, rp: str | None = None) -> str | None:
         """POST newline-terminated lines; None when stored, else InfluxDB's reason
         for refusing points of them (400, 413, 422). Other failures raise."""
         response = self._send(
             "POST",
             "/write",
-            params=self._params(precision="ns"),
+            params=self._params(rp, precision="ns"),
             content=gzip.compress(body, compresslevel=1),
             headers={"Content-Encoding": "gzip", "Content-Type": "text/plain; charset=utf-8"},
         )
@@ -346,19 +401,21 @@ class InfluxStore(Store):
             raise StoreError(f"InfluxDB refused the write ({status}): {reason}")
         return f"InfluxDB ({status}): {reason}"
 
-    def _write_lines(self, lines: list[tuple[str, Point]]) -> list[RejectedPoint]:
+    def _write_lines(
+        self, lines: list[tuple[str, Point]], rp: str | None = None
+    ) -> list[RejectedPoint]:
         """Write lines; return the points InfluxDB refused. InfluxDB stores the
         good lines of a request and drops the bad ones without saying which, so
         a refused request is split in halves and re-sent until every refused
         point is pinned down (writes are idempotent by point identity)."""
         body = ("\n".join(line for line, _ in lines) + "\n").encode("utf-8")
-        refusal = self._post_lines(body)
+        refusal = self._post_lines(body, rp)
         if refusal is None:
             return []
         if len(lines) == 1:
             return [RejectedPoint(lines[0][1], refusal)]
         half = len(lines) // 2
-        return self._write_lines(lines[:half]) + self._write_lines(lines[half:])
+        return self._write_lines(lines[:half], rp) + self._write_lines(lines[half:], rp)
 
     def _fetch(
         self, statement: str | None, measurement: str
@@ -471,7 +528,6 @@ class InfluxStore(Store):
         if conditions:
             statement += " WHERE " + " AND ".join(conditions)
         statement += " GROUP BY *"
-        self._ensure_ready()
         return sum(
             len(s.get("values") or [])
             for result in self._statements(statement)

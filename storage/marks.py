@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from storage.base import AGENT_STATUS, PRESENCE, Point, Store, TagFilter
+from storage.base import RAW_MEASUREMENTS, Point, Store, TagFilter
 
 if TYPE_CHECKING:
     from storage.columns import FieldColumn, TagColumn
 
 MARKS = "summary_marks"
 #: the raw measurements whose points summaries are computed from
-MARKED = frozenset({PRESENCE, AGENT_STATUS})
+MARKED = frozenset(RAW_MEASUREMENTS)
 
 
 def mark_points(days: Mapping[str, set[int]]) -> list[Point]:
@@ -125,6 +125,24 @@ class MarkingStore(Store):
 
     def count(self, measurement: str, *, where: TagFilter | None = None) -> int:
         return self.inner.count(measurement, where=where)
+
+    @property
+    def expires_raw(self) -> bool:
+        return self.inner.expires_raw
+
+    def delete_points(
+        self,
+        measurement: str,
+        *,
+        start: datetime,
+        end: datetime,
+        where: TagFilter | None = None,
+        batch_rows: int = 20_000,
+    ) -> int:
+        # a deletion is no new data: nothing to mark
+        return self.inner.delete_points(
+            measurement, start=start, end=end, where=where, batch_rows=batch_rows
+        )
 
     def close(self) -> None:
         self.inner.close()

@@ -996,6 +996,26 @@ class SQLiteStore(Store):
             data = blocks.concat(parts, {})
             return len(np.unique(blocks.identity_keys(data.sid, data.time)))
 
+    def delete_points(
+        self,
+        measurement: str,
+        *,
+        start: datetime,
+        end: datetime,
+        where: TagFilter | None = None,
+        batch_rows: int = 20_000,
+    ) -> int:
+        from storage.sqlite_prune import delete_points
+
+        return delete_points(
+            self,
+            measurement,
+            start_ns=to_ns(start),
+            end_ns=to_ns(end),
+            where=where,
+            batch_rows=max(1, batch_rows),
+        )
+
     def close(self) -> None:
         self._closed = True
         with self._lock:

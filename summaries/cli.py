@@ -49,12 +49,17 @@ class SummariesSettings(BaseSettings):
 
 
 def _settings(**given: Any) -> SummariesSettings:
-    values = {k: v for k, v in given.items() if v is not None}
-    store = {k: values.pop(k) for k in ("url", "database") if k in values}
-    if store:
-        values["store"] = StoreSettings(**store)
+    values: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    keys = ("url", "database", "raw_retention_days")
+    store: dict[str, Any] = {k: values.pop(k) for k in keys if k in values}
     try:
-        return SummariesSettings(**values)
+        settings = SummariesSettings(**values)
+        if store:
+            # merged over the OCCUPANCY_SUMMARIES_STORE__* settings, not replacing them
+            merged = {**settings.store.model_dump(exclude_unset=True), **store}
+            values["store"] = StoreSettings(**merged)
+            settings = SummariesSettings(**values)
+        return settings
     except ValueError as exc:
         typer.echo(f"invalid settings: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -81,6 +86,12 @@ StoreOpt = typer.Option(None, "--store-url", help="sqlite:///file.db or http://i
 DatabaseOpt = typer.Option(None, "--store-database", help="InfluxDB database.")
 SilenceOpt = typer.Option(None, "--silence-factor", help="Silent after this many heartbeats.")
 MergeOpt = typer.Option(None, "--merge-gap-s", help="Free gaps shorter than this are occupied.")
+RetentionOpt = typer.Option(
+    None,
+    "--store-raw-retention-days",
+    min=1,
+    help="Days of raw points to keep (summaries are kept); unset: all.",
+)
 
 
 @app.command()
@@ -88,6 +99,7 @@ def run(
     registry: Path | None = RegistryOpt,
     store_url: str | None = StoreOpt,
     store_database: str | None = DatabaseOpt,
+    store_raw_retention_days: int | None = RetentionOpt,
     silence_factor: float | None = SilenceOpt,
     merge_gap_s: float | None = MergeOpt,
     interval_s: float | None = typer.Option(None, "--interval-s", help="Seconds between cycles."),
@@ -102,6 +114,7 @@ def run(
         registry=registry,
         url=store_url,
         database=store_database,
+        raw_retention_days=store_raw_retention_days,
         silence_factor=silence_factor,
         merge_gap_s=merge_gap_s,
         interval_s=interval_s,
@@ -111,7 +124,12 @@ def run(
     if s.metrics_port:
         start_http_server(s.metrics_port)
     thread = SummariserThread(
-        store, list(reg), params, interval_s=s.interval_s, metrics=default_metrics()
+        store,
+        list(reg),
+        params,
+        interval_s=s.interval_s,
+        metrics=default_metrics(),
+        raw_retention_days=s.store.raw_retention_days,
     )
     thread.start()
     try:
@@ -129,6 +147,7 @@ def rebuild(
     registry: Path | None = RegistryOpt,
     store_url: str | None = StoreOpt,
     store_database: str | None = DatabaseOpt,
+    store_raw_retention_days: int | None = RetentionOpt,
     silence_factor: float | None = SilenceOpt,
     merge_gap_s: float | None = MergeOpt,
     run_days: int = typer.Option(
@@ -136,7 +155,8 @@ def rebuild(
     ),
     workers: int | None = typer.Option(None, "--workers", help="Worker processes (default 1)."),
 ) -> None:
-    """Recompute the closed days from --from to --to (inclusive) from raw points."""
+    """Recompute the closed days from --from to --to (inclusive) from raw points;
+    refused for days whose raw points are gone (--store-raw-retention-days)."""
     from datetime import timedelta
 
     from rich.progress import Progress
@@ -149,6 +169,7 @@ def rebuild(
         registry=registry,
         url=store_url,
         database=store_database,
+        raw_retention_days=store_raw_retention_days,
         silence_factor=silence_factor,
         merge_gap_s=merge_gap_s,
         workers=workers,
@@ -163,6 +184,8 @@ def rebuild(
         typer.echo("--to: nothing to rebuild: the range has no closed day", err=True)
         raise typer.Exit(2)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    keep = s.store.raw_retention_days
+    _refuse_gone(store, site, first, last, keep)
     pool = RunPool(s.store, s.workers) if s.workers > 1 and len(days) > run_days else None
     with Progress() as bar, pool or contextlib.nullcontext():
         task = bar.add_task(f"{site.id} {first}..{last}", total=len(days))
@@ -175,6 +198,7 @@ def rebuild(
                 progress=lambda n: bar.advance(task, n),
                 run_days=run_days,
                 pool=pool,
+                raw_retention_days=keep,
             )
         except StoreError as exc:
             typer.echo(f"store error: {exc}", err=True)
@@ -182,11 +206,32 @@ def rebuild(
     typer.echo(f"{site.id}: {len(done)} day(s) summarised")
 
 
+def _refuse_gone(store: Any, site: Any, first: Any, last: Any, keep: int | None) -> None:
+    """Exit 2 when days of first..last have lost their raw points: recomputing
+    them from what is left would overwrite good summaries."""
+    from storage import StoreError
+    from summaries.retention import gone_days, refusal
+
+    try:
+        gone = gone_days(store, site, first, last, raw_retention_days=keep)
+    except StoreError as exc:
+        typer.echo(f"store error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if gone:
+        typer.echo(
+            refusal("refusing to rebuild", gone, raw_retention_days=keep)
+            + f"; rebuild only days after {gone[-1].isoformat()}",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
 @app.command()
 def status(
     registry: Path | None = RegistryOpt,
     store_url: str | None = StoreOpt,
     store_database: str | None = DatabaseOpt,
+    store_raw_retention_days: int | None = RetentionOpt,
     silence_factor: float | None = SilenceOpt,
     merge_gap_s: float | None = MergeOpt,
 ) -> None:
@@ -197,15 +242,23 @@ def status(
         registry=registry,
         url=store_url,
         database=store_database,
+        raw_retention_days=store_raw_retention_days,
         silence_factor=silence_factor,
         merge_gap_s=merge_gap_s,
     )
     reg, store, params = _open(s)
     for site in reg:
-        st = site_status(store, site, params)
+        st = site_status(store, site, params, raw_retention_days=s.store.raw_retention_days)
         shown = ", ".join(d.isoformat() for d in st.dirty[:10])
         more = f" (+{len(st.dirty) - 10} more)" if len(st.dirty) > 10 else ""
+        held = (
+            f"; {len(st.held)} held (raw points gone: not recomputed, "
+            f"{st.held[0].isoformat()}..{st.held[-1].isoformat()})"
+            if st.held
+            else ""
+        )
         typer.echo(
             f"{site.id}: {st.summarised} day(s) summarised, {len(st.dirty)} dirty"
             + (f": {shown}{more}" if st.dirty else "")
+            + held
         )

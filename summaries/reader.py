@@ -3,6 +3,11 @@ closed days that have a valid, current summary, from raw points for the rest
 (today so far, dirty days, days never summarised), or all from raw points
 (``source="raw"``, for audits). Both paths build the same cells and peak rows
 with the same functions, so the reports agree exactly.
+
+A day whose raw points are gone (``summaries.retention``) comes from its
+summary even when that is dirty or was computed with other parameters (a
+*held* day: it is all there is); ``source="raw"`` over such a day raises
+``RawRetentionError``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from metrics.utilisation import group_of
 from storage import Store
 from summaries.compute import ALL, peak_table, view_spaces
 from summaries.raw import read_inputs
+from summaries.retention import RawRetentionError, gone_days, refusal
 from summaries.schema import (
     HOURS,
     PEAKS,
@@ -118,6 +124,10 @@ class PeriodData:
     #: when set, the cells of these spaces only (an agency's view; its peaks
     #: are asked for with ``view``)
     visible: frozenset[str] | None = None
+    #: the store setting: days beyond it have no raw points to recompute from
+    raw_retention_days: int | None = None
+    _gone: set[date] = field(default_factory=set)
+    _held: set[date] = field(default_factory=set)
     _commits: dict[date, Commit] = field(default_factory=dict)
     _candidates: list[date] = field(default_factory=list)
     _stale: set[date] = field(default_factory=set)
@@ -129,7 +139,20 @@ class PeriodData:
         first = self.start.astimezone(self.site.tz).date()
         last = (self.end - timedelta(microseconds=1)).astimezone(self.site.tz).date()
         self.days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        gone = gone_days(
+            self.store,
+            self.site,
+            first,
+            last,
+            raw_retention_days=self.raw_retention_days,
+            now=self.now,
+        )
+        self._gone = set(gone)
         if self.source == "raw":
+            if gone:
+                raise RawRetentionError(
+                    refusal("source=raw", gone, raw_retention_days=self.raw_retention_days), gone
+                )
             return
         today = today_of(self.site, self.now)
         commits = read_commits(self.store, self.site, self.start, self.end)
@@ -141,8 +164,10 @@ class PeriodData:
             if c is None or not whole:
                 continue
             if c.params != digest or (day in marks and marks[day] != c.mark):
-                self._stale.add(day)
-                continue
+                if day not in self._gone:
+                    self._stale.add(day)
+                    continue
+                self._held.add(day)  # no raw points to do better with
             self._commits[day] = c
         self._candidates = sorted(self._commits)
 
@@ -158,6 +183,10 @@ class PeriodData:
             "days_from_summaries": len(used),
             "days_from_raw": [d.isoformat() for d in raw_days],
             "stale_days": sorted(d.isoformat() for d in self._stale),
+            # raw points gone: from a dirty or outdated summary kept as it is
+            "held_days": sorted(d.isoformat() for d in self._held & used),
+            # raw points gone and no valid summary: from whatever raw points are left
+            "missing_days": [d.isoformat() for d in raw_days if d in self._gone],
         }
 
     # ---- report inputs ------------------------------------------------------------

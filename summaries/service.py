@@ -1,7 +1,9 @@
 """The summariser as a background thread (inside the API and ``occupancy up``)
 or as its own service (``occupancy summaries run``), with its Prometheus
 metrics: ``summaries_dirty_days``, ``summaries_lag_seconds``,
-``summaries_failures_total`` and ``summaries_days_total``."""
+``summaries_failures_total``, ``summaries_days_total``, and for raw retention
+``summaries_held_days``, ``summaries_retention_waiting_days``,
+``summaries_raw_pruned_days_total`` and ``summaries_raw_pruned_points_total``."""
 
 from __future__ import annotations
 
@@ -31,15 +33,35 @@ class SummaryMetrics:
             "summaries_failures", "Site refreshes that failed (retried)", registry=registry
         )
         self.days = Counter("summaries_days", "Days summarised", registry=registry)
-        self._seen = (0, 0)
+        self.held = Gauge(
+            "summaries_held_days",
+            "Dirty days not recomputed because their raw points are gone (raw retention)",
+            registry=registry,
+        )
+        self.waiting = Gauge(
+            "summaries_retention_waiting_days",
+            "Days beyond raw_retention_days without a valid summary",
+            registry=registry,
+        )
+        self.pruned_days = Counter(
+            "summaries_raw_pruned_days", "Days whose raw points were dropped", registry=registry
+        )
+        self.pruned_points = Counter(
+            "summaries_raw_pruned_points", "Raw points deleted (SQLite)", registry=registry
+        )
+        self._seen = (0, 0, 0, 0)
 
     def update(self, s: Summariser) -> None:
         self.dirty.set(s.dirty_days())
         self.lag.set(s.lag_s())
-        failures, days = self._seen
+        self.held.set(s.held_days())
+        self.waiting.set(s.waiting_days())
+        failures, days, pruned_days, pruned_points = self._seen
         self.failures.inc(s.failed_total - failures)
         self.days.inc(s.days_total - days)
-        self._seen = (s.failed_total, s.days_total)
+        self.pruned_days.inc(s.pruned_days_total - pruned_days)
+        self.pruned_points.inc(s.pruned_points_total - pruned_points)
+        self._seen = (s.failed_total, s.days_total, s.pruned_days_total, s.pruned_points_total)
 
 
 _DEFAULT: SummaryMetrics | None = None
@@ -67,6 +89,7 @@ class SummariserThread(threading.Thread):
         *,
         interval_s: float,
         metrics: SummaryMetrics | None = None,
+        raw_retention_days: int | None = None,
     ) -> None:
         super().__init__(name="summariser", daemon=True)
         self.summariser = Summariser(
@@ -74,6 +97,7 @@ class SummariserThread(threading.Thread):
             sites=sites,
             params=params,
             interval_s=interval_s,
+            raw_retention_days=raw_retention_days,
             on_cycle=metrics.update if metrics is not None else None,
         )
         self.interval_s = interval_s

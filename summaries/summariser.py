@@ -7,6 +7,10 @@ its dirty mark has changed since its commit. After a run is rewritten, the
 day after it is recomputed too if the state carried out of the run changed
 (a late offline status, say, reaches into the next days); the cascade stops
 at the first day whose carried state is unchanged.
+
+A day whose raw points are gone (``summaries.retention``) is never computed
+again, dirty or not: it is *held*, its summary kept as it is. Each cycle also
+drops the raw points of the summarised days beyond ``raw_retention_days``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from metrics.rollups import day_rollup_batches
 from storage import Store
 from summaries.compute import summarise
 from summaries.raw import read_inputs
+from summaries.retention import apply_retention, gone_days
 from summaries.schema import EPOCH, Commit, params_digest, read_commits, read_marks, write_summaries
 
 if TYPE_CHECKING:
@@ -48,8 +53,11 @@ class SummaryParams:
 class SiteStatus:
     site: str
     summarised: int  # closed days with a valid commit
-    dirty: list[date]
+    dirty: list[date]  # to be recomputed
     first_day: date | None
+    #: dirty days whose raw points are gone: not recomputed, their summary (if
+    #: any) kept as it is
+    held: list[date] = field(default_factory=list)
 
 
 def today_of(site: Site, now: datetime | None = None) -> date:
@@ -61,9 +69,15 @@ def _far_end() -> datetime:
 
 
 def site_status(
-    store: Store, site: Site, params: SummaryParams, *, now: datetime | None = None
+    store: Store,
+    site: Site,
+    params: SummaryParams,
+    *,
+    now: datetime | None = None,
+    raw_retention_days: int | None = None,
 ) -> SiteStatus:
-    """Which closed days of a site are summarised and which are dirty."""
+    """Which closed days of a site are summarised, which are dirty, and which
+    of those are held (their raw points gone)."""
     end = _far_end()
     marks = read_marks(store, site, EPOCH, end)
     commits = read_commits(store, site, EPOCH, end)
@@ -78,7 +92,24 @@ def site_status(
         if _is_dirty(day, commits.get(day), marks, digest)
     ]
     summarised = sum(1 for d, c in commits.items() if d < today and c.params == digest)
-    return SiteStatus(site.id, summarised - len(set(dirty) & set(commits)), dirty, first)
+    summarised -= len(set(dirty) & {d for d, c in commits.items() if c.params == digest})
+    gone = set(
+        gone_days(
+            store,
+            site,
+            dirty[0] if dirty else today,
+            today - timedelta(days=1),
+            raw_retention_days=raw_retention_days,
+            now=now,
+        )
+    )
+    return SiteStatus(
+        site.id,
+        summarised,
+        [d for d in dirty if d not in gone],
+        first,
+        [d for d in dirty if d in gone],
+    )
 
 
 def _is_dirty(day: date, commit: Commit | None, marks: dict[date, int], digest: str) -> bool:
@@ -144,16 +175,21 @@ def refresh_site(
     progress: Callable[[int], None] | None = None,
     run_days: int = MAX_RUN_DAYS,
     pool: RunPool | None = None,
+    raw_retention_days: int | None = None,
 ) -> list[date]:
     """Summarise ``days`` (default: the site's dirty days) and whatever the
     cascade reaches; returns every day rewritten. With a ``pool``, the runs of
-    ``days`` are summarised in its worker processes, then the cascade here."""
+    ``days`` are summarised in its worker processes, then the cascade here.
+    Days whose raw points are gone are left as they are
+    (``summaries.retention``: callers that were asked for them refuse first)."""
     today = today_of(site, now)
-    todo = sorted(
-        d
-        for d in (days if days is not None else site_status(store, site, params, now=now).dirty)
-        if d < today
-    )
+    if days is None:
+        days = site_status(
+            store, site, params, now=now, raw_retention_days=raw_retention_days
+        ).dirty
+    todo = sorted(d for d in days if d < today)
+    gone = _gone_of(store, site, todo, today, raw_retention_days, now)
+    todo = [d for d in todo if d not in gone]
     if not todo:
         return []
     old = read_commits(store, site, local_day_bounds(site, todo[0])[0], _far_end())
@@ -167,6 +203,7 @@ def refresh_site(
         before = old.get(last)
         if (
             nxt < today
+            and nxt not in gone
             and nxt not in pending
             and nxt in old
             and (before is None or before.carry != carry[last])
@@ -188,6 +225,36 @@ def refresh_site(
     return done
 
 
+def _gone_of(
+    store: Store,
+    site: Site,
+    todo: list[date],
+    today: date,
+    raw_retention_days: int | None,
+    now: datetime | None,
+) -> set[date]:
+    """The days from the first of ``todo`` to yesterday whose raw points are gone."""
+    if not todo:
+        return set()
+    gone = set(
+        gone_days(
+            store,
+            site,
+            todo[0],
+            today - timedelta(days=1),
+            raw_retention_days=raw_retention_days,
+            now=now,
+        )
+    )
+    if gone & set(todo):
+        log.warning(
+            "not recomputing %d day(s) of %s: their raw points are gone (raw_retention_days)",
+            len(gone & set(todo)),
+            site.id,
+        )
+    return gone
+
+
 @dataclass
 class Summariser:
     """Runs ``refresh_site`` for every site each cycle. A site whose refresh
@@ -199,13 +266,17 @@ class Summariser:
     params: SummaryParams
     interval_s: float = 60.0
     max_backoff_s: float = 900.0
+    raw_retention_days: int | None = None
     on_cycle: Callable[[Summariser], None] | None = None
     failures: dict[str, int] = field(default_factory=dict)
     retry_at: dict[str, float] = field(default_factory=dict)
     dirty_since: dict[str, float] = field(default_factory=dict)
     status: dict[str, SiteStatus] = field(default_factory=dict)
+    waiting: dict[str, list[date]] = field(default_factory=dict)
     failed_total: int = 0
     days_total: int = 0
+    pruned_days_total: int = 0
+    pruned_points_total: int = 0
 
     def cycle(self, *, now: datetime | None = None) -> int:
         """One pass over every site; returns the number of days rewritten."""
@@ -214,15 +285,28 @@ class Summariser:
         for site in self.sites:
             if self.retry_at.get(site.id, 0.0) > clock:
                 continue
+            keep = self.raw_retention_days
             try:
-                status = site_status(self.store, site, self.params, now=now)
+                status = site_status(
+                    self.store, site, self.params, now=now, raw_retention_days=keep
+                )
                 self.status[site.id] = status
                 if status.dirty:
                     self.dirty_since.setdefault(site.id, time.time())
-                    done = refresh_site(self.store, site, self.params, days=status.dirty, now=now)
+                    done = refresh_site(
+                        self.store,
+                        site,
+                        self.params,
+                        days=status.dirty,
+                        now=now,
+                        raw_retention_days=keep,
+                    )
                     rewritten += len(done)
                     self.days_total += len(done)
-                self.status[site.id] = site_status(self.store, site, self.params, now=now)
+                self._retention(site, now)
+                self.status[site.id] = site_status(
+                    self.store, site, self.params, now=now, raw_retention_days=keep
+                )
                 if not self.status[site.id].dirty:
                     self.dirty_since.pop(site.id, None)
                 if self.failures.pop(site.id, 0):
@@ -242,8 +326,39 @@ class Summariser:
             self.on_cycle(self)
         return rewritten
 
+    def _retention(self, site: Site, now: datetime | None) -> None:
+        result = apply_retention(
+            self.store,
+            site,
+            digest=self.params.digest(site),
+            raw_retention_days=self.raw_retention_days,
+            now=now,
+        )
+        self.pruned_days_total += len(result.pruned)
+        self.pruned_points_total += result.points
+        if result.waiting and result.waiting != self.waiting.get(site.id):
+            log.warning(
+                "%d day(s) of %s (%s..%s) are beyond raw_retention_days=%s without a valid "
+                "summary: %s",
+                len(result.waiting),
+                site.id,
+                result.waiting[0],
+                result.waiting[-1],
+                self.raw_retention_days,
+                "their raw points expire with the retention policy all the same"
+                if self.store.expires_raw
+                else "their raw points are kept; raise raw_retention_days to summarise them",
+            )
+        self.waiting[site.id] = result.waiting
+
     def dirty_days(self) -> int:
         return sum(len(s.dirty) for s in self.status.values())
+
+    def held_days(self) -> int:
+        return sum(len(s.held) for s in self.status.values())
+
+    def waiting_days(self) -> int:
+        return sum(len(w) for w in self.waiting.values())
 
     def lag_s(self) -> float:
         """Seconds since the oldest dirty site was first seen dirty (0 when clean)."""

@@ -17,6 +17,7 @@ from core.calendar import month_bounds
 from core.registry import Site
 from storage.base import Store
 from summaries.raw import read_intervals
+from summaries.retention import require_raw
 
 
 def month_window(*, site: Site, month: str, tariff: Tariff) -> tuple[datetime, datetime]:
@@ -38,9 +39,20 @@ def charge_month(
     bookings: Sequence[Booking],
     silence_factor: float = 2.5,
     merge_gap_s: float = 0,
+    raw_retention_days: int | None = None,
 ) -> MonthCharges:
-    """``compute_month`` on the store's data for the month."""
+    """``compute_month`` on the store's data for the month. Charges are computed
+    from raw points (a booking's no-show is judged on its first minutes), so a
+    month whose raw points are gone is refused (``RawRetentionError``)."""
     start, end = month_window(site=site, month=month, tariff=tariff)
+    require_raw(
+        store,
+        site,
+        start,
+        end,
+        raw_retention_days=raw_retention_days,
+        what=f"charges of {month}",
+    )
     intervals = read_intervals(
         store=store,
         site=site,

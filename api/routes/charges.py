@@ -23,6 +23,7 @@ from api.records import ChargeRun
 from api.reports import PeriodError, parse_month
 from core.registry import Site
 from core.yamlfile import ConfigError
+from summaries.retention import RawRetentionError
 
 router = APIRouter(prefix="/v1/sites/{site_id}/charges", tags=["charges"])
 
@@ -67,9 +68,12 @@ def _compute(ctx: AppContext, site: Site, month: str) -> MonthCharges:
             bookings=bookings,
             silence_factor=ctx.settings.silence_factor,
             merge_gap_s=ctx.settings.merge_gap_s,
+            raw_retention_days=ctx.settings.store.raw_retention_days,
         )
     except TariffError as exc:
         raise HTTPException(409, str(exc)) from None
+    except RawRetentionError as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 def _agency_scope(principal: Any, agency: str | None) -> str | None:

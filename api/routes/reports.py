@@ -15,6 +15,7 @@ from api.exports import ReportFormat, respond
 from core.registry import Site, SpaceType
 from summaries.compute import ALL
 from summaries.reader import PeriodData, Source
+from summaries.retention import RawRetentionError
 
 router = APIRouter(prefix="/v1/sites/{site_id}", tags=["reports"])
 
@@ -42,22 +43,27 @@ SourceQ = Annotated[
     Source,
     Query(
         description="summaries (default: daily summaries for closed days, raw points for "
-        "the rest) or raw (every day recomputed from raw points, for audits)"
+        "the rest) or raw (every day recomputed from raw points, for audits; 422 for "
+        "days beyond the store's raw_retention_days)"
     ),
 ]
 
 
 def _data(ctx: Ctx, site: Site, p: reports.Period, source: Source, principal: Any) -> PeriodData:
-    return reports.period_data(
-        ctx.store,
-        site,
-        p,
-        silence_factor=ctx.settings.silence_factor,
-        merge_gap_s=ctx.settings.merge_gap_s,
-        source=source,
-        # Disclosure rule (api.access): an agency's figures are made of its visible spaces only.
-        visible=access.visible_spaces(site, principal),
-    )
+    try:
+        return reports.period_data(
+            ctx.store,
+            site,
+            p,
+            silence_factor=ctx.settings.silence_factor,
+            merge_gap_s=ctx.settings.merge_gap_s,
+            source=source,
+            # Disclosure rule (api.access): an agency's figures are made of its visible spaces only.
+            visible=access.visible_spaces(site, principal),
+            raw_retention_days=ctx.settings.store.raw_retention_days,
+        )
+    except RawRetentionError as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 def _meta(site: Site, p: reports.Period, data: PeriodData, **extra: Any) -> dict[str, Any]:
@@ -211,11 +217,15 @@ def run_rollups(
     _slot: ReportSlot,  # issue 20: expensive; limited per key and server
 ) -> dict[str, Any]:
     require(principal, "facility")
-    counts = reports.rollup(
-        ctx.store,
-        site,
-        p,
-        silence_factor=ctx.settings.silence_factor,
-        merge_gap_s=ctx.settings.merge_gap_s,
-    )
+    try:
+        counts = reports.rollup(
+            ctx.store,
+            site,
+            p,
+            silence_factor=ctx.settings.silence_factor,
+            merge_gap_s=ctx.settings.merge_gap_s,
+            raw_retention_days=ctx.settings.store.raw_retention_days,
+        )
+    except RawRetentionError as exc:
+        raise HTTPException(422, str(exc)) from None
     return {"site": site.id, **p.meta(), **counts}

@@ -293,4 +293,8 @@ def test_create_database_refused_by_a_2x_server_is_tolerated(stand_in: StandIn) 
     create = stand_in.requests[0]
     assert (create.method, create.path) == ("POST", "/query")
     assert urllib.parse.parse_qs(create.body.decode())["q"] == ['CREATE DATABASE "bucket"']
-    assert stand_in.requests[1].path == "/write"
+    # then where the raw points live (a raw retention policy, if one exists)
+    shown = stand_in.requests[1]
+    assert shown.params["q"] == 'SHOW RETENTION POLICIES ON "bucket"'
+    assert stand_in.requests[2].path == "/write"
+    assert "rp" not in stand_in.requests[2].params  # none found: the database's default

@@ -131,3 +131,48 @@ def test_rebuild_in_worker_processes_equals_raw(tmp_path: Path) -> None:
             b = b.sort_values(key).reset_index(drop=True)
             assert a.equals(b[list(a.columns)])
         assert got.meta()["days_from_summaries"] == 4 and got.meta()["days_from_raw"] == []
+
+
+def test_rebuild_beyond_raw_retention_is_refused(tmp_path: Path) -> None:
+    from core.registry import load_site
+    from storage import StoreSettings, open_store
+    from summaries.summariser import Summariser, SummaryParams
+
+    small = Path(__file__).parent.parent / "api" / "data" / "small.yaml"
+    url = f"sqlite:///{tmp_path}/occ.db"
+    r = invoke(
+        "simulate", "backfill", "--site", str(small), "--from", "2026-01-05", "--to", "2026-01-08",
+        "--store-url", url,
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    common = ("--registry", str(small), "--store-url", url)
+    rebuild = (
+        "summaries",
+        "rebuild",
+        "--site",
+        "pieni",
+        "--from",
+        "2026-01-05",
+        "--to",
+        "2026-01-07",
+    )
+    # January is long beyond 30 days: its raw points are not to be relied on
+    r = invoke(*rebuild, *common, "--store-raw-retention-days", "30")
+    assert r.exit_code == 2, r.output
+    assert "refusing to rebuild" in r.output and "raw_retention_days = 30" in r.output
+    assert "2026-01-05..2026-01-07" in r.output
+    r = invoke(*rebuild, *common)  # no retention: rebuilt
+    assert r.exit_code == 0 and "pieni: 3 day(s) summarised" in r.output, r.output
+    # the summariser drops those days' raw points; then even without the setting
+    # a rebuild is refused, and status shows the days not recomputed
+    store = open_store(StoreSettings(url=url, raw_retention_days=30))
+    summariser = Summariser(store, [load_site(small)], SummaryParams(), raw_retention_days=30)
+    summariser.cycle()
+    assert summariser.pruned_days_total == 3
+    store.close()
+    r = invoke(*rebuild, *common)
+    assert r.exit_code == 2 and "when it was set" in r.output, r.output
+    r = invoke("summaries", "status", *common, "--store-raw-retention-days", "30")
+    assert r.exit_code == 0 and "held (raw points gone" in r.output, r.output
+    r = invoke(*rebuild, *common, "--store-raw-retention-days", "0")
+    assert r.exit_code == 2 and "--store-raw-retention-days" in r.output
