@@ -18,6 +18,7 @@ import typer
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.cli_settings import Given, SettingsError, settings_options
 from core.datadir import example_sites
 from storage import StoreSettings
 
@@ -33,8 +34,14 @@ class SummariesSettings(BaseSettings):
         default_factory=example_sites, description="Site file or folder of site files."
     )
     store: StoreSettings = Field(default_factory=StoreSettings)
-    silence_factor: float = Field(2.5, gt=1)
-    merge_gap_s: float = Field(0, ge=0)
+    silence_factor: float = Field(
+        2.5,
+        gt=1,
+        description="A sensor is silent after this many heartbeat intervals (as the API's).",
+    )
+    merge_gap_s: float = Field(
+        0, ge=0, description="Free gaps shorter than this count as occupied (as the API's)."
+    )
     interval_s: float = Field(60, gt=0, description="Seconds between summariser cycles.")
     workers: int = Field(
         1,
@@ -44,23 +51,14 @@ class SummariesSettings(BaseSettings):
         "benchmarks/README.md).",
     )
     metrics_port: int | None = Field(
-        9103, ge=0, le=65535, description="Prometheus metrics port; none: no metrics server."
+        9103, ge=0, le=65535, description="Prometheus metrics port; 0: no metrics server."
     )
 
 
-def _settings(**given: Any) -> SummariesSettings:
-    values: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-    keys = ("url", "database", "raw_retention_days")
-    store: dict[str, Any] = {k: values.pop(k) for k in keys if k in values}
+def _settings(given: Given[SummariesSettings]) -> SummariesSettings:
     try:
-        settings = SummariesSettings(**values)
-        if store:
-            # merged over the OCCUPANCY_SUMMARIES_STORE__* settings, not replacing them
-            merged = {**settings.store.model_dump(exclude_unset=True), **store}
-            values["store"] = StoreSettings(**merged)
-            settings = SummariesSettings(**values)
-        return settings
-    except ValueError as exc:
+        return given.settings()
+    except SettingsError as exc:
         typer.echo(f"invalid settings: {exc}", err=True)
         raise typer.Exit(2) from None
 
@@ -81,45 +79,15 @@ def _open(settings: SummariesSettings) -> tuple[Any, Any, Any]:
     return reg, store, params
 
 
-RegistryOpt = typer.Option(None, "--registry", help="Site file or folder of site files.")
-StoreOpt = typer.Option(None, "--store-url", help="sqlite:///file.db or http://influxdb:8086")
-DatabaseOpt = typer.Option(None, "--store-database", help="InfluxDB database.")
-SilenceOpt = typer.Option(None, "--silence-factor", help="Silent after this many heartbeats.")
-MergeOpt = typer.Option(None, "--merge-gap-s", help="Free gaps shorter than this are occupied.")
-RetentionOpt = typer.Option(
-    None,
-    "--store-raw-retention-days",
-    min=1,
-    help="Days of raw points to keep (summaries are kept); unset: all.",
-)
-
-
 @app.command()
-def run(
-    registry: Path | None = RegistryOpt,
-    store_url: str | None = StoreOpt,
-    store_database: str | None = DatabaseOpt,
-    store_raw_retention_days: int | None = RetentionOpt,
-    silence_factor: float | None = SilenceOpt,
-    merge_gap_s: float | None = MergeOpt,
-    interval_s: float | None = typer.Option(None, "--interval-s", help="Seconds between cycles."),
-    metrics_port: int | None = typer.Option(None, "--metrics-port", help="Prometheus port."),
-) -> None:
+@settings_options(SummariesSettings, exclude=("workers",))
+def run(given: Given[SummariesSettings]) -> None:
     """Summarise dirty and newly closed days every interval, until stopped."""
     from prometheus_client import start_http_server
 
     from summaries.service import SummariserThread, default_metrics
 
-    s = _settings(
-        registry=registry,
-        url=store_url,
-        database=store_database,
-        raw_retention_days=store_raw_retention_days,
-        silence_factor=silence_factor,
-        merge_gap_s=merge_gap_s,
-        interval_s=interval_s,
-        metrics_port=metrics_port,
-    )
+    s = _settings(given)
     reg, store, params = _open(s)
     if s.metrics_port:
         start_http_server(s.metrics_port)
@@ -140,20 +108,15 @@ def run(
 
 
 @app.command()
+@settings_options(SummariesSettings, exclude=("interval_s", "metrics_port"))
 def rebuild(
+    given: Given[SummariesSettings],
     site_id: str = typer.Option(..., "--site", help="The site whose days to rebuild."),
     from_: datetime = typer.Option(..., "--from", formats=["%Y-%m-%d"], help="First local date."),
     to: datetime = typer.Option(..., "--to", formats=["%Y-%m-%d"], help="Last local date."),
-    registry: Path | None = RegistryOpt,
-    store_url: str | None = StoreOpt,
-    store_database: str | None = DatabaseOpt,
-    store_raw_retention_days: int | None = RetentionOpt,
-    silence_factor: float | None = SilenceOpt,
-    merge_gap_s: float | None = MergeOpt,
     run_days: int = typer.Option(
         14, "--run-days", min=1, max=62, help="Days computed from one raw read (memory)."
     ),
-    workers: int | None = typer.Option(None, "--workers", help="Worker processes (default 1)."),
 ) -> None:
     """Recompute the closed days from --from to --to (inclusive) from raw points;
     refused for days whose raw points are gone (--store-raw-retention-days)."""
@@ -165,15 +128,7 @@ def rebuild(
     from summaries.pool import RunPool
     from summaries.summariser import refresh_site, today_of
 
-    s = _settings(
-        registry=registry,
-        url=store_url,
-        database=store_database,
-        raw_retention_days=store_raw_retention_days,
-        silence_factor=silence_factor,
-        merge_gap_s=merge_gap_s,
-        workers=workers,
-    )
+    s = _settings(given)
     reg, store, params = _open(s)
     site = reg.get(site_id)
     if site is None:
@@ -227,25 +182,12 @@ def _refuse_gone(store: Any, site: Any, first: Any, last: Any, keep: int | None)
 
 
 @app.command()
-def status(
-    registry: Path | None = RegistryOpt,
-    store_url: str | None = StoreOpt,
-    store_database: str | None = DatabaseOpt,
-    store_raw_retention_days: int | None = RetentionOpt,
-    silence_factor: float | None = SilenceOpt,
-    merge_gap_s: float | None = MergeOpt,
-) -> None:
+@settings_options(SummariesSettings, exclude=("interval_s", "metrics_port", "workers"))
+def status(given: Given[SummariesSettings]) -> None:
     """List each site's summarised and dirty days."""
     from summaries.summariser import site_status
 
-    s = _settings(
-        registry=registry,
-        url=store_url,
-        database=store_database,
-        raw_retention_days=store_raw_retention_days,
-        silence_factor=silence_factor,
-        merge_gap_s=merge_gap_s,
-    )
+    s = _settings(given)
     reg, store, params = _open(s)
     for site in reg:
         st = site_status(store, site, params, raw_retention_days=s.store.raw_retention_days)

@@ -31,6 +31,7 @@ from edge.config import EdgeSettings
 from ingest.config import IngestSettings
 from simulators.publisher import PublisherSettings
 from storage import StoreSettings
+from summaries.cli import SummariesSettings
 from tests.conftest import EXAMPLE_SITES, REPO
 from tests.occupancy.test_cli import commands, invoke, long_options
 
@@ -44,13 +45,21 @@ USES: list[tuple[tuple[str, ...], str, type[BaseModel], str]] = [
     (("up",), "occupancy.up:up", StoreSettings, "store"),
     (("charges",), "api.charging_cli:charges", StoreSettings, "store"),
     (("rollup",), "api.rollup_cli:rollup", StoreSettings, "store"),
+    (("summaries", "run"), "summaries.cli:run", SummariesSettings, ""),
+    (("summaries", "rebuild"), "summaries.cli:rebuild", SummariesSettings, ""),
+    (("summaries", "status"), "summaries.cli:status", SummariesSettings, ""),
 ]
 # settings a command leaves out because it does not use them (dotted names);
 # e.g. a summariser that adopts the module: ("summaries", "run"): {"workers"}
-NOT_USED: dict[tuple[str, ...], set[str]] = {}
+NOT_USED: dict[tuple[str, ...], set[str]] = {
+    ("summaries", "run"): {"workers"},
+    ("summaries", "rebuild"): {"interval_s", "metrics_port"},
+    ("summaries", "status"): {"interval_s", "metrics_port", "workers"},
+}
 # what a command needs besides the option under test
 BASE_ARGS: dict[tuple[str, ...], list[str]] = {
     ("ingest",): ["--registry", str(EXAMPLE_SITES)],
+    ("summaries", "rebuild"): ["--site", "x", "--from", "2026-01-05", "--to", "2026-01-06"],
 }
 # settings that are valid only with another one
 COMPANIONS = {
@@ -73,6 +82,7 @@ DOC = {
     EdgeSettings: "edge.md",
     PublisherSettings: "simulator.md",
     StoreSettings: "storage.md",
+    SummariesSettings: "storage.md",
 }
 
 
