@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.registry import Site
-from metrics.cells import day_cells, hour_cells, sort_cells
+from metrics.cells import NS_COLUMNS, day_cells, hour_cells
 from metrics.intervals import CLIPPED_COLUMNS, require_columns, space_codes
 
 Grouping = Literal["space", "zone", "floor", "site", "agency", "space_type"]
@@ -214,10 +214,18 @@ def heatmap_from_cells(
     On the autumn DST day the local hour 03 happens twice; both count in it."""
     if spaces is not None:
         cells = cells[cells["space"].isin(list(spaces))]
-    p = sort_cells(cells, site)
-    hour = pd.DatetimeIndex(p["hour"])
-    p["weekday"] = np.asarray(hour.day_of_week, dtype=int)
-    p["hour"] = np.asarray(hour.hour, dtype=int)
+    # Only integer nanoseconds are summed here, so the order of the cells does
+    # not matter (no canonical sort of a year's million hour cells).
+    hour_ns = cells["hour"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    day, within = np.divmod(hour_ns, 86_400 * 10**9)
+    p = pd.DataFrame(
+        {
+            # naive local wall clock: 1970-01-01 was a Thursday (Monday = 0)
+            "weekday": ((day + 3) % 7).astype(int),
+            "hour": (within // (3_600 * 10**9)).astype(int),
+            **{c: cells[c].to_numpy(dtype=np.int64) for c in NS_COLUMNS[:3]},
+        }
+    )
     out = _ratios(_sums(p, ["weekday", "hour"])).reset_index()
     return out[["weekday", "hour", *SUM_COLUMNS, "coverage", "utilisation"]]
 
