@@ -70,6 +70,12 @@ def ingest(
     batch_max_points: int | None = typer.Option(None, "--batch-max-points"),
     batch_max_delay_s: float | None = typer.Option(None, "--batch-max-delay-s"),
     replica: str | None = typer.Option(None, "--replica", help="Name in dead-letter records."),
+    confirm: bool | None = typer.Option(
+        None,
+        "--confirm/--no-confirm",
+        help="Publish 'stored' confirmations to the agents (default on; "
+        "env OCCUPANCY_INGEST_CONFIRM).",
+    ),
     store_url: str | None = typer.Option(
         None, "--store-url", help="Store URL (env OCCUPANCY_INGEST_STORE__URL)."
     ),
@@ -108,6 +114,7 @@ def ingest(
             "batch_max_points": batch_max_points,
             "batch_max_delay_s": batch_max_delay_s,
             "replica": replica,
+            "confirm": confirm,
         }.items()
         if v is not None
     }
