@@ -166,8 +166,9 @@ def test_messages_the_broker_dropped_from_a_full_queue_are_sent_again(
 ) -> None:  # fmt: skip
     # tuning.conf's bound, made small: Mosquitto keeps the oldest 100 queued
     # messages of an absent session and drops the rest, PUBACKed all the same
-    # (with confirmation off, this run stores 198 of 400 presence messages:
-    # the queue also kept the agent's online status and first health report).
+    # (tests/deploy/test_queue_bound.py: without a resend they are lost). The
+    # 100 kept are the agent's online status, its first health report and 98
+    # presence messages, so 202 presence messages are dropped.
     broker = mosquitto_factory(extra_conf="max_queued_messages 100")
     settings = make_settings(tmp_path, broker, influx, database)
     run_service(settings).stop(timeout=10)

@@ -90,7 +90,7 @@ def _settings_options(fields: set[str], store_fields: set[str]) -> set[str]:
             "ingest",
             "ingest.config",
             "IngestSettings",
-            {"--password-file", "--no-metrics"},
+            {"--password-file", "--no-metrics", "--no-confirm"},
         ),
     ],
 )
