@@ -6,12 +6,13 @@ The JSON Schema of each model is published in ``docs/contract/`` (see
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from core.ids import Ident
 from core.timeutil import UtcDatetime
@@ -97,13 +98,73 @@ class AgentHealth(_Message):
     uptime_s: float = Field(ge=0)
     outbox_depth: StrictInt = Field(ge=0)
     outbox_dropped: StrictInt = Field(default=0, ge=0)
+    outbox_unconfirmed: StrictInt = Field(
+        default=0,
+        ge=0,
+        description="Outbox events the broker acknowledged that the ingest has not yet "
+        "confirmed stored (part of outbox_depth).",
+    )
+    outbox_dropped_unconfirmed: StrictInt = Field(
+        default=0,
+        ge=0,
+        description="Of outbox_dropped, events the broker had acknowledged: probably stored.",
+    )
     sensors: list[SensorHealth] = Field(default_factory=list, max_length=1000)
+
+
+#: Ranges per ``Stored`` message: 1,000 ranges of 16-digit seqs are ~37 KB,
+#: well under the broker's 64 KiB payload cap.
+MAX_STORED_RANGES = 1000
+
+SeqRange = tuple[Annotated[StrictInt, Field(ge=0)], Annotated[StrictInt, Field(ge=0)]]
+
+
+class Stored(_Message):
+    """The ingest's confirmation that presence messages of one agent are durable.
+
+    Published by an ingest replica on ``{prefix}/{site}/agents/{agent_id}/stored``
+    (QoS 1, not retained) once a batch holding them is in the store or the
+    spool, or dead-lettered. It reports what *that batch* made durable, not a
+    running total: with replicas on a shared subscription each replica sees only
+    some of an agent's messages, and the agent takes the union of every report.
+    The agent deletes an outbox row only when its ``seq`` is in a report.
+    """
+
+    agent_id: Ident
+    replica: Ident = Field(description="The ingest replica that made them durable.")
+    seqs: list[SeqRange] = Field(
+        min_length=1,
+        max_length=MAX_STORED_RANGES,
+        description="Inclusive [first, last] ranges of seq, ascending and disjoint.",
+    )
+    event_time: UtcDatetime = Field(description="When the batch became durable.")
+
+    @model_validator(mode="after")
+    def _ascending(self) -> Stored:
+        last = -1
+        for first, end in self.seqs:
+            if first > end or first <= last:
+                raise ValueError("seqs must be ascending, disjoint [first, last] ranges")
+            last = end
+        return self
+
+
+def seq_ranges(seqs: Iterable[int]) -> list[tuple[int, int]]:
+    """The inclusive ranges covering ``seqs`` exactly: sorted, merged, disjoint."""
+    out: list[tuple[int, int]] = []
+    for seq in sorted(set(seqs)):
+        if out and seq == out[-1][1] + 1:
+            out[-1] = (out[-1][0], seq)
+        else:
+            out.append((seq, seq))
+    return out
 
 
 MESSAGE_MODELS: dict[str, type[_Message]] = {
     "presence": Presence,
     "agent_status": AgentStatus,
     "agent_health": AgentHealth,
+    "stored": Stored,
 }
 
 

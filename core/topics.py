@@ -3,6 +3,11 @@
 {prefix}/{site}/spaces/{space_id}/presence
 {prefix}/{site}/agents/{agent_id}/status     (retained; online/offline, LWT)
 {prefix}/{site}/agents/{agent_id}/health
+{prefix}/{site}/agents/{agent_id}/stored     (ingest -> agent: seqs made durable)
+
+Agents publish the first three and the ingest subscribes to them
+(``subscriptions``); ``stored`` goes the other way: the ingest publishes it and
+only the agent named in it reads it (docs/edge.md, "End-to-end confirmation").
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ class TopicKind(StrEnum):
     PRESENCE = "presence"
     STATUS = "status"
     HEALTH = "health"
+    STORED = "stored"
 
 
 class TopicError(ValueError):
@@ -29,7 +35,7 @@ class TopicError(ValueError):
 class ParsedTopic:
     kind: TopicKind
     site: str
-    # space id for presence, agent id for status and health
+    # space id for presence, agent id for status, health and stored
     subject: str
 
 
@@ -56,8 +62,15 @@ class Topics:
     def health(self, site: str, agent_id: str) -> str:
         return f"{self.prefix}/{_seg(site)}/agents/{_seg(agent_id)}/health"
 
+    def stored(self, site: str, agent_id: str) -> str:
+        return f"{self.prefix}/{_seg(site)}/agents/{_seg(agent_id)}/stored"
+
+    def stored_filter(self) -> str:
+        """Every agent's ``stored`` topic, on every site (the ingest's write grant)."""
+        return f"{self.prefix}/+/agents/+/stored"
+
     def subscriptions(self, site: str = "+") -> list[str]:
-        """Topic filters covering every message of the contract (for one site or all)."""
+        """Topic filters covering every message agents publish (for one site or all)."""
         return [
             f"{self.prefix}/{site}/spaces/+/presence",
             f"{self.prefix}/{site}/agents/+/status",
@@ -76,9 +89,9 @@ class Topics:
             raise TopicError(f"topic {topic!r} has an invalid id")
         if group == "spaces" and leaf == "presence":
             return ParsedTopic(TopicKind.PRESENCE, site, subject)
-        if group == "agents" and leaf in ("status", "health"):
+        if group == "agents" and leaf in ("status", "health", "stored"):
             return ParsedTopic(TopicKind(leaf), site, subject)
-        raise TopicError(f"topic {topic!r} is not a presence, status or health topic")
+        raise TopicError(f"topic {topic!r} is not a presence, status, health or stored topic")
 
 
 def _seg(value: str) -> str:

@@ -5,7 +5,9 @@ paho callbacks only put items on ``self.events``; the loop takes them off,
 decides, writes the outbox first and then publishes. At most ``max_inflight``
 outbox rows are handed to paho at once, so paho's own queue never becomes a
 second, volatile store; after every (re)connection the loop sends everything
-still in the outbox again, oldest first.
+still in the outbox again, oldest first. With ``outbox.confirm`` a row leaves
+the outbox when the ingest confirms it stored, not on the broker's PUBACK
+(``edge.confirm``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +27,7 @@ from core.timeutil import utcnow
 from core.topics import Topics
 from edge import __version__
 from edge.config import AgentConfig, Secrets
+from edge.confirm import Confirmations
 from edge.drivers import DRIVERS, Driver, Reading
 from edge.drivers.zigbee2mqtt import Zigbee2MqttDriver
 from edge.health import SensorStatus, build_health
@@ -36,6 +40,16 @@ log = logging.getLogger(__name__)
 MAIN = "broker"
 BRIDGE = "zigbee2mqtt"
 EXPIRE_EVERY = timedelta(seconds=60)
+# Say so in the log when confirmations stop coming, at most this often (s).
+CONFIRM_WARN_EVERY_S = 300.0
+
+
+@dataclass
+class _Settle:
+    """What one turn of the loop learnt about outbox rows (applied in one transaction)."""
+
+    acked: list[int] = field(default_factory=list)
+    confirmed: list[tuple[int, int]] = field(default_factory=list)
 
 
 class EdgeAgent:
@@ -81,12 +95,19 @@ class EdgeAgent:
             )
             self.status[sensor.id] = SensorStatus(sensor.id, sensor.space)
             self.space_of[sensor.id] = sensor.space
+        self.confirms: Confirmations | None = None
+        self._stored_topic = self.topics.stored(config.site, config.agent_id)
+        if config.outbox.confirm:
+            self.confirms = Confirmations(
+                agent_id=config.agent_id, timeout_s=config.outbox.confirm_timeout_s
+            )
         self.link = MqttLink(
             MAIN,
             self._main_endpoint(),
             config.broker.client_id or f"occupancy-edge-{config.agent_id}",
             self.events,
             will=(self._status_topic, self._status_payload(AgentState.OFFLINE)),
+            subscriptions=[self._stored_topic] if self.confirms else None,
         )
         self.bridge: MqttLink | None = None
         if self._bridge_routes:
@@ -99,11 +120,18 @@ class EdgeAgent:
             )
         self.inflight: dict[int, int] = {}
         self._last_sent_id = 0
+        # an overdue pass (edge.confirm): rows up to this seq, after this row id
+        self._resend_upto: int | None = None
+        self._resend_after = 0
         self._started_mono = time.monotonic()
         self._next_health: datetime | None = None
         self._next_expire: datetime | None = None
         self.enqueued = 0
         self.acked = 0
+        self.published = 0
+        self.resent = 0
+        self.confirmed = 0
+        self._confirm_warned = time.monotonic()
         self._offline_since = time.monotonic()
         self._offline_warned = 0.0
 
@@ -180,36 +208,45 @@ class EdgeAgent:
     # ---- the loop ----------------------------------------------------------
     def run_once(self, timeout: float = 0.0) -> None:
         """Handle what arrived (waiting up to ``timeout`` s for the first item), tick, send."""
-        acked: list[int] = []
-        self._drain(acked, timeout)
+        settle = _Settle()
+        self._drain(settle, timeout)
         now = self.clock()
         for driver in self.drivers:
             driver.poll(now)
         # readings the polls just produced are handled before the timers run
-        self._drain(acked, 0.0)
-        if acked:
-            self.outbox.ack(acked)
-            self.acked += len(acked)
+        self._drain(settle, 0.0)
+        self._settle(settle)
         self._timers(now)
         self.pump()
 
-    def _drain(self, acked: list[int], timeout: float) -> None:
+    def _settle(self, settle: _Settle) -> None:
+        self.acked += len(settle.acked)
+        if self.confirms is None:
+            self.outbox.ack(settle.acked)
+        else:
+            self.confirmed += self.outbox.settle(settle.acked, settle.confirmed)
+
+    def _drain(self, settle: _Settle, timeout: float) -> None:
         try:
             item = self.events.get(timeout=timeout) if timeout > 0 else self.events.get_nowait()
             while True:
-                self._handle(item, acked)
+                self._handle(item, settle)
                 item = self.events.get_nowait()
         except queue.Empty:
             pass
 
-    def _handle(self, item: LinkEvent | Reading, acked: list[int]) -> None:
+    def _handle(self, item: LinkEvent | Reading, settle: _Settle) -> None:
         if isinstance(item, Reading):
             self._on_reading(item)
         elif isinstance(item, Acked):
             row_id = self.inflight.pop(item.mid, None)
             if row_id is not None:
-                acked.append(row_id)
+                settle.acked.append(row_id)
         elif isinstance(item, Incoming):
+            if item.link == MAIN:
+                if self.confirms is not None and item.topic == self._stored_topic:
+                    settle.confirmed.extend(self.confirms.take(item.payload))
+                return
             driver = self._bridge_routes.get(item.topic)
             if driver is not None:
                 driver.handle(item.topic, item.payload, item.received_at)
@@ -226,9 +263,13 @@ class EdgeAgent:
                     qos=1,
                     retain=True,
                 )
-                # whatever was in flight may or may not have arrived: send it all again
+                # whatever was in flight may or may not have arrived, and a broker
+                # back from a crash may have lost what it acknowledged: send it all again
                 self.inflight.clear()
                 self._last_sent_id = 0
+                self._resend_upto = None
+                if self.confirms is not None:
+                    self.confirms.reconnected()
                 self._offline_warned = 0.0
         elif isinstance(item, Disconnected):
             if item.link == MAIN:
@@ -261,6 +302,8 @@ class EdgeAgent:
         if self._next_expire is None or now >= self._next_expire:
             self._next_expire = now + EXPIRE_EVERY
             self.outbox.expire(now)
+        if self.confirms is not None and self.link.connected:
+            self._confirm_timers()
         if self._next_health is None:
             self._next_health = now
         if now >= self._next_health and self.link.connected:
@@ -271,6 +314,29 @@ class EdgeAgent:
                 qos=1,
             )
 
+    def _confirm_timers(self) -> None:
+        confirms = self.confirms
+        assert confirms is not None
+        upto = confirms.overdue()
+        if upto is not None:
+            if self._resend_upto is None:
+                self._resend_after = 0
+            self._resend_upto = max(upto, self._resend_upto or 0)
+        mono = time.monotonic()
+        quiet = mono - (confirms.last_at or self._started_mono)
+        if quiet >= 2 * confirms.timeout_s and mono - self._confirm_warned >= CONFIRM_WARN_EVERY_S:
+            self._confirm_warned = mono
+            waiting = self.outbox.unconfirmed
+            if waiting:
+                log.warning(
+                    "no confirmation from the ingest for %.0f s: %d event(s) the broker "
+                    "acknowledged wait in the outbox (is the ingest running with confirmations "
+                    "on, and may it write %s?)",
+                    quiet,
+                    waiting,
+                    self._stored_topic,
+                )
+
     def health(self, now: datetime) -> AgentHealth:
         return build_health(
             agent_id=self.config.agent_id,
@@ -279,6 +345,8 @@ class EdgeAgent:
             uptime_s=time.monotonic() - self._started_mono,
             outbox_depth=self.outbox.depth,
             outbox_dropped=self.outbox.dropped,
+            outbox_unconfirmed=self.outbox.unconfirmed,
+            outbox_dropped_unconfirmed=self.outbox.dropped_acked,
             sensors=list(self.status.values()),
         )
 
@@ -304,10 +372,13 @@ class EdgeAgent:
         self.enqueued += 1
 
     def pump(self) -> None:
-        """Hand the oldest unsent rows to paho, keeping at most max_inflight unacknowledged."""
+        """Hand the oldest unsent rows to paho, keeping at most max_inflight unacknowledged;
+        overdue rows (``edge.confirm``) go first."""
         if not self.link.connected:
             return
         room = self.config.outbox.max_inflight - len(self.inflight)
+        if self._resend_upto is not None and room > 0:
+            room = self._resend(room)
         while room > 0:
             rows = self.outbox.pending(after_id=self._last_sent_id, limit=room)
             if not rows:
@@ -316,6 +387,32 @@ class EdgeAgent:
                 mid = self.link.publish(row.topic, row.payload, qos=1)
                 if mid is None:
                     return
+                self.published += 1
                 self.inflight[mid] = row.id
                 self._last_sent_id = row.id
                 room -= 1
+
+    def _resend(self, room: int) -> int:
+        """Send overdue rows again, oldest first; returns the room left (0: paho refused)."""
+        busy = set(self.inflight.values())
+        upto = self._resend_upto
+        while room > 0:
+            rows = self.outbox.pending(after_id=self._resend_after, limit=room, max_seq=upto)
+            for row in rows:
+                if row.id > self._last_sent_id:  # not sent yet: the ordinary pass takes it
+                    rows = []
+                    break
+                self._resend_after = row.id
+                if row.id in busy:
+                    continue
+                mid = self.link.publish(row.topic, row.payload, qos=1)
+                if mid is None:
+                    return 0
+                self.published += 1
+                self.resent += 1
+                self.inflight[mid] = row.id
+                room -= 1
+            if not rows:
+                self._resend_upto = None
+                break
+        return room

@@ -110,6 +110,17 @@ class OutboxConfig(_Strict):
     max_inflight: int = Field(
         default=20, ge=1, le=1000, description="Unacknowledged publishes at once."
     )
+    confirm: bool = Field(
+        default=True,
+        description="Keep each event until the ingest confirms it stored (false: until "
+        "the broker's PUBACK, which a broker crash can then lose).",
+    )
+    confirm_timeout_s: float = Field(
+        default=60.0,
+        ge=1,
+        le=86_400,
+        description="An unconfirmed event the ingest has got past is sent again after this.",
+    )
 
 
 class AgentConfig(_Strict):

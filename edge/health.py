@@ -39,6 +39,8 @@ def build_health(
     outbox_depth: int,
     outbox_dropped: int,
     sensors: list[SensorStatus],
+    outbox_unconfirmed: int = 0,
+    outbox_dropped_unconfirmed: int = 0,
 ) -> AgentHealth:
     return AgentHealth(
         agent_id=agent_id,
@@ -47,6 +49,8 @@ def build_health(
         uptime_s=max(0.0, uptime_s),
         outbox_depth=outbox_depth,
         outbox_dropped=outbox_dropped,
+        outbox_unconfirmed=outbox_unconfirmed,
+        outbox_dropped_unconfirmed=outbox_dropped_unconfirmed,
         sensors=[
             SensorHealth(
                 sensor_id=s.sensor_id,

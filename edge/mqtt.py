@@ -42,6 +42,7 @@ class Acked:
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
+    link: str
     topic: str
     payload: bytes
     received_at: datetime
@@ -104,6 +105,7 @@ class MqttLink:
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self._client = client
         self.connected = False
 
@@ -124,8 +126,14 @@ class MqttLink:
     def _on_publish(self, client, userdata, mid, reason_code, properties):
         self._events.put(Acked(mid))
 
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        refused = [str(rc) for rc in reason_codes if rc.is_failure]
+        if refused:
+            # e.g. the broker's ACL lacks the agent's 'stored' topic: no confirmation arrives
+            log.warning("%s: broker refused a subscription (%s)", self.name, ", ".join(refused))
+
     def _on_message(self, client, userdata, message):
-        self._events.put(Incoming(message.topic, bytes(message.payload), utcnow()))
+        self._events.put(Incoming(self.name, message.topic, bytes(message.payload), utcnow()))
 
     # ---- used by the agent ------------------------------------------------
     def start(self) -> None:

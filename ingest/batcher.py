@@ -26,7 +26,7 @@ from ingest.deadletters import (
     RateLimitedLog,
 )
 from ingest.metrics import IngestMetrics
-from ingest.pipeline import Delivery, Reason
+from ingest.pipeline import Delivery, Reason, Receipt
 from ingest.spool import Spool, SpoolFull, encode_points
 from storage.base import (
     DEAD_LETTERS,
@@ -50,20 +50,30 @@ class Batch:
     origins: list[int] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    # Presence messages to confirm to their agents once the batch is durable.
+    receipts: list[Receipt] = field(default_factory=list)
     # Made once, so a retried commit writes the same dead-letter points (same
     # identities, overwriting themselves) and files each dead letter once.
     dead_points: list[Point] | None = None
     letters_filed: bool = False
 
-    def add(self, delivery: Delivery, points: Sequence[Point]) -> None:
+    def add(
+        self, delivery: Delivery, points: Sequence[Point], receipt: Receipt | None = None
+    ) -> None:
         i = len(self.deliveries)
         self.deliveries.append(delivery)
         self.points.extend(points)
         self.origins.extend([i] * len(points))
+        if receipt is not None:
+            self.receipts.append(receipt)
 
-    def add_dead(self, delivery: Delivery, letter: DeadLetter) -> None:
+    def add_dead(
+        self, delivery: Delivery, letter: DeadLetter, receipt: Receipt | None = None
+    ) -> None:
         self.deliveries.append(delivery)
         self.dead_letters.append(letter)
+        if receipt is not None:
+            self.receipts.append(receipt)
 
     def full(self, max_points: int) -> bool:
         return len(self.points) >= max_points or len(self.deliveries) >= max_points

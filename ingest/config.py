@@ -138,6 +138,11 @@ class IngestSettings(RenamedEnvSettings):
         description="Payload bytes received and not yet acknowledged; the receiver "
         "stops reading from the broker above it.",
     )
+    confirm: bool = Field(
+        default=True,
+        description="After each durable batch, publish a 'stored' confirmation to each "
+        "agent in it, so edge agents keep outbox rows until they are stored.",
+    )
     dead_letters_to_store: bool = Field(
         default=True, description="Also write dead letters to the 'dead_letters' measurement."
     )

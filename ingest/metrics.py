@@ -44,6 +44,22 @@ class IngestMetrics:
             "Payload bytes received and not yet acknowledged (bounded by inflight_max_bytes).",
             registry=r,
         )
+        self.confirmations = Counter(
+            "ingest_confirmations",
+            "'stored' confirmations handed to the receiver to publish to the agents.",
+            registry=r,
+        )
+        self.confirmations_failed = Counter(
+            "ingest_confirmations_failed",
+            "Confirmations not published (receiver gone, or its outgoing queue full); "
+            "their agents send those messages again.",
+            registry=r,
+        )
+        self.confirmed = Counter(
+            "ingest_messages_confirmed",
+            "Presence messages named in confirmations.",
+            registry=r,
+        )
         self.skipped = Counter(
             "ingest_messages_skipped",
             "Valid messages that carry nothing to store, by reason.",

@@ -30,7 +30,9 @@ through, and the broker's in-flight window bounds those.
 Acknowledgements are manual (``manual_ack=True``): the service acknowledges a
 message once its point is durable. The receiver leaves at once, acknowledging
 nothing more, when the service's end of the socket closes (the service died):
-the broker keeps every unacknowledged message for the next connection.
+the broker keeps every unacknowledged message for the next connection. The
+same client publishes the service's ``stored`` confirmations to the agents
+(QoS 1, paho's outgoing queue bounded).
 """
 
 from __future__ import annotations
@@ -98,12 +100,14 @@ class MqttSubscriber:
         on_state: Callable[[bool], None] = lambda connected: None,
         on_acked: Callable[[int], None] = lambda n: None,
         on_inflight: Callable[[int], None] = lambda n: None,
+        on_published: Callable[[int, int], None] = lambda ok, failed: None,
     ):
         self.settings = settings
         self._hand_off = hand_off
         self._on_state = on_state
         self._on_acked = on_acked
         self._on_inflight = on_inflight
+        self._on_published = on_published
         self._held_lock = threading.Lock()
         self._held_bytes = 0
         self._send_lock = threading.Lock()
@@ -215,6 +219,14 @@ class MqttSubscriber:
             with contextlib.suppress(OSError):
                 self._send(("release", released))
 
+    def publish(self, messages: list[tuple[str, bytes]]) -> None:
+        """Publish (topic, payload) pairs at QoS 1 through the receiver; its
+        report of how many paho took comes back to ``on_published``."""
+        try:
+            self._send(("publish", messages))
+        except OSError:
+            self._on_published(0, len(messages))
+
     # ---- the byte bound -------------------------------------------------
     @property
     def held_bytes(self) -> int:
@@ -289,6 +301,8 @@ class MqttSubscriber:
                     hand_off(chunk)
             elif kind == "acked":
                 self._on_acked(item[1])
+            elif kind == "published":
+                self._on_published(item[1], item[2])
             elif kind == "stale":
                 self.stale_acks += item[1]
             elif kind == "state":
@@ -311,6 +325,12 @@ class MqttSubscriber:
 
 
 # ---- the receiver process ----------------------------------------------------
+# Outgoing confirmations: unacknowledged at once, and held by paho at most (a
+# broker away for long would otherwise grow paho's queue without bound).
+_PUBLISH_INFLIGHT = 1000
+_PUBLISH_QUEUED = 10_000
+
+
 def receiver_main() -> None:
     """Entry point of the receiver process (argv[1]: the socket's descriptor)."""
     # Ctrl-C and a service manager's SIGTERM reach the whole process group; the
@@ -378,6 +398,8 @@ class _Receiver:
                 cert_reqs=ssl.CERT_REQUIRED,
             )
         client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.max_inflight_messages_set(_PUBLISH_INFLIGHT)
+        client.max_queued_messages_set(_PUBLISH_QUEUED)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -434,6 +456,8 @@ class _Receiver:
             self._released(item[3])
         elif kind == "release":
             self._released(item[1])
+        elif kind == "publish":
+            self._publish(item[1])
         elif kind == "stop_accepting":
             self._accepting = False
             self._may_read.set()
@@ -458,6 +482,15 @@ class _Receiver:
                 for mid in mids:
                     ack(mid, QOS)
         self._send(("stale" if stale else "acked", len(mids)))
+
+    def _publish(self, messages: list[tuple[str, bytes]]) -> None:
+        ok = 0
+        for topic, payload in messages:
+            # NO_CONN: paho keeps it and sends it once connected again
+            rc = self._client.publish(topic, payload, qos=QOS).rc
+            ok += rc in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN)
+        with contextlib.suppress(OSError):
+            self._send(("published", ok, len(messages) - ok))
 
     def _released(self, n: int) -> None:
         with self._lock:

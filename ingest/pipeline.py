@@ -92,6 +92,8 @@ def decode(raw: RawMessage, *, topics: Topics) -> Decoded:
         parsed = topics.parse(raw.topic)
     except TopicError as exc:
         raise Rejected(Reason.BAD_TOPIC, str(exc)) from None
+    if parsed.kind not in _MODELS:
+        raise Rejected(Reason.BAD_TOPIC, f"{raw.topic!r} is the ingest's own confirmation topic")
     try:
         data = json.loads(raw.payload.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -145,11 +147,47 @@ def to_points(site: Site, msg: Message, *, received_at: datetime) -> list[Point]
 
 
 @dataclass(frozen=True, slots=True)
+class Receipt:
+    """A presence message of ``agent`` that, once its batch is durable, is
+    handled for good: what the ingest confirms to that agent (``core.messages.Stored``)."""
+
+    site: str
+    agent: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of one message: points to store, or nothing (with a reason to skip)."""
 
     points: list[Point]
     skipped: str | None = None
+    receipt: Receipt | None = None
+
+
+def dead_receipt(raw: RawMessage, *, known: PresenceTopics) -> Receipt | None:
+    """The receipt of a presence message that becomes a dead letter, or None.
+
+    A dead letter is handled too (its record is durable), so its agent must
+    stop resending it. But only the agent the registry binds to the topic's
+    space may publish there (the broker's ACL), so a receipt goes to the agent
+    the payload names only when that is the bound agent: a client can never
+    have another agent's outbox rows confirmed. Anything else (unknown space,
+    unreadable payload) gets none; the agent resends it until its outbox
+    expires it."""
+    entry = known.get(raw.topic)
+    if entry is None or entry[3] is None:
+        return None
+    try:
+        data = json.loads(raw.payload)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    agent, seq = data.get("agent_id"), data.get("seq")
+    if agent != entry[3][1] or type(seq) is not int or seq < 0:
+        return None
+    return Receipt(entry[0].id, agent, seq)
 
 
 class PresenceTopics:
@@ -199,7 +237,9 @@ def _valid_presence(
     t = msg.event_time
     if t > now + limits.max_future or t < now - limits.max_age:
         return None
-    return Outcome([presence_point(site, msg, tags=tags)])
+    return Outcome(
+        [presence_point(site, msg, tags=tags)], receipt=Receipt(site.id, msg.agent_id, msg.seq)
+    )
 
 
 def process(
@@ -227,4 +267,5 @@ def process(
         # went offline at some unknown past moment. Stamping it with the receive
         # time would invent an outage starting now, so it is counted and skipped.
         return Outcome([], skipped="retained_without_time")
-    return Outcome(to_points(site, msg, received_at=raw.received_at or now))
+    receipt = Receipt(site.id, msg.agent_id, msg.seq) if isinstance(msg, Presence) else None
+    return Outcome(to_points(site, msg, received_at=raw.received_at or now), receipt=receipt)

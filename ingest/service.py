@@ -9,7 +9,8 @@ Threads and processes (none of them global; ``occupancy up`` embeds the service)
   gathers a ``Batch`` (bounded by points and by age);
 * the writer thread makes each batch durable (store, else spool), records its
   dead letters, then sends the receiver the acknowledgements of the whole
-  batch, in arrival order, and replays the spool whenever the store answers
+  batch, in arrival order, and the ``stored`` confirmations its agents are
+  owed (``ingest.confirm``), and replays the spool whenever the store answers
   again.
 
 Memory stays bounded without a bounded inbox: the broker sends at most its
@@ -32,18 +33,31 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from core.messages import RawMessage
 from core.registry import Registry
 from core.timeutil import utcnow
 from ingest.batcher import Abandoned, Batch, BatchWriter
 from ingest.config import IngestSettings
-from ingest.deadletters import DeadLetter, DeadLetterFile, excerpt_of
+from ingest.confirm import Pending
+from ingest.deadletters import DeadLetter, DeadLetterFile, RateLimitedLog, excerpt_of
 from ingest.metrics import IngestMetrics
-from ingest.pipeline import Delivery, Limits, PresenceTopics, Reason, Rejected, process
+from ingest.pipeline import (
+    Delivery,
+    Limits,
+    PresenceTopics,
+    Reason,
+    Rejected,
+    dead_receipt,
+    process,
+)
 from ingest.spool import Spool
 from storage.base import Store
 from storage.marks import MarkingStore
+
+if TYPE_CHECKING:
+    from ingest.mqtt import MqttSubscriber
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +100,8 @@ class IngestService:
         self._give_up = threading.Event()
         self._started = False
         self._stopped = threading.Event()
+        self._confirm_log = RateLimitedLog(log)
+        self._confirms = Pending(topics=self.topics, replica=settings.replica, clock=clock)
 
     # ---- lifecycle -----------------------------------------------------
     def start(self) -> None:
@@ -136,6 +152,7 @@ class IngestService:
             on_state=lambda up: self.metrics.mqtt_connected.set(int(up)),
             on_acked=self.metrics.acked.inc,
             on_inflight=self.metrics.inflight_bytes.set,
+            on_published=self._count_published,
         )
         self._mqtt = mqtt
         self._threads = [
@@ -306,7 +323,8 @@ class IngestService:
                 known=self.known,
             )
         except Rejected as rej:
-            batch.add_dead(delivery, self._letter(raw, rej.reason.value, rej.detail))
+            receipt = dead_receipt(raw, known=self.known) if self.settings.confirm else None
+            batch.add_dead(delivery, self._letter(raw, rej.reason.value, rej.detail), receipt)
             return
         except Exception as exc:  # the process never crashes on input
             log.exception("event=pipeline_error topic=%s", raw.topic)
@@ -314,7 +332,7 @@ class IngestService:
             return
         if outcome.skipped:
             self.metrics.skipped.labels(outcome.skipped).inc()
-        batch.add(delivery, outcome.points)
+        batch.add(delivery, outcome.points, outcome.receipt if self.settings.confirm else None)
 
     def _letter(self, raw: RawMessage, reason: str, error: str) -> DeadLetter:
         return DeadLetter(reason, error, raw.topic, raw.payload, raw.received_at or self.clock())
@@ -345,9 +363,11 @@ class IngestService:
             except queue.Empty:
                 if self._give_up.is_set():
                     return
+                self._confirm(mqtt, idle=True)
                 self._safe_replay(writer, give_up)
                 continue
             if item is _STOP:
+                self._confirm(mqtt, idle=True)
                 return
             assert isinstance(item, Batch)
             if not self._commit(writer, item, give_up):
@@ -355,10 +375,37 @@ class IngestService:
             # One message to the receiver for the whole batch; the metric counts
             # them when the receiver reports the PUBACKs handed to paho.
             mqtt.ack(item.deliveries)
+            if self.settings.confirm:
+                self._confirms.add(item.receipts)
+                # idle: nothing more waits to be written, so nothing to coalesce with
+                self._confirm(mqtt, idle=self._batches.empty() and self.inbox.empty())
             self._safe_replay(writer, give_up)
             if self._batches.empty():
                 self._writer_idle.set()
                 self.inbox.put(_POKE)
+
+    def _confirm(self, mqtt: MqttSubscriber, *, idle: bool) -> None:
+        """Tell each agent which of its messages are now durable (ingest.confirm).
+
+        After the acknowledgements, and whatever became of them: the batches
+        are durable either way. Fire and forget: a confirmation that gets lost
+        only means its agent sends those messages again (docs/edge.md)."""
+        try:
+            receipts, messages = self._confirms.take(idle=idle)
+        except Exception:  # a bug here must not stop the writer; the agents resend
+            log.exception("event=confirm_failed")
+            return
+        if messages:
+            self.metrics.confirmed.inc(receipts)
+            mqtt.publish(messages)
+
+    def _count_published(self, ok: int, failed: int) -> None:
+        self.metrics.confirmations.inc(ok)
+        if failed:
+            self.metrics.confirmations_failed.inc(failed)
+            self._confirm_log.warning(
+                "unpublished", "event=confirmations_not_published count=%d", failed
+            )
 
     def _commit(self, writer: BatchWriter, batch: Batch, give_up: Callable[[], bool]) -> bool:
         """Retry until the batch is durable; False when told to give up."""

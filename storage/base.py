@@ -41,7 +41,8 @@ SENSOR_HEALTH = (
     "sensor_health"  # tags: site agent sensor space; fields: battery_pct ok last_seen_ns
 )
 AGENT_HEALTH = (
-    "agent_health"  # tags: site agent; fields: uptime_s outbox_depth outbox_dropped version
+    "agent_health"  # tags: site agent; fields: uptime_s outbox_depth outbox_dropped
+    # outbox_unconfirmed outbox_dropped_unconfirmed version
 )
 # Derived measurements written back by the api so Grafana needs no logic.
 # utilisation: per space per 15-minute bucket (time = bucket start, UTC);

@@ -58,6 +58,8 @@ def health_points(site: Site, msg: AgentHealth) -> list[Point]:
                 "uptime_s": float(msg.uptime_s),
                 "outbox_depth": msg.outbox_depth,
                 "outbox_dropped": msg.outbox_dropped,
+                "outbox_unconfirmed": msg.outbox_unconfirmed,
+                "outbox_dropped_unconfirmed": msg.outbox_dropped_unconfirmed,
                 "version": msg.version,
             },
             t,

@@ -7,7 +7,10 @@ The choice: an agent logs in with its agent id as username and gets a
 presence topics of the spaces bound to it in the registry: an agent can
 publish neither another agent's status nor another agent's spaces, nor
 anything under another site (a ``%u`` pattern over ``+`` sites would let it
-speak for itself on every site). The ACL must be regenerated when
+speak for itself on every site). It may read one topic: its own ``stored``
+confirmations, which only the ingest may write (docs/edge.md, "End-to-end
+confirmation"); a confirmation deletes outbox rows, so no other client may
+send one, and an agent may not read another's. The ACL must be regenerated when
 the registry changes (tests/deploy checks the committed one is current).
 """
 
@@ -48,6 +51,8 @@ def acl_text(registry: Registry, *, prefix: str = DEFAULT_PREFIX) -> str:
         HEADER,
         "user ingest",
         f"topic read {p}/#",
+        "# the end-to-end confirmations to the agents",
+        f"topic write {topics.stored_filter()}",
         "",
         "user api",
         f"topic read {p}/#",
@@ -65,6 +70,7 @@ def acl_text(registry: Registry, *, prefix: str = DEFAULT_PREFIX) -> str:
             # its status (retained, Last Will) and health, on its own site only
             lines.append(f"topic write {topics.status(site.id, agent)}")
             lines.append(f"topic write {topics.health(site.id, agent)}")
+            lines.append(f"topic read {topics.stored(site.id, agent)}")
             for space in sorted(site.spaces_of_agent(agent), key=lambda s: s.id):
                 lines.append(f"topic write {topics.presence(site.id, space.id)}")
     return "\n".join(lines) + "\n"

@@ -200,6 +200,52 @@ def test_agent_publishes_its_own_topics_and_is_refused_anothers(broker: Broker) 
     sub.disconnect()
 
 
+def test_only_the_ingest_confirms_and_each_agent_reads_only_its_own(broker: Broker) -> None:
+    p = "occupancy/v1"
+    own, other = (f"{p}/{SITE}/agents/{a}/stored" for a in ("agent-f1", "agent-f2"))
+    received: list[tuple[str, bytes]] = []
+    done = threading.Event()
+    agent, code = connect(broker, "agent-f1", "f1-secret")
+    assert code == 0
+
+    def on_message(c: Any, userdata: Any, msg: Any) -> None:
+        received.append((msg.topic, bytes(msg.payload)))
+        if msg.payload == b"last":
+            done.set()
+
+    granted: list[list[int]] = []
+    subscribed = threading.Event()
+
+    def on_subscribe(c: Any, userdata: Any, mid: Any, codes: Any, props: Any) -> None:
+        granted.append([rc.value for rc in codes])
+        if len(granted) == 3:
+            subscribed.set()
+
+    agent.on_message = on_message
+    agent.on_subscribe = on_subscribe
+    agent.subscribe(own, qos=1)
+    agent.subscribe(other, qos=1)
+    agent.subscribe(f"{p}/+/agents/+/stored", qos=1)  # a filter over every agent's
+    assert subscribed.wait(10)
+    # Mosquitto 2.0.11 grants every subscription and applies the read ACL to
+    # each message it would deliver (below)
+    assert granted[0] == [1]
+    # nobody but the ingest writes a confirmation: it deletes outbox rows
+    assert publish_as(broker, "agent-f1", "f1-secret", own, "self-confirmed") == 135
+    assert publish_as(broker, "agent-f2", "f2-secret", own, "from agent-f2") == 135
+    ingest = ("ingest", PASSWORDS["MQTT_INGEST_PASSWORD"])
+    assert publish_as(broker, *ingest, other, "for agent-f2") < 128
+    assert publish_as(broker, *ingest, own, "last") < 128
+    assert done.wait(10), broker.log.read_text()
+    time.sleep(0.3)
+    agent.loop_stop()
+    agent.disconnect()
+    # the ingest's confirmation to agent-f1 (once per matching subscription),
+    # never agent-f2's
+    assert {t for t, _ in received} == {own}
+    assert {m for _, m in received} == {b"last"}
+
+
 def test_wrong_password_and_anonymous_are_refused(broker: Broker) -> None:
     for user, pw in (("agent-f1", "f2-secret"), (None, None), ("nobody", "x")):
         client, code = connect(broker, user, pw)

@@ -1,7 +1,8 @@
 """deploy/mosquitto/tuning.conf bounds the per-client queue (issue 14, item 6),
 and what its comment says happens at the bound is what Mosquitto does: later
 messages for that session are dropped and counted, while the publisher has its
-PUBACK (so its outbox does not resend them)."""
+PUBACK (so only an outbox that waits for the ingest's confirmation resends
+them: tests/ingest/test_broker_crash.py)."""
 
 from __future__ import annotations
 

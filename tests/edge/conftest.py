@@ -120,8 +120,11 @@ def write_config(path: Path, data: dict[str, Any]) -> Path:
 
 
 def base_config(
-    port: int, tmp: Path, sensors: list[dict[str, Any]], **extra: Any
+    port: int, tmp: Path, sensors: list[dict[str, Any]], *, confirm: bool = False, **extra: Any
 ) -> dict[str, Any]:
+    """An agent config for the broker at ``port``. ``confirm`` is off by
+    default here: these tests run no ingest, so nothing would confirm, and
+    they are about the agent-to-broker leg (a row leaves on its PUBACK)."""
     data: dict[str, Any] = {
         "site": "virastotalo",
         "agent_id": "agent-t",
@@ -129,7 +132,7 @@ def base_config(
         "health_s": 60,
         "tick_s": 0.1,
         "broker": {"url": f"mqtt://127.0.0.1:{port}", "keepalive_s": 2, "reconnect_max_s": 1},
-        "outbox": {"path": str(tmp / "outbox.sqlite3")},
+        "outbox": {"path": str(tmp / "outbox.sqlite3"), "confirm": confirm},
         "sensors": sensors,
     }
     data.update(extra)

@@ -127,3 +127,4 @@ def test_zigbee_sensor_needs_bridge_section(tmp_path: Path) -> None:
 def test_shipped_example_config_is_valid() -> None:
     cfg = load_config(REPO / "deploy" / "edge" / "edge.example.yaml")
     assert cfg.agent_id == "agent-f1"
+    assert cfg.outbox.confirm is True and cfg.outbox.confirm_timeout_s == 60

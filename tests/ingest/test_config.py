@@ -31,6 +31,9 @@ def test_environment_with_nested_store_settings(monkeypatch: pytest.MonkeyPatch)
         "$share/ingest/occupancy/v1/+/agents/+/health",
     ]
     assert IngestSettings(registry=EXAMPLE_SITES, broker_url="mqtt://h").broker.port == 1883
+    assert s.confirm is True  # confirmations to the agents are on unless turned off
+    monkeypatch.setenv("OCCUPANCY_INGEST_CONFIRM", "false")
+    assert IngestSettings(client_id="ingest-2").confirm is False
 
 
 @pytest.mark.parametrize(
@@ -54,6 +57,11 @@ def test_bad_settings_are_refused(kwargs: dict[str, object]) -> None:
         (["--registry", str(EXAMPLE_SITES), "--broker-url", "tcp://x"], "must start with mqtt://"),
         (["--registry", "/nonexistent"], "site registry: /nonexistent: no such file"),
         (["--registry", str(EXAMPLE_SITES), "--store-url", "ftp://x"], "invalid settings"),
+        # --no-confirm is taken; the bad URL after it is what fails
+        (
+            ["--no-confirm", "--registry", str(EXAMPLE_SITES), "--broker-url", "tcp://x"],
+            "must start with mqtt://",
+        ),
     ],
 )
 def test_cli_errors_are_one_line(args: list[str], says: str) -> None:
