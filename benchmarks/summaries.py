@@ -7,9 +7,19 @@ rebuilds every day from raw points (its rate is the space-days per second);
 then every report endpoint is asked over the whole period through the real
 API app (FastAPI TestClient), warm, from summaries (the default) and with
 ``source=raw`` (the baseline, the same figures); last, one late message for a
-summarised day and the time until a report shows it after a cycle.
+summarised day and the time until a report shows it after a cycle. The
+summaries' and raw answers of those endpoints must be equal, or the run fails.
 
-    .venv/bin/python benchmarks/summaries.py --days 365
+``--check`` then compares every report over the whole period, summaries
+against raw, exactly (values and dtypes): utilisation by every grouping and
+bucket, the heatmap, daily peaks and their summary by every group level and
+space-type filter, efficiency; for a facility key's view and for each
+agency's (its visible spaces, its peak views, its efficiency weights), built
+with the functions the routes call (``api.reports``). The raw intervals are
+recomputed once and shared by every table: through the API each raw report of
+a year takes about a minute.
+
+    .venv/bin/python benchmarks/summaries.py --days 365 --check
 """
 
 from __future__ import annotations
@@ -22,23 +32,29 @@ import time
 import tracemalloc
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import pandas as pd
 from fastapi.testclient import TestClient
 
+from api import reports
 from api.app import create_app
 from api.auth import create_key
 from api.config import ApiSettings
 from api.records import make_engine, make_sessionmaker
 from core.calendar import local_day_bounds
-from core.registry import Registry, load_site
+from core.registry import Registry, Site, load_site
+from metrics.utilisation import BUCKETS, GROUPINGS
 from simulators.backfill import backfill
 from simulators.scenario import Scenario
 from storage import StoreSettings
 from storage.base import PRESENCE, Point
 from storage.marks import MarkingStore
 from storage.sqlite import SQLiteStore
+from summaries.compute import ALL, view_spaces
+from summaries.reader import PeriodData
 from summaries.summariser import SummaryParams, refresh_site
 
 SITE = Path(__file__).resolve().parent.parent / "examples" / "sites" / "virastotalo.yaml"
@@ -52,8 +68,10 @@ REPORTS = [
 ]
 
 
-def ask(client: TestClient, key: str, url: str, params: dict[str, object]) -> tuple[float, float]:
-    """Seconds and peak Python memory (MB) of one request."""
+def ask(
+    client: TestClient, key: str, url: str, params: dict[str, object]
+) -> tuple[float, float, object]:
+    """Seconds, peak Python memory (MB) and the rows of one request."""
     tracemalloc.start()
     t = time.perf_counter()
     r = client.get(url, params=params, headers={"Authorization": f"Bearer {key}"})
@@ -61,13 +79,67 @@ def ask(client: TestClient, key: str, url: str, params: dict[str, object]) -> tu
     peak = tracemalloc.get_traced_memory()[1] / 1e6
     tracemalloc.stop()
     assert r.status_code == 200, r.text
-    return took, peak
+    return took, peak, r.json()["rows"]
+
+
+def check_equal(store: MarkingStore, site: Site, first: date, last: date) -> int:
+    """Every report table of first..last from summaries equals the raw
+    recompute, for every view; returns how many tables were compared."""
+    start, end = local_day_bounds(site, first)[0], local_day_bounds(site, last)[1]
+    params = SummaryParams()
+    shared_raw: dict[Any, Any] = {}
+    shared_preps: dict[int, Any] = {}
+    types = [None, *sorted({s.type.value for s in site.spaces})]
+    compared = 0
+
+    def same(a: pd.DataFrame, b: pd.DataFrame, what: str) -> None:
+        nonlocal compared
+        pd.testing.assert_frame_equal(a, b, check_exact=True, obj=what)
+        compared += 1
+
+    for view in [ALL, *(a.id for a in site.agencies)]:
+        visible = None if view == ALL else view_spaces(site, view)
+        weights = None if view == ALL else {a.id: a.headcount_htv for a in site.agencies}
+        summ = PeriodData(store, site, start, end, params, "summaries", visible=visible)
+        # the raw intervals once for every view: the views filter cells and peaks
+        raw = PeriodData(
+            store, site, start, end, params, "raw", visible=visible,
+            _raw=shared_raw, _preps=shared_preps,
+        )  # fmt: skip
+        for by in GROUPINGS:
+            for bucket in (None, *BUCKETS):
+                same(
+                    reports.utilisation_report(summ, site, by=by, bucket=bucket),
+                    reports.utilisation_report(raw, site, by=by, bucket=bucket),
+                    f"{view} utilisation {by}/{bucket}",
+                )
+            for t in types:
+                got = reports.peaks_report(summ, site, by=by, space_type=t, view=view)
+                want = reports.peaks_report(raw, site, by=by, space_type=t, view=view)
+                same(got[0], want[0], f"{view} daily peaks {by}/{t}")
+                same(got[1], want[1], f"{view} peaks {by}/{t}")
+        same(
+            reports.heatmap_report(summ, site, spaces=None),
+            reports.heatmap_report(raw, site, spaces=None),
+            f"{view} heatmap",
+        )
+        same(
+            reports.efficiency_report(summ, site, view=view, shared_use_s=weights),
+            reports.efficiency_report(raw, site, view=view, shared_use_s=weights),
+            f"{view} efficiency",
+        )
+        meta = summ.meta()
+        assert meta["days_from_raw"] == [] and meta["stale_days"] == [], meta
+    return compared
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--warm", type=int, default=10, help="warm requests per report")
+    ap.add_argument(
+        "--check", action="store_true", help="compare every report, summaries against raw"
+    )
     args = ap.parse_args()
     site = load_site(SITE)
     first = date(2025, 1, 1)
@@ -127,7 +199,8 @@ def main() -> None:
             runs = [ask(client, key, url, {**period, **q}) for _ in range(args.warm)]
             times = sorted(r[0] for r in runs)
             p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-            raw_s, raw_mb_peak = ask(client, key, url, {**period, **q, "source": "raw"})
+            raw_s, raw_mb_peak, raw_rows = ask(client, key, url, {**period, **q, "source": "raw"})
+            assert raw_rows == runs[0][2], f"{label}: summaries and raw differ"
             print(
                 f"| {label} | {statistics.median(times):.3f} | {p95:.3f} | "
                 f"{max(r[1] for r in runs):.0f} | {raw_s:.1f} | {raw_mb_peak:.0f} | "
@@ -155,6 +228,12 @@ def main() -> None:
         done = refresh_site(store, site, params, now=after)
         cycle = time.perf_counter() - t
         print(f"\nlate message for {day}: one cycle rewrote {len(done)} day(s) in {cycle:.2f} s")
+
+    if args.check:
+        t = time.perf_counter()
+        n = check_equal(store, site, first, last)
+        took = time.perf_counter() - t
+        print(f"\n--check: {n} report tables over {args.days} days, summaries = raw ({took:.0f} s)")
 
 
 if __name__ == "__main__":
