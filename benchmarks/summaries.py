@@ -15,7 +15,19 @@ summarised day and the time until a report shows it after a cycle.
 ``--store influx`` starts a private InfluxDB 1.x (Debian's ``influxd``, as the
 tests do) in a temporary folder. The rebuild runs twice: in this process (the
 baseline), then in ``--workers`` processes (``occupancy summaries rebuild``'s
-way); both write the same rows.
+way); both write the same rows. Every timed report is also asked with
+``source=raw``, and the two answers must be equal.
+
+``--check`` then compares every report over the whole period, summaries
+against raw, exactly (values and dtypes): utilisation by every grouping and
+bucket, the heatmap, daily peaks and their summary by every group level and
+space-type filter, efficiency; for a facility key's view and for each
+agency's (its visible spaces, its peak views, its efficiency weights), built
+with the functions the routes call (``api.reports``). The raw intervals are
+recomputed once and shared by every table: through the API each raw report of
+a year takes about a minute.
+
+    .venv/bin/python benchmarks/summaries.py --days 365 --check
 """
 
 from __future__ import annotations
@@ -28,24 +40,29 @@ import time
 import tracemalloc
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import pandas as pd
 from fastapi.testclient import TestClient
 
+from api import reports
 from api.app import create_app
 from api.auth import create_key
 from api.config import ApiSettings
 from api.records import make_engine, make_sessionmaker
 from core.calendar import local_day_bounds
-from core.registry import Registry, load_site
+from core.registry import Registry, Site, load_site
+from metrics.utilisation import BUCKETS, GROUPINGS
 from simulators.backfill import backfill
 from simulators.scenario import Scenario
 from storage import StoreSettings, open_store
 from storage.base import PRESENCE, Point
 from storage.marks import MarkingStore
+from summaries.compute import ALL, view_spaces
 from summaries.pool import RunPool
-from summaries.reader import clear_cache
+from summaries.reader import PeriodData, clear_cache
 from summaries.summariser import SummaryParams, refresh_site
 
 SITE = Path(__file__).resolve().parent.parent / "examples" / "sites" / "virastotalo.yaml"
@@ -68,6 +85,12 @@ def ask(client: TestClient, key: str, url: str, params: dict[str, object]) -> fl
     return took
 
 
+def rows(client: TestClient, key: str, url: str, params: dict[str, object]) -> Any:
+    r = client.get(url, params=params, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 200, r.text
+    return r.json()["rows"]
+
+
 def peak_mb(client: TestClient, key: str, url: str, params: dict[str, object]) -> float:
     """Peak Python memory (MB, numpy's arrays included) of one more request,
     apart from the timed ones: tracing slows a request down severalfold."""
@@ -76,6 +99,57 @@ def peak_mb(client: TestClient, key: str, url: str, params: dict[str, object]) -
     peak = tracemalloc.get_traced_memory()[1] / 1e6
     tracemalloc.stop()
     return peak
+
+
+def check_equal(store: MarkingStore, site: Site, first: date, last: date) -> int:
+    """Every report table of first..last from summaries equals the raw
+    recompute, for every view; returns how many tables were compared."""
+    start, end = local_day_bounds(site, first)[0], local_day_bounds(site, last)[1]
+    params = SummaryParams()
+    shared_raw: dict[Any, Any] = {}
+    shared_preps: dict[int, Any] = {}
+    types = [None, *sorted({s.type.value for s in site.spaces})]
+    compared = 0
+
+    def same(a: pd.DataFrame, b: pd.DataFrame, what: str) -> None:
+        nonlocal compared
+        pd.testing.assert_frame_equal(a, b, check_exact=True, obj=what)
+        compared += 1
+
+    for view in [ALL, *(a.id for a in site.agencies)]:
+        visible = None if view == ALL else view_spaces(site, view)
+        weights = None if view == ALL else {a.id: a.headcount_htv for a in site.agencies}
+        summ = PeriodData(store, site, start, end, params, "summaries", visible=visible)
+        # the raw intervals once for every view: the views filter cells and peaks
+        raw = PeriodData(
+            store, site, start, end, params, "raw", visible=visible,
+            _raw=shared_raw, _preps=shared_preps,
+        )  # fmt: skip
+        for by in GROUPINGS:
+            for bucket in (None, *BUCKETS):
+                same(
+                    reports.utilisation_report(summ, site, by=by, bucket=bucket),
+                    reports.utilisation_report(raw, site, by=by, bucket=bucket),
+                    f"{view} utilisation {by}/{bucket}",
+                )
+            for t in types:
+                got = reports.peaks_report(summ, site, by=by, space_type=t, view=view)
+                want = reports.peaks_report(raw, site, by=by, space_type=t, view=view)
+                same(got[0], want[0], f"{view} daily peaks {by}/{t}")
+                same(got[1], want[1], f"{view} peaks {by}/{t}")
+        same(
+            reports.heatmap_report(summ, site, spaces=None),
+            reports.heatmap_report(raw, site, spaces=None),
+            f"{view} heatmap",
+        )
+        same(
+            reports.efficiency_report(summ, site, view=view, shared_use_s=weights),
+            reports.efficiency_report(raw, site, view=view, shared_use_s=weights),
+            f"{view} efficiency",
+        )
+        meta = summ.meta()
+        assert meta["days_from_raw"] == [] and meta["stale_days"] == [], meta
+    return compared
 
 
 def store_size_mb(settings: StoreSettings, tmp: Path) -> float:
@@ -91,6 +165,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(
         "--raw-memory", action="store_true", help="also trace a raw request (slow: minutes)"
+    )
+    ap.add_argument(
+        "--check", action="store_true", help="compare every report, summaries against raw"
     )
     args = ap.parse_args()
     site = load_site(SITE)
@@ -167,7 +244,11 @@ def main() -> None:
             p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
             mb = peak_mb(client, key, url, {**period, **q})
             raw_q = {**period, **q, "source": "raw"}
-            raw_s = ask(client, key, url, raw_q)
+            t = time.perf_counter()
+            raw_rows = rows(client, key, url, raw_q)
+            raw_s = time.perf_counter() - t
+            same = rows(client, key, url, {**period, **q}) == raw_rows
+            assert same, f"{label}: summaries and raw differ"
             raw_mb_peak = peak_mb(client, key, url, raw_q) if args.raw_memory else float("nan")
             print(
                 f"| {label} | {statistics.median(times):.3f} | {p95:.3f} | {mb:.0f} | "
@@ -201,6 +282,12 @@ def main() -> None:
                        headers={"Authorization": f"Bearer {key}"})  # fmt: skip
         print(f"first report after it (cold cache): {time.perf_counter() - t:.2f} s, "
               f"stale days {r.json()['meta']['stale_days']}")  # fmt: skip
+    if args.check:
+        t = time.perf_counter()
+        n = check_equal(store, site, first, last)
+        took = time.perf_counter() - t
+        print(f"\n--check: {n} report tables over {args.days} days, summaries = raw ({took:.0f} s)")
+
     if server is not None:
         server.stop()
 

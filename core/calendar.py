@@ -7,7 +7,7 @@ a local day in Europe/Helsinki is 23 hours in March and 25 in October.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 import holidays as holidays_lib
@@ -82,6 +82,16 @@ def opening_intervals(
             if lo < hi:
                 yield lo, hi
         day += timedelta(days=1)
+
+
+def wall_time_utc(tz: tzinfo, wall: datetime) -> datetime:
+    """A naive local wall-clock time as a UTC instant, the way every local time
+    here is read (zoneinfo, fold 0): a time that happens twice (clocks moved
+    back) is its first occurrence; a time that never happens (clocks moved
+    forward) lies past the gap by the gap's length. Some zones move their
+    clocks at midnight (Havana, Santiago) or by half an hour (Lord Howe), where
+    pandas' ``tz_localize`` raises or shifts by a whole hour."""
+    return wall.replace(tzinfo=tz).astimezone(UTC)
 
 
 def local_day_bounds(site: Site, day: date) -> tuple[datetime, datetime]:

@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from core.calendar import opening_intervals_on
+from core.calendar import local_day_bounds, opening_intervals_on
 from core.registry import Site
 
 OCCUPIED = "occupied"
@@ -261,8 +261,10 @@ def local_midnights(site: Site, lo: int, hi: int) -> np.ndarray:
     """UTC instants of the local midnights in [lo, hi], sorted."""
     first = pd.Timestamp(lo, unit="ns", tz="UTC").tz_convert(site.tz).date()
     last = pd.Timestamp(hi, unit="ns", tz="UTC").tz_convert(site.tz).date()
-    days = pd.date_range(first, last + timedelta(days=1), freq="D")
-    ns = np.asarray(days.tz_localize(site.tz).tz_convert("UTC").as_unit("ns").asi8, dtype=np.int64)
+    # core.calendar's midnights: tz_localize raises where a zone skips or
+    # repeats midnight (Havana, Santiago)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 2)]
+    ns = np.array([to_ns(local_day_bounds(site, d)[0], name="midnight") for d in days])
     return ns[(ns >= lo) & (ns <= hi)]
 
 

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from core.calendar import wall_time_utc
+from core.timeutil import to_ns
 from storage.base import RAW_MEASUREMENTS, Point, Store, TagFilter
 
 if TYPE_CHECKING:
@@ -48,8 +50,10 @@ def touched_days(site_tz: Mapping[str, tzinfo], site: str, times_ns: Any) -> set
     if tz is None:
         return set()
     local = pd.DatetimeIndex(pd.to_datetime(pd.Series(times_ns, dtype="int64"), utc=True))
-    days = local.tz_convert(tz).normalize().unique()
-    return {int(d.tz_convert("UTC").value) for d in days}
+    # the dates, then their midnights as core.calendar has them: an aware
+    # normalize() raises where a zone skips or repeats midnight (Havana, Santiago)
+    days = local.tz_convert(tz).tz_localize(None).normalize().unique()
+    return {to_ns(wall_time_utc(tz, d.to_pydatetime())) for d in days}
 
 
 class MarkingStore(Store):

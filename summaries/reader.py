@@ -211,8 +211,9 @@ class PeriodData:
                         "day": stored["day"].to_numpy(dtype="datetime64[ns]"),
                         "spaces": stored["spaces"].to_numpy(dtype=np.int64),
                         "peak": stored["peak"].to_numpy(dtype=np.int64),
+                        # unit: an all-NaT column would be datetime64[s] (pandas 3)
                         "peak_at": pd.to_datetime(
-                            np.where(at < 0, np.iinfo(np.int64).min, at), utc=True
+                            np.where(at < 0, np.iinfo(np.int64).min, at), utc=True, unit="ns"
                         ),
                     }
                 )
@@ -222,8 +223,16 @@ class PeriodData:
             parts.append(
                 table.drop(columns=["level", "types", "view"]).rename(columns={"group": level})
             )
-        if not parts:
-            return pd.DataFrame(columns=[level, *PEAK_COLUMNS])
+        if not parts:  # typed as the raw path's empty table
+            return pd.DataFrame(
+                {
+                    level: pd.Series([], dtype=object),
+                    "day": pd.Series([], dtype="datetime64[ns]"),
+                    "spaces": pd.Series([], dtype=np.int64),
+                    "peak": pd.Series([], dtype=np.int64),
+                    "peak_at": pd.Series([], dtype="datetime64[ns, UTC]"),
+                }
+            )
         out = pd.concat(parts, ignore_index=True)
         out["peak"] = out["peak"].astype(int)
         out["spaces"] = out["spaces"].astype(int)
@@ -238,7 +247,8 @@ class PeriodData:
             parts.append(stored[list(columns)])
         for clipped in self._raw_runs(kind):
             cells = hour_cells(intervals=clipped, site=self.site)
-            parts.append(cells if kind == "hours" else day_cells(cells=cells, site=self.site))
+            if len(cells):  # an empty part (closed days) would make ``space`` object-typed
+                parts.append(cells if kind == "hours" else day_cells(cells=cells, site=self.site))
         if not parts:
             return empty_cells(hours=kind == "hours")
         out = pd.concat(parts, ignore_index=True)

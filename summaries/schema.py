@@ -21,8 +21,9 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from core.calendar import local_day_bounds
+from core.calendar import local_day_bounds, wall_time_utc
 from core.registry import Site
+from core.timeutil import to_ns
 from metrics.cells import NS_COLUMNS
 from storage import Store
 from summaries.compute import DaySummaries
@@ -55,10 +56,19 @@ def params_digest(site: Site, *, silence_factor: float, merge_gap_s: float) -> s
     return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 
 
+def wall_ns(site: Site, wall: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+    """UTC nanoseconds of naive local wall-clock times (local midnights, the
+    starts of local hours), read as ``core.calendar.wall_time_utc`` reads them;
+    one conversion per distinct time."""
+    values = np.asarray(pd.DatetimeIndex(wall).as_unit("ns").asi8, dtype=np.int64)
+    uniq, inverse = np.unique(values, return_inverse=True)
+    ns = [to_ns(wall_time_utc(site.tz, pd.Timestamp(v).to_pydatetime())) for v in uniq]
+    return np.asarray(ns, dtype=np.int64)[inverse]
+
+
 def day_start_ns(site: Site, days: pd.Series) -> np.ndarray:
     """UTC nanoseconds of local midnight of naive-midnight ``day`` values."""
-    local = pd.DatetimeIndex(days).tz_localize(site.tz)
-    return np.asarray(local.tz_convert("UTC").as_unit("ns").asi8, dtype=np.int64)
+    return wall_ns(site, days)
 
 
 def write_summaries(
@@ -74,10 +84,9 @@ def write_summaries(
     h, d, p = summaries.hours, summaries.days, summaries.peaks
     tags = {"site": site.id}
     if len(h):
-        hour_local = pd.DatetimeIndex(h["hour"]).tz_localize(site.tz, ambiguous=True)
         store.write_columns(
             HOURS,
-            time_ns=np.asarray(hour_local.tz_convert("UTC").as_unit("ns").asi8),
+            time_ns=wall_ns(site, h["hour"]),
             tags={**tags, "space": pd.Categorical(h["space"])},
             fields={**{c: h[c].to_numpy() for c in CELL_FIELDS}, "gen": gen},
         )

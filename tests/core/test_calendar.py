@@ -86,3 +86,23 @@ def test_month_bounds_follow_local_midnight() -> None:
     start, end = month_bounds(site, 2026, 3)
     assert start == datetime(2026, 2, 28, 22, tzinfo=UTC)  # 1 March 00:00 EET
     assert end == datetime(2026, 3, 31, 21, tzinfo=UTC)  # 1 April 00:00 EEST
+
+
+def test_wall_times_read_as_zoneinfo_reads_them_where_clocks_jump() -> None:
+    from zoneinfo import ZoneInfo
+
+    from core.calendar import wall_time_utc
+
+    cases = [
+        # a repeated hour: its first occurrence (03:00 EEST, UTC+3)
+        ("Europe/Helsinki", datetime(2026, 10, 25, 3), datetime(2026, 10, 25, 0)),
+        # Lord Howe skips 02:00-02:30: 02:00 lies 30 minutes past the gap
+        # start, i.e. at 02:30 LHDT (UTC+11); pandas' shift_forward gives 03:00
+        ("Australia/Lord_Howe", datetime(2026, 10, 4, 2), datetime(2026, 10, 3, 15, 30)),
+        # Santiago skips midnight (00:00 -> 01:00 -03): 04:00 UTC
+        ("America/Santiago", datetime(2026, 9, 6), datetime(2026, 9, 6, 4)),
+        # Havana has midnight twice (01:00 CDT -> 00:00 CST): the first, at UTC-4
+        ("America/Havana", datetime(2026, 11, 1), datetime(2026, 11, 1, 4)),
+    ]
+    for tz, wall, utc in cases:
+        assert wall_time_utc(ZoneInfo(tz), wall) == utc.replace(tzinfo=UTC), tz
