@@ -230,7 +230,7 @@ class LiveBoard:
         future = (now or utcnow()) + WINDOW.max_future
         offline_agents: dict[str, datetime] = {}
         for row in status.to_dict("records") if len(status) else []:
-            t = pd.Timestamp(row["time"]).to_pydatetime()
+            t = pd.Timestamp(row["time"]).floor("us").to_pydatetime()
             if not int(_f(row.get("online"), 1)):
                 offline_agents[str(row["agent"])] = t
         with self._lock:
@@ -239,7 +239,7 @@ class LiveBoard:
                 cur = self._spaces.get(sid)
                 if cur is None:
                     continue
-                t = pd.Timestamp(row["time"]).to_pydatetime().astimezone(UTC)
+                t = pd.Timestamp(row["time"]).floor("us").to_pydatetime().astimezone(UTC)
                 if t > future:  # outside the contract's window: would freeze the space
                     continue
                 count = _f(row.get("count"))
