@@ -81,7 +81,8 @@ def _ratios(out: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _bucket_of(p: pd.DataFrame, bucket: Bucket | None) -> pd.Series | None:
+def bucket_of(p: pd.DataFrame, bucket: Bucket | None) -> pd.Series | None:
+    """The bucket label of each cell of ``p`` (naive local start; None: no buckets)."""
     if bucket is None:
         return None
     day = pd.to_datetime(p["day"])
@@ -144,7 +145,7 @@ def utilisation_from_cells(
     if by != "space":
         p[by] = p["space"].map(groups)
     keys: list[str] = [by]
-    b = _bucket_of(p, bucket)
+    b = bucket_of(p, bucket)
     if b is not None:
         p["bucket"] = b.to_numpy()
         keys.append("bucket")
@@ -218,6 +219,7 @@ __all__ = [
     "SHARED",
     "Bucket",
     "Grouping",
+    "bucket_of",
     "group_of",
     "heatmap",
     "heatmap_from_cells",

@@ -77,6 +77,8 @@ def clear_cache() -> None:
     with _CACHE.lock:
         _CACHE.entries.clear()
         _CACHE.rows = 0
+
+
 PEAK_COLUMNS = ("day", "spaces", "peak", "peak_at")
 
 
@@ -157,6 +159,14 @@ class PeriodData:
             "days_from_raw": [d.isoformat() for d in raw_days],
             "stale_days": sorted(d.isoformat() for d in self._stale),
         }
+
+    def summary_key(self) -> tuple[tuple[date, int], ...] | None:
+        """The generations of the period's days when every day is to come from a
+        current summary: a key for results made of them (a rewritten day has a
+        new one). None when some day needs raw points."""
+        if self.source == "raw" or len(self._candidates) != len(self.days):
+            return None
+        return tuple((d, self._commits[d].gen) for d in self._candidates)
 
     # ---- report inputs ------------------------------------------------------------
     def day_cells(self) -> pd.DataFrame:
