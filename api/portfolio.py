@@ -30,6 +30,7 @@ from metrics.efficiency import EFFICIENCY_COLUMNS, SITE_ROW, efficiency_of
 from storage import Store
 from summaries.compute import ALL
 from summaries.reader import PeriodData
+from summaries.schema import read_commits_and_marks
 from summaries.summariser import SummaryParams
 
 EFFICIENCY_FIGURES = EFFICIENCY_COLUMNS[1:]  # every column but ``agency``
@@ -137,8 +138,19 @@ def _per_site(
 ) -> list[tuple[Site, Any]]:
     """``compute`` of every site's period data, or its kept result."""
     out = []
-    for sid, period in periods.items():
-        site = pf_.registry.site(sid)
+    sites = [pf_.registry.site(sid) for sid in periods]
+    known = (
+        read_commits_and_marks(
+            pf_.store,
+            sites,
+            min(p.start for p in periods.values()),
+            max(p.end for p in periods.values()),
+        )
+        if periods
+        else {}
+    )
+    for site in sites:
+        sid, period = site.id, periods[site.id]
         data = PeriodData(
             store=pf_.store,
             site=site,
@@ -146,6 +158,7 @@ def _per_site(
             end=period.end,
             params=pf_.params,
             visible=access.visible_spaces(site, principal),
+            known=known[sid],
         )
         gens = data.summary_key()
         key = (id(pf_.store), sid, site.version, what, period.start, period.end, principal.agency)

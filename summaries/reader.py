@@ -118,6 +118,9 @@ class PeriodData:
     #: when set, the cells of these spaces only (an agency's view; its peaks
     #: are asked for with ``view``)
     visible: frozenset[str] | None = None
+    #: the period's commits and marks when the caller read them, for many
+    #: sites at once (``read_commits_and_marks``); None: read here
+    known: tuple[dict[date, Commit], dict[date, int]] | None = None
     _commits: dict[date, Commit] = field(default_factory=dict)
     _candidates: list[date] = field(default_factory=list)
     _stale: set[date] = field(default_factory=set)
@@ -132,8 +135,10 @@ class PeriodData:
         if self.source == "raw":
             return
         today = today_of(self.site, self.now)
-        commits = read_commits(self.store, self.site, self.start, self.end)
-        marks = read_marks(self.store, self.site, self.start, self.end)
+        commits, marks = self.known or (
+            read_commits(self.store, self.site, self.start, self.end),
+            read_marks(self.store, self.site, self.start, self.end),
+        )
         digest = self.params.digest(self.site)
         for day in self.days:
             c = commits.get(day)
