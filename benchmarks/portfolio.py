@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -153,6 +154,7 @@ def main() -> None:
     ap.add_argument("--sites", type=int, default=100)
     ap.add_argument("--warm", type=int, default=10, help="warm requests per report")
     ap.add_argument("--no-raw", action="store_true", help="leave out the raw baseline")
+    ap.add_argument("--keep", action="store_true", help="keep the store (its path is printed)")
     args = ap.parse_args()
     site = load_site(SITE)
     first = date(2025, 1, 1)
@@ -187,7 +189,7 @@ def main() -> None:
         f"| summary rows copied to {len(copies)} more site ids (not measured sites) | "
         f"{copied:,} rows, {copy_s:.1f} s |\n"
         f"| portfolio | {len(sites)} sites, {spaces:,} spaces, "
-        f"{(tmp / 'occ.db').stat().st_size / 1e9:.2f} GB store |"
+        f"{(tmp / 'occ.db').stat().st_size / 1e9:.2f} GB store ({tmp}) |"
     )
 
     records = f"sqlite:///{tmp}/api.db"
@@ -218,6 +220,7 @@ def main() -> None:
                 assert len(body["rows"]) == len(sites) and len(figures) == 1
             warm = [timed(client, key, url, {**q, **extra})[0] for _ in range(args.warm)]
             print(f"| {label} | {cold_s:.2f} | {statistics.median(warm):.3f} | {p95(warm):.3f} |")
+        reads_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         for path in ("efficiency", "utilisation"):
             cold()
             first_pass = one_by_one(client, key, sites, path, q)
@@ -234,7 +237,12 @@ def main() -> None:
                 f"{raw_s * len(sites):.0f} | - | - |"
             )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak RSS of the process: {peak_mb:,.0f} MB")
+    print(
+        f"\npeak RSS of the process: {reads_mb:,.0f} MB after the portfolio reads "
+        f"(setup included), {peak_mb:,.0f} MB after the baselines"
+    )
+    if not args.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
