@@ -165,14 +165,17 @@ def area_weights(site: Site, principal: Principal) -> dict[str, float] | None:
     return {a.id: a.headcount_htv for a in site.agencies}
 
 
-def restrict_efficiency(frame: pd.DataFrame, principal: Principal) -> pd.DataFrame:
+def restrict_efficiency(
+    frame: pd.DataFrame, principal: Principal, *, total: str = "_site"
+) -> pd.DataFrame:
     """An agency key sees its own row and the ``_site`` row's registry figures only:
     the site's occupancy figures would include other agencies' dedicated desks
-    (its visible site figures are in ``/utilisation?by=site`` and ``/peaks``)."""
+    (its visible site figures are in ``/utilisation?by=site`` and ``/peaks``).
+    ``total``: the label of the total row (the portfolio's is ``_portfolio``)."""
     if principal.agency is None:
         return frame
-    out = frame[frame["agency"].isin([principal.agency, "_site"])].copy()
-    site_row = out["agency"] == "_site"
+    out = frame[frame["agency"].isin([principal.agency, total])].copy()
+    site_row = out["agency"] == total
     for col in _SITE_OCCUPANCY_COLUMNS:
         out[col] = out[col].astype(object)  # keeps the own row's integers integers
         out.loc[site_row, col] = None

@@ -106,6 +106,29 @@ def efficiency_from(
     releasable_m2 = those desks x the mean area of its desks, and
     m2_per_htv_after = (area - releasable_m2) / htv.
     """
+    return efficiency_of(
+        use=utilisation_from_cells(cells=cells, site=site, by="agency"),
+        total=utilisation_from_cells(cells=cells, site=site, by="site"),
+        agency_desk_peaks=agency_desk_peaks,
+        site_desk_peaks=site_desk_peaks,
+        site=site,
+        shared_use_s=shared_use_s,
+    )
+
+
+def efficiency_of(
+    *,
+    use: pd.DataFrame,
+    total: pd.DataFrame,
+    agency_desk_peaks: pd.DataFrame,
+    site_desk_peaks: pd.DataFrame,
+    site: Site,
+    shared_use_s: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """``efficiency_from`` given the period's utilisation rows instead of its
+    cells: ``use`` by agency and ``total`` by site (``utilisation_from_cells``
+    columns; occupied_s, utilisation and coverage are read), so a caller that
+    already has them (the portfolio) does not add the cells up again."""
     agencies = [a.id for a in site.agencies]
     zone_agency = {z.id: z.agency for z in site.zones}
     owner = {s.id: zone_agency[s.zone] for s in site.spaces}
@@ -121,8 +144,7 @@ def efficiency_from(
                 desk_count[agency] += 1
                 desk_area[agency] += s.area_m2
 
-    use = utilisation_from_cells(cells=cells, site=site, by="agency").set_index("agency")
-    total = utilisation_from_cells(cells=cells, site=site, by="site")
+    use = use.set_index("agency")
     occupied_s = _floats(use, "occupied_s")
     util = _floats(use, "utilisation")
     cover = _floats(use, "coverage")
@@ -208,4 +230,10 @@ def efficiency_from(
     return out[list(EFFICIENCY_COLUMNS)]
 
 
-__all__ = ["EFFICIENCY_COLUMNS", "SITE_ROW", "efficiency_from", "efficiency_report"]
+__all__ = [
+    "EFFICIENCY_COLUMNS",
+    "SITE_ROW",
+    "efficiency_from",
+    "efficiency_of",
+    "efficiency_report",
+]

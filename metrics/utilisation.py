@@ -81,7 +81,8 @@ def _ratios(out: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _bucket_of(p: pd.DataFrame, bucket: Bucket | None) -> pd.Series | None:
+def bucket_of(p: pd.DataFrame, bucket: Bucket | None) -> pd.Series | None:
+    """The bucket label of each cell of ``p`` (naive local start; None: no buckets)."""
     if bucket is None:
         return None
     day = pd.to_datetime(p["day"])
@@ -153,7 +154,7 @@ def utilisation_from_cells(
     p["g"] = np.searchsorted(names, labels)[code]
     p["code"] = code
     keys: list[str] = ["g"]
-    b = _bucket_of(p, bucket)
+    b = bucket_of(p, bucket)
     if b is not None:
         p["bucket"] = b.to_numpy()
         keys.append("bucket")
@@ -237,6 +238,7 @@ __all__ = [
     "SHARED",
     "Bucket",
     "Grouping",
+    "bucket_of",
     "group_of",
     "heatmap",
     "heatmap_from_cells",

@@ -116,6 +116,10 @@ def _tagset_key(tags: list[tuple[str, str]]) -> str:
     return json.dumps(tags, ensure_ascii=False, separators=(",", ":"))
 
 
+#: up to this many series, a read finds its blocks by key (``_block_ids``)
+_FEW_SERIES = 16
+
+
 @dataclass
 class _Measurement:
     id: int
@@ -141,6 +145,9 @@ class _SeriesIndex:
 
     max_id: int = 0
     tags: dict[int, dict[str, str]] = field(default_factory=dict)
+    #: (tag key, value) -> the series with it: a filter on one site of a
+    #: portfolio looks at that site's series, not at every site's
+    having: dict[tuple[str, str], set[int]] = field(default_factory=dict)
 
 
 class SQLiteStore(Store):
@@ -267,6 +274,8 @@ class SQLiteStore(Store):
                 for sid, tagset in rows:
                     if sid > index.max_id:
                         index.tags[sid] = dict(json.loads(tagset))
+                        for pair in index.tags[sid].items():
+                            index.having.setdefault(pair, set()).add(sid)
                         index.max_id = sid
         return index
 
@@ -277,9 +286,16 @@ class SQLiteStore(Store):
         wanted: list[tuple[str, set[str]]] = []
         for key, values in (where or {}).items():
             wanted.append((key, set(filter_values(key, values))))
+        # A series without the tag has it empty, as in InfluxQL (`"t" = ''` matches it),
+        # so only a filter that does not allow "" narrows by the index.
+        narrowing = [allowed for _, allowed in wanted if "" not in allowed]
         with self._lock:
-            items = list(index.tags.items())
-        # A series without the tag has it empty, as in InfluxQL (`"t" = ''` matches it).
+            if narrowing:
+                key = next(k for k, allowed in wanted if "" not in allowed)
+                ids = set().union(*(index.having.get((key, v), set()) for v in narrowing[0]))
+                items = [(sid, index.tags[sid]) for sid in sorted(ids)]
+            else:
+                items = list(index.tags.items())
         return {
             sid: tags
             for sid, tags in items
@@ -605,9 +621,15 @@ class SQLiteStore(Store):
     ) -> list[int]:
         """Blocks holding rows of ``series`` with lo <= time < hi, oldest first:
         blocks by their time span (a few hundred a year), then their series."""
-        ids = ",".join(map(str, series))
+        wanted = list(series)
+        ids = ",".join(map(str, wanted))
+        # A few series: from each block in the time range, look them up by the
+        # key (block_id, series_id); SQLite's own plan scans every span, which
+        # in a store of many sites (a portfolio: millions) costs more than the
+        # read. CROSS JOIN keeps the blocks as the outer loop.
+        join = "CROSS JOIN" if len(wanted) <= _FEW_SERIES else "JOIN"
         found = conn.execute(
-            f"SELECT DISTINCT s.block_id FROM {m.blocks} AS b JOIN {m.block_series} AS s "
+            f"SELECT DISTINCT s.block_id FROM {m.blocks} AS b {join} {m.block_series} AS s "
             f"ON s.block_id = b.id AND s.series_id IN ({ids}) "
             "WHERE b.t_max >= ? AND b.t_min < ? AND s.t_max >= ? AND s.t_min < ? "
             "ORDER BY s.block_id",

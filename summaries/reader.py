@@ -128,6 +128,9 @@ class PeriodData:
     raw_retention_days: int | None = None
     _gone: set[date] = field(default_factory=set)
     _held: set[date] = field(default_factory=set)
+    #: the period's commits and marks when the caller read them, for many
+    #: sites at once (``read_commits_and_marks``); None: read here
+    known: tuple[dict[date, Commit], dict[date, int]] | None = None
     _commits: dict[date, Commit] = field(default_factory=dict)
     _candidates: list[date] = field(default_factory=list)
     _stale: set[date] = field(default_factory=set)
@@ -155,8 +158,10 @@ class PeriodData:
                 )
             return
         today = today_of(self.site, self.now)
-        commits = read_commits(self.store, self.site, self.start, self.end)
-        marks = read_marks(self.store, self.site, self.start, self.end)
+        commits, marks = self.known or (
+            read_commits(self.store, self.site, self.start, self.end),
+            read_marks(self.store, self.site, self.start, self.end),
+        )
         digest = self.params.digest(self.site)
         for day in self.days:
             c = commits.get(day)
@@ -188,6 +193,14 @@ class PeriodData:
             # raw points gone and no valid summary: from whatever raw points are left
             "missing_days": [d.isoformat() for d in raw_days if d in self._gone],
         }
+
+    def summary_key(self) -> tuple[tuple[date, int], ...] | None:
+        """The generations of the period's days when every day is to come from a
+        current summary: a key for results made of them (a rewritten day has a
+        new one). None when some day needs raw points."""
+        if self.source == "raw" or len(self._candidates) != len(self.days):
+            return None
+        return tuple((d, self._commits[d].gen) for d in self._candidates)
 
     # ---- report inputs ------------------------------------------------------------
     def day_cells(self) -> pd.DataFrame:

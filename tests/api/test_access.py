@@ -28,6 +28,8 @@ ENDPOINTS = [
     ("GET", "/v1/sites/pieni/heatmap", Q, {"admin", "facility", "finance", "agency"}),
     ("GET", "/v1/sites/pieni/peaks", Q, {"admin", "facility", "finance", "agency"}),
     ("GET", "/v1/sites/pieni/efficiency", Q, {"admin", "facility", "finance", "agency"}),
+    ("GET", "/v1/portfolio/utilisation", Q, {"admin", "facility", "finance", "agency"}),
+    ("GET", "/v1/portfolio/efficiency", Q, {"admin", "facility", "finance", "agency"}),
     ("POST", "/v1/sites/pieni/rollups", Q, {"admin", "facility"}),
     ("GET", "/v1/sites/pieni/bookings", Q, {"admin", "facility", "finance", "agency"}),
     ("GET", "/v1/sites/pieni/charges/2026-11", {}, {"admin", "finance", "agency"}),
@@ -83,6 +85,8 @@ def test_health_and_metrics_are_open(app_api: Api) -> None:
     [
         "/v1/sites/pieni/utilisation?by=agency&agency=bb",
         "/v1/sites/pieni/efficiency?agency=bb",
+        "/v1/portfolio/utilisation?by=agency&agency=bb",
+        "/v1/portfolio/efficiency?agency=bb",
         "/v1/sites/pieni/heatmap?zone=zb",
         "/v1/sites/pieni/charges/2026-11?agency=bb",
     ],

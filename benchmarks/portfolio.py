@@ -1,0 +1,249 @@
+"""Portfolio reads over 100 sites of the example site's size (280 spaces each,
+28,000 in all), in one run on one SQLite store.
+
+The example site (``examples/sites/virastotalo.yaml``) is backfilled (seed 1,
+the default scenario) for ``--days`` days from 2025-01-01 through the marking
+store and summarised from raw points: the summariser's rate is measured there.
+The summary rows the portfolio reads (``summary_space_days``,
+``summary_peaks``, ``summary_days``, ``summary_marks``) are then copied under
+99 more site ids (the example site under another id; its ``summary_hours``
+rows are not copied, as no portfolio read touches them), in runs of 14 days
+as the summariser writes them. So the 100 sites hold the same figures; the
+reads are real reads of 100 sites' rows.
+
+Timed through the real API app (FastAPI TestClient), facility key, over the
+whole period: ``/v1/portfolio/efficiency?by=agency`` and
+``/v1/portfolio/utilisation?by=site|agency``, cold (the process's caches
+emptied: the summary-row cache and the portfolio's kept per-site sums; the
+SQLite file stays in the OS page cache) and warm (p50/p95). Baseline, in
+the same run: a client asking each of the 100 sites' own report and adding
+them up (the one way before this endpoint), and the raw recompute of one site
+(``source=raw``) times 100.
+
+    .venv/bin/python benchmarks/portfolio.py --days 365
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+import pandas as pd
+from fastapi.testclient import TestClient
+
+from api import portfolio
+from api.app import create_app
+from api.auth import create_key
+from api.config import ApiSettings
+from api.records import make_engine, make_sessionmaker
+from core.calendar import local_day_bounds
+from core.registry import Registry, Site, load_site
+from simulators.backfill import backfill
+from simulators.scenario import Scenario
+from storage import StoreSettings
+from storage.marks import MarkingStore
+from storage.sqlite import SQLiteStore
+from summaries import reader
+from summaries.schema import DAYS, MARKS, PEAKS, SPACE_DAYS, params_digest
+from summaries.summariser import MAX_RUN_DAYS, SummaryParams, refresh_site
+
+SITE = Path(__file__).resolve().parent.parent / "examples" / "sites" / "virastotalo.yaml"
+TAGS = {SPACE_DAYS: ("space",), PEAKS: ("level", "types", "view", "group"), DAYS: (), MARKS: ()}
+REPORTS = [
+    ("efficiency by agency across sites", "efficiency", {"by": "agency"}),
+    ("utilisation by site", "utilisation", {"by": "site"}),
+    ("utilisation by agency across sites", "utilisation", {"by": "agency"}),
+]
+
+
+def summary_rows(store: SQLiteStore, site: Site) -> dict[str, pd.DataFrame]:
+    """The summary rows a portfolio read touches, of every day of ``site``."""
+    start = local_day_bounds(site, date(1971, 1, 1))[0]
+    end = local_day_bounds(site, date(2100, 1, 1))[0]
+    return {m: store.read(m, start=start, end=end, where={"site": site.id}) for m in TAGS}
+
+
+def copy_site(
+    store: SQLiteStore, rows: dict[str, pd.DataFrame], copy: Site, params: SummaryParams
+) -> int:
+    """``rows`` (``summary_rows``) written again as ``copy``'s, in runs of
+    MAX_RUN_DAYS days as the summariser writes them (one column block each)."""
+    digest = params_digest(
+        copy, silence_factor=params.silence_factor, merge_gap_s=params.merge_gap_s
+    )
+    written = 0
+    for m, frame in rows.items():
+        if frame.empty:
+            continue
+        tag_keys = TAGS[m]
+        group = frame["group"].where(frame["level"] != "site", copy.id) if m == PEAKS else None
+        tags = {
+            t: pd.Categorical(group if t == "group" and group is not None else frame[t])
+            for t in tag_keys
+        }
+        fields = {
+            f: (np.full(len(frame), digest, dtype=object) if f == "params" else frame[f].to_numpy())
+            for f in frame.columns
+            if f not in ("time", "site", *tag_keys)
+        }
+        time_ns = frame["time"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        run = MAX_RUN_DAYS * 86_400 * 10**9
+        starts = np.searchsorted(time_ns, np.arange(time_ns[0], time_ns[-1] + 1, run))
+        edges = np.append(starts, len(time_ns))
+        for a, b in itertools.pairwise(edges.tolist()):
+            if a == b:
+                continue
+            store.write_columns(
+                m,
+                time_ns=time_ns[a:b],
+                tags={"site": copy.id, **{t: c[a:b] for t, c in tags.items()}},
+                fields={f: v[a:b] for f, v in fields.items()},
+            )
+            written += int(b - a)
+    return written
+
+
+def timed(client: TestClient, key: str, url: str, params: dict[str, Any]) -> tuple[float, Any]:
+    t = time.perf_counter()
+    r = client.get(url, params=params, headers={"Authorization": f"Bearer {key}"})
+    took = time.perf_counter() - t
+    assert r.status_code == 200, r.text[:500]
+    return took, r.json()
+
+
+def cold() -> None:
+    reader.clear_cache()
+    portfolio.clear_cache()
+
+
+def p95(times: list[float]) -> float:
+    s = sorted(times)
+    return s[min(len(s) - 1, round(0.95 * (len(s) - 1)))]
+
+
+def one_by_one(client: TestClient, key: str, sites: list[Site], path: str, q: dict) -> float:  # type: ignore[type-arg]
+    """The baseline: each site's own report asked and added up by the client."""
+    t = time.perf_counter()
+    per_site = {"by": "agency"} if path == "utilisation" else {}
+    rows: list[dict[str, Any]] = []
+    for s in sites:
+        rows += timed(client, key, f"/v1/sites/{s.id}/{path}", {**q, **per_site})[1]["rows"]
+    frame = pd.DataFrame(rows)
+    if path == "utilisation":
+        frame.groupby("agency")[["occupied_s", "observed_s"]].sum()
+    else:
+        frame.groupby("agency")[["headcount_htv", "area_m2", "peak_desks"]].sum()
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--sites", type=int, default=100)
+    ap.add_argument("--warm", type=int, default=10, help="warm requests per report")
+    ap.add_argument("--no-raw", action="store_true", help="leave out the raw baseline")
+    ap.add_argument("--keep", action="store_true", help="keep the store (its path is printed)")
+    args = ap.parse_args()
+    site = load_site(SITE)
+    first = date(2025, 1, 1)
+    last = first + timedelta(days=args.days - 1)
+    start, end = local_day_bounds(site, first)[0], local_day_bounds(site, last)[1]
+    tmp = Path(tempfile.mkdtemp())
+    inner = SQLiteStore(tmp / "occ.db")
+    store = MarkingStore(inner, {site.id: site.tz})
+    t = time.perf_counter()
+    res = backfill(site, Scenario(seed=1), store, start, end, collect=False)
+    backfill_s = time.perf_counter() - t
+    params = SummaryParams()
+    t = time.perf_counter()
+    refresh_site(store, site, params, days=[first + timedelta(days=i) for i in range(args.days)])
+    summarise_s = time.perf_counter() - t
+    copies = [
+        Site.model_validate({**site.model_dump(mode="python"), "id": f"{site.id}-{i:03d}"})
+        for i in range(2, args.sites + 1)
+    ]
+    t = time.perf_counter()
+    rows = summary_rows(inner, site)
+    copied = sum(copy_site(inner, rows, c, params) for c in copies)
+    copy_s = time.perf_counter() - t
+    sites = [site, *copies]
+    spaces = sum(len(s.spaces) for s in sites)
+    space_days = args.days * len(site.spaces)
+    print(
+        f"\n| setup | figure |\n|---|---:|\n"
+        f"| backfill, 1 site x {args.days} days | {res.points:,} points, {backfill_s:.1f} s |\n"
+        f"| summariser from raw, {args.days} days x {len(site.spaces)} spaces | "
+        f"{summarise_s:.1f} s = {space_days / summarise_s:,.0f} space-days/s |\n"
+        f"| summary rows copied to {len(copies)} more site ids (not measured sites) | "
+        f"{copied:,} rows, {copy_s:.1f} s |\n"
+        f"| portfolio | {len(sites)} sites, {spaces:,} spaces, "
+        f"{(tmp / 'occ.db').stat().st_size / 1e9:.2f} GB store ({tmp}) |"
+    )
+
+    records = f"sqlite:///{tmp}/api.db"
+    with make_sessionmaker(make_engine(records))() as session:
+        key = create_key(session, role="facility", name="bench")
+    settings = ApiSettings(
+        registry=SITE,
+        store=StoreSettings(url=f"sqlite:///{tmp}/occ.db"),
+        records_url=records,
+        rollup_interval_s=0,
+        summaries_interval_s=0,
+    )
+    registry = Registry({s.id: s for s in sites})
+    app = create_app(settings, registry=registry, store=store)
+    q = {"from": first.isoformat(), "to": (last + timedelta(days=1)).isoformat()}
+    print(
+        f"\n| read over {args.days} days, {len(sites)} sites | cold s | warm p50 s | warm p95 s |"
+        "\n|---|---:|---:|---:|"
+    )
+    with TestClient(app) as client:
+        for label, path, extra in REPORTS:
+            url = f"/v1/portfolio/{path}"
+            cold()
+            cold_s, body = timed(client, key, url, {**q, **extra})
+            assert body["meta"]["site_days_from_summaries"] == len(sites) * args.days
+            if extra["by"] == "site":  # the copies are the measured site under other ids
+                figures = {str({**r, "site": ""}) for r in body["rows"]}
+                assert len(body["rows"]) == len(sites) and len(figures) == 1
+            warm = [timed(client, key, url, {**q, **extra})[0] for _ in range(args.warm)]
+            print(f"| {label} | {cold_s:.2f} | {statistics.median(warm):.3f} | {p95(warm):.3f} |")
+        reads_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        for path in ("efficiency", "utilisation"):
+            cold()
+            first_pass = one_by_one(client, key, sites, path, q)
+            second_pass = one_by_one(client, key, sites, path, q)
+            print(
+                f"| baseline: {len(sites)} site reports /{path} one by one, added up | "
+                f"{first_pass:.2f} | {second_pass:.2f} | (1 pass) |"
+            )
+        if not args.no_raw:
+            cold()
+            raw_s, _ = timed(client, key, f"/v1/sites/{site.id}/efficiency", {**q, "source": "raw"})
+            print(
+                f"| baseline: raw recompute, 1 site measured x {len(sites)} (extrapolated) | "
+                f"{raw_s * len(sites):.0f} | - | - |"
+            )
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"\npeak RSS of the process: {reads_mb:,.0f} MB after the portfolio reads "
+        f"(setup included), {peak_mb:,.0f} MB after the baselines"
+    )
+    if not args.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

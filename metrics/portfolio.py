@@ -1,0 +1,241 @@
+"""Figures over several sites (docs/metrics.md, "Portfolio").
+
+A site's figures are ratios of sums over its day cells (``metrics.cells``);
+over a portfolio the same sums are added up across sites and the ratios taken
+once, never averaged. ``group_sums`` gives one site's sums per group (and
+bucket), ``add_up`` adds sums of several sites exactly (integer nanoseconds,
+in Python integers: a year of a portfolio's opening time overflows int64),
+``utilisation_figures`` turns either into the columns of
+``utilisation_from_cells``. ``combine_efficiency`` adds up efficiency rows of
+several sites (peaks and right-sizing per site, then summed: desks in
+different buildings are never in use "at once").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from core.registry import Site
+from metrics.intervals import space_codes
+from metrics.utilisation import FREQUENCY_MIN_S, bucket_of, group_of
+
+Level = Literal["site", "agency"]
+PortfolioBucket = Literal["day", "week", "month"]
+#: Sums in integer nanoseconds; each is added across sites as seconds + remainder.
+NS_SUMS = ("opening_ns", "unknown_ns", "occupied_ns")
+COUNT_SUMS = ("spaces", "open_days", "space_days", "used_days")
+FLOAT_SUMS = ("people_s", "seat_s")
+_NS = 1_000_000_000
+#: What a portfolio total row is called (a site's is ``_site``).
+PORTFOLIO_ROW = "_portfolio"
+UTILISATION_COLUMNS = (
+    "spaces",
+    "open_days",
+    "opening_s",
+    "unknown_s",
+    "observed_s",
+    "occupied_s",
+    "coverage",
+    "utilisation",
+    "frequency",
+    "intensity",
+)
+
+
+def _keys(by: str, bucket: str | None) -> list[str]:
+    return [by, "bucket"] if bucket is not None else [by]
+
+
+def group_sums(
+    *,
+    cells: pd.DataFrame,
+    site: Site,
+    by: Level,
+    bucket: PortfolioBucket | None = None,
+    frequency_min_s: float = FREQUENCY_MIN_S,
+) -> pd.DataFrame:
+    """The sums of the utilisation figures of day cells per group (and bucket).
+
+    Columns: ``by``, [``bucket``], spaces and open_days (as
+    ``utilisation_from_cells`` counts them), space_days (cells) and used_days
+    (cells with at least ``frequency_min_s`` occupied), opening_ns,
+    unknown_ns, occupied_ns, people_s and seat_s (capacity x counted seconds).
+    The float sums run in the canonical cell order (``sort_cells``), so a
+    site's figures equal ``utilisation_from_cells`` to the last bit.
+    """
+    if bucket not in (None, "day", "week", "month"):
+        raise ValueError(f"bucket must be day, week, month or None; got {bucket!r}")
+    groups = group_of(site=site, by=by)
+    labels = sorted(set(groups.values()))
+    label_code = {g: i for i, g in enumerate(labels)}
+    group_code = np.array([label_code[groups[s.id]] for s in site.spaces], dtype=np.int64)
+    capacity = np.array([float(s.capacity or 0) for s in site.spaces])
+    code = space_codes(site, cells["space"])
+    mine = code >= 0
+    code = code[mine]
+    day = cells["day"].to_numpy(dtype="datetime64[ns]")[mine]
+    order = np.lexsort((day, code))
+    code, day = code[order], day[order]
+
+    def col(name: str, dtype: Any) -> np.ndarray:
+        return cells[name].to_numpy(dtype=dtype)[mine][order]
+
+    occupied = col("occupied_ns", np.int64)
+    p = pd.DataFrame(
+        {
+            "g": group_code[code],
+            "space": code,
+            "day": day,
+            "opening_ns": col("opening_ns", np.int64),
+            "unknown_ns": col("unknown_ns", np.int64),
+            "occupied_ns": occupied,
+            "used_days": (occupied >= round(frequency_min_s * 1e9)).astype(np.int64),
+            "people_s": col("people_s", float),
+            # the same expression as utilisation_from_cells, so the same floats
+            "seat_s": capacity[code] * col("counted_ns", np.int64) / 1e9,
+        }
+    )
+    keys = ["g"]
+    if bucket is not None:
+        p["bucket"] = np.asarray(bucket_of(p, bucket), dtype="datetime64[ns]")
+        keys.append("bucket")
+    g = p.groupby(keys, sort=True)
+    out = g[["used_days", *NS_SUMS, *FLOAT_SUMS]].sum()
+    out["spaces"] = g["space"].nunique()
+    out["open_days"] = g["day"].nunique()
+    out["space_days"] = g.size()
+    out = out.reset_index()
+    out.insert(0, by, np.asarray(labels, dtype=object)[out["g"].to_numpy(dtype=np.int64)])
+    return out[[*_keys(by, bucket), *COUNT_SUMS, *NS_SUMS, *FLOAT_SUMS]]
+
+
+def add_up(parts: Sequence[pd.DataFrame], *, keys: Sequence[str]) -> pd.DataFrame:
+    """Sums of several sites (``group_sums`` frames, possibly restricted) added
+    per key, with ``sites``: how many parts have the key. Nanoseconds are added
+    exactly (object columns of Python integers)."""
+    keys = list(keys)
+    frames = [p for p in parts if len(p)]
+    if not frames:
+        return pd.DataFrame(columns=[*keys, "sites", *COUNT_SUMS, *NS_SUMS, *FLOAT_SUMS])
+    p = pd.concat(frames, ignore_index=True)
+    split: dict[str, Any] = {}
+    for c in NS_SUMS:
+        ns = p[c].to_numpy(dtype=np.int64)
+        # a site's sum fits int64; whole seconds and remainders of many sites do too
+        split[f"{c}_s"], split[f"{c}_r"] = ns // _NS, ns % _NS
+    p = p.assign(**split, sites=1)
+    g = p.groupby(keys, sort=True)[
+        ["sites", *COUNT_SUMS, *FLOAT_SUMS, *(f"{c}_{x}" for c in NS_SUMS for x in "sr")]
+    ].sum()
+    for c in NS_SUMS:
+        whole, rest = g[f"{c}_s"].tolist(), g[f"{c}_r"].tolist()
+        g[c] = pd.Series(
+            [int(a) * _NS + int(b) for a, b in zip(whole, rest, strict=True)],
+            index=g.index,
+            dtype=object,
+        )
+    return g.reset_index()[[*keys, "sites", *COUNT_SUMS, *NS_SUMS, *FLOAT_SUMS]]
+
+
+def _seconds(values: pd.Series) -> np.ndarray:
+    # int64 and Python integers both round once to the nearest float
+    return np.asarray(values, dtype=object).astype(np.float64) / 1e9
+
+
+def utilisation_figures(sums: pd.DataFrame, *, keys: Sequence[str]) -> pd.DataFrame:
+    """The columns of ``utilisation_from_cells`` from sums (``group_sums`` or
+    ``add_up``; a ``sites`` column is kept): seconds, then coverage = observed
+    / opening, utilisation = occupied / observed, frequency = used_days /
+    space_days, intensity = people_s / seat_s, each a ratio of sums."""
+    opening = np.asarray(sums["opening_ns"], dtype=object)
+    unknown = np.asarray(sums["unknown_ns"], dtype=object)
+    out = sums[[*keys, *(["sites"] if "sites" in sums.columns else [])]].copy()
+    out["spaces"] = sums["spaces"].to_numpy(dtype=np.int64)
+    out["open_days"] = sums["open_days"].to_numpy(dtype=np.int64)
+    out["opening_s"] = _seconds(sums["opening_ns"])
+    out["unknown_s"] = _seconds(sums["unknown_ns"])
+    out["observed_s"] = _seconds(pd.Series(opening - unknown, dtype=object))
+    out["occupied_s"] = _seconds(sums["occupied_ns"])
+    seats = sums["seat_s"].to_numpy(dtype=float)
+    used = sums["used_days"].to_numpy(dtype=np.int64)
+    n = sums["space_days"].to_numpy(dtype=np.int64)
+    op, ob = out["opening_s"].to_numpy(), out["observed_s"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["coverage"] = np.where(op > 0, ob / op, np.nan)
+        out["utilisation"] = np.where(ob > 0, out["occupied_s"].to_numpy() / ob, np.nan)
+        out["frequency"] = np.where(n > 0, used / n, np.nan)
+        out["intensity"] = np.where(
+            seats > 0, sums["people_s"].to_numpy(dtype=float) / seats, np.nan
+        )
+    return out.reset_index(drop=True)
+
+
+# ---- efficiency ---------------------------------------------------------------
+def _total(values: pd.Series) -> float:
+    """Sum of the rows' values; NaN when none has one (an agency without desks)."""
+    v = values.to_numpy(dtype=float)
+    return float(np.nansum(v)) if (~np.isnan(v)).any() else float("nan")
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else float("nan")
+
+
+def combine_efficiency(rows: pd.DataFrame) -> dict[str, Any]:
+    """One efficiency row of several sites from their rows (``efficiency_from``
+    columns plus opening_ns, unknown_ns, occupied_ns of the row's spaces).
+
+    Registry figures and the per-site peaks, p90s and releasable desks are
+    summed; m²/htv, use rate, desk-sharing ratio and m²/htv after are ratios
+    of the sums; the target is the headcount-weighted target (the area every
+    site at its own target would give, per htv; the sites' one target when
+    they share it); utilisation and coverage are ratios of summed seconds."""
+    htv = float(rows["headcount_htv"].sum())
+    desks = int(rows["desks"].sum())
+    area = float(rows["area_m2"].sum())
+    release_m2 = float(rows["releasable_m2"].sum())
+    peak = _total(rows["peak_desks"])
+    targets = rows["target_m2_per_htv"].to_numpy(dtype=float)
+    if len(set(targets.tolist())) == 1:
+        target = float(targets[0])
+    else:
+        target = _ratio(float((targets * rows["headcount_htv"].to_numpy(dtype=float)).sum()), htv)
+    opening = sum(int(v) for v in rows["opening_ns"])
+    observed = opening - sum(int(v) for v in rows["unknown_ns"])
+    occupied = sum(int(v) for v in rows["occupied_ns"])
+    m2_per_htv = _ratio(area, htv)
+    return {
+        "sites": len(rows),
+        "headcount_htv": htv,
+        "desks": desks,
+        "desk_area_m2": float(rows["desk_area_m2"].sum()),
+        "area_m2": area,
+        "m2_per_htv": m2_per_htv,
+        "target_m2_per_htv": target,
+        "meets_target": bool(m2_per_htv <= target + 1e-9),
+        "peak_desks": peak,
+        "p90_peak_desks": _total(rows["p90_peak_desks"]),
+        "use_rate": _ratio(peak, htv),
+        "desk_sharing_ratio": _ratio(htv, float(desks)),
+        "utilisation": _ratio(occupied / 1e9, observed / 1e9) if observed > 0 else float("nan"),
+        "coverage": _ratio(observed / 1e9, opening / 1e9) if opening > 0 else float("nan"),
+        "releasable_desks": int(rows["releasable_desks"].sum()),
+        "releasable_m2": release_m2,
+        "m2_per_htv_after": _ratio(area - release_m2, htv),
+    }
+
+
+__all__ = [
+    "PORTFOLIO_ROW",
+    "UTILISATION_COLUMNS",
+    "Level",
+    "PortfolioBucket",
+    "add_up",
+    "combine_efficiency",
+    "group_sums",
+    "utilisation_figures",
+]
