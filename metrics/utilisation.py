@@ -57,19 +57,39 @@ def _check(intervals: pd.DataFrame) -> None:
     require_columns(intervals, CLIPPED_COLUMNS, what="clipped intervals (clip_to_opening)")
 
 
+_NS = 10**9
+
+
 def _sums(p: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    g = p.groupby(keys, sort=True, observed=True, dropna=False)
-    ns = g[["opening_ns", "unknown_ns", "occupied_ns"]].sum()
-    # Integer nanoseconds are added exactly, then turned into seconds once.
-    out = pd.DataFrame(
+    # Integer nanoseconds are added exactly, then turned into seconds once. A
+    # year of a big site's opening time passes int64 (9.2e18 ns: ~930 spaces
+    # of 11-hour days), so whole seconds and the nanoseconds below them are
+    # summed apart (neither can overflow) and joined as Python integers.
+    cols = ["opening_ns", "unknown_ns", "occupied_ns"]
+    parts = {}
+    for c in cols:
+        whole, below = np.divmod(p[c].to_numpy(dtype=np.int64), _NS)
+        parts[c + "_whole"], parts[c + "_below"] = whole, below
+    g = pd.DataFrame(parts, index=p.index).groupby(
+        [p[k] for k in keys], sort=True, observed=True, dropna=False
+    )
+    summed = g.sum()
+    total = {
+        c: summed[c + "_whole"].astype(object) * _NS + summed[c + "_below"].astype(object)
+        for c in cols
+    }
+
+    def seconds(ns: pd.Series) -> pd.Series:
+        return pd.Series([v / _NS for v in ns], index=ns.index, dtype=float)
+
+    return pd.DataFrame(
         {
-            "opening_s": ns["opening_ns"] / 1e9,
-            "unknown_s": ns["unknown_ns"] / 1e9,
-            "occupied_s": ns["occupied_ns"] / 1e9,
-            "observed_s": (ns["opening_ns"] - ns["unknown_ns"]) / 1e9,
+            "opening_s": seconds(total["opening_ns"]),
+            "unknown_s": seconds(total["unknown_ns"]),
+            "occupied_s": seconds(total["occupied_ns"]),
+            "observed_s": seconds(total["opening_ns"] - total["unknown_ns"]),
         }
     )
-    return out
 
 
 def _ratios(out: pd.DataFrame) -> pd.DataFrame:
