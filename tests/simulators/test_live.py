@@ -184,8 +184,10 @@ def test_scheduled_agent_offline_fires_the_will(
         tiny_site,
         scripted([fault]),
         PublisherSettings(broker_url=mosquitto.url, client_id_prefix="fault"),
-        speed=600,
-        start=T("06:00:00"),  # the fault starts 1 s after the start, lasts 1 s
+        # the fault starts 2 s after the start and lasts 2 s: time for both
+        # agents to be connected first on a loaded machine (at 600x, 1 s was not)
+        speed=300,
+        start=T("06:00:00"),
     )
     sim.start()
     try:
