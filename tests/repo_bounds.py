@@ -1,6 +1,6 @@
 """Keep the suite's file accesses inside the checkout.
 
-A newcomer's clone has nothing beside it: a test that opens ``../shared/...``
+A newcomer's clone has nothing beside it: a test that opens a file in a sibling folder
 passes here and fails there. An audit hook (PEP 578) sees every ``open`` the
 test process makes; one that names a path beside the checkout (under its
 parent folder but outside it) is recorded, and ``tests/conftest.py`` fails the

@@ -10,7 +10,7 @@ from tests.deploy import test_compose
 
 
 def test_an_open_beside_the_checkout_is_recorded() -> None:
-    beside = repo_bounds.REPO.parent / "shared" / "schemas" / "no-such-file.json"
+    beside = repo_bounds.REPO.parent / "beside-the-checkout" / "no-such-file.json"
     with contextlib.suppress(OSError):
         beside.read_text()
     assert repo_bounds.take() == [str(beside)]
@@ -20,7 +20,7 @@ def test_opens_inside_the_checkout_and_in_temp_are_not(tmp_path: object) -> None
     (repo_bounds.REPO / "pyproject.toml").read_text()
     assert not repo_bounds.outside_repo("/tmp/x")
     assert not repo_bounds.outside_repo(str(repo_bounds.REPO / "tests" / "x"))
-    assert repo_bounds.outside_repo(str(repo_bounds.REPO.parent / "shared"))
+    assert repo_bounds.outside_repo(str(repo_bounds.REPO.parent / "beside-the-checkout"))
     assert repo_bounds.take() == []
 
 
