@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 from urllib.parse import urlsplit
+
+from pydantic import AfterValidator
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +28,12 @@ def parse_broker_url(url: str) -> BrokerAddress:
     except ValueError as exc:
         raise ValueError(f"broker URL {url!r} has an invalid port") from exc
     return BrokerAddress(parts.hostname, port, tls)
+
+
+def _checked_url(value: str) -> str:
+    parse_broker_url(value)
+    return value
+
+
+#: A settings field holding a broker URL, checked as ``parse_broker_url`` checks it.
+BrokerUrl = Annotated[str, AfterValidator(_checked_url)]

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from core.ids import is_valid_id
 
@@ -98,3 +101,7 @@ def _seg(value: str) -> str:
     if not is_valid_id(value):
         raise ValueError(f"{value!r} is not a valid id for a topic level")
     return value
+
+
+#: A settings field holding a topic prefix, normalised as ``Topics`` does.
+TopicPrefix = Annotated[str, AfterValidator(lambda value: Topics(value).prefix)]

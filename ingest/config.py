@@ -16,12 +16,12 @@ from typing import ClassVar, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from core.broker_url import BrokerAddress, parse_broker_url
+from core.broker_url import BrokerAddress, BrokerUrl, parse_broker_url
 from core.datadir import data_path
 from core.ids import is_valid_id
 from core.renamed_env import RenamedEnvSettings
 from core.secrets import refuse_placeholders
-from core.topics import DEFAULT_PREFIX, Topics
+from core.topics import DEFAULT_PREFIX, TopicPrefix, Topics
 from storage import StoreSettings
 
 
@@ -56,7 +56,7 @@ class IngestSettings(RenamedEnvSettings):
         default="development", description="production refuses placeholder secrets."
     )
     registry: Path = Field(description="Site file, or folder of site files.")
-    broker_url: str = Field(
+    broker_url: BrokerUrl = Field(
         default="mqtt://127.0.0.1:1883", description="mqtt://host:1883 or mqtts://host:8883."
     )
     mqtt_username: str | None = Field(default=None, description="MQTT user name.")
@@ -91,7 +91,9 @@ class IngestSettings(RenamedEnvSettings):
     share_group: str | None = Field(
         default=None, description="Shared subscription group: replicas of one group split load."
     )
-    topic_prefix: str = Field(default=DEFAULT_PREFIX, description="Topics below this prefix.")
+    topic_prefix: TopicPrefix = Field(
+        default=DEFAULT_PREFIX, description="Topics below this prefix."
+    )
     batch_max_points: int = Field(
         default=5_000, ge=1, le=1_000_000, description="A batch is written at this many points..."
     )
@@ -166,17 +168,6 @@ class IngestSettings(RenamedEnvSettings):
         default_factory=_default_replica, description="Names this replica in dead letters."
     )
     store: StoreSettings = Field(default_factory=StoreSettings)
-
-    @field_validator("broker_url")
-    @classmethod
-    def _broker(cls, value: str) -> str:
-        parse_broker_url(value)
-        return value
-
-    @field_validator("topic_prefix")
-    @classmethod
-    def _prefix(cls, value: str) -> str:
-        return Topics(value).prefix
 
     @field_validator("share_group")
     @classmethod

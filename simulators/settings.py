@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from core.broker_url import parse_broker_url
+from core.broker_url import BrokerUrl
 from core.renamed_env import RenamedEnvSettings
-from core.topics import DEFAULT_PREFIX, Topics
+from core.topics import DEFAULT_PREFIX, TopicPrefix
 
 
 class PublisherSettings(RenamedEnvSettings):
@@ -28,7 +28,7 @@ class PublisherSettings(RenamedEnvSettings):
         "ca_file": "mqtt_ca_file",
     }
 
-    broker_url: str = Field(
+    broker_url: BrokerUrl = Field(
         default="mqtt://127.0.0.1:1883", description="mqtt://host:1883 or mqtts://host:8883."
     )
     mqtt_protocol: Literal["3.1.1", "5"] = Field(
@@ -37,7 +37,9 @@ class PublisherSettings(RenamedEnvSettings):
     )
     # an int, not Literal[0, 1]: a Literal of ints does not take "0" from a variable
     qos: int = Field(default=1, ge=0, le=1, description="QoS of the published messages (0 or 1).")
-    topic_prefix: str = Field(default=DEFAULT_PREFIX, description="Topics below this prefix.")
+    topic_prefix: TopicPrefix = Field(
+        default=DEFAULT_PREFIX, description="Topics below this prefix."
+    )
     client_id_prefix: str = Field(
         default="occupancy-sim", description="Client ids are <prefix>-<site>-<agent>."
     )
@@ -50,14 +52,3 @@ class PublisherSettings(RenamedEnvSettings):
     max_inflight: int = Field(
         default=100, ge=1, le=65535, description="Unacknowledged publishes per agent at once."
     )
-
-    @field_validator("broker_url")
-    @classmethod
-    def _broker(cls, value: str) -> str:
-        parse_broker_url(value)
-        return value
-
-    @field_validator("topic_prefix")
-    @classmethod
-    def _prefix(cls, value: str) -> str:
-        return Topics(value).prefix
