@@ -12,6 +12,7 @@ COPY core ./core
 COPY storage ./storage
 COPY metrics ./metrics
 COPY summaries ./summaries
+COPY charging ./charging
 COPY edge ./edge
 COPY ingest ./ingest
 COPY api ./api

@@ -1,5 +1,5 @@
 """The FastAPI application: wiring only. Logic lives in plain modules
-(``api.live``, ``metrics``, ``api.charging``) and routes stay thin."""
+(``api.live``, ``metrics``, ``charging``) and routes stay thin."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Bookings kept in the API's records: stored, listed and validated with the
-charging rules (``api.charging.bookings``)."""
+charging rules (``charging.bookings``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.charging.bookings import Booking, BookingError, check_bookings, validate_bookings
 from api.records import BookingRecord
+from charging.bookings import Booking, BookingError, check_bookings, validate_bookings
 from core.registry import Site
 
 

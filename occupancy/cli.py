@@ -36,7 +36,7 @@ SUBCOMMANDS = [
     ("ingest", "ingest.cli"),
     ("api", "api.cli"),
     ("keys", "api.keys_cli"),
-    ("charges", "api.charging_cli"),
+    ("charges", "charging.cli"),
     ("rollup", "api.rollup_cli"),
     ("summaries", "summaries.cli"),
     ("edge", "edge.cli"),

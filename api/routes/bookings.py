@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
 from api import bookings as bookings_m
-from api.charging.bookings import Booking, BookingError, parse_bookings_csv, parse_bookings_ics
 from api.deps import ApiDate, Ctx, CurrentPrincipal, SiteDep, require
+from charging.bookings import Booking, BookingError, parse_bookings_csv, parse_bookings_ics
 from core.calendar import local_day_bounds
 
 router = APIRouter(prefix="/v1/sites/{site_id}/bookings", tags=["bookings"])

@@ -14,13 +14,13 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from api import bookings as bookings_m
-from api.charging import MEDIA_TYPES, charge_points, render
-from api.charging.charges import MonthCharges
-from api.charging.monthrun import charge_month, month_window
-from api.charging.tariff import Tariff, TariffError, load_tariff_for_site, tariff_files
 from api.deps import AppContext, Ctx, CurrentPrincipal, SiteDep, require
 from api.records import ChargeRun
 from api.reports import PeriodError, parse_month
+from charging import MEDIA_TYPES, charge_points, render
+from charging.charges import MonthCharges
+from charging.monthrun import charge_month, month_window
+from charging.tariff import Tariff, TariffError, load_tariff_for_site, tariff_files
 from core.registry import Site
 from core.yamlfile import ConfigError
 from summaries.retention import RawRetentionError

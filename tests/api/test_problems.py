@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from api import reports
-from api.charging.bookings import CSV_COLUMNS
+from charging.bookings import CSV_COLUMNS
 from tests.api.conftest import Api
 
 PROBLEM = "application/problem+json"

@@ -43,7 +43,7 @@ USES: list[tuple[tuple[str, ...], str, type[BaseModel], str]] = [
     (("simulate",), "simulators.cli:live", PublisherSettings, ""),
     (("simulate", "backfill"), "simulators.cli:backfill_cmd", StoreSettings, "store"),
     (("up",), "occupancy.up:up", StoreSettings, "store"),
-    (("charges",), "api.charging_cli:charges", StoreSettings, "store"),
+    (("charges",), "charging.cli:charges", StoreSettings, "store"),
     (("rollup",), "api.rollup_cli:rollup", StoreSettings, "store"),
     (("summaries", "run"), "summaries.cli:run", SummariesSettings, ""),
     (("summaries", "rebuild"), "summaries.cli:rebuild", SummariesSettings, ""),

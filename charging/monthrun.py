@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from api.charging.bookings import Booking
-from api.charging.charges import MonthCharges, compute_month, parse_month
-from api.charging.tariff import Tariff
+from charging.bookings import Booking
+from charging.charges import MonthCharges, compute_month, parse_month
+from charging.tariff import Tariff
 from core.calendar import month_bounds
 from core.registry import Site
 from storage.base import Store

@@ -9,11 +9,11 @@ import zlib
 
 import pytest
 
-from api.charging.charges import compute_month
-from api.charging.points import charge_points
-from api.charging.statements import FORMATS, render
+from charging.charges import compute_month
+from charging.points import charge_points
+from charging.statements import FORMATS, render
 from storage.base import CHARGES
-from tests.api.charging.test_hand_month import BOOKINGS, month_intervals
+from tests.charging.test_hand_month import BOOKINGS, month_intervals
 
 
 def _compute(pieni, tariff, intervals=None, bookings=None):

@@ -1,6 +1,6 @@
 """November 2026 at the small site "pieni", worked by hand for three agencies.
 
-Site (tests/api/charging/data/pieni.yaml): open Mon-Fri 08:00-16:00 Helsinki
+Site (tests/charging/data/pieni.yaml): open Mon-Fri 08:00-16:00 Helsinki
 time (EET, +02:00 all November). November 2026 has 21 weekdays and no Finnish
 public holiday on a weekday, so every space is open 21 x 8 = 168 h.
 
@@ -58,10 +58,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from api.charging.bookings import Booking
-from api.charging.charges import compute_month
+from charging.bookings import Booking
+from charging.charges import compute_month
 from core.registry import Site
-from tests.api.charging.spells import local, spells
+from tests.charging.spells import local, spells
 
 MONTH_START = datetime(2026, 10, 31, 22, 0, tzinfo=UTC)  # 1.11.2026 00:00 Helsinki
 MONTH_END = datetime(2026, 11, 30, 22, 0, tzinfo=UTC)

@@ -51,7 +51,7 @@ def charges(
     merge_gap_s: float = typer.Option(0, help="Count free gaps shorter than this as occupied."),
 ) -> None:
     """Compute one month's charges of a site and write them out."""
-    from api.charging.statements import FORMATS
+    from charging.statements import FORMATS
 
     if fmt not in FORMATS:
         raise _fail(f"unknown --format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -59,10 +59,10 @@ def charges(
         raise _fail(f"--format {fmt} is binary: give --out FILE")
     try:
         site = _site(site_file, registry, site_id)
-        from api.charging.bookings import read_bookings
-        from api.charging.charges import parse_month
-        from api.charging.monthrun import month_window
-        from api.charging.tariff import load_tariff_for_site
+        from charging.bookings import read_bookings
+        from charging.charges import parse_month
+        from charging.monthrun import month_window
+        from charging.tariff import load_tariff_for_site
 
         parse_month(month)
         tariff_obj = load_tariff_for_site(tariffs, site.id)
@@ -73,9 +73,9 @@ def charges(
     if agency is not None and agency not in {a.id for a in site.agencies}:
         raise _fail(f"unknown --agency {agency!r} at site {site.id!r}")
 
-    from api.charging.monthrun import charge_month
-    from api.charging.points import charge_points
-    from api.charging.statements import render
+    from charging.monthrun import charge_month
+    from charging.points import charge_points
+    from charging.statements import render
     from storage import open_store
     from storage.base import StoreError, StoreUnavailable
 

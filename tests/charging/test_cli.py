@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.charging_cli import app
+from charging.cli import app
 from core.registry import Site
 from core.timeutil import to_ns
 from storage import StoreSettings, open_store
 from storage.base import CHARGES, PRESENCE, FieldValue, Point
-from tests.api.charging.conftest import DATA
-from tests.api.charging.spells import local
+from tests.charging.conftest import DATA
+from tests.charging.spells import local
 
 LONG_HB = 40 * 86_400.0  # longer than the month: never silent
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from api.charging.bookings import (
+from charging.bookings import (
     BookingError,
     bookings_to_csv,
     parse_bookings_csv,

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from api.charging.tariff import TariffError, load_tariff
+from charging.tariff import TariffError, load_tariff
 from core.yamlfile import YamlFileError
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "tariffs" / "virastotalo.yaml"
 
 GOOD = """\
@@ -101,9 +101,9 @@ def test_strict_errors_name_file_line_and_field(
 
 
 def test_missing_weight_for_a_used_type_is_a_clear_error(tmp_path: Path, pieni) -> None:
-    from api.charging.charges import compute_month
-    from tests.api.charging.spells import spells
-    from tests.api.charging.test_hand_month import MONTH_END, MONTH_START
+    from charging.charges import compute_month
+    from tests.charging.spells import spells
+    from tests.charging.test_hand_month import MONTH_END, MONTH_START
 
     tariff = load_tariff(write(tmp_path, GOOD))
     with pytest.raises(TariffError, match="no weight for space type 'meeting_room'"):

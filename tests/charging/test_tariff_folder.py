@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from api.charging.tariff import TariffError, load_tariff_for_site
 from api.routes.charges import _tariff
+from charging.tariff import TariffError, load_tariff_for_site
 from tests.conftest import REPO
 
 EXAMPLE = REPO / "examples" / "tariffs" / "virastotalo.yaml"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.charging.charges import MonthCharges
+from charging.charges import MonthCharges
 from core.timeutil import to_ns
 from storage.base import CHARGES, FieldValue, Point
 

@@ -13,7 +13,7 @@ Rules (DESIGN.md, "Usage-based charging"):
 2. else occupied time inside a booking of the space is the booking's agency's
    (``basis='booking'``), split exactly at the booking's edges;
 3. the rest is the shared pool (``basis='pool'``, ``agency`` is None), shared out
-   later by ``api.charging.charges`` in proportion to attributed use.
+   later by ``charging.charges`` in proportion to attributed use.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from api.charging.bookings import Booking
+from charging.bookings import Booking
 from core.calendar import opening_intervals
 from core.registry import Site
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from api.charging.charges import compute_month
-from api.charging.tariff import Tariff
-from tests.api.charging.spells import spells
-from tests.api.charging.test_hand_month import BOOKINGS, MONTH_END, MONTH_START, month_intervals
+from charging.charges import compute_month
+from charging.tariff import Tariff
+from tests.charging.spells import spells
+from tests.charging.test_hand_month import BOOKINGS, MONTH_END, MONTH_START, month_intervals
 
 
 def tariff(**site: object) -> Tariff:

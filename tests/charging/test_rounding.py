@@ -9,10 +9,10 @@ from fractions import Fraction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.charging.bookings import Booking
-from api.charging.charges import compute_month, largest_remainder
-from api.charging.tariff import Tariff
-from tests.api.charging.spells import local, spells
+from charging.bookings import Booking
+from charging.charges import compute_month, largest_remainder
+from charging.tariff import Tariff
+from tests.charging.spells import local, spells
 
 quotas_and_total = st.lists(
     st.fractions(min_value=0, max_value=10**7, max_denominator=10**6), min_size=1, max_size=40

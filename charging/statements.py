@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from api.charging.charges import LINE_FIELDS, MonthCharges
+from charging.charges import LINE_FIELDS, MonthCharges
 
 FORMATS = ("csv", "json", "xlsx", "pdf")
 MEDIA_TYPES = {

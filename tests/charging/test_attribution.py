@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from api.charging.attribution import attribute, clip_to_opening_hours, find_no_shows
-from api.charging.bookings import Booking
-from tests.api.charging.spells import local, spells
+from charging.attribution import attribute, clip_to_opening_hours, find_no_shows
+from charging.bookings import Booking
+from tests.charging.spells import local, spells
 
 DAY = "2026-11-04"  # a Wednesday
 START, END = local(DAY, "00:00"), local("2026-11-05", "00:00")

@@ -5,8 +5,8 @@ charges that sum to the cent, and statements. The API routes and the
 ``occupancy charges`` command only gather the inputs and call these.
 """
 
-from api.charging.attribution import attribute, clip_to_opening_hours, find_no_shows
-from api.charging.bookings import (
+from charging.attribution import attribute, clip_to_opening_hours, find_no_shows
+from charging.bookings import (
     Booking,
     BookingError,
     check_bookings,
@@ -15,10 +15,10 @@ from api.charging.bookings import (
     read_bookings,
     validate_bookings,
 )
-from api.charging.charges import MonthCharges, compute_month, largest_remainder
-from api.charging.points import charge_points
-from api.charging.statements import FORMATS, MEDIA_TYPES, render
-from api.charging.tariff import Tariff, TariffError, load_tariff
+from charging.charges import MonthCharges, compute_month, largest_remainder
+from charging.points import charge_points
+from charging.statements import FORMATS, MEDIA_TYPES, render
+from charging.tariff import Tariff, TariffError, load_tariff
 
 __all__ = [
     "FORMATS",

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from api.charging import attribute, clip_to_opening_hours, load_tariff, parse_bookings_csv
-from api.charging.monthrun import charge_month
+from charging import attribute, clip_to_opening_hours, load_tariff, parse_bookings_csv
+from charging.monthrun import charge_month
 from core.calendar import month_bounds
 from simulators.backfill import backfill
 from simulators.scenario import Scenario, Sensors

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from api.charging.tariff import Tariff, load_tariff
+from charging.tariff import Tariff, load_tariff
 from core.registry import Site, load_site
 
 DATA = Path(__file__).parent / "data"

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from api.charging.attribution import (
+from charging.attribution import (
     BOOKING,
     DEDICATED,
     NO_SHOW,
@@ -35,8 +35,8 @@ from api.charging.attribution import (
     opening_ns,
     to_ns,
 )
-from api.charging.bookings import Booking, check_bookings
-from api.charging.tariff import SitePricing, Tariff, TariffVersion, WeightBasis, tariff_hash
+from charging.bookings import Booking, check_bookings
+from charging.tariff import SitePricing, Tariff, TariffVersion, WeightBasis, tariff_hash
 from core.calendar import month_bounds
 from core.registry import Site, SpaceType
 
