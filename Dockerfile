@@ -13,6 +13,7 @@ COPY storage ./storage
 COPY metrics ./metrics
 COPY summaries ./summaries
 COPY charging ./charging
+COPY webhooks ./webhooks
 COPY edge ./edge
 COPY ingest ./ingest
 COPY api ./api

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from core.business_id import check_business_id
 from core.ids import Ident
 from core.site_checks import reference_problems
 from core.suggest import did_you_mean
@@ -59,11 +60,38 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Agency(_Strict):
+#: Languages of the product; ``name`` is the Finnish (or only) name.
+LANGUAGES = ("fi", "sv", "en")
+
+
+class _Named(_Strict):
+    """Something with a display name, optionally translated (``name_sv``,
+    ``name_en``); ``name`` is used where a translation is missing."""
+
+    name_sv: str | None = Field(default=None, min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, min_length=1, max_length=200)
+
+    def name_in(self, lang: str) -> str | None:
+        own = {"sv": self.name_sv, "en": self.name_en}.get(lang)
+        return own or getattr(self, "name", None)
+
+
+class Agency(_Named):
     id: Ident
     name: str = Field(min_length=1)
     headcount_htv: float = Field(ge=0, description="Person-years (htv) of the agency at this site.")
     persons: int | None = Field(default=None, ge=0, description="Staff on the payroll, if known.")
+    business_id: str | None = Field(
+        default=None, description="Y-tunnus, checked by its check digit (statements)."
+    )
+    cost_centre: str | None = Field(
+        default=None, min_length=1, max_length=40, description="Printed on statements."
+    )
+
+    @field_validator("business_id")
+    @classmethod
+    def _business_id(cls, value: str | None) -> str | None:
+        return None if value is None else check_business_id(value)
 
 
 class PlanSize(_Strict):
@@ -71,7 +99,7 @@ class PlanSize(_Strict):
     height: float = Field(gt=0, description="metres")
 
 
-class Floor(_Strict):
+class Floor(_Named):
     id: Ident
     name: str = Field(min_length=1)
     level: int
@@ -79,7 +107,7 @@ class Floor(_Strict):
     area_m2: float | None = Field(default=None, ge=0)
 
 
-class Zone(_Strict):
+class Zone(_Named):
     id: Ident
     name: str = Field(min_length=1)
     floor: Ident
@@ -100,7 +128,7 @@ class SensorBinding(_Strict):
     model: str | None = Field(default=None, max_length=60)
 
 
-class Space(_Strict):
+class Space(_Named):
     id: Ident
     name: str | None = None
     type: SpaceType
@@ -203,7 +231,7 @@ class OpeningHours(_Strict):
         return sorted(out)
 
 
-class Site(_Strict):
+class Site(_Named):
     id: Ident
     name: str = Field(min_length=1)
     timezone: str

@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -49,11 +49,28 @@ class Commit:
     mark: int
 
 
+# The parts of a site entry that a day's summary is computed from. Names,
+# areas, headcounts, plans and targets are read at report time, so renaming a
+# room or adding a translation leaves every stored summary current.
+SUMMARY_INPUTS: dict[str, Any] = {
+    "timezone": True,
+    "opening_hours": True,
+    "holidays": True,
+    "closures": True,
+    "heartbeat_s": True,
+    "agencies": {"__all__": {"id"}},
+    "floors": {"__all__": {"id"}},
+    "zones": {"__all__": {"id", "floor", "agency"}},
+    "spaces": {"__all__": {"id", "type", "zone", "capacity", "sensor"}},
+}
+
+
 def params_digest(site: Site, *, silence_factor: float, merge_gap_s: float) -> str:
-    """What a summary depends on besides the raw points: the site's registry
-    entry (opening hours, holidays, spaces, zones) and the interval settings."""
+    """What a summary depends on besides the raw points: the site's calendar,
+    its spaces, zones and sensors (``SUMMARY_INPUTS``) and the interval settings."""
+    inputs = site.model_dump_json(include=SUMMARY_INPUTS)
     # floats, so that 0 and 0.0 (a setting given as an integer) are one digest
-    text = f"{site.model_dump_json()}|{float(silence_factor)!r}|{float(merge_gap_s)!r}"
+    text = f"{inputs}|{float(silence_factor)!r}|{float(merge_gap_s)!r}"
     return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 
 

@@ -1,0 +1,2 @@
+"""Events the platform tells other systems about, and their signed delivery
+by webhook (docs/integrations.md)."""
