@@ -21,6 +21,7 @@ from api.live import LiveHub
 from api.reports import FIRST_DAY, LAST_DAY
 from core.registry import Registry, Site
 from storage import Store
+from webhooks.events import EventSink, NullSink
 
 
 @dataclass
@@ -39,6 +40,9 @@ class AppContext:
         default_factory=lambda: ConcurrencyLimiter(per_key=2, per_server=4)
     )
     auth_failures: FailureLimiter = field(default_factory=lambda: FailureLimiter(per_window=20))
+    # where emitters hand events (webhooks/events.py); the webhook outbox when
+    # integrations are configured
+    events: EventSink = field(default_factory=NullSink)
 
 
 # The light dependencies are async so they run on the event loop, not through
