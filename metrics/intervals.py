@@ -85,7 +85,11 @@ def codes_of(values: pd.Series, known: Sequence[str]) -> np.ndarray:
         # Look the few categories up, not the millions of rows.
         per_category = np.append(index.get_indexer(values.cat.categories.astype(object)), -1)
         return np.asarray(per_category[values.cat.codes.to_numpy()], dtype=np.int64)
-    return np.asarray(index.get_indexer(pd.Index(values.astype(object))), dtype=np.int64)
+    # Factorising first hashes the millions of rows natively (arrow strings in
+    # C++), then looks up only the few distinct ids; a missing value is -1.
+    codes, uniques = pd.factorize(values)
+    per_unique = np.append(index.get_indexer(pd.Index(np.asarray(uniques, dtype=object))), -1)
+    return np.asarray(per_unique[codes], dtype=np.int64)
 
 
 def space_codes(site: Site, spaces: pd.Series) -> np.ndarray:

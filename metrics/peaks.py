@@ -11,7 +11,8 @@ one after the other have a peak of one between them.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,23 +27,52 @@ PEAK_PERCENTILE = 90.0
 
 @dataclass(frozen=True, slots=True)
 class PeakInput:
-    """Clipped intervals as arrays, prepared once for many ``peaks_of`` calls."""
+    """Clipped intervals as arrays, prepared once for many ``peaks_of`` calls
+    (the summariser asks a hundred group levels, type filters and views of
+    the same intervals)."""
 
     space: np.ndarray  # index into site.spaces per row (-1: not in the site)
-    day: np.ndarray  # datetime64[ns] per row
-    occupied: np.ndarray  # bool per row
-    start: np.ndarray  # int64 ns per row
-    end: np.ndarray
+    day: np.ndarray  # index into ``days`` per row
+    days: np.ndarray  # the distinct local days (datetime64[ns]), sorted
+    # the occupied rows' +1/-1 events, sorted once by (day, time, delta): ends
+    # before starts at the same instant, as intervals are half-open
+    ev_space: np.ndarray
+    ev_day: np.ndarray
+    ev_t: np.ndarray
+    ev_delta: np.ndarray
+    # group labels per grouping, filled on first use: (sorted names, code per space)
+    labels: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def label_codes(self, site: Site, by: Grouping) -> tuple[np.ndarray, np.ndarray]:
+        if by not in self.labels:
+            groups = group_of(site=site, by=by)
+            labels = np.array([groups[sp.id] for sp in site.spaces], dtype=object)
+            names, codes = np.unique(labels, return_inverse=True)
+            self.labels[by] = (names, codes.astype(np.int64))
+        return self.labels[by]
 
 
 def prepare_peaks(*, intervals: pd.DataFrame, site: Site) -> PeakInput:
     require_columns(intervals, CLIPPED_COLUMNS, what="clipped intervals (clip_to_opening)")
+    space = space_codes(site, intervals["space"])
+    days, day = np.unique(intervals["day"].to_numpy(dtype="datetime64[ns]"), return_inverse=True)
+    day = day.astype(np.int64)
+    occ = (intervals["state"] == OCCUPIED).to_numpy() & (space >= 0)
+    n = int(occ.sum())
+    start = column_ns(intervals, "start", what="intervals")[occ]
+    end = column_ns(intervals, "end", what="intervals")[occ]
+    ev_t = np.column_stack([start, end]).ravel()
+    ev_delta = np.tile(np.array([1, -1], dtype=np.int64), n)
+    ev_day = np.repeat(day[occ], 2)
+    order = np.lexsort((ev_delta, ev_t, ev_day))
     return PeakInput(
-        space=space_codes(site, intervals["space"]),
-        day=intervals["day"].to_numpy(dtype="datetime64[ns]"),
-        occupied=(intervals["state"] == OCCUPIED).to_numpy(),
-        start=column_ns(intervals, "start", what="intervals"),
-        end=column_ns(intervals, "end", what="intervals"),
+        space=space,
+        day=day,
+        days=days,
+        ev_space=np.repeat(space[occ], 2)[order],
+        ev_day=ev_day[order],
+        ev_t=ev_t[order],
+        ev_delta=ev_delta[order],
     )
 
 
@@ -76,10 +106,24 @@ def peaks_of(
 ) -> pd.DataFrame:
     """``daily_peaks`` of prepared intervals; ``spaces`` further restricts the
     spaces counted (and the group sizes) to a subset, such as an agency's view."""
-    groups = group_of(site=site, by=by)
+    cols = peak_columns(prep, site=site, by=by, space_types=space_types, spaces=spaces)
+    cols[by] = cols.pop("group")
+    return pd.DataFrame({c: cols[c] for c in (by, "day", "spaces", "peak", "peak_at")})
+
+
+def peak_columns(
+    prep: PeakInput,
+    *,
+    site: Site,
+    by: Grouping,
+    space_types: Collection[str] | None = None,
+    spaces: Collection[str] | None = None,
+) -> dict[str, Any]:
+    """The columns of ``peaks_of`` (the group under "group") as arrays: the
+    summariser joins a hundred of them into one table."""
+    names, code = prep.label_codes(site, by)
     wanted = {str(t) for t in space_types} if space_types is not None else None
     subset = set(spaces) if spaces is not None else None
-    labels = np.array([groups[sp.id] for sp in site.spaces], dtype=object)
     include = np.array(
         [
             (wanted is None or sp.type.value in wanted) and (subset is None or sp.id in subset)
@@ -87,51 +131,41 @@ def peaks_of(
         ],
         dtype=bool,
     )
-    sizes = pd.Series(labels[include], dtype=object).value_counts()
-    known = prep.space >= 0
-    rows = np.zeros(len(prep.space), dtype=bool)
-    rows[known] = include[prep.space[known]]
-    present = np.zeros(len(site.spaces), dtype=bool)
-    present[prep.space[rows]] = True
-    names = np.unique(labels[present]) if present.any() else np.array([], dtype=object)
-    days = np.unique(prep.day[rows])
-    g_of_space = np.full(len(site.spaces), -1, dtype=np.int64)
-    g_of_space[present] = np.searchsorted(names, labels[present])
-    n_days = len(days)
-    peak = np.zeros(len(names) * n_days, dtype=np.int64)
-    first = np.full(len(names) * n_days, np.iinfo(np.int64).min, dtype=np.int64)
+    sizes = np.bincount(code[include], minlength=len(names))
+    # the groups and days that have intervals of included spaces
+    rows = np.flatnonzero((prep.space >= 0) & include[np.maximum(prep.space, 0)])
+    present = np.zeros(len(names), dtype=bool)
+    present[code[prep.space[rows]]] = True
+    day_present = np.zeros(len(prep.days), dtype=bool)
+    day_present[prep.day[rows]] = True
+    n_days = len(prep.days)
+    peak = np.zeros((len(names), n_days), dtype=np.int64)
+    first = np.full((len(names), n_days), np.iinfo(np.int64).min, dtype=np.int64)
 
-    occ = rows & prep.occupied
-    if occ.any():
-        g = np.repeat(g_of_space[prep.space[occ]], 2)
-        d = np.repeat(np.searchsorted(days, prep.day[occ]), 2)
-        t = np.column_stack([prep.start[occ], prep.end[occ]]).ravel()
-        delta = np.tile(np.array([1, -1], dtype=np.int64), int(occ.sum()))
-        # Ends before starts at the same instant (intervals are half-open). A
-        # piece lies within one day, so each (group, day) block sums to zero
-        # and one running sum over all blocks needs no reset.
-        o = np.lexsort((delta, t, d, g))
-        block = (g * n_days + d)[o]
-        t, level = t[o], np.cumsum(delta[o])
+    ev = np.flatnonzero(include[prep.ev_space])
+    if len(ev):
+        # a stable sort by group keeps each group's events in (day, time, delta)
+        # order; a piece lies within one day, so each (group, day) block sums
+        # to zero and one running sum over all blocks needs no reset
+        g = code[prep.ev_space[ev]]
+        o = ev[np.argsort(g.astype(np.int16 if len(names) < 2**15 else np.int64), kind="stable")]
+        block = code[prep.ev_space[o]] * n_days + prep.ev_day[o]
+        t, level = prep.ev_t[o], np.cumsum(prep.ev_delta[o])
         starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
         best = np.maximum.reduceat(level, starts)
         at_best = level == np.repeat(best, np.diff(np.r_[starts, len(level)]))
         when = np.minimum.reduceat(np.where(at_best, t, np.iinfo(np.int64).max), starts)
-        peak[block[starts]] = best
-        first[block[starts]] = when
-    peak_at = pd.to_datetime(first, utc=True).as_unit("ns")
-    return pd.DataFrame(
-        {
-            by: np.repeat(names, n_days).astype(object),
-            "day": np.tile(days, len(names)),
-            "spaces": pd.Series(np.repeat(names, n_days), dtype=object)
-            .map(sizes)
-            .fillna(0)
-            .to_numpy(dtype=np.int64),
-            "peak": peak,
-            "peak_at": peak_at,
-        }
-    )
+        peak.ravel()[block[starts]] = best
+        first.ravel()[block[starts]] = when
+    keep_g, keep_d = np.flatnonzero(present), np.flatnonzero(day_present)
+    grid = np.ix_(keep_g, keep_d)
+    return {
+        "group": np.repeat(names[keep_g], len(keep_d)).astype(object),
+        "day": np.tile(prep.days[keep_d], len(keep_g)),
+        "spaces": np.repeat(sizes[keep_g], len(keep_d)).astype(np.int64),
+        "peak": peak[grid].ravel(),
+        "peak_at": pd.to_datetime(first[grid].ravel(), utc=True).as_unit("ns"),
+    }
 
 
 def p90(values: np.ndarray | pd.Series | Sequence[float]) -> float:
@@ -171,6 +205,7 @@ __all__ = [
     "PeakInput",
     "daily_peaks",
     "p90",
+    "peak_columns",
     "peak_summary",
     "peaks_of",
     "prepare_peaks",

@@ -28,6 +28,7 @@ from metrics.intervals import (
     column_ns,
     ns_to_utc,
     require_columns,
+    space_codes,
     split_at,
     to_ns,
 )
@@ -295,11 +296,13 @@ def _space_tag_columns(spaces: pd.Series, site: Site) -> dict[str, Any]:
     """Each storage tag of the spaces' points as a Categorical (a space whose
     tags lack a key gets no such tag: a missing category)."""
     keys = sorted({k for sp in site.spaces for k in site.space_tags(sp.id)})
-    ids = spaces.astype(object)
+    code = space_codes(site, spaces)  # the callers have checked every space is known
     out: dict[str, Any] = {}
     for key in keys:
-        value_of = {sp.id: site.space_tags(sp.id).get(key) for sp in site.spaces}
-        out[key] = pd.Categorical(ids.map(value_of))
+        values = [site.space_tags(sp.id).get(key) for sp in site.spaces]
+        cats = sorted({v for v in values if v is not None})
+        per_space = np.array([-1 if v is None else cats.index(v) for v in values], dtype=np.int64)
+        out[key] = pd.Categorical.from_codes(per_space[code], categories=pd.Index(cats))
     return out
 
 

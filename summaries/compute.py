@@ -12,9 +12,10 @@ same rows as each day computed alone.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ from core.calendar import local_day_bounds
 from core.registry import Site
 from metrics.cells import day_cells, hour_cells
 from metrics.intervals import clip_to_opening, codes_of, column_ns, space_codes, state_intervals
-from metrics.peaks import PeakInput, peaks_of, prepare_peaks
+from metrics.peaks import PeakInput, peak_columns, prepare_peaks
 from metrics.utilisation import SHARED
 from summaries.raw import RawInputs
 
@@ -94,13 +95,7 @@ def summarise(
     hours = hour_cells(intervals=clipped, site=site)
     days = day_cells(cells=hours, site=site)
     prep = prepare_peaks(intervals=clipped, site=site)
-    peaks = pd.concat(
-        [
-            peak_table(prep, site, level=level, types=types, view=view)
-            for level, types, view in peak_combinations(site)
-        ],
-        ignore_index=True,
-    )
+    peaks = peak_tables(prep, site, peak_combinations(site))
     boundaries = [local_day_bounds(site, first + timedelta(days=i))[1] for i in _days(first, last)]
     prints = carry_fingerprints(
         raw=raw, site=site, boundaries=[pd.Timestamp(b) for b in boundaries]
@@ -113,22 +108,49 @@ def _days(first: date, last: date) -> Iterable[int]:
     return range((last - first).days + 1)
 
 
+PEAK_TABLE_COLUMNS = ("level", "types", "view", "group", "day", "spaces", "peak", "peak_at")
+
+
 def peak_table(prep: PeakInput, site: Site, *, level: str, types: str, view: str) -> pd.DataFrame:
     """Daily peaks of one stored combination: group level, space-type filter
     (``ALL`` or a type) and view (``ALL`` or an agency, see ``view_spaces``);
     in a view, a group's size counts only the spaces the view may draw on."""
-    daily = peaks_of(
-        prep,
-        site=site,
-        by=level,  # type: ignore[arg-type]
-        space_types=None if types == ALL else {types},
-        spaces=None if view == ALL else view_spaces(site, view),
+    return peak_tables(prep, site, [(level, types, view)])
+
+
+def peak_tables(
+    prep: PeakInput, site: Site, combinations: Sequence[tuple[str, str, str]]
+) -> pd.DataFrame:
+    """``peak_table`` of several combinations, one after the other, built as
+    one frame (a hundred small frames joined cost more than their sweeps)."""
+    parts: dict[str, list[Any]] = {c: [] for c in PEAK_TABLE_COLUMNS}
+    for level, types, view in combinations:
+        cols = peak_columns(
+            prep,
+            site=site,
+            by=level,  # type: ignore[arg-type]
+            space_types=None if types == ALL else {types},
+            spaces=None if view == ALL else view_spaces(site, view),
+        )
+        n = len(cols["peak"])
+        for c, v in (("level", level), ("types", types), ("view", view)):
+            parts[c].append(np.full(n, v, dtype=object))
+        for c in ("group", "day", "spaces", "peak"):
+            parts[c].append(cols[c])
+        parts["peak_at"].append(cols["peak_at"].asi8)
+    joined = {c: np.concatenate(v) if v else np.empty(0) for c, v in parts.items()}
+    return pd.DataFrame(
+        {
+            "level": joined["level"].astype(object),
+            "types": joined["types"].astype(object),
+            "view": joined["view"].astype(object),
+            "group": joined["group"].astype(object),
+            "day": joined["day"].astype("datetime64[ns]"),
+            "spaces": joined["spaces"].astype(np.int64),
+            "peak": joined["peak"].astype(np.int64),
+            "peak_at": pd.to_datetime(joined["peak_at"].astype(np.int64), utc=True).as_unit("ns"),
+        }
     )
-    out = daily.rename(columns={level: "group"})
-    out.insert(0, "view", view)
-    out.insert(0, "types", types)
-    out.insert(0, "level", level)
-    return out[["level", "types", "view", "group", "day", "spaces", "peak", "peak_at"]]
 
 
 def carry_fingerprints(*, raw: RawInputs, site: Site, boundaries: list[pd.Timestamp]) -> list[str]:
@@ -173,7 +195,9 @@ class _Sorted:
             tk, ck = t[keep], code[keep]
             if len(tk) < 2 or bool((tk[1:] >= tk[:-1]).all()):
                 # already in time order (what stores return): a stable sort by code
-                order = keep[np.argsort(ck, kind="stable")]
+                # (small integers: numpy's stable sort is then a radix sort)
+                small = np.int16 if not len(ck) or int(ck.max()) < 2**15 else np.int64
+                order = keep[np.argsort(ck.astype(small), kind="stable")]
             else:
                 order = keep[np.lexsort((keep, tk, ck))]
             self.code, self.t = code[order], t[order]
@@ -218,6 +242,7 @@ __all__ = [
     "carry_fingerprints",
     "peak_combinations",
     "peak_table",
+    "peak_tables",
     "summarise",
     "view_spaces",
 ]
