@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from core.registry import Site
+from metrics.grouping import float_sums
 from metrics.intervals import space_codes
-from metrics.utilisation import FREQUENCY_MIN_S, bucket_of, group_of
+from metrics.utilisation import FREQUENCY_MIN_S, bucket_of, group_of, ns_to_seconds
 
 Level = Literal["site", "agency"]
 PortfolioBucket = Literal["day", "week", "month"]
@@ -104,7 +105,11 @@ def group_sums(
         p["bucket"] = np.asarray(bucket_of(p, bucket), dtype="datetime64[ns]")
         keys.append("bucket")
     g = p.groupby(keys, sort=True)
-    out = g[["used_days", *NS_SUMS, *FLOAT_SUMS]].sum()
+    out = g[["used_days", *NS_SUMS]].sum()
+    # floats added in the canonical row order, as utilisation_from_cells adds them
+    key = g.ngroup().to_numpy()
+    for c in FLOAT_SUMS:
+        out[c] = float_sums(p[c].to_numpy(), key, len(out))
     out["spaces"] = g["space"].nunique()
     out["open_days"] = g["day"].nunique()
     out["space_days"] = g.size()
@@ -142,8 +147,13 @@ def add_up(parts: Sequence[pd.DataFrame], *, keys: Sequence[str]) -> pd.DataFram
 
 
 def _seconds(values: pd.Series) -> np.ndarray:
-    # int64 and Python integers both round once to the nearest float
-    return np.asarray(values, dtype=object).astype(np.float64) / 1e9
+    # Python integers (sums of sites) split into int64 parts; then rounded as
+    # utilisation_from_cells rounds them, so one site's figures are the same floats
+    ints = [int(v) for v in values]
+    return ns_to_seconds(
+        np.array([v // _NS for v in ints], dtype=np.int64),
+        np.array([v % _NS for v in ints], dtype=np.int64),
+    )
 
 
 def utilisation_figures(sums: pd.DataFrame, *, keys: Sequence[str]) -> pd.DataFrame:

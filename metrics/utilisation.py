@@ -10,13 +10,14 @@ docs/metrics.md.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from core.registry import Site
 from metrics.cells import NS_COLUMNS, day_cells, hour_cells
+from metrics.grouping import dense_codes, distinct_per_key, float_sums, group_keys, int_sums
 from metrics.intervals import CLIPPED_COLUMNS, require_columns, space_codes
 
 Grouping = Literal["space", "zone", "floor", "site", "agency", "space_type"]
@@ -64,7 +65,7 @@ def _sums(p: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     # Integer nanoseconds are added exactly, then turned into seconds once. A
     # year of a big site's opening time passes int64 (9.2e18 ns: ~930 spaces
     # of 11-hour days), so whole seconds and the nanoseconds below them are
-    # summed apart (neither can overflow) and joined as Python integers.
+    # summed apart (neither can overflow) and joined exactly by ns_to_seconds.
     cols = ["opening_ns", "unknown_ns", "occupied_ns"]
     parts = {}
     for c in cols:
@@ -74,22 +75,55 @@ def _sums(p: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         [p[k] for k in keys], sort=True, observed=True, dropna=False
     )
     summed = g.sum()
-    total = {
-        c: summed[c + "_whole"].astype(object) * _NS + summed[c + "_below"].astype(object)
-        for c in cols
-    }
-
-    def seconds(ns: pd.Series) -> pd.Series:
-        return pd.Series([v / _NS for v in ns], index=ns.index, dtype=float)
-
+    w = {c: summed[c + "_whole"].to_numpy(dtype=np.int64) for c in cols}
+    b = {c: summed[c + "_below"].to_numpy(dtype=np.int64) for c in cols}
     return pd.DataFrame(
         {
-            "opening_s": seconds(total["opening_ns"]),
-            "unknown_s": seconds(total["unknown_ns"]),
-            "occupied_s": seconds(total["occupied_ns"]),
-            "observed_s": seconds(total["opening_ns"] - total["unknown_ns"]),
+            "opening_s": ns_to_seconds(w["opening_ns"], b["opening_ns"]),
+            "unknown_s": ns_to_seconds(w["unknown_ns"], b["unknown_ns"]),
+            "occupied_s": ns_to_seconds(w["occupied_ns"], b["occupied_ns"]),
+            "observed_s": ns_to_seconds(
+                w["opening_ns"] - w["unknown_ns"], b["opening_ns"] - b["unknown_ns"]
+            ),
+        },
+        index=summed.index,
+    )
+
+
+def _key_sums(ns: dict[str, np.ndarray], key: np.ndarray, n_keys: int) -> pd.DataFrame:
+    """``_sums`` per integer key 0..n_keys-1, exactly: whole seconds and the
+    nanoseconds below them added apart in int64."""
+    parts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for c in ("opening_ns", "unknown_ns", "occupied_ns"):
+        whole, below = np.divmod(ns[c], _NS)
+        parts[c] = (int_sums(whole, key, n_keys), int_sums(below, key, n_keys))
+    (ow, ob), (uw, ub), (cw, cb) = parts["opening_ns"], parts["unknown_ns"], parts["occupied_ns"]
+    return pd.DataFrame(
+        {
+            "opening_s": ns_to_seconds(ow, ob),
+            "unknown_s": ns_to_seconds(uw, ub),
+            "occupied_s": ns_to_seconds(cw, cb),
+            "observed_s": ns_to_seconds(ow - uw, ob - ub),
         }
     )
+
+
+_EXACT_WHOLE = 2**53 // _NS  # below this many seconds, whole x 1e9 + below < 2**53
+
+
+def ns_to_seconds(whole: np.ndarray, below: np.ndarray) -> np.ndarray:
+    """Seconds of ``whole`` x 1e9 + ``below`` nanoseconds (int64 sums of the
+    parts), each the nearest float to the exact quotient. Below 2**53 ns the
+    integer is a float exactly and one IEEE division rounds once; larger sums
+    (a group's year) are divided as Python integers, which also round once."""
+    w = np.asarray(whole, dtype=np.int64) + np.asarray(below, dtype=np.int64) // _NS
+    r = np.asarray(below, dtype=np.int64) % _NS
+    out = np.empty(len(w), dtype=float)
+    fits = np.abs(w) < _EXACT_WHOLE
+    out[fits] = (w[fits] * _NS + r[fits]).astype(float) / _NS
+    big = np.flatnonzero(~fits)
+    out[big] = [(int(w[i]) * _NS + int(r[i])) / _NS for i in big]
+    return out
 
 
 def _ratios(out: pd.DataFrame) -> pd.DataFrame:
@@ -166,43 +200,55 @@ def utilisation_from_cells(
     code = space_codes(site, cells["space"])
     keep = np.flatnonzero(code >= 0)
     hours = [cells["hour"].to_numpy()[keep]] if "hour" in cells.columns else []
-    order = keep[np.lexsort((*hours, cells["day"].to_numpy()[keep], code[keep]))]
-    p = cells.iloc[order].reset_index(drop=True)  # canonical order (sort_cells)
+    day_all = cells["day"].to_numpy(dtype="datetime64[ns]")
+    # the canonical order (sort_cells): float sums then add up in one order
+    # whichever path (summaries or raw) made the cells
+    order = keep[np.lexsort((*hours, day_all[keep], code[keep]))]
     code = code[order]
     labels = np.asarray([groups[sp.id] for sp in site.spaces], dtype=object)
     names = np.unique(labels)
-    p["g"] = np.searchsorted(names, labels)[code]
-    p["code"] = code
-    keys: list[str] = ["g"]
+    g = np.searchsorted(names, labels)[code]
+    day = day_all[order]
+    p = pd.DataFrame({"day": day, **({"hour": cells["hour"].to_numpy()[order]} if hours else {})})
     b = bucket_of(p, bucket)
-    if b is not None:
-        p["bucket"] = b.to_numpy()
-        keys.append("bucket")
-    out = _sums(p, keys)
-    grouped = p.groupby(keys, sort=True)
-    out["spaces"] = grouped["code"].nunique()
-    out["open_days"] = grouped["day"].nunique()
+    key, group_at, bucket_at = group_keys(g, None if b is None else b.to_numpy())
+    n_keys = len(group_at)
+
+    def col(name: str, dtype: Any) -> np.ndarray:
+        return np.asarray(cells[name].to_numpy(dtype=dtype)[order])
+
+    ns = {c: col(c, np.int64) for c in ("opening_ns", "unknown_ns", "occupied_ns")}
+    out = _key_sums(ns, key, n_keys)
+    n_spaces = len(site.spaces)
+    day_code, day_uniq = dense_codes(day)
+    out["spaces"] = distinct_per_key(key, code, n_spaces, n_keys)
+    out["open_days"] = distinct_per_key(key, day_code, max(1, len(day_uniq)), n_keys)
 
     # Frequency: a space-day counts when its occupied seconds reach the minimum.
     if bucket == "hour":
         out["frequency"] = np.nan
     else:
-        per_day = p.groupby([*keys, "code", "day"], sort=True)["occupied_ns"].sum()
-        used = (per_day >= round(frequency_min_s * 1e9)).astype(float)
-        out["frequency"] = used.groupby(level=list(range(len(keys)))).mean()
+        out["frequency"] = _frequency(
+            key, code, day_code, ns["occupied_ns"], n_keys=n_keys,
+            n_spaces=n_spaces, min_ns=round(frequency_min_s * 1e9),
+        )  # fmt: skip
 
     # Intensity: time-weighted people count while occupied, against capacity.
     capacity = np.asarray([float(sp.capacity or 0) for sp in site.spaces])
-    seats = capacity[code] * p["counted_ns"].to_numpy() / 1e9
-    ints = p.assign(seats=seats).groupby(keys, sort=True)[["people_s", "seats"]].sum()
+    seats = capacity[code] * col("counted_ns", np.int64) / 1e9
+    # (added in the canonical row order, as metrics.portfolio adds them: the same bits)
+    people = float_sums(col("people_s", float), key, n_keys)
+    seat_s = float_sums(seats, key, n_keys)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["intensity"] = np.where(ints["seats"] > 0, ints["people_s"] / ints["seats"], np.nan)
+        out["intensity"] = np.where(seat_s > 0, people / seat_s, np.nan)
 
-    out = _ratios(out).reset_index()
-    out.insert(0, by, names[out.pop("g").to_numpy()])
-    keys[0] = by
-    cols = [
-        *keys,
+    out = _ratios(out).reset_index(drop=True)
+    out.insert(0, by, names[group_at])
+    cols: list[str] = [by]
+    if bucket_at is not None:
+        out.insert(1, "bucket", bucket_at)
+        cols.append("bucket")
+    cols += [
         "spaces",
         "open_days",
         *SUM_COLUMNS,
@@ -214,6 +260,27 @@ def utilisation_from_cells(
     out["spaces"] = out["spaces"].astype(int)
     out["open_days"] = out["open_days"].astype(int)
     return out[cols]
+
+
+def _frequency(
+    key: np.ndarray,
+    code: np.ndarray,
+    day_code: np.ndarray,
+    occupied_ns: np.ndarray,
+    *,
+    n_keys: int,
+    n_spaces: int,
+    min_ns: int,
+) -> np.ndarray:
+    """Per key, the share of its space-days occupied at least ``min_ns``."""
+    n_days = max(1, int(day_code.max(initial=0)) + 1)
+    cell = (key.astype(np.int64) * n_spaces + code) * n_days + day_code
+    cell_id, cell_uniq = pd.factorize(cell)
+    # a space-day's nanoseconds are below 2**53, so float sums of them are exact
+    per_day = np.bincount(cell_id, weights=occupied_ns.astype(float))
+    cell_key = np.asarray(cell_uniq, dtype=np.int64) // (n_spaces * n_days)
+    used = np.bincount(cell_key, weights=(per_day >= min_ns).astype(float), minlength=n_keys)
+    return used / np.bincount(cell_key, minlength=n_keys)
 
 
 def heatmap(
@@ -262,6 +329,7 @@ __all__ = [
     "group_of",
     "heatmap",
     "heatmap_from_cells",
+    "ns_to_seconds",
     "utilisation_from_cells",
     "utilisation_table",
 ]

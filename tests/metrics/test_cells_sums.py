@@ -44,3 +44,17 @@ def test_sums_keep_their_nanoseconds() -> None:
     site = make_site(spaces=[{"id": f"d{i}"} for i in range(3)])
     row = utilisation_from_cells(cells=_cells(3, 10**9 + 1), site=site, by="site").iloc[0]
     assert row["opening_s"] == 3_000_000_003 / 10**9
+
+
+def test_seconds_are_the_nearest_float_to_the_exact_quotient() -> None:
+    # Past 2**53 ns a sum is not a float exactly; rounding it to a float and
+    # then dividing rounds twice. 2**60 + 1 ns: the exact quotient, by Python
+    # integer division, is the reference.
+    from metrics.utilisation import ns_to_seconds
+
+    totals = [0, 1, 10**9, 2**53 - 1, 2**53 + 1, 2**60 + 1, 3 * 10**18 + 7, 9 * 10**18 + 999]
+    got = ns_to_seconds(
+        np.array([t // 10**9 for t in totals], dtype=np.int64),
+        np.array([t % 10**9 for t in totals], dtype=np.int64),
+    )
+    assert got.tolist() == [t / 10**9 for t in totals]
