@@ -53,7 +53,10 @@ def _column(series: pd.Series) -> list[Any]:
     if exact and not series.hasnans:
         values: list[Any] = series.to_numpy().tolist()
         return values
-    return [_plain(v) for v in series.tolist()]
+    plain = series.tolist()
+    if all(type(v) is str for v in plain):  # group names: nothing to convert
+        return plain
+    return [_plain(v) for v in plain]
 
 
 def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
