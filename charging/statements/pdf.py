@@ -1,0 +1,477 @@
+"""The PDF statement: a one-page summary (header, amount, three charts), then
+what was measured, how it was priced, what was estimated, bookings and
+no-shows, and the audit section. For finance (no agency): a site page first,
+then every agency's statement."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from charging.charges import BASE_LINE, MonthCharges
+from charging.header import StatementHeader, StatementKind
+from charging.statements import charts
+from charging.statements.figures import (
+    Names,
+    is_invoice,
+    notes,
+    report_links,
+    shares,
+    sign,
+    statement_header,
+    usage_weighted_hours,
+    week_weighted_hours,
+    zone_weighted_hours,
+)
+from charging.statements.messages import day, local_time, money, month_name, number, percent, t
+from charging.statements.text import (
+    MUTED,
+    StatementPDF,
+    h1,
+    h2,
+    key_values,
+    latin1,
+    link,
+    para,
+    table,
+)
+
+
+def render_pdf(
+    mc: MonthCharges,
+    *,
+    agency: str | None,
+    header: StatementHeader | None,
+    lang: str,
+    names: Names,
+    api_url: str | None,
+) -> bytes:
+    if agency is None and header is not None:
+        agency = header.agency
+    label = f"{names.site_name(mc)} - {month_name(lang, mc.month)}"
+    pdf = StatementPDF(page_label=t(lang, "page", n="{n}", total="{total}"), footer_text=label)
+    pdf.set_creation_date(mc.period_start.astimezone(UTC))
+    pdf.set_title(latin1(f"{t(lang, 'title')} {mc.site} {mc.month}"))
+    pdf.set_author("occupancy charges")
+    pdf.set_lang(lang)
+    if agency is None:
+        pdf.new_page(banner=t(lang, "banner.draft"), footer=label)
+        _site_page(pdf, mc, lang, names)
+        for a in mc.agency_ids:
+            _statement(pdf, mc, statement_header(mc, a, None), lang, names, api_url)
+    else:
+        _statement(pdf, mc, statement_header(mc, agency, header), lang, names, api_url)
+    return bytes(pdf.output())
+
+
+def _banner(h: StatementHeader, lang: str) -> str | None:
+    if h.kind is StatementKind.CREDIT:
+        return t(lang, "banner.credit", number=h.references_number or t(lang, "none"))
+    if h.provisional:
+        return t(lang, "banner.provisional")
+    if not is_invoice(h):
+        return t(lang, "banner.draft")
+    return None
+
+
+def _state(h: StatementHeader, lang: str) -> str:
+    state = t(lang, "state.provisional") if h.provisional else t(lang, f"state.{h.state.value}")
+    return f"{state}, {t(lang, 'revision', n=h.revision)}"
+
+
+def _amount(mc: MonthCharges, h: StatementHeader) -> Decimal:
+    if h.amount_eur is not None:
+        return h.amount_eur
+    cents = sum(ln.amount_cents for ln in mc.lines if ln.agency == h.agency)
+    return Decimal(sign(h) * cents) / 100
+
+
+def _period(mc: MonthCharges, names: Names, lang: str) -> str:
+    first = mc.period_start.astimezone(names.tz).date()
+    last = (mc.period_end.astimezone(names.tz) - timedelta(seconds=1)).date()
+    return f"{day(first, lang)} - {day(last, lang)}"
+
+
+def _statement(
+    pdf: Any, mc: MonthCharges, h: StatementHeader, lang: str, names: Names, api_url: str | None
+) -> None:
+    footer = (
+        f"{names.agency(h.agency)} - {month_name(lang, mc.month)} - "
+        f"{h.number or t(lang, 'state.draft')}"
+    )
+    pdf.new_page(banner=_banner(h, lang), footer=footer)
+    _summary_page(pdf, mc, h, lang, names)
+    pdf.add_page()
+    _measured(pdf, mc, h.agency, lang, names)
+    _priced(pdf, mc, h, lang, names)
+    _estimated(pdf, mc, h.agency, lang, names)
+    _bookings(pdf, mc, h.agency, lang, names)
+    _audit(pdf, mc, h.agency, lang, names, api_url)
+
+
+def _summary_page(pdf: Any, mc: MonthCharges, h: StatementHeader, lang: str, names: Names) -> None:
+    credit = h.kind is StatementKind.CREDIT
+    title = t(lang, "title.credit" if credit else "title")
+    h1(pdf, f"{title} {month_name(lang, mc.month)}")
+    para(pdf, f"{names.site_name(mc)} ({mc.site})", colour=MUTED)
+    pdf.ln(2)
+    none = t(lang, "none")
+    left = [
+        (t(lang, "recipient"), names.agency(h.agency)),
+        (t(lang, "business_id"), names.business_id(h.agency) or none),
+        (t(lang, "cost_centre"), names.cost_centre(h.agency) or none),
+        (t(lang, "period"), _period(mc, names, lang)),
+    ]
+    right = [
+        (t(lang, "number"), h.number or none),
+        (t(lang, "issue_date"), day(h.issue_date, lang)),
+        (t(lang, "due_date"), day(h.due_date, lang)),
+        (t(lang, "reference"), h.reference or none),
+        (t(lang, "state"), _state(h, lang)),
+    ]
+    if h.references_number:
+        right.append((t(lang, "credits"), h.references_number))
+    if h.approved_by:
+        right.append((t(lang, "approved_by"), h.approved_by))
+    top = pdf.get_y()
+    bottom_l = key_values(pdf, left, x=pdf.l_margin, w=88, key_w=30)
+    pdf.set_y(top)
+    bottom_r = key_values(pdf, right, x=pdf.l_margin + 95, w=85, key_w=34)
+    pdf.set_y(max(bottom_l, bottom_r) + 3)
+    pdf.set_font("helvetica", "B", 13)
+    pdf.cell(
+        0,
+        8,
+        latin1(
+            f"{t(lang, 'amount_credit' if credit else 'amount_due')}: {money(_amount(mc, h), lang)}"
+        ),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    if h.provisional:
+        para(pdf, t(lang, "provisional.explain"))
+    elif not is_invoice(h) and not credit:
+        para(pdf, t(lang, "draft.explain"))
+    para(pdf, t(lang, "times_note", tz=names.tz_label), size=8, colour=MUTED)
+    _charts(pdf, mc, h.agency, lang, names)
+
+
+def _charts(pdf: Any, mc: MonthCharges, agency: str, lang: str, names: Names) -> None:
+    zones = zone_weighted_hours(mc, agency)
+    weeks = week_weighted_hours(mc, agency)
+    biggest = max([float(v) for _, v in zones] + [float(v) for *_, v in weeks] + [0.0])
+    places = 0 if biggest >= 100 else 1
+
+    def hours_fmt(v: Fraction | float) -> str:
+        return number(Decimal(str(float(v))), lang, places)
+
+    h2(pdf, t(lang, "chart.zones"))
+    if zones:
+        rows = [(names.zone(z), wh) for z, wh in zones]
+        pdf.set_y(
+            charts.horizontal_bars(
+                pdf, x=pdf.l_margin, y=pdf.get_y() + 1, w=pdf.epw, rows=rows, fmt=hours_fmt
+            )
+            + 1
+        )
+    else:
+        para(pdf, t(lang, "no_usage"))
+    h2(pdf, t(lang, "chart.weeks"))
+    bars = [(t(lang, "week_short", w=int(week[-2:])), wh) for week, _, wh in weeks]
+    pdf.set_y(
+        charts.vertical_bars(
+            pdf, x=pdf.l_margin, y=pdf.get_y() + 5, w=pdf.epw * 0.75, h=38, bars=bars, fmt=hours_fmt
+        )
+        + 1
+    )
+    total = usage_weighted_hours(mc, agency)
+    para(pdf, t(lang, "chart.note", total=number(total, lang, 1)), size=7.5, colour=MUTED)
+    h2(pdf, t(lang, "chart.shares"))
+    cost, head = shares(mc, agency)
+    rows = [(t(lang, "share.cost"), cost), (t(lang, "share.headcount"), head)]
+    pdf.set_y(
+        charts.share_bars(
+            pdf,
+            x=pdf.l_margin,
+            y=pdf.get_y() + 1,
+            w=pdf.epw,
+            rows=rows,
+            fmt=lambda v: percent(v, lang),
+        )
+    )
+
+
+def _agency(mc: MonthCharges, agency: str) -> Any:
+    return next(a for a in mc.agencies if a.agency == agency)
+
+
+def _measured(pdf: Any, mc: MonthCharges, agency: str, lang: str, names: Names) -> None:
+    a = _agency(mc, agency)
+    h2(pdf, t(lang, "s1"))
+    para(pdf, t(lang, "s1.text", share=percent(a.pool_share, lang)))
+    usage = [ln for ln in mc.lines if ln.agency == agency and ln.line != BASE_LINE]
+    cols = ["col.line", "col.dedicated", "col.booked", "col.pool", "col.no_show", "col.coverage"]
+    table(
+        pdf,
+        [t(lang, c) for c in cols],
+        [
+            [
+                names.line(ln.line),
+                number(ln.hours_dedicated, lang),
+                number(ln.hours_booked, lang),
+                number(ln.hours_pool, lang),
+                number(ln.hours_no_show, lang),
+                percent(ln.coverage, lang),
+            ]
+            for ln in usage
+        ],
+        [50, 26, 26, 26, 26, 26],
+    )
+
+
+def _priced(pdf: Any, mc: MonthCharges, h: StatementHeader, lang: str, names: Names) -> None:
+    p = mc.pricing
+    h2(pdf, t(lang, "s2"))
+    if p.unit_prices is None:
+        weights = ", ".join(
+            f"{names.line(k.value)} {number(Decimal(str(v)), lang, 2)}"
+            for k, v in sorted(p.weights.items(), key=lambda kv: kv[0].value)
+        )
+        total_htv = sum((x.headcount_htv for x in mc.agencies), Fraction(0))
+        per_wh = mc.usage_pot_cents / mc.total_weighted_h / 100 if mc.total_weighted_h else None
+        para(
+            pdf,
+            t(
+                lang,
+                "s2.cost",
+                tariff=mc.tariff_name,
+                version=mc.tariff_version,
+                cost=money(Fraction(mc.cost_cents, 100), lang),
+                base_share=percent(Decimal(str(p.base_share)), lang, 0),
+                base_pot=money(mc.base_pot_cents / 100, lang),
+                htv=number(total_htv, lang, 1),
+                usage_pot=money(mc.usage_pot_cents / 100, lang),
+                wh=number(mc.total_weighted_h, lang, 1),
+                per_wh=t(lang, "none") if per_wh is None else money(per_wh, lang),
+                basis=p.weight_basis.value,
+                weights=weights,
+            ),
+        )
+    else:
+        up = p.unit_prices
+        para(
+            pdf,
+            t(
+                lang,
+                "s2.unit",
+                tariff=mc.tariff_name,
+                version=mc.tariff_version,
+                base=money(Decimal(str(up.base_eur_per_htv)), lang),
+                usage=money(Decimal(str(up.usage_eur_per_weighted_hour)), lang),
+            ),
+        )
+    s = sign(h)
+    mine = [ln for ln in mc.lines if ln.agency == h.agency]
+    rows = [
+        [
+            names.line(ln.line),
+            f"{number(ln.headcount_htv, lang, 1)} htv"
+            if ln.line == BASE_LINE
+            else number(ln.hours, lang),
+            "" if ln.weight is None else number(ln.weight, lang, 2),
+            "" if ln.line == BASE_LINE else number(ln.weighted_hours, lang),
+            money(Fraction(s * ln.amount_cents, 100), lang),
+        ]
+        for ln in mine
+    ]
+    total = money(Fraction(s * sum(ln.amount_cents for ln in mine), 100), lang)
+    cols = ["col.line", "col.hours", "col.weight", "col.weighted", "col.amount"]
+    table(
+        pdf,
+        [t(lang, c) for c in cols],
+        rows,
+        [60, 30, 25, 30, 35],
+        total=[t(lang, "total"), "", "", "", total],
+    )
+    for note in notes(mc, lang):
+        para(pdf, note)
+
+
+def _estimated(pdf: Any, mc: MonthCharges, agency: str, lang: str, names: Names) -> None:
+    h2(pdf, t(lang, "s3"))
+    min_cov = percent(Decimal(str(mc.pricing.min_coverage)), lang, 0)
+    estimated = [ln for ln in mc.lines if ln.agency == agency and ln.estimated]
+    if not estimated:
+        para(pdf, t(lang, "s3.none", min=min_cov))
+        return
+    para(pdf, t(lang, "s3.some", min=min_cov))
+    for ln in estimated:
+        para(
+            pdf,
+            t(
+                lang,
+                "s3.line",
+                line=names.line(ln.line),
+                coverage=percent(ln.coverage, lang),
+                scale=number(ln.scale, lang, 3),
+            ),
+        )
+
+
+def _bookings(pdf: Any, mc: MonthCharges, agency: str, lang: str, names: Names) -> None:
+    a = _agency(mc, agency)
+    ns = mc.pricing.no_show
+    h2(pdf, t(lang, "s4"))
+    para(
+        pdf,
+        t(
+            lang,
+            "s4.text",
+            bookings=a.bookings,
+            no_shows=a.no_shows,
+            window=ns.window_minutes,
+            hours=number(a.no_show_h, lang),
+            charged=t(lang, "s4.charged" if ns.charge_booked_hours else "s4.not_charged"),
+            unverified=a.unverified,
+        ),
+    )
+    mine = [n for n in mc.no_shows if n.agency == agency]
+    if not mine:
+        return
+    cols = ["col.booking", "col.space", "col.start", "col.status", "col.booked", "col.charged"]
+    table(
+        pdf,
+        [t(lang, c) for c in cols],
+        [
+            [
+                n.booking_id[:28],
+                names.space(n.space)[:30],
+                local_time(n.start, lang, names.tz),
+                t(lang, f"status.{n.status}"),
+                number(n.booked_h, lang),
+                number(n.charged_h, lang),
+            ]
+            for n in mine
+        ],
+        [42, 47, 33, 20, 19, 19],
+        text_columns=4,
+    )
+
+
+def _audit(
+    pdf: Any, mc: MonthCharges, agency: str, lang: str, names: Names, api_url: str | None
+) -> None:
+    h2(pdf, t(lang, "s5"))
+    total_htv = sum((x.headcount_htv for x in mc.agencies), Fraction(0))
+    for ln in (x for x in mc.lines if x.agency == agency):
+        para(pdf, _audit_line(mc, ln, lang, names, total_htv), size=8.5)
+        pdf.ln(0.8)
+    if mc.pricing.unit_prices is None:
+        para(pdf, t(lang, "s5.rounding"), size=8.5)
+    pdf.ln(1)
+    para(pdf, t(lang, "s5.raw"), size=8.5)
+    for key, url in report_links(mc, agency, api_url):
+        link(pdf, t(lang, key), url)
+    pdf.ln(1)
+    para(
+        pdf,
+        t(
+            lang,
+            "s5.versions",
+            tariff=mc.tariff_version,
+            sha=mc.tariff_hash,
+            registry=mc.registry_version,
+            inputs=mc.inputs_hash,
+        ),
+        size=7.5,
+        colour=MUTED,
+    )
+
+
+def _audit_line(mc: MonthCharges, ln: Any, lang: str, names: Names, total_htv: Fraction) -> str:
+    amount = money(Fraction(ln.amount_cents, 100), lang)
+    quota = money(ln.quota_cents / 100, lang)
+    up = mc.pricing.unit_prices
+    if up is not None:
+        if ln.line == BASE_LINE:
+            qty, price = f"{number(ln.headcount_htv, lang, 1)} htv", up.base_eur_per_htv
+        else:
+            qty, price = f"{number(ln.weighted_hours, lang)} h", up.usage_eur_per_weighted_hour
+        return t(
+            lang,
+            "s5.unit_line",
+            line=names.line(ln.line),
+            quantity=qty,
+            price=money(Decimal(str(price)), lang),
+            amount=amount,
+        )
+    if ln.line == BASE_LINE:
+        return t(
+            lang,
+            "s5.base",
+            line=names.line(ln.line),
+            base_pot=money(mc.base_pot_cents / 100, lang),
+            htv=number(ln.headcount_htv, lang, 1),
+            total_htv=number(total_htv, lang, 1),
+            quota=quota,
+            amount=amount,
+        )
+    return t(
+        lang,
+        "s5.usage",
+        line=names.line(ln.line),
+        ded=number(ln.hours_dedicated, lang),
+        bkd=number(ln.hours_booked, lang),
+        pool=number(ln.hours_pool, lang),
+        scale=number(ln.scale, lang, 3),
+        ns=number(ln.hours_no_show, lang),
+        hours=number(ln.hours, lang),
+        wh=number(ln.weighted_hours, lang),
+        usage_pot=money(mc.usage_pot_cents / 100, lang),
+        total_wh=number(mc.total_weighted_h, lang),
+        quota=quota,
+        amount=amount,
+    )
+
+
+def _site_page(pdf: Any, mc: MonthCharges, lang: str, names: Names) -> None:
+    h1(pdf, t(lang, "site_title", site=names.site_name(mc), month=month_name(lang, mc.month)))
+    para(pdf, t(lang, "site_intro"))
+    h2(pdf, t(lang, "agencies"))
+    cols = ["agency", "col.headcount", "col.bookings", "col.no_shows", "col.amount"]
+    rows = [
+        [
+            names.agency(a.agency)[:40],
+            number(a.headcount_htv, lang, 1),
+            str(a.bookings),
+            str(a.no_shows),
+            money(Fraction(a.amount_cents, 100), lang),
+        ]
+        for a in mc.agencies
+    ]
+    total = money(Fraction(sum(ln.amount_cents for ln in mc.lines), 100), lang)
+    table(
+        pdf,
+        [t(lang, c) for c in cols],
+        rows,
+        [70, 25, 25, 25, 35],
+        total=[t(lang, "total"), "", "", "", total],
+    )
+    for note in notes(mc, lang):
+        para(pdf, note)
+    pdf.ln(2)
+    para(
+        pdf,
+        t(
+            lang,
+            "s5.versions",
+            tariff=mc.tariff_version,
+            sha=mc.tariff_hash,
+            registry=mc.registry_version,
+            inputs=mc.inputs_hash,
+        ),
+        size=7.5,
+        colour=MUTED,
+    )
