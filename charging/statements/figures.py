@@ -97,6 +97,17 @@ def is_invoice(header: StatementHeader) -> bool:
     )
 
 
+def banner(h: StatementHeader, lang: str) -> str | None:
+    """What marks the statement on every page: a credit note, or not an invoice."""
+    if h.kind is StatementKind.CREDIT:
+        return t(lang, "banner.credit", number=h.references_number or t(lang, "none"))
+    if h.provisional:
+        return t(lang, "banner.provisional")
+    if not is_invoice(h):
+        return t(lang, "banner.draft")
+    return None
+
+
 def sign(header: StatementHeader) -> int:
     return -1 if header.kind is StatementKind.CREDIT else 1
 

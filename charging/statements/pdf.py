@@ -15,6 +15,7 @@ from charging.header import StatementHeader, StatementKind
 from charging.statements import charts
 from charging.statements.figures import (
     Names,
+    banner,
     is_invoice,
     notes,
     report_links,
@@ -66,16 +67,6 @@ def render_pdf(
     return bytes(pdf.output())
 
 
-def _banner(h: StatementHeader, lang: str) -> str | None:
-    if h.kind is StatementKind.CREDIT:
-        return t(lang, "banner.credit", number=h.references_number or t(lang, "none"))
-    if h.provisional:
-        return t(lang, "banner.provisional")
-    if not is_invoice(h):
-        return t(lang, "banner.draft")
-    return None
-
-
 def _state(h: StatementHeader, lang: str) -> str:
     state = t(lang, "state.provisional") if h.provisional else t(lang, f"state.{h.state.value}")
     return f"{state}, {t(lang, 'revision', n=h.revision)}"
@@ -101,7 +92,7 @@ def _statement(
         f"{names.agency(h.agency)} - {month_name(lang, mc.month)} - "
         f"{h.number or t(lang, 'state.draft')}"
     )
-    pdf.new_page(banner=_banner(h, lang), footer=footer)
+    pdf.new_page(banner=banner(h, lang), footer=footer)
     _summary_page(pdf, mc, h, lang, names)
     pdf.add_page()
     _measured(pdf, mc, h.agency, lang, names)
@@ -231,47 +222,45 @@ def _measured(pdf: Any, mc: MonthCharges, agency: str, lang: str, names: Names) 
     )
 
 
-def _priced(pdf: Any, mc: MonthCharges, h: StatementHeader, lang: str, names: Names) -> None:
+def _pricing_text(mc: MonthCharges, lang: str, names: Names) -> str:
+    """The tariff in words, with the month's pots and totals."""
     p = mc.pricing
-    h2(pdf, t(lang, "s2"))
-    if p.unit_prices is None:
-        weights = ", ".join(
-            f"{names.line(k.value)} {number(Decimal(str(v)), lang, 2)}"
-            for k, v in sorted(p.weights.items(), key=lambda kv: kv[0].value)
-        )
-        total_htv = sum((x.headcount_htv for x in mc.agencies), Fraction(0))
-        per_wh = mc.usage_pot_cents / mc.total_weighted_h / 100 if mc.total_weighted_h else None
-        para(
-            pdf,
-            t(
-                lang,
-                "s2.cost",
-                tariff=mc.tariff_name,
-                version=mc.tariff_version,
-                cost=money(Fraction(mc.cost_cents, 100), lang),
-                base_share=percent(Decimal(str(p.base_share)), lang, 0),
-                base_pot=money(mc.base_pot_cents / 100, lang),
-                htv=number(total_htv, lang, 1),
-                usage_pot=money(mc.usage_pot_cents / 100, lang),
-                wh=number(mc.total_weighted_h, lang, 1),
-                per_wh=t(lang, "none") if per_wh is None else money(per_wh, lang),
-                basis=p.weight_basis.value,
-                weights=weights,
-            ),
-        )
-    else:
+    if p.unit_prices is not None:
         up = p.unit_prices
-        para(
-            pdf,
-            t(
-                lang,
-                "s2.unit",
-                tariff=mc.tariff_name,
-                version=mc.tariff_version,
-                base=money(Decimal(str(up.base_eur_per_htv)), lang),
-                usage=money(Decimal(str(up.usage_eur_per_weighted_hour)), lang),
-            ),
+        return t(
+            lang,
+            "s2.unit",
+            tariff=mc.tariff_name,
+            version=mc.tariff_version,
+            base=money(Decimal(str(up.base_eur_per_htv)), lang),
+            usage=money(Decimal(str(up.usage_eur_per_weighted_hour)), lang),
         )
+    weights = ", ".join(
+        f"{names.line(k.value)} {number(Decimal(str(v)), lang, 2)}"
+        for k, v in sorted(p.weights.items(), key=lambda kv: kv[0].value)
+    )
+    total_htv = sum((x.headcount_htv for x in mc.agencies), Fraction(0))
+    per_wh = mc.usage_pot_cents / mc.total_weighted_h / 100 if mc.total_weighted_h else None
+    return t(
+        lang,
+        "s2.cost",
+        tariff=mc.tariff_name,
+        version=mc.tariff_version,
+        cost=money(Fraction(mc.cost_cents, 100), lang),
+        base_share=percent(Decimal(str(p.base_share)), lang, 0),
+        base_pot=money(mc.base_pot_cents / 100, lang),
+        htv=number(total_htv, lang, 1),
+        usage_pot=money(mc.usage_pot_cents / 100, lang),
+        wh=number(mc.total_weighted_h, lang, 1),
+        per_wh=t(lang, "none") if per_wh is None else money(per_wh, lang),
+        basis=p.weight_basis.value,
+        weights=weights,
+    )
+
+
+def _priced(pdf: Any, mc: MonthCharges, h: StatementHeader, lang: str, names: Names) -> None:
+    h2(pdf, t(lang, "s2"))
+    para(pdf, _pricing_text(mc, lang, names))
     s = sign(h)
     mine = [ln for ln in mc.lines if ln.agency == h.agency]
     rows = [

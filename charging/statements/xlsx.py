@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from charging.charges import BASE_LINE, MonthCharges
-from charging.header import StatementHeader
-from charging.statements.figures import Names, sign, statement_header
+from charging.header import StatementHeader, StatementKind
+from charging.statements.figures import Names, banner, sign, statement_header
 from charging.statements.messages import month_name, t
 
 EUR = '#,##0.00\\ "€"'
@@ -130,6 +130,32 @@ def _num(value: str | None) -> Decimal | None:
     return None if value in (None, "") else Decimal(value)
 
 
+def _statement_rows(
+    mc: MonthCharges, agency: str, header: StatementHeader | None, lang: str, names: Names
+) -> tuple[str | None, list[tuple[str, Any, str | None]]]:
+    """The banner (None on an invoice) and the header rows of one agency's statement."""
+    h = statement_header(mc, agency, header)
+    none = t(lang, "none")
+    state = t(lang, "state.provisional") if h.provisional else t(lang, f"state.{h.state.value}")
+    rows: list[tuple[str, Any, str | None]] = [
+        (t(lang, "agency"), names.agency(agency), None),
+        (t(lang, "business_id"), names.business_id(agency) or none, None),
+        (t(lang, "cost_centre"), names.cost_centre(agency) or none, None),
+        (t(lang, "number"), h.number or none, None),
+        (t(lang, "issue_date"), h.issue_date or none, date_format(lang)),
+        (t(lang, "due_date"), h.due_date or none, date_format(lang)),
+        (t(lang, "reference"), h.reference or none, None),
+        (t(lang, "state"), f"{state}, {t(lang, 'revision', n=h.revision)}", None),
+    ]
+    if h.references_number:
+        rows.append((t(lang, "credits"), h.references_number, None))
+    cents = sum(ln.amount_cents for ln in mc.lines if ln.agency == agency)
+    amount = h.amount_eur if h.amount_eur is not None else Decimal(sign(h) * cents) / 100
+    credit = h.kind is StatementKind.CREDIT
+    rows.append((t(lang, "amount_credit" if credit else "amount_due"), amount, EUR))
+    return banner(h, lang), rows
+
+
 def _summary(
     ws: Any,
     mc: MonthCharges,
@@ -146,25 +172,10 @@ def _summary(
         (t(lang, "site"), f"{names.site_name(mc)} ({mc.site})", None),
         (t(lang, "period"), month_name(lang, mc.month), None),
     ]
+    top: str | None = t(lang, "banner.draft")  # the site summary is never an invoice
     if agency is not None:
-        h = statement_header(mc, agency, header)
-        none = t(lang, "none")
-        state = t(lang, "state.provisional") if h.provisional else t(lang, f"state.{h.state.value}")
-        rows += [
-            (t(lang, "agency"), names.agency(agency), None),
-            (t(lang, "business_id"), names.business_id(agency) or none, None),
-            (t(lang, "cost_centre"), names.cost_centre(agency) or none, None),
-            (t(lang, "number"), h.number or none, None),
-            (t(lang, "issue_date"), h.issue_date or none, date_format(lang)),
-            (t(lang, "due_date"), h.due_date or none, date_format(lang)),
-            (t(lang, "reference"), h.reference or none, None),
-            (t(lang, "state"), f"{state}, {t(lang, 'revision', n=h.revision)}", None),
-        ]
-        if h.references_number:
-            rows.append((t(lang, "credits"), h.references_number, None))
-        cents = sum(ln.amount_cents for ln in mc.lines if ln.agency == agency)
-        amount = h.amount_eur if h.amount_eur is not None else Decimal(sign(h) * cents) / 100
-        rows.append((t(lang, "amount_due"), amount, EUR))
+        top, own = _statement_rows(mc, agency, header, lang, names)
+        rows += own
     rows += [
         (t(lang, "xl.cost"), Decimal(tot["cost_eur"]), EUR),
         (t(lang, "xl.base_pot"), Decimal(tot["base_pot_eur"]), EUR_EXACT),
@@ -175,12 +186,15 @@ def _summary(
         (t(lang, "xl.registry_version"), d["registry_version"], None),
         (t(lang, "xl.inputs_hash"), d["inputs_hash"], None),
     ]
-    for r, (key, value, fmt) in enumerate(rows, start=1):
+    first = 1
+    if top is not None:
+        ws.cell(row=1, column=1, value=top).font = Font(bold=True, color="AA1E1E", size=12)
+        first = 3
+    for r, (key, value, fmt) in enumerate(rows, start=first):
         ws.cell(row=r, column=1, value=key).font = Font(bold=True)
         cell = ws.cell(row=r, column=2, value=value)
         if fmt is not None and not isinstance(value, str):
             cell.number_format = fmt
-    start = len(rows) + 2
     columns = [
         (t(lang, "agency"), None),
         (t(lang, "col.headcount"), HOURS),
@@ -198,7 +212,7 @@ def _summary(
         ]
         for a in d["agencies"]
     ]
-    _table(ws, columns, agencies, first_row=start, freeze=False)
+    _table(ws, columns, agencies, first_row=first + len(rows) + 1, freeze=False)
 
 
 def _lines(

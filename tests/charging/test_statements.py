@@ -24,7 +24,7 @@ from charging.charges import BASE_LINE, MonthCharges, compute_month
 from charging.header import MonthState, StatementHeader, StatementKind
 from charging.statements import render
 from charging.statements.figures import week_weighted_hours, zone_weighted_hours
-from charging.statements.messages import LANGS, keys, translations
+from charging.statements.messages import LANGS, keys, t, translations
 from charging.tariff import Tariff
 from core.registry import Site, load_site
 from tests.charging.conftest import DATA
@@ -268,6 +268,23 @@ def test_xlsx_formats_widths_and_frozen_header(mc: MonthCharges, site: Site, lan
     start = no_shows.cell(row=2, column=start_col)
     assert start.value == datetime(2026, 11, 5, 13, 0)  # local wall time, zone in the header
     assert start.is_date and "hh:mm" in start.number_format
+    assert summary["A1"].value == t(lang, "site")  # an approved statement: no banner
+
+
+def test_xlsx_draft_and_credit_note_are_marked(mc: MonthCharges, site: Site) -> None:
+    from openpyxl import load_workbook
+
+    draft = load_workbook(io.BytesIO(render(mc, "xlsx", agency="bb", lang="fi", site=site)))
+    assert draft["Yhteenveto"]["A1"].value == "LUONNOS - EI LASKU"
+    credit = load_workbook(io.BytesIO(render(mc, "xlsx", header=CREDIT, lang="en", site=site)))
+    ws = credit["Summary"]
+    assert ws["A1"].value == "CREDIT NOTE - credits statement 2026-000017"
+    values = {r[0].value: r[1].value for r in ws.iter_rows(max_col=2) if r[0].value}
+    assert Decimal(str(values["Amount credited"])) == Decimal("-3235.31")
+    assert values["Credits statement"] == "2026-000017"
+    lines = list(credit["Lines"].iter_rows(values_only=True))
+    amounts = [row[lines[0].index("amount")] for row in lines[1:]]
+    assert sum(Decimal(str(a)) for a in amounts) == Decimal("-3235.31")
 
 
 def _csv_amounts(data: bytes, *, delimiter: str, comma: bool) -> dict[str, Decimal]:
