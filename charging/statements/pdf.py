@@ -51,8 +51,27 @@ def render_pdf(
 ) -> bytes:
     if agency is None and header is not None:
         agency = header.agency
+    first = _draw(mc, agency, header, lang, names, api_url, None)
+    if len(first.sections) == 1:
+        return bytes(first.output())
+    return bytes(_draw(mc, agency, header, lang, names, api_url, first.sections).output())
+
+
+def _draw(
+    mc: MonthCharges,
+    agency: str | None,
+    header: StatementHeader | None,
+    lang: str,
+    names: Names,
+    api_url: str | None,
+    sections: list[int] | None,
+) -> StatementPDF:
     label = f"{names.site_name(mc)} - {month_name(lang, mc.month)}"
-    pdf = StatementPDF(page_label=t(lang, "page", n="{n}", total="{total}"), footer_text=label)
+    pdf = StatementPDF(
+        page_label=t(lang, "page", n="{n}", total="{total}"),
+        footer_text=label,
+        section_pages=sections,
+    )
     pdf.set_creation_date(mc.period_start.astimezone(UTC))
     pdf.set_title(latin1(f"{t(lang, 'title')} {mc.site} {mc.month}"))
     pdf.set_author("occupancy charges")
@@ -64,7 +83,7 @@ def render_pdf(
             _statement(pdf, mc, statement_header(mc, a, None), lang, names, api_url)
     else:
         _statement(pdf, mc, statement_header(mc, agency, header), lang, names, api_url)
-    return bytes(pdf.output())
+    return pdf
 
 
 def _state(h: StatementHeader, lang: str) -> str:

@@ -34,17 +34,33 @@ def latin1(text: str) -> str:
 
 class StatementPDF(FPDF):
     """A4 pages with a footer ('sivu 1 / 3') and, on a statement that is not an
-    invoice, the banner on every page, so no page can be mistaken for one."""
+    invoice, the banner on every page, so no page can be mistaken for one.
 
-    def __init__(self, *, page_label: str, footer_text: str) -> None:
+    Pages are numbered within each section (a statement, or the site page), so
+    every agency's statement in the finance view counts its own pages.
+    ``section_pages`` (each section's page count) is known only once the
+    document has been drawn: draw it once, then again with ``sections`` of the
+    first drawing."""
+
+    def __init__(
+        self, *, page_label: str, footer_text: str, section_pages: list[int] | None = None
+    ) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.page_label = page_label  # "sivu {n} / {total}"
         self.footer_text = footer_text
         self.banner: str | None = None
         self._next: tuple[str | None, str] | None = None
+        self.section_pages = section_pages
+        self.section_starts: list[int] = []
         self.alias_nb_pages("{nb}")
         self.set_auto_page_break(auto=True, margin=18)
         self.set_margins(15, 15, 15)
+
+    @property
+    def sections(self) -> list[int]:
+        """The page count of every section drawn so far."""
+        ends = [*self.section_starts[1:], self.page_no() + 1]
+        return [end - start for start, end in zip(self.section_starts, ends, strict=True)]
 
     def new_page(self, *, banner: str | None, footer: str) -> None:
         """A page that starts a statement: its banner and footer apply from
@@ -56,6 +72,7 @@ class StatementPDF(FPDF):
         if self._next is not None:
             self.banner, self.footer_text = self._next
             self._next = None
+            self.section_starts.append(self.page_no())
         if self.banner:
             self.set_fill_color(*RED)
             self.set_text_color(255, 255, 255)
@@ -70,7 +87,12 @@ class StatementPDF(FPDF):
         self.set_font("helvetica", "", 7.5)
         self.set_text_color(*MUTED)
         self.cell(self.epw * 0.7, 5, latin1(self.footer_text))
-        label = self.page_label.format(n=self.page_no(), total="{nb}")
+        n = self.page_no() - (self.section_starts[-1] if self.section_starts else 1) + 1
+        if self.section_pages is None:
+            total = "{nb}"
+        else:
+            total = str(self.section_pages[len(self.section_starts) - 1])
+        label = self.page_label.format(n=n, total=total)
         self.cell(self.epw * 0.3, 5, latin1(label), align="R")
         self.set_text_color(*INK)
 

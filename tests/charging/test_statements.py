@@ -15,6 +15,7 @@ import re
 import string
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction as F
 from pathlib import Path
 
 import pytest
@@ -227,9 +228,22 @@ def test_summary_figures_add_up_to_the_lines(mc: MonthCharges) -> None:
         # 1.11.2026 is a Sunday (ISO week 44), 30.11.2026 a Monday (week 49)
         assert [w for w, *_ in weeks] == [f"2026-W{n}" for n in range(44, 50)]
         assert weeks[0][1] == date(2026, 10, 26)
-    # bb's no-show (k2, 5.11., week 45) is in week 45's hours: 1 h x weight 3
-    bb = dict((w, wh) for w, _, wh in week_weighted_hours(mc, "bb"))
-    assert bb["2026-W45"] >= 3
+    # By hand (test_hand_month: pool shares aa 29/63, bb 4/21, cc 22/63; bb's desk
+    # line scaled by 21/16): week 45 is 2.-8.11, week 46 9.-15.11.
+    # bb: b1 3 h x 21/16; m1 pool 1/2 h x 3 x 4/21; no-show k2 1 h x 3 | s1 pool 2 h x 4/21 x 21/16
+    # aa: a1 5 h; m1 booked 3/4 h x 3 and pool 1/2 x 3 x 29/63 | s1 pool 2 x 29/63
+    # cc: m1 booked 11/6 h x 3 and pool 1/2 x 3 x 22/63 | s1 pool 2 x 22/63
+    want = {
+        "bb": (F(63, 16) + F(2, 7) + 3, F(1, 2)),
+        "aa": (5 + F(9, 4) + F(29, 42), F(58, 63)),
+        "cc": (F(11, 2) + F(11, 21), F(44, 63)),
+    }
+    for agency, (w45, w46) in want.items():
+        got = {w: wh for w, _, wh in week_weighted_hours(mc, agency)}
+        assert (got.pop("2026-W45"), got.pop("2026-W46")) == (w45, w46)
+        assert set(got.values()) == {0}
+    # bb's zones: its own zb (b1) and the shared zs (m1, s1)
+    assert zone_weighted_hours(mc, "bb") == [("zb", F(63, 16)), ("zs", F(2, 7) + 3 + F(1, 2))]
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -337,3 +351,11 @@ def test_bad_arguments_are_refused(mc: MonthCharges, site: Site) -> None:
         render(mc, "pdf", agency="aa", header=APPROVED)
     with pytest.raises(KeyError):
         render(mc, "xlsx", agency="vero", site=site)
+
+
+def test_finance_pdf_numbers_each_statement_on_its_own(mc: MonthCharges, site: Site) -> None:
+    pages, _ = pdf_text(render(mc, "pdf", lang="en", site=site))
+    labels = [m.group() for p in pages if (m := re.search(r"page \d+ / \d+", p))]
+    assert labels == ["page 1 / 1"] + ["page 1 / 2", "page 2 / 2"] * 3
+    assert "Usage-based charges, Pieni yhteistoimisto, November 2026" in pages[0]
+    assert all("DRAFT - NOT AN INVOICE" in p for p in pages)
