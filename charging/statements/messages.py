@@ -70,7 +70,6 @@ _M: dict[str, tuple[str, str, str]] = {
     ),
     # header fields
     "recipient": ("Vastaanottaja", "Mottagare", "Recipient"),
-    "statement": ("Laskelma", "Specifikation", "Statement"),
     "agency": ("Virasto", "Myndighet", "Agency"),
     "business_id": ("Y-tunnus", "FO-nummer", "Business ID"),
     "cost_centre": ("Kustannuspaikka", "Kostnadsställe", "Cost centre"),
@@ -85,6 +84,7 @@ _M: dict[str, tuple[str, str, str]] = {
     "revision": ("versio {n}", "version {n}", "revision {n}"),
     "approved_by": ("Hyväksynyt", "Godkänd av", "Approved by"),
     "credits": ("Hyvitettävä lasku", "Krediterad faktura", "Credits statement"),
+    "replaces": ("Korvaa laskun", "Ersätter faktura", "Replaces statement"),
     "amount_due": ("Maksettava", "Att betala", "Amount due"),
     "amount_credit": ("Hyvitys", "Kredit", "Amount credited"),
     "times_note": (
@@ -99,7 +99,6 @@ _M: dict[str, tuple[str, str, str]] = {
     "state.corrected": ("korjattu", "rättad", "corrected"),
     "state.provisional": ("alustava luonnos", "preliminärt utkast", "provisional draft"),
     # summary charts
-    "summary": ("Yhteenveto", "Sammanfattning", "Summary"),
     "chart.zones": (
         "Painotetut tunnit vyöhykkeittäin",
         "Viktade timmar per zon",
@@ -306,8 +305,6 @@ _M: dict[str, tuple[str, str, str]] = {
     "col.bookings": ("varaukset", "bokningar", "bookings"),
     "col.no_shows": ("käyttämättä", "uteblivna", "no-shows"),
     "col.headcount": ("htv", "årsv.", "htv"),
-    "col.item": ("kohta", "post", "item"),
-    "col.value": ("arvo", "värde", "value"),
     "total": ("yhteensä", "totalt", "total"),
     "totals": ("Summat", "Summor", "Totals"),
     "agencies": ("Virastot", "Myndigheter", "Agencies"),

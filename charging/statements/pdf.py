@@ -126,6 +126,8 @@ def _summary_page(pdf: Any, mc: MonthCharges, h: StatementHeader, lang: str, nam
     title = t(lang, "title.credit" if credit else "title")
     h1(pdf, f"{title} {month_name(lang, mc.month)}")
     para(pdf, f"{names.site_name(mc)} ({mc.site})", colour=MUTED)
+    if h.references_number and not credit:
+        para(pdf, t(lang, "banner.correction", number=h.references_number))
     pdf.ln(2)
     none = t(lang, "none")
     left = [
@@ -142,7 +144,9 @@ def _summary_page(pdf: Any, mc: MonthCharges, h: StatementHeader, lang: str, nam
         (t(lang, "state"), _state(h, lang)),
     ]
     if h.references_number:
-        right.append((t(lang, "credits"), h.references_number))
+        right.append((t(lang, "credits" if credit else "replaces"), h.references_number))
+    if h.run_id:
+        right.append((t(lang, "run"), h.run_id))
     if h.approved_by:
         right.append((t(lang, "approved_by"), h.approved_by))
     top = pdf.get_y()
@@ -451,7 +455,7 @@ def _site_page(pdf: Any, mc: MonthCharges, lang: str, names: Names) -> None:
     cols = ["agency", "col.headcount", "col.bookings", "col.no_shows", "col.amount"]
     rows = [
         [
-            names.agency(a.agency)[:40],
+            names.agency(a.agency)[:56],
             number(a.headcount_htv, lang, 1),
             str(a.bookings),
             str(a.no_shows),
@@ -464,7 +468,7 @@ def _site_page(pdf: Any, mc: MonthCharges, lang: str, names: Names) -> None:
         pdf,
         [t(lang, c) for c in cols],
         rows,
-        [70, 25, 25, 25, 35],
+        [82, 18, 22, 23, 35],
         total=[t(lang, "total"), "", "", "", total],
     )
     for note in notes(mc, lang):

@@ -147,11 +147,11 @@ def _statement_rows(
         (t(lang, "reference"), h.reference or none, None),
         (t(lang, "state"), f"{state}, {t(lang, 'revision', n=h.revision)}", None),
     ]
+    credit = h.kind is StatementKind.CREDIT
     if h.references_number:
-        rows.append((t(lang, "credits"), h.references_number, None))
+        rows.append((t(lang, "credits" if credit else "replaces"), h.references_number, None))
     cents = sum(ln.amount_cents for ln in mc.lines if ln.agency == agency)
     amount = h.amount_eur if h.amount_eur is not None else Decimal(sign(h) * cents) / 100
-    credit = h.kind is StatementKind.CREDIT
     rows.append((t(lang, "amount_credit" if credit else "amount_due"), amount, EUR))
     return banner(h, lang), rows
 

@@ -210,6 +210,31 @@ def test_pdf_credit_note_names_what_it_credits(mc: MonthCharges, site: Site) -> 
         assert needle in text, needle
 
 
+def test_pdf_correction_debit_names_the_statement_it_replaces(mc: MonthCharges, site: Site) -> None:
+    debit = StatementHeader(
+        month="2026-11",
+        agency="bb",
+        state=MonthState.CORRECTED,
+        number="2026-000032",
+        issue_date=date(2027, 1, 12),
+        due_date=date(2027, 2, 11),
+        reference="RF56 1234 5680",
+        references_number="2026-000017",
+        run_id="run-9",
+        revision=3,
+    )
+    text = " ".join(pdf_text(render(mc, "pdf", header=debit, lang="en", site=site))[0])
+    for needle in (
+        "Corrected statement, replaces statement 2026-000017",
+        "Replaces statement 2026-000017",
+        "Charge run run-9",
+        "corrected, revision 3",
+        "Amount due: 3,235.31 EUR",
+    ):
+        assert needle in text, needle
+    assert "NOT AN INVOICE" not in text and "CREDIT NOTE" not in text
+
+
 def test_pdf_provisional_draft(mc: MonthCharges, site: Site) -> None:
     header = StatementHeader(month="2026-11", agency="bb", state=MonthState.DRAFT, provisional=True)
     pages, _ = pdf_text(render(mc, "pdf", header=header, lang="sv", site=site))
