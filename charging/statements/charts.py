@@ -93,11 +93,17 @@ def vertical_bars(
             pdf.rect(bx, y + h - bh, slot * 0.7, bh, style="F")
         pdf.set_xy(x + axis_w + i * slot, y + h - bh - 4.2)
         pdf.cell(slot, 4, latin1(fmt(value)), align="C")
+        lines = label.split("\n")  # a label and, smaller, what it spans
         pdf.set_xy(x + axis_w + i * slot, y + h + 0.5)
-        pdf.cell(slot, 4, latin1(label), align="C")
+        pdf.cell(slot, 4, latin1(lines[0]), align="C")
+        if len(lines) > 1:
+            pdf.set_font("helvetica", "", 6)
+            pdf.set_xy(x + axis_w + i * slot, y + h + 3.8)
+            pdf.cell(slot, 3, latin1(lines[1]), align="C")
+            pdf.set_font("helvetica", "", 7)
     pdf.set_draw_color(*INK)
     pdf.line(x + axis_w, y + h, x + w, y + h)
-    return y + h + 5
+    return y + h + 8
 
 
 def share_bars(

@@ -437,6 +437,16 @@ def day(value: date | None, lang: str) -> str:
     return f"{value.day}.{value.month}.{value.year}"
 
 
+def day_span(first: date, last: date, lang: str) -> str:
+    """Days of one month, short: fi/sv '2.-8.11.' or '30.11.', en '11-02..08' or '11-30'."""
+    if lang == "en":
+        head = f"{first.month:02d}-{first.day:02d}"
+        return head if first == last else f"{head}..{last.day:02d}"
+    if first == last:
+        return f"{first.day}.{first.month}."
+    return f"{first.day}.-{last.day}.{last.month}."
+
+
 def local_time(value: datetime, lang: str, tz: object) -> str:
     """A moment in the site's zone, with the zone's abbreviation: '4.11.2026 09:00 EET'."""
     local = value.astimezone(tz)  # type: ignore[arg-type]

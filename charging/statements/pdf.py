@@ -25,7 +25,7 @@ from charging.statements.figures import (
     week_weighted_hours,
     zone_weighted_hours,
 )
-from charging.statements.messages import day, money, month_name, number, percent, t
+from charging.statements.messages import day, day_span, money, month_name, number, percent, t
 from charging.statements.text import (
     MUTED,
     StatementPDF,
@@ -191,7 +191,12 @@ def _charts(pdf: Any, mc: MonthCharges, agency: str, lang: str, names: Names) ->
     else:
         para(pdf, t(lang, "no_usage"))
     h2(pdf, t(lang, "chart.weeks"))
-    bars = [(t(lang, "week_short", w=int(week[-2:])), wh) for week, _, wh in weeks]
+    first_day = mc.period_start.astimezone(names.tz).date()
+    last_day = (mc.period_end.astimezone(names.tz) - timedelta(seconds=1)).date()
+    bars = []
+    for week, monday, wh in weeks:
+        span = day_span(max(monday, first_day), min(monday + timedelta(days=6), last_day), lang)
+        bars.append((t(lang, "week_short", w=int(week[-2:])) + "\n" + span, wh))
     pdf.set_y(
         charts.vertical_bars(
             pdf, x=pdf.l_margin, y=pdf.get_y() + 5, w=pdf.epw * 0.75, h=38, bars=bars, fmt=hours_fmt

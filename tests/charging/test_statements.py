@@ -112,6 +112,7 @@ EXPECTED = {
         "Ö:n vyöhyke",
         "Painotetut tunnit viikoittain",
         "vk 45",
+        "2.-8.11.",  # the week's days in the month
         "Neuvotteluhuone Kuu 5.11.2026 13:00 EET",
         "Työpisteet 4,44 1,00 4,44 1 427,98 EUR",
         "sivu 1 / 2",
@@ -142,6 +143,7 @@ EXPECTED = {
         "Zone of Ö",
         "Shared area",
         "wk 45",
+        "11-02..08",
         "Meeting room Moon 2026-11-05 13:00 EET",
         "Desks 4.44 1.00 4.44 1,427.98 EUR",
         "page 2 / 2",
