@@ -300,7 +300,7 @@ _M: dict[str, tuple[str, str, str]] = {
     "col.booking": ("varaus", "bokning", "booking"),
     "col.space": ("tila", "utrymme", "space"),
     "col.start": ("alku", "början", "start"),
-    "col.status": ("tila", "status", "status"),
+    "col.status": ("tilanne", "status", "status"),
     "col.charged": ("veloitettu h", "debiterad h", "charged h"),
     "col.bookings": ("varaukset", "bokningar", "bookings"),
     "col.no_shows": ("käyttämättä", "uteblivna", "no-shows"),
