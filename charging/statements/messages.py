@@ -132,7 +132,7 @@ _M: dict[str, tuple[str, str, str]] = {
     # sections
     "s1": ("1. Mitattu käyttö", "1. Uppmätt användning", "1. What was measured"),
     "s1.text": (
-        "Varatut tunnit aukioloaikana läsnäoloantureista. Oma: vyöhykkeidenne tilat. "
+        "Käytössä olleet tunnit aukioloaikana läsnäoloanturien mukaan. Oma: vyöhykkeidenne tilat. "
         "Varattu: yhteiskäyttötilat varaustenne aikana. Yhteinen: osuutenne "
         "varaamattomasta yhteiskäytöstä suhteessa kohdennettuun käyttöönne "
         "({share} tässä kuussa). Kattavuus: osuus aukioloajasta, jonka anturit "
