@@ -50,6 +50,9 @@ def charges(
     ),
     agency: str | None = typer.Option(None, help="Only this agency's statement."),
     out: Path | None = typer.Option(None, help="Output file (default: standard output)."),
+    api_url: str | None = typer.Option(
+        None, help="The API's address, for the PDF's audit links (default: paths only)."
+    ),
     write_points: bool = typer.Option(
         False, help="Also write the 'charges' measurement to the store for Grafana."
     ),
@@ -125,7 +128,15 @@ def charges(
             "so the whole cost is allocated by headcount",
             err=True,
         )
-    data = render(result, fmt, agency=agency, lang=lang, site=site, csv_dialect=csv_dialect)
+    data = render(
+        result,
+        fmt,
+        agency=agency,
+        lang=lang,
+        site=site,
+        csv_dialect=csv_dialect,
+        api_url=api_url,
+    )
     if out is None:
         typer.echo(data.decode(), nl=False)
     else:

@@ -129,12 +129,18 @@ def test_charges_from_the_store_match_the_hand_worked_month(
     again = run([*common, "--format", "json"])
     assert again.stdout == result.stdout
     out = tmp_path / "bb.pdf"
-    pdf = run([*common, "--format", "pdf", "--agency", "bb", "--lang", "sv", "--out", str(out)])
+    api = ["--api-url", "https://tilat.example.fi"]
+    pdf = run(
+        [*common, "--format", "pdf", "--agency", "bb", "--lang", "sv", *api, "--out", str(out)]
+    )
     assert pdf.exit_code == 0, pdf.output
     assert out.read_bytes().startswith(b"%PDF-")
     from pypdf import PdfReader
 
-    first = PdfReader(out).pages[0].extract_text().replace("\xa0", " ")
+    reader = PdfReader(out)
+    uris = [a.get_object()["/A"]["/URI"] for p in reader.pages for a in p.get("/Annots", [])]
+    assert "https://tilat.example.fi/v1/sites/pieni/charges/2026-11?agency=bb" in uris
+    first = reader.pages[0].extract_text().replace("\xa0", " ")
     assert "Användningsbaserad debitering november 2026" in first
     assert "Att betala: 3 235,31 EUR" in first
 
