@@ -16,7 +16,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
@@ -37,6 +37,7 @@ from charging.attribution import (
 )
 from charging.bookings import Booking, check_bookings
 from charging.tariff import SitePricing, Tariff, TariffVersion, WeightBasis, tariff_hash
+from charging.weekly import WeekUse, weekly_weighted_hours
 from core.calendar import month_bounds
 from core.registry import Site, SpaceType
 
@@ -187,6 +188,7 @@ class MonthCharges:
     spaces: tuple[SpaceUse, ...]
     no_shows: tuple[NoShowRecord, ...]
     notes: tuple[str, ...] = field(default=())
+    weeks: tuple[WeekUse, ...] = field(default=())
 
     @property
     def agency_ids(self) -> list[str]:
@@ -249,7 +251,7 @@ def compute_month(
         if ns.charged_h:
             charged[ns.space][ns.agency] += ns.charged_h
     spaces = _space_uses(site, pricing, clipped, attributed, open_ns, charged)
-    return _price(
+    priced = _price(
         site=site,
         month=month,
         start=start,
@@ -261,6 +263,10 @@ def compute_month(
         spaces=spaces,
         no_shows=no_shows,
         statuses=statuses,
+    )
+    # the statement's weekly chart: the same weighted hours, split by local week
+    return replace(
+        priced, weeks=weekly_weighted_hours(site=site, attributed=attributed, charges=priced)
     )
 
 

@@ -42,8 +42,17 @@ def charges(
         [], "--bookings", help="Bookings file (.ics or .csv); repeat for several."
     ),
     fmt: str = typer.Option("csv", "--format", help="csv, xlsx, json or pdf."),
+    lang: str = typer.Option("fi", "--lang", help="Statement language: fi, sv or en."),
+    csv_dialect: str = typer.Option(
+        "locale",
+        "--csv-dialect",
+        help="locale (fi, sv: semicolon and decimal comma, with BOM) or rfc4180.",
+    ),
     agency: str | None = typer.Option(None, help="Only this agency's statement."),
     out: Path | None = typer.Option(None, help="Output file (default: standard output)."),
+    api_url: str | None = typer.Option(
+        None, help="The API's address, for the PDF's audit links (default: paths only)."
+    ),
     write_points: bool = typer.Option(
         False, help="Also write the 'charges' measurement to the store for Grafana."
     ),
@@ -51,10 +60,14 @@ def charges(
     merge_gap_s: float = typer.Option(0, help="Count free gaps shorter than this as occupied."),
 ) -> None:
     """Compute one month's charges of a site and write them out."""
-    from charging.statements import FORMATS
+    from charging.statements import CSV_DIALECTS, FORMATS, LANGS
 
     if fmt not in FORMATS:
         raise _fail(f"unknown --format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if lang not in LANGS:
+        raise _fail(f"unknown --lang {lang!r}: use one of {', '.join(LANGS)}")
+    if csv_dialect not in CSV_DIALECTS:
+        raise _fail(f"unknown --csv-dialect {csv_dialect!r}: use one of {', '.join(CSV_DIALECTS)}")
     if fmt in {"xlsx", "pdf"} and out is None:
         raise _fail(f"--format {fmt} is binary: give --out FILE")
     try:
@@ -115,7 +128,15 @@ def charges(
             "so the whole cost is allocated by headcount",
             err=True,
         )
-    data = render(result, fmt, agency=agency)
+    data = render(
+        result,
+        fmt,
+        agency=agency,
+        lang=lang,
+        site=site,
+        csv_dialect=csv_dialect,
+        api_url=api_url,
+    )
     if out is None:
         typer.echo(data.decode(), nl=False)
     else:

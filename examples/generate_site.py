@@ -14,12 +14,56 @@ import yaml
 
 PLAN_W, PLAN_H = 64.0, 24.0
 
+# Business IDs (Y-tunnus) are the agencies' published ones where we could check
+# them; the cost centres are illustrative (an agency's finance office assigns them).
 AGENCIES = [
-    {"id": "vero", "name": "Verohallinto", "headcount_htv": 150.0, "persons": 158},
-    {"id": "dvv", "name": "Digi- ja väestötietovirasto", "headcount_htv": 120.0, "persons": 127},
-    {"id": "prh", "name": "Patentti- ja rekisterihallitus", "headcount_htv": 95.0, "persons": 101},
-    {"id": "tilastokeskus", "name": "Tilastokeskus", "headcount_htv": 85.0, "persons": 90},
-    {"id": "avi", "name": "Aluehallintovirasto", "headcount_htv": 45.0, "persons": 48},
+    {
+        "id": "vero",
+        "name": "Verohallinto",
+        "name_sv": "Skatteförvaltningen",
+        "name_en": "Finnish Tax Administration",
+        "headcount_htv": 150.0,
+        "persons": 158,
+        "business_id": "0245458-3",
+        "cost_centre": "VH-4110",
+    },
+    {
+        "id": "dvv",
+        "name": "Digi- ja väestötietovirasto",
+        "name_sv": "Myndigheten för digitalisering och befolkningsdata",
+        "name_en": "Digital and Population Data Services Agency",
+        "headcount_htv": 120.0,
+        "persons": 127,
+        "business_id": "0245437-2",
+        "cost_centre": "DVV-2200",
+    },
+    {
+        "id": "prh",
+        "name": "Patentti- ja rekisterihallitus",
+        "name_sv": "Patent- och registerstyrelsen",
+        "name_en": "Finnish Patent and Registration Office",
+        "headcount_htv": 95.0,
+        "persons": 101,
+        "cost_centre": "PRH-310",
+    },
+    {
+        "id": "tilastokeskus",
+        "name": "Tilastokeskus",
+        "name_sv": "Statistikcentralen",
+        "name_en": "Statistics Finland",
+        "headcount_htv": 85.0,
+        "persons": 90,
+        "business_id": "0244680-7",
+        "cost_centre": "TK-5120",
+    },
+    {
+        "id": "avi",
+        "name": "Aluehallintovirasto",
+        "name_sv": "Regionförvaltningsverket",
+        "name_en": "Regional State Administrative Agency",
+        "headcount_htv": 45.0,
+        "persons": 48,
+    },
 ]
 
 # (floor level, zone suffix, name, dedicated agency or None, number of desks)
@@ -34,6 +78,56 @@ DESK_ZONES = [
     (4, "b", "Aluehallintovirasto", "avi", 16),
     (4, "c", "Yhteiskäyttö 4", None, 32),
 ]
+
+# Swedish and English names of the zones, by zone name
+ZONE_NAMES = {
+    "Asiakaspalvelupiste": ("Kundtjänst", "Customer service"),
+    "Kokoustila 1": ("Mötesutrymme 1", "Meeting area 1"),
+    "Verohallinto, itäsiipi": (
+        "Skatteförvaltningen, östra flygeln",
+        "Tax Administration, east wing",
+    ),
+    "Verohallinto, länsisiipi": (
+        "Skatteförvaltningen, västra flygeln",
+        "Tax Administration, west wing",
+    ),
+    "Yhteiskäyttö 2": ("Gemensamt utrymme 2", "Shared area 2"),
+    "Yhteiskäyttö 3": ("Gemensamt utrymme 3", "Shared area 3"),
+    "Yhteiskäyttö 4": ("Gemensamt utrymme 4", "Shared area 4"),
+    "DVV": ("MDB", "DVV"),
+    "PRH": ("PRS", "PRH"),
+    "Tilastokeskus": ("Statistikcentralen", "Statistics Finland"),
+    "Aluehallintovirasto": ("Regionförvaltningsverket", "Regional State Administrative Agency"),
+}
+
+# Swedish and English for the first word(s) of a space name
+SPACE_WORDS = [
+    ("Neuvotteluhuone", "Mötesrum", "Meeting room"),
+    ("Asiakashuone", "Kundrum", "Client room"),
+    ("Projektihuone", "Projektrum", "Project room"),
+    ("Hiljainen huone", "Tyst rum", "Focus room"),
+    ("Puhelinkoppi", "Telefonbås", "Phone booth"),
+    ("Palvelupiste", "Servicepunkt", "Service point"),
+    ("Odotustila", "Väntrum", "Waiting area"),
+]
+
+
+def translated(thing: dict[str, Any]) -> dict[str, Any]:
+    """``thing`` with name_sv and name_en after its name, where we know them."""
+    name = thing.get("name")
+    sv_en = ZONE_NAMES.get(name) if name else None
+    for fi, sv, en in SPACE_WORDS:
+        if name and name.startswith(fi):
+            sv_en = (sv + name[len(fi) :], en + name[len(fi) :])
+    if sv_en is None:
+        return thing
+    out: dict[str, Any] = {}
+    for key, value in thing.items():
+        out[key] = value
+        if key == "name":
+            out["name_sv"], out["name_en"] = sv_en
+    return out
+
 
 # meeting rooms per floor: (name, capacity, width, height)
 ROOMS = [
@@ -68,6 +162,8 @@ def build() -> dict[str, Any]:
             {
                 "id": f"f{level}",
                 "name": f"{level}. kerros",
+                "name_sv": f"Våning {level}",
+                "name_en": f"Floor {level}",
                 "level": level,
                 "plan": {"width": PLAN_W, "height": PLAN_H},
                 "area_m2": 1200.0,
@@ -194,6 +290,8 @@ def build() -> dict[str, Any]:
     return {
         "id": "virastotalo",
         "name": "Valtion virastotalo, Ratapiha",
+        "name_sv": "Statens ämbetshus, Bangården",
+        "name_en": "Government Office Building, Ratapiha",
         "timezone": "Europe/Helsinki",
         "opening_hours": {day: ["07:00-18:00"] for day in ("mon", "tue", "wed", "thu", "fri")},
         "holidays": {"country": "FI"},
@@ -203,8 +301,8 @@ def build() -> dict[str, Any]:
         "heartbeat_s": 300,
         "agencies": AGENCIES,
         "floors": floors,
-        "zones": zones,
-        "spaces": spaces,
+        "zones": [translated(z) for z in zones],
+        "spaces": [translated(sp) for sp in spaces],
     }
 
 

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from api import bookings as bookings_m
@@ -28,6 +28,8 @@ from summaries.retention import RawRetentionError
 router = APIRouter(prefix="/v1/sites/{site_id}/charges", tags=["charges"])
 
 Format = Literal["json", "csv", "xlsx", "pdf"]
+Lang = Literal["fi", "sv", "en"]
+CsvDialect = Literal["locale", "rfc4180"]
 
 
 @functools.lru_cache(maxsize=8)
@@ -90,18 +92,32 @@ def get_charges(
     ctx: Ctx,
     principal: CurrentPrincipal,
     month: str,
+    request: Request,
     agency: Annotated[str | None, Query(description="One agency's statement")] = None,
     format: Format = "json",
+    lang: Annotated[Lang, Query(description="Language of a PDF, XLSX or CSV statement")] = "fi",
+    csv_dialect: Annotated[
+        CsvDialect,
+        Query(description="locale (fi, sv: semicolon, decimal comma, BOM) or rfc4180"),
+    ] = "locale",
 ) -> Response:
     require(principal, "finance", "agency")
     scope = _agency_scope(principal, agency)
     if scope is not None and scope not in {a.id for a in site.agencies}:
         raise HTTPException(422, f"agency: unknown agency {scope!r}")
     mc = _compute(ctx, site, month)
-    body = render(mc, format, agency=scope)
+    body = render(
+        mc,
+        format,
+        agency=scope,
+        lang=lang,
+        site=site,
+        csv_dialect=csv_dialect,
+        api_url=str(request.base_url),
+    )
     headers = {}
     if format != "json":
-        name = f"charges-{site.id}-{month}" + (f"-{scope}" if scope else "")
+        name = f"charges-{site.id}-{month}" + (f"-{scope}" if scope else "") + f"-{lang}"
         headers["Content-Disposition"] = f'attachment; filename="{name}.{format}"'
     return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
 

@@ -129,9 +129,27 @@ def test_charges_from_the_store_match_the_hand_worked_month(
     again = run([*common, "--format", "json"])
     assert again.stdout == result.stdout
     out = tmp_path / "bb.pdf"
-    pdf = run([*common, "--format", "pdf", "--agency", "bb", "--out", str(out)])
+    api = ["--api-url", "https://tilat.example.fi"]
+    pdf = run(
+        [*common, "--format", "pdf", "--agency", "bb", "--lang", "sv", *api, "--out", str(out)]
+    )
     assert pdf.exit_code == 0, pdf.output
     assert out.read_bytes().startswith(b"%PDF-")
+    from pypdf import PdfReader
+
+    reader = PdfReader(out)
+    uris = [a.get_object()["/A"]["/URI"] for p in reader.pages for a in p.get("/Annots", [])]
+    assert "https://tilat.example.fi/v1/sites/pieni/charges/2026-11?agency=bb" in uris
+    first = reader.pages[0].extract_text().replace("\xa0", " ")
+    assert "Användningsbaserad debitering november 2026" in first
+    assert "Att betala: 3 235,31 EUR" in first
+
+    # CSV: the Finnish default (semicolon, decimal comma, BOM) and plain RFC 4180
+    fi_csv = run([*common, "--format", "csv", "--agency", "bb"])
+    assert fi_csv.stdout.startswith("\ufeffsite;month;agency;line;")
+    assert ";bb;desk;" in fi_csv.stdout and ";1427,98;" in fi_csv.stdout
+    plain = run([*common, "--format", "csv", "--agency", "bb", "--csv-dialect", "rfc4180"])
+    assert plain.stdout.startswith("site,month,agency,line,") and ",1427.98," in plain.stdout
 
 
 @pytest.mark.parametrize(
@@ -141,6 +159,8 @@ def test_charges_from_the_store_match_the_hand_worked_month(
         (["--format", "docx"], "unknown --format 'docx'"),
         (["--format", "pdf"], "--format pdf is binary: give --out FILE"),
         (["--agency", "vero"], "unknown --agency 'vero'"),
+        (["--lang", "de"], "unknown --lang 'de': use one of fi, sv, en"),
+        (["--csv-dialect", "excel"], "unknown --csv-dialect 'excel': use one of locale, rfc4180"),
         (["--bookings", "BAD"], "booking 'k9' (csv:bad.csv:2): unknown space 'zz9'"),
         (["--tariffs", "BADTARIFF"], "tariff.yaml:1: colour: unknown key 'colour'"),
         (["--store-url", "mysql://x"], "store settings:"),
