@@ -307,7 +307,7 @@ class Summariser:
                     )
                     rewritten += len(done)
                     self.days_total += len(done)
-                    self._announce(site, [d for d in done if d not in (before or done)])
+                    self._announce(site, done, before)
                 self._retention(site, now)
                 self.status[site.id] = site_status(
                     self.store, site, self.params, now=now, raw_retention_days=keep
@@ -337,10 +337,10 @@ class Summariser:
             return None
         return set(read_commits(self.store, site, local_day_bounds(site, first)[0], _far_end()))
 
-    def _announce(self, site: Site, days: list[date]) -> None:
-        if self.events is None:
+    def _announce(self, site: Site, done: list[date], before: set[date] | None) -> None:
+        if self.events is None or before is None:
             return
-        for day in sorted(days):
+        for day in sorted(set(done) - before):
             self.events.publish(
                 Event(
                     type=SUMMARIES_DAY_CLOSED,
