@@ -4,6 +4,7 @@ started in the app's lifespan and stopped at its end."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -82,7 +83,8 @@ class Webhooks:
     ):
         self.settings = settings
         self.sink = OutboxSink()
-        self.worker = DeliveryWorker(
+        self._new_worker = functools.partial(
+            DeliveryWorker,
             sink=self.sink,
             sessions=sessions,
             registry=registry,
@@ -91,11 +93,14 @@ class Webhooks:
         )
         self._live_args = (hub, self.sink, sessions, settings, clock)
         self.live: LiveEvents | None = None
+        self.worker: DeliveryWorker | None = None
 
     def start(self) -> None:
+        """New threads at each start: an app may be started again after a stop."""
         # after the boards are seeded, so the states at start are taken as known
         self.live = LiveEvents(*self._live_args)
         self.live.start()
+        self.worker = self._new_worker()
         self.worker.start()
 
     def stop_emitters(self) -> None:
@@ -106,4 +111,5 @@ class Webhooks:
     def stop(self) -> None:
         """After every emitter has stopped: the worker writes what is queued to the outbox."""
         self.stop_emitters()
-        self.worker.stop()
+        if self.worker is not None:
+            self.worker.stop()
