@@ -165,3 +165,10 @@ def test_no_show_reaches_the_booking_system(make: Maker, receiver: Receiver) -> 
             "2026-03-02T07:15:00Z",
         )
         assert (body["data"]["booking_id"], body["data"]["space"]) == ("aa:weekly", "r1")
+
+
+def test_live_window_defaults_to_the_tariffs() -> None:
+    from charging.tariff import NoShowPolicy
+    from webhooks.settings import WebhookSettings
+
+    assert WebhookSettings().no_show_window_min == NoShowPolicy().window_minutes
