@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, BaseModel, Field, field_validator
+from pydantic import AnyHttpUrl, BaseModel, Field, UrlConstraints, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,8 +45,11 @@ def _check_types(value: list[str]) -> list[str]:
     return sorted(set(value))
 
 
+Url = Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)]
+
+
 class SubscriptionIn(BaseModel):
-    url: AnyHttpUrl = Field(description="Where deliveries are POSTed (http or https).")
+    url: Url = Field(description="Where deliveries are POSTed (http or https).")
     event_types: list[str] = Field(min_length=1, description=f"Any of {', '.join(EVENT_TYPES)}.")
     site: str | None = Field(None, max_length=64, description="Only events of this site.")
     zone: str | None = Field(None, max_length=64, description="Only events about this zone.")
@@ -55,7 +58,7 @@ class SubscriptionIn(BaseModel):
         None, gt=0, le=1000, description="Deliveries per second at most (default: the setting)."
     )
     secret: str | None = Field(
-        None, description="A whsec_ secret of your own; default: a new random one."
+        None, max_length=200, description="A whsec_ secret of your own; default: a new random one."
     )
     active: bool = True
 
@@ -63,7 +66,7 @@ class SubscriptionIn(BaseModel):
 
 
 class SubscriptionPatch(BaseModel):
-    url: AnyHttpUrl | None = None
+    url: Url | None = None
     event_types: list[str] | None = Field(None, min_length=1)
     description: str | None = Field(None, max_length=500)
     rate_per_s: float | None = Field(None, gt=0, le=1000)

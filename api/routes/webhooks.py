@@ -26,7 +26,9 @@ SubId = Annotated[str, Path(max_length=40)]
 
 
 class RotateIn(BaseModel):
-    secret: str | None = Field(None, description="A whsec_ secret of your own; default: random.")
+    secret: str | None = Field(
+        None, max_length=200, description="A whsec_ secret of your own; default: random."
+    )
 
 
 @contextmanager

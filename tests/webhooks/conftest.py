@@ -3,6 +3,7 @@ key for every role, and a real local receiver."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,6 +56,18 @@ class HookApi:
         r = self.call("POST", "/v1/webhooks/subscriptions", role, json=body)
         assert r.status_code == 201, r.text
         return r.json()
+
+    def deliveries(
+        self, status: str, until: Callable[[list[Any]], bool], timeout: float = 10
+    ) -> list[Any]:
+        """The deliveries of ``status`` once ``until`` holds for them (the worker
+        records an outcome just after the receiver has answered)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.call("GET", "/v1/webhooks/deliveries", params={"status": status}).json()
+            if until(found) or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
 
     def publish(self, type_: str, n: int, *, agency: str | None = None, **data: Any) -> Event:
         event = Event(

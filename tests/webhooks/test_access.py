@@ -68,6 +68,7 @@ def test_bad_requests_are_clear_4xx(hooks: HookApi, receiver: Receiver) -> None:
     assert code == 403 and "own agency" in text
     assert post("agency:aa", event_types=[SPACE_STATE], site="pieni", zone="zs")[0] == 201
     assert post(event_types=[SPACE_STATE], rate_per_s=0)[0] == 422
+    assert post(event_types=[SPACE_STATE], url="http://x/" + "a" * 2000)[0] == 422
     assert hooks.call("POST", "/v1/webhooks/dead-letters/99/replay").status_code == 404
     assert hooks.call("GET", SUBS).status_code == 200
     assert hooks.client.get(SUBS).status_code == 401

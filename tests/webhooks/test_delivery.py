@@ -46,8 +46,8 @@ def test_retries_back_off_exponentially(hooks: HookApi, receiver: Receiver) -> N
     gaps = [b.at - a.at for a, b in itertools.pairwise(hits)]
     assert gaps[0] >= 0.08 and gaps[1] >= 0.16, gaps
     assert gaps[1] < 1.0  # and not the cap
-    delivered = hooks.call("GET", "/v1/webhooks/deliveries", params={"status": "delivered"})
-    assert [d["attempts"] for d in delivered.json()] == [3]
+    delivered = hooks.deliveries("delivered", until=bool)
+    assert [d["attempts"] for d in delivered] == [3]
 
 
 def test_order_kept_per_subscription(hooks: HookApi, receiver: Receiver) -> None:
@@ -91,13 +91,12 @@ def test_rate_limit_per_subscription(hooks: HookApi, receiver: Receiver) -> None
     assert limited["rate_per_s"] == 5
     fast = Receiver().start()
     try:
-        hooks.subscribe(url=fast.url, event_types=[SPACE_STATE])
-        start = time.monotonic()
+        hooks.subscribe(url=fast.url, event_types=[SPACE_STATE], rate_per_s=1000)
         for i in range(12):
             hooks.publish(SPACE_STATE, i)
         fast.wait_for(lambda r: len(r.ok_hits()) == 12)
-        unlimited_s = fast.ok_hits()[-1].at - start
         receiver.wait_for(lambda r: len(r.ok_hits()) == 12)
+        fast_done = fast.ok_hits()[-1].at
     finally:
         fast.stop()
     hits = receiver.ok_hits()
@@ -106,7 +105,8 @@ def test_rate_limit_per_subscription(hooks: HookApi, receiver: Receiver) -> None
     # in any one second at most 5 + 5 arrive
     for h in hits:
         assert sum(1 for x in hits if h.at <= x.at < h.at + 1.0) <= 10
-    assert unlimited_s < 1.3  # the other subscription is not held to that rate
+    # the other subscription is not held to that rate: done well before
+    assert fast_done < hits[-1].at - 0.5
 
 
 def test_rotated_secret_signs_beside_the_old(hooks: HookApi, receiver: Receiver) -> None:
