@@ -135,3 +135,15 @@ def test_rotation_without_grace_drops_the_old(make, receiver: Receiver) -> None:
         hit = receiver.ok_hits()[0]
         assert len(hit.signatures) == 1
         assert hit.signed_by(new.json()["secret"]) and not hit.signed_by(sub["secret"])
+
+
+def test_disabled_webhooks_record_nothing(make, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
+    from webhooks.events import NullSink
+
+    for hooks in make(enabled=False):
+        assert isinstance(hooks.ctx.events, NullSink)
+        hooks.subscribe(url=receiver.url, event_types=[SENSOR_ALERT])
+        hooks.publish(SENSOR_ALERT, 1)
+        time.sleep(0.2)
+        assert hooks.deliveries("pending", until=lambda _f: True) == []
+    assert receiver.hits == []
