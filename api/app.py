@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,14 @@ from api.limits import ConcurrencyLimiter, FailureLimiter
 from api.live import LiveHub, apply_raw
 from api.records import make_engine, make_sessionmaker
 from api.routes import bookings, charges, health, live, portfolio, reports, sites
+from api.routes import webhooks as webhooks_routes
 from core.registry import Registry
+from core.timeutil import utcnow
 from core.topics import Topics
 from storage import AGENT_STATUS, PRESENCE, Store, StoreUnavailable
+from webhooks import tables as _webhook_tables  # noqa: F401  (its tables join the records DB)
+from webhooks.events import EventSink
+from webhooks.service import Webhooks
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +104,7 @@ class _Sweeper(threading.Thread):
             self.hub.sweep()
 
 
-def _summariser(settings: ApiSettings, registry: Registry, store: Store) -> Any:
+def _summariser(settings: ApiSettings, registry: Registry, store: Store, events: EventSink) -> Any:
     """The summariser thread, unless disabled (``summaries_interval_s`` 0)."""
     if not settings.summaries_interval_s:
         return None
@@ -112,6 +118,7 @@ def _summariser(settings: ApiSettings, registry: Registry, store: Store) -> Any:
         interval_s=settings.summaries_interval_s,
         metrics=default_metrics(),
         raw_retention_days=settings.store.raw_retention_days,
+        events=events,
     )
     thread.start()
     return thread
@@ -123,8 +130,10 @@ def create_app(
     registry: Registry,
     store: Store,
     start_feed: bool = True,
+    clock: Callable[[], datetime] = utcnow,
 ) -> FastAPI:
-    """Build the app from validated settings and opened resources."""
+    """Build the app from validated settings and opened resources (``clock``:
+    the time the live webhook events are judged at; tests pass their own)."""
     engine = make_engine(settings.records_url)
     hub = LiveHub(registry, silence_factor=settings.silence_factor)
     ctx = AppContext(
@@ -139,11 +148,24 @@ def create_app(
         ),
         auth_failures=FailureLimiter(per_window=settings.auth_failures_per_min, window_s=60),
     )
+    hooks = None
+    if settings.webhooks.enabled:
+        hooks = Webhooks(
+            settings.webhooks,
+            sessions=ctx.sessions,
+            registry=registry,
+            hub=hub,
+            min_group=settings.min_group_spaces,
+            clock=clock,
+        )
+        ctx.events = hooks.sink
     redact_access_log()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         seed_live(hub, store)
+        if hooks is not None:
+            hooks.start()
         feed = None
         if start_feed and settings.broker_url:
             from api.mqtt import LiveFeed
@@ -167,7 +189,7 @@ def create_app(
         rollups = _Rollups(ctx, settings.rollup_interval_s) if settings.rollup_interval_s else None
         if rollups is not None:
             rollups.start()
-        summariser = _summariser(settings, registry, store)
+        summariser = _summariser(settings, registry, store, ctx.events)
         try:
             yield
         finally:
@@ -179,6 +201,8 @@ def create_app(
                 summariser.stop()
             if feed is not None:
                 feed.stop()
+            if hooks is not None:
+                hooks.stop()  # last: what the others published reaches the outbox
             engine.dispose()
 
     app = FastAPI(
@@ -204,6 +228,7 @@ def create_app(
     app.include_router(portfolio.router)
     app.include_router(bookings.router)
     app.include_router(charges.router)
+    app.include_router(webhooks_routes.router)
     if UI_DIR.is_dir():
         app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
 

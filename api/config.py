@@ -12,6 +12,7 @@ from core.datadir import example_sites, sqlite_url
 from core.secrets import refuse_placeholders
 from core.topics import DEFAULT_PREFIX
 from storage import StoreSettings
+from webhooks.settings import WebhookSettings
 
 
 class ApiSettings(BaseSettings):
@@ -92,6 +93,11 @@ class ApiSettings(BaseSettings):
         20,
         ge=1,
         description="Failed authentications a client address may make per minute before 429.",
+    )
+
+    webhooks: WebhookSettings = Field(
+        default_factory=WebhookSettings,
+        description="Signed webhooks (docs/integrations.md).",
     )
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 from core.registry import Site
 from storage import Store
 from summaries.summariser import Summariser, SummaryParams
+from webhooks.events import EventSink
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class SummariserThread(threading.Thread):
         interval_s: float,
         metrics: SummaryMetrics | None = None,
         raw_retention_days: int | None = None,
+        events: EventSink | None = None,
     ) -> None:
         super().__init__(name="summariser", daemon=True)
         self.summariser = Summariser(
@@ -99,6 +101,7 @@ class SummariserThread(threading.Thread):
             interval_s=interval_s,
             raw_retention_days=raw_retention_days,
             on_cycle=metrics.update if metrics is not None else None,
+            events=events,
         )
         self.interval_s = interval_s
         self.stopped = threading.Event()

@@ -31,6 +31,7 @@ from summaries.compute import summarise
 from summaries.raw import read_inputs
 from summaries.retention import apply_retention, gone_days
 from summaries.schema import EPOCH, Commit, params_digest, read_commits, read_marks, write_summaries
+from webhooks.events import SUMMARIES_DAY_CLOSED, Event, EventSink
 
 if TYPE_CHECKING:
     from summaries.pool import RunPool
@@ -268,6 +269,8 @@ class Summariser:
     max_backoff_s: float = 900.0
     raw_retention_days: int | None = None
     on_cycle: Callable[[Summariser], None] | None = None
+    #: told ``summaries.day_closed`` for each day summarised for the first time
+    events: EventSink | None = None
     failures: dict[str, int] = field(default_factory=dict)
     retry_at: dict[str, float] = field(default_factory=dict)
     dirty_since: dict[str, float] = field(default_factory=dict)
@@ -293,6 +296,7 @@ class Summariser:
                 self.status[site.id] = status
                 if status.dirty:
                     self.dirty_since.setdefault(site.id, time.time())
+                    before = self._committed(site, status.dirty[0])
                     done = refresh_site(
                         self.store,
                         site,
@@ -303,6 +307,7 @@ class Summariser:
                     )
                     rewritten += len(done)
                     self.days_total += len(done)
+                    self._announce(site, done, before)
                 self._retention(site, now)
                 self.status[site.id] = site_status(
                     self.store, site, self.params, now=now, raw_retention_days=keep
@@ -325,6 +330,25 @@ class Summariser:
         if self.on_cycle is not None:
             self.on_cycle(self)
         return rewritten
+
+    def _committed(self, site: Site, first: date) -> set[date] | None:
+        """The days from ``first`` on that had a summary already (None: no one listens)."""
+        if self.events is None:
+            return None
+        return set(read_commits(self.store, site, local_day_bounds(site, first)[0], _far_end()))
+
+    def _announce(self, site: Site, done: list[date], before: set[date] | None) -> None:
+        if self.events is None or before is None:
+            return
+        for day in sorted(set(done) - before):
+            self.events.publish(
+                Event(
+                    type=SUMMARIES_DAY_CLOSED,
+                    site=site.id,
+                    occurred_at=utcnow(),
+                    data={"day": day.isoformat()},
+                )
+            )
 
     def _retention(self, site: Site, now: datetime | None) -> None:
         result = apply_retention(
