@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from fractions import Fraction
 
 import pandas as pd
@@ -48,6 +49,7 @@ __all__ = [
     "largest_remainder",
     "line_dict",
     "parse_month",
+    "provisional_period",
 ]
 
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -67,6 +69,7 @@ def compute_month(
     intervals: pd.DataFrame,
     bookings: Sequence[Booking],
     tariff: Tariff,
+    until: datetime | None = None,
 ) -> MonthCharges:
     """The charges of one site and local calendar month.
 
@@ -74,10 +77,12 @@ def compute_month(
     not clipped (no-shows need the time outside opening hours; usage is clipped
     here to the opening hours of ``core.calendar``). ``bookings``: the site's
     bookings (any period; those overlapping the month are used), validated.
+    ``until``: for a month in progress, the instant the figures run to; the
+    result is provisional and its cost pro rata (``provisional_period``).
     """
     year, mon = parse_month(month)
     version, pricing = tariff.pricing(site.id, year, mon)
-    start, end = month_bounds(site, year, mon)
+    start, end, fraction = provisional_period(site=site, year=year, month=mon, until=until)
     for space in site.spaces:
         pricing.weight_of(space.type)  # every type in use needs a weight: fail early
     bookings = check_bookings([b for b in bookings if b.site == site.id], site=site)
@@ -91,6 +96,7 @@ def compute_month(
         bookings=month_bookings,
         tariff_name=tariff.name,
         version=version,
+        until=end if fraction != 1 else None,
     )
     clipped = clip_to_opening_hours(intervals=intervals, site=site, start=start, end=end)
     attributed = attribute(intervals=clipped, bookings=month_bookings, site=site)
@@ -120,4 +126,23 @@ def compute_month(
         spaces=spaces,
         no_shows=no_shows,
         statuses=statuses,
+        cost_fraction=fraction,
     )
+
+
+def provisional_period(
+    *, site: Site, year: int, month: int, until: datetime | None
+) -> tuple[datetime, datetime, Fraction]:
+    """The period a month's figures cover and its share of the month's cost.
+
+    A whole month: its bounds and 1. A month in progress (``until`` inside
+    it): up to ``until``, and the elapsed share of the month's opening time, so
+    a provisional figure is never the full month's cost. Opening time, not
+    calendar time: a weekend that has passed costs nothing."""
+    start, end = month_bounds(site, year, month)
+    if until is None or until >= end:
+        return start, end, Fraction(1)
+    cut = max(until, start)
+    total = opening_ns(site=site, start=start, end=end)
+    elapsed = opening_ns(site=site, start=start, end=cut)
+    return start, cut, Fraction(elapsed, total) if total else Fraction(0)

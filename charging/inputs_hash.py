@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
@@ -26,6 +28,7 @@ def hash_inputs(
     bookings: Iterable[Booking],
     tariff_name: str,
     version: TariffVersion,
+    until: datetime | None = None,
 ) -> str:
     """sha256 over a canonical text of everything a charge depends on.
 
@@ -35,7 +38,7 @@ def hash_inputs(
     line per booking (id, space, agency, start and end in UTC ns) sorted by id.
     """
     h = hashlib.sha256()
-    header = {
+    header: dict[str, Any] = {
         "scheme": HASH_SCHEME,
         "site": site.id,
         "month": month,
@@ -43,6 +46,8 @@ def hash_inputs(
         "tariff_name": tariff_name,
         "tariff": json.loads(version.canonical()),
     }
+    if until is not None:  # a provisional month; whole months hash as before
+        header["until"] = until.isoformat()
     h.update(json.dumps(header, sort_keys=True, separators=(",", ":")).encode() + b"\n")
     if len(intervals):
         df = pd.DataFrame(

@@ -312,6 +312,14 @@ def price(
             f"Lines with coverage below {dec(min_cov * 100, 0)} % are estimated: their "
             "measured hours are divided by their coverage."
         )
+    provisional = cost_fraction != 1
+    if provisional:
+        notes.insert(
+            0,
+            f"PROVISIONAL: the month is in progress. The figures run to {end.isoformat()} "
+            f"and the cost is pro rata, {dec(cost_fraction * 100, 2)} % of the month's "
+            "opening time. This is not an invoice.",
+        )
     summaries = agency_summaries(
         agencies=agencies, htv=htv, lines=lines, no_shows=no_shows, statuses=statuses, pool=pool
     )
@@ -339,4 +347,6 @@ def price(
         spaces=tuple(spaces[k] for k in sorted(spaces)),
         no_shows=tuple(sorted(no_shows, key=lambda n: (n.start, n.space, n.booking_id))),
         notes=tuple(notes),
+        provisional=provisional,
+        elapsed_share=cost_fraction,
     )

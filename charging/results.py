@@ -110,6 +110,10 @@ class MonthCharges:
     spaces: tuple[SpaceUse, ...]
     no_shows: tuple[NoShowRecord, ...]
     notes: tuple[str, ...] = field(default=())
+    #: a month in progress: figures run to ``period_end`` and the cost is pro
+    #: rata, ``elapsed_share`` of the month's opening time
+    provisional: bool = False
+    elapsed_share: Fraction = Fraction(1)
 
     @property
     def agency_ids(self) -> list[str]:

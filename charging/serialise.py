@@ -25,6 +25,8 @@ def month_dict(mc: MonthCharges, agency: str | None) -> dict[str, Any]:
         "period_end": mc.period_end.isoformat(),
         "currency": mc.currency,
         "agency": agency,
+        "provisional": mc.provisional,
+        "elapsed_share": _dec(mc.elapsed_share, 6),
         "tariff": _tariff_dict(mc),
         "registry_version": mc.registry_version,
         "inputs_hash": mc.inputs_hash,
