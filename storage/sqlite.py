@@ -43,6 +43,7 @@ from storage.base import (
     RejectedPoint,
     Store,
     StoreError,
+    StoreMissing,
     StoreUnavailable,
     TagFilter,
 )
@@ -157,6 +158,7 @@ class SQLiteStore(Store):
         *,
         busy_timeout_s: float = BUSY_TIMEOUT_S,
         block_rows: int = BLOCK_ROWS,
+        create: bool = True,
     ) -> None:
         if str(path) in ("", ":memory:") or str(path).startswith("file::memory:"):
             raise ValueError(
@@ -167,6 +169,9 @@ class SQLiteStore(Store):
         self.busy_timeout_s = busy_timeout_s
         self.block_rows = max(1, block_rows)
         self._with_blocks: set[int] = set()
+        if not create and not self.path.is_file():
+            # a reader given a mistyped path must say so, not read an empty store
+            raise StoreMissing(f"no store at {self.path}: the file does not exist")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -182,6 +187,9 @@ class SQLiteStore(Store):
         # Readers (a CLI, the API) must open the file while a writer holds the
         # write lock, so the schema is only created under that lock when missing.
         if self._schema_version() is None:
+            if not create:
+                self.close()
+                raise StoreMissing(f"{self.path} is not an occupancy store (it has no schema)")
             with self._transaction(write=True) as conn:
                 for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
                     conn.execute(statement)
