@@ -29,7 +29,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from numbers import Integral
@@ -169,9 +169,8 @@ class SQLiteStore(Store):
         self.busy_timeout_s = busy_timeout_s
         self.block_rows = max(1, block_rows)
         self._with_blocks: set[int] = set()
-        if not create and not self.path.is_file():
-            # a reader given a mistyped path must say so, not read an empty store
-            raise StoreMissing(f"no store at {self.path}: the file does not exist")
+        if not create:
+            _require_store(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -187,9 +186,6 @@ class SQLiteStore(Store):
         # Readers (a CLI, the API) must open the file while a writer holds the
         # write lock, so the schema is only created under that lock when missing.
         if self._schema_version() is None:
-            if not create:
-                self.close()
-                raise StoreMissing(f"{self.path} is not an occupancy store (it has no schema)")
             with self._transaction(write=True) as conn:
                 for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
                     conn.execute(statement)
@@ -1054,6 +1050,20 @@ class SQLiteStore(Store):
             with suppress(sqlite3.Error):
                 conn.close()
         self._local = threading.local()
+
+
+def _require_store(path: Path) -> None:
+    """For readers: a mistyped path must say so, not read (and leave behind) an
+    empty store. Checked read-only, so not even a file header is written."""
+    if not path.is_file():
+        raise StoreMissing(f"no store at {path}: the file does not exist")
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as ro:
+            found = ro.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
+    except sqlite3.Error as exc:
+        raise StoreMissing(f"{path} is not an occupancy store ({exc})") from exc
+    if not found:
+        raise StoreMissing(f"{path} is not an occupancy store (it has no schema)")
 
 
 def _newest_per_series(sid: np.ndarray, time: np.ndarray) -> Iterator[tuple[int, int]]:
