@@ -101,6 +101,10 @@ class ChargeMonth(Base):
     revision: Mapped[int] = mapped_column(Integer, default=0)
     run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the frozen run
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # optimistic lock: an update from a stale read fails instead of overwriting
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
 class ChargeTransition(Base):
@@ -133,6 +137,7 @@ class StatementRecord(Base):
     month: Mapped[str] = mapped_column(String(7))
     agency: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))  # debit | credit
+    state: Mapped[str] = mapped_column(String(16))  # the month's state it was issued in
     run_id: Mapped[int] = mapped_column(Integer)  # the figures it prints
     revision: Mapped[int] = mapped_column(Integer)
     amount_cents: Mapped[int] = mapped_column(Integer)  # negative for a credit note

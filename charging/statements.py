@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from charging.charges import LINE_FIELDS, MonthCharges
+from charging.header import StatementHeader
 
 FORMATS = ("csv", "json", "xlsx", "pdf")
 MEDIA_TYPES = {
@@ -33,8 +34,11 @@ MEDIA_TYPES = {
 }
 
 
-def render(mc: MonthCharges, fmt: str, *, agency: str | None = None) -> bytes:
-    """The charges of ``mc`` in ``fmt`` (one of ``FORMATS``)."""
+def render(
+    mc: MonthCharges, fmt: str, *, agency: str | None = None, header: StatementHeader | None = None
+) -> bytes:
+    """The charges of ``mc`` in ``fmt`` (one of ``FORMATS``); ``header``: what
+    the statement says about itself (number, dates, state; charging/header.py)."""
     renderers: dict[str, Callable[..., bytes]] = {
         "csv": render_csv,
         "json": render_json,
@@ -43,11 +47,37 @@ def render(mc: MonthCharges, fmt: str, *, agency: str | None = None) -> bytes:
     }
     if fmt not in renderers:
         raise ValueError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
+    if fmt == "json":
+        return render_json(mc, agency=agency, header=header)
     return renderers[fmt](mc, agency=agency)
 
 
-def render_json(mc: MonthCharges, *, agency: str | None = None) -> bytes:
-    return (json.dumps(mc.to_dict(agency=agency), indent=2, ensure_ascii=False) + "\n").encode()
+def render_json(
+    mc: MonthCharges, *, agency: str | None = None, header: StatementHeader | None = None
+) -> bytes:
+    d = mc.to_dict(agency=agency)
+    if header is not None:
+        d["statement"] = header_dict(header)
+    return (json.dumps(d, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def header_dict(h: StatementHeader) -> dict[str, Any]:
+    return {
+        "number": h.number,
+        "state": h.state.value,
+        "kind": h.kind.value,
+        "provisional": h.provisional,
+        "issue_date": None if h.issue_date is None else h.issue_date.isoformat(),
+        "due_date": None if h.due_date is None else h.due_date.isoformat(),
+        "reference": h.reference,
+        "references_number": h.references_number,
+        "run": h.run_id,
+        "revision": h.revision,
+        "inputs_hash": h.inputs_hash,
+        "approved_by": h.approved_by,
+        "approved_at": None if h.approved_at is None else h.approved_at.isoformat(),
+        "amount_eur": None if h.amount_eur is None else f"{h.amount_eur:.2f}",
+    }
 
 
 def render_csv(mc: MonthCharges, *, agency: str | None = None) -> bytes:
