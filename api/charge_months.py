@@ -203,7 +203,7 @@ def _transition(
             site=row.site,
             month=row.month,
             run_id=run_id,
-            from_state=row.state,
+            from_state=row.state or None,  # "": the month's first transition
             to_state=to.value,
             at=at,
             by_name=actor.name,
@@ -226,11 +226,9 @@ def record_draft(
     with _transaction(sessions) as session:
         row = _month_row(session, mc.site, mc.month)
         if row is None:
-            row = ChargeMonth(
-                site=mc.site, month=mc.month, state=MonthState.DRAFT.value, revision=0
-            )
+            row = ChargeMonth(site=mc.site, month=mc.month, state="", revision=0)
             session.add(row)
-        elif row.state != MonthState.DRAFT.value:
+        elif row.state not in ("", MonthState.DRAFT.value):
             raise LifecycleError(
                 f"{mc.month} is {row.state}: its figures are frozen; new data is shown as a "
                 "pending difference and issued as a correction"
@@ -304,11 +302,9 @@ def approve(
         numbers = allocate_numbers(session, year=issue.today.year, count=len(mc.agencies))
         row = _month_row(session, mc.site, mc.month)
         if row is None:
-            row = ChargeMonth(
-                site=mc.site, month=mc.month, state=MonthState.DRAFT.value, revision=0
-            )
+            row = ChargeMonth(site=mc.site, month=mc.month, state="", revision=0)
             session.add(row)
-        if row.state != MonthState.DRAFT.value:
+        if row.state not in ("", MonthState.DRAFT.value):
             raise LifecycleError(f"{mc.month} is already {row.state}")
         run = _run(
             mc, issue.actor, kind="approval", revision=row.revision + 1, bookings=issue.bookings
@@ -383,12 +379,12 @@ def correct(
 ) -> list[StatementRecord]:
     """Issues the pending difference: per agency whose amount changed, a credit
     note cancelling the statement in force and a new debit, both referring to it."""
-    override = check_issuable(mc, issue.policy, issue.coverage_override)
     at = _now()
     with _transaction(sessions) as session:
         row = _month_row(session, mc.site, mc.month)
         if row is None or row.state == MonthState.DRAFT.value:
             raise LifecycleError(f"{mc.month} is not approved: recompute the draft instead")
+        override = check_issuable(mc, issue.policy, issue.coverage_override)
         current = in_force(session, mc.site, mc.month)
         diff = differences(current, mc)
         if not diff:
