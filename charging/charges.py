@@ -12,7 +12,6 @@ same output, byte for byte (see docs/charging.md for the model and the audit tra
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from fractions import Fraction
@@ -27,7 +26,7 @@ from charging.results import AgencySummary, ChargeLine, MonthCharges, NoShowReco
 from charging.rounding import allocate, eur, hours, largest_remainder
 from charging.serialise import LINE_FIELDS, line_dict
 from charging.tariff import Tariff
-from charging.usage import NS_PER_HOUR, no_show_records, space_uses
+from charging.usage import NS_PER_HOUR, charged_hours, no_show_records, space_uses
 from core.calendar import month_bounds
 from core.registry import Site
 
@@ -109,11 +108,7 @@ def compute_month(
     )
     open_ns = opening_ns(site=site, start=start, end=end)
     no_shows = no_show_records(site, pricing, statuses, month_bookings, attributed, start, end)
-    charged: dict[str, dict[str, Fraction]] = defaultdict(lambda: defaultdict(Fraction))
-    for ns in no_shows:
-        if ns.charged_h:
-            charged[ns.space][ns.agency] += ns.charged_h
-    spaces = space_uses(site, pricing, clipped, attributed, open_ns, charged)
+    spaces = space_uses(site, pricing, clipped, attributed, open_ns, charged_hours(no_shows))
     return price(
         site=site,
         month=month,

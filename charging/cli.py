@@ -18,6 +18,9 @@ from core.yamlfile import ConfigError
 from storage import StoreSettings
 
 if TYPE_CHECKING:
+    from charging.bookings import Booking
+    from charging.charges import MonthCharges
+    from charging.tariff import Tariff
     from core.registry import Site
 
 app = typer.Typer(help="Monthly usage-based charges per agency (docs/charging.md).")
@@ -74,9 +77,24 @@ def charges(
     if agency is not None and agency not in {a.id for a in site.agencies}:
         raise _fail(f"unknown --agency {agency!r} at site {site.id!r}")
 
+    result = _charge(
+        store_given, site, month, tariff_obj, booked, silence_factor, merge_gap_s, write_points
+    )
+    _write(result, site, fmt, agency, out)
+
+
+def _charge(
+    store_given: Given[StoreSettings],
+    site: Site,
+    month: str,
+    tariff_obj: Tariff,
+    booked: list[Booking],
+    silence_factor: float,
+    merge_gap_s: float,
+    write_points: bool,
+) -> MonthCharges:
     from charging.monthrun import FutureMonthError, charge_month, refuse_future
     from charging.points import charge_points
-    from charging.statements import render
     from storage import open_store
     from storage.base import StoreError, StoreMissing, StoreUnavailable
 
@@ -117,6 +135,15 @@ def charges(
         raise _fail(str(exc)) from None
     finally:
         store.close()
+    return result
+
+
+def _write(
+    result: MonthCharges, site: Site, fmt: str, agency: str | None, out: Path | None
+) -> None:
+    from charging.statements import render
+
+    month = result.month
     if all(ln.coverage == 0 for ln in result.lines if ln.line != "base"):
         typer.echo(
             f"warning: no presence data for {site.id} in {month}: nothing was observed, "

@@ -119,3 +119,12 @@ def no_show_records(
             )
         )
     return out
+
+
+def charged_hours(no_shows: Sequence[NoShowRecord]) -> dict[str, dict[str, Fraction]]:
+    """Space -> agency -> no-show hours charged."""
+    charged: dict[str, dict[str, Fraction]] = defaultdict(lambda: defaultdict(Fraction))
+    for ns in no_shows:
+        if ns.charged_h:
+            charged[ns.space][ns.agency] += ns.charged_h
+    return charged
