@@ -1,7 +1,8 @@
 """Statement numbers are unique and gap-free under concurrent approvals.
 
-Threads approve twelve months at once, every month twice, against one SQLite
-records file (each thread its own connection, as in the API). Each approval
+Threads approve twelve months at once, every month twice, against one records
+database (each thread its own connection, as in the API): a SQLite file, and
+a real PostgreSQL server (tests/servers.py). Each approval
 issues three statements (agencies aa, bb, cc of tests/charging/data/pieni.yaml),
 so exactly twelve approvals succeed, the other twelve are refused as already
 approved, and the numbers are 1..36 of the year, each once.
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import uuid
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import create_engine, select, text
 
 from api.charge_months import Actor, Issue, LifecycleError, Policy, approve
 from api.records import StatementRecord, make_engine, make_sessionmaker
@@ -35,7 +38,20 @@ ISSUE = Issue(
 )
 
 
-def test_concurrent_approvals_number_without_gaps(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def records_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/api.db"
+    server = request.getfixturevalue("postgres")
+    name = f"records_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return server.url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def test_concurrent_approvals_number_without_gaps(records_url: str) -> None:
     mc = compute_month(
         site=load_site(DATA / "pieni.yaml"),
         month="2026-11",
@@ -43,7 +59,7 @@ def test_concurrent_approvals_number_without_gaps(tmp_path: Path) -> None:
         bookings=BOOKINGS,
         tariff=load_tariff(DATA / "pieni-tariff.yaml"),
     )
-    engine = make_engine(f"sqlite:///{tmp_path}/api.db")
+    engine = make_engine(records_url)
     sessions = make_sessionmaker(engine)
     months = [f"2025-{m:02d}" for m in range(1, 13)]
     barrier = threading.Barrier(2 * len(months))
