@@ -39,9 +39,13 @@ class Recorder:
 
 
 @pytest.fixture
-def api(tmp_path: Path) -> Iterator[Api]:
+def api(tmp_path: Path, records_url: str) -> Iterator[Api]:
+    # the records on SQLite and on a real PostgreSQL (the records_url fixture)
     yield from make_api(
-        StoreSettings(url=f"sqlite:///{tmp_path}/store.db"), tmp_path, tariffs=DATA / "tariff.yaml"
+        StoreSettings(url=f"sqlite:///{tmp_path}/store.db"),
+        tmp_path,
+        tariffs=DATA / "tariff.yaml",
+        records_url=records_url,
     )
 
 

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import uuid
 from datetime import date
 from fractions import Fraction
-from pathlib import Path
 
-import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from api.charge_months import Actor, Issue, LifecycleError, Policy, approve
 from api.records import StatementRecord, make_engine, make_sessionmaker
@@ -36,19 +33,6 @@ ISSUE = Issue(
     reason="month end",
     bookings=BOOKINGS,
 )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def records_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/api.db"
-    server = request.getfixturevalue("postgres")
-    name = f"records_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return server.url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def test_concurrent_approvals_number_without_gaps(records_url: str) -> None:
