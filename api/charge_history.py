@@ -43,6 +43,22 @@ def statement(session: Session, number: str) -> StatementRecord | None:
     return session.get(StatementRecord, number)
 
 
+def issued_view(
+    session: Session, site: str, month: str, agency: str | None
+) -> tuple[str, MonthCharges, StatementHeader | None] | None:
+    """An approved month as issued: (state, frozen figures, the agency's header
+    of its statement in force); None for a draft month."""
+    row = month_record(session, site, month)
+    if row is None or not is_frozen(row) or row.run_id is None:
+        return None
+    if agency is None:
+        return row.state, frozen_charges(session, row.run_id), None
+    stmt = in_force(session, site, month).get(agency)
+    if stmt is None:
+        raise LookupError(f"no statement was issued to {agency!r} for {month}")
+    return row.state, frozen_charges(session, stmt.run_id), header_for(stmt)
+
+
 def header_for(s: StatementRecord) -> StatementHeader:
     """What an issued statement prints about itself: fixed at issue, so the
     statement renders the same bytes whatever happens to the month later."""

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api import bookings as bookings_m
 from api import charge_history as history_m
 from api import charge_months as months_m
-from api.charge_months import Actor, Issue, LifecycleError, Policy, in_force
+from api.charge_months import Actor, Issue, LifecycleError, Policy
 from api.deps import AppContext, Ctx, CurrentPrincipal, SiteDep, require
 from api.reports import PeriodError, parse_month
 from charging import MEDIA_TYPES, charge_points, render
@@ -104,10 +104,16 @@ def _agency_scope(principal: Any, agency: str | None) -> str | None:
 
 
 def _document(
-    site: Site, month: str, mc: MonthCharges, fmt: Format, scope: str | None, header: Any
+    site: Site,
+    month: str,
+    mc: MonthCharges,
+    fmt: Format,
+    scope: str | None,
+    header: Any,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     body = render(mc, fmt, agency=scope, header=header)
-    headers = {}
+    headers = dict(headers or {})
     if fmt != "json":
         name = f"charges-{site.id}-{month}" + (f"-{scope}" if scope else "")
         headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
@@ -175,19 +181,32 @@ def get_charges(
     if scope is not None and scope not in {a.id for a in site.agencies}:
         raise HTTPException(422, f"agency: unknown agency {scope!r}")
     with ctx.sessions() as session:
+        try:
+            issued = history_m.issued_view(session, site.id, month, scope)
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from None
         row = history_m.month_record(session, site.id, month)
-        if history_m.is_frozen(row):
-            assert row is not None and row.run_id is not None
-            current = in_force(session, site.id, month)
-            if scope is not None and scope in current:
-                stmt = current[scope]
-                frozen = history_m.frozen_charges(session, stmt.run_id)
-                return _document(site, month, frozen, format, scope, history_m.header_for(stmt))
-            frozen = history_m.frozen_charges(session, row.run_id)
-            return _document(site, month, frozen, format, scope, None)
+    if issued is not None:
+        state, frozen, header = issued
+        extra = {"Occupancy-Month-State": state, **_pending_headers(ctx, site, month, scope)}
+        return _document(site, month, frozen, format, scope, header, extra)
     mc = _compute(ctx, site, month).charges
     header = history_m.draft_header(mc, scope, row) if scope is not None else None
     return _document(site, month, mc, format, scope, header)
+
+
+def _pending_headers(ctx: AppContext, site: Site, month: str, scope: str | None) -> dict[str, str]:
+    """The pending difference of an issued month, as a response header: the
+    body stays the statement as issued, byte for byte."""
+    try:
+        fresh = _compute(ctx, site, month).charges
+    except HTTPException:
+        return {}  # nothing to compare with (e.g. raw data gone): the issue stands
+    with ctx.sessions() as session:
+        pending = history_m.pending_difference(session, site.id, month, fresh, scope)
+    if not pending["inputs_changed"]:
+        return {}
+    return {"Occupancy-Pending-Difference": pending["difference_eur"]}
 
 
 @router.get("/{month}/history", summary="A month's life cycle: transitions, statements, pending")
@@ -198,9 +217,17 @@ def month_history(
     with ctx.sessions() as session:
         frozen = history_m.is_frozen(history_m.month_record(session, site.id, month))
     # the pending difference is the fresh figures against the frozen ones
-    fresh = _compute(ctx, site, month).charges if frozen else None
+    fresh, problem = None, None
+    if frozen:
+        try:
+            fresh = _compute(ctx, site, month).charges
+        except HTTPException as exc:
+            problem = str(exc.detail)  # the history stands; the comparison cannot be made
     with ctx.sessions() as session:
-        return history_m.history(session, site.id, month, principal.agency, fresh)
+        out = history_m.history(session, site.id, month, principal.agency, fresh)
+    if problem is not None:
+        out["pending_difference"] = {"error": problem}
+    return out
 
 
 @router.get("/{month}/statements/{number}", summary="One issued statement, as issued")

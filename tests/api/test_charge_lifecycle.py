@@ -143,7 +143,9 @@ def test_the_whole_life_cycle(api: Api) -> None:
     }  # fmt: skip
     assert api.post("/v1/sites/pieni/bookings", "facility", json=booking).status_code == 201
     _late_sensor_data(api)
-    assert api.get(f"{BASE}/2026-11", "agency:aa").content == before["json"]  # still as issued
+    still = api.get(f"{BASE}/2026-11", "agency:aa")
+    assert still.content == before["json"]  # as issued; the difference is beside it
+    assert still.headers["Occupancy-Month-State"] == "locked"
 
     history = api.get(f"{BASE}/2026-11/history", "finance").json()
     assert history["state"] == "locked"
@@ -154,6 +156,7 @@ def test_the_whole_life_cycle(api: Api) -> None:
         assert _eur(row["difference_eur"]) == _eur(row["now_eur"]) - _eur(row["issued_eur"])
     assert sum(_eur(r["now_eur"]) for r in diff.values()) == Decimal("3000.00")
     assert _eur(diff["aa"]["difference_eur"]) != 0
+    assert still.headers["Occupancy-Pending-Difference"] == diff["aa"]["difference_eur"]
     own = api.get(f"{BASE}/2026-11/history", "agency:bb").json()
     assert set(own["pending_difference"]["agencies"]) == {"bb"}
     assert {s["agency"] for s in own["statements"]} == {"bb"}
