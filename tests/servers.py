@@ -1,4 +1,4 @@
-"""Real Mosquitto and InfluxDB 1.x servers for tests and benchmarks.
+"""Real Mosquitto, InfluxDB 1.x and PostgreSQL servers for tests and benchmarks.
 
 Each server runs on free loopback ports in its own temporary folder, and can be
 stopped and started again on the same port and data (for outage tests). A
@@ -241,7 +241,7 @@ class PostgresServer(_Server):
     def start(self) -> PostgresServer:
         data = self.workdir / "data"
         subprocess.run(
-            [self.initdb, "-D", str(data), "-A", "trust", "-U", "postgres"],
+            [self.initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
             check=True,
             capture_output=True,
             user=self.user,
