@@ -63,13 +63,17 @@ class Computed:
     bookings: list[Booking]
 
 
-def _compute(ctx: AppContext, site: Site, month: str) -> Computed:
-    """The month's charges from the store now: 422 for a future month; a month
-    in progress comes back provisional and pro rata."""
+def _valid_month(month: str) -> None:
     try:
         parse_month(month)
     except PeriodError as exc:
         raise HTTPException(422, f"month: {exc}") from None
+
+
+def _compute(ctx: AppContext, site: Site, month: str) -> Computed:
+    """The month's charges from the store now: 422 for a future month; a month
+    in progress comes back provisional and pro rata."""
+    _valid_month(month)
     tariff = _tariff(ctx, site.id)
     try:
         start, end = month_window(site=site, month=month, tariff=tariff)
@@ -214,6 +218,7 @@ def month_history(
     site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, month: str
 ) -> dict[str, Any]:
     require(principal, "finance", "agency")
+    _valid_month(month)
     with ctx.sessions() as session:
         frozen = history_m.is_frozen(history_m.month_record(session, site.id, month))
     # the pending difference is the fresh figures against the frozen ones
@@ -296,6 +301,7 @@ def lock(
     site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, month: str, body: TransitionBody
 ) -> dict[str, Any]:
     require(principal, "finance")
+    _valid_month(month)
     _lifecycle(
         lambda: months_m.lock(
             ctx.sessions, site=site.id, month=month, actor=_actor(principal), reason=body.reason

@@ -239,3 +239,6 @@ def test_refusals(api: Api) -> None:
     assert nothing.status_code == 409 and "is not approved" in nothing.json()["detail"]
     no_reason = _post(api, "2026-11/approve", reason="")
     assert no_reason.status_code == 422
+    bad = api.get(f"{BASE}/2026-13/history", "finance")
+    assert bad.status_code == 422 and "2026-13" in bad.json()["detail"]
+    assert api.get(f"{BASE}/2026-11/statements/2026-999999", "finance").status_code == 404
