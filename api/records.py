@@ -160,10 +160,20 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
-def make_engine(url: str) -> Engine:
+class RecordsMissing(Exception):
+    """A reader was pointed at a records database that does not exist."""
+
+
+def make_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine on the records, with the schema brought up to date. With
+    ``create`` false (read paths, e.g. ``occupancy keys list``) a SQLite file
+    that does not exist is ``RecordsMissing``, naming it, instead of a new
+    empty database."""
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
+            if not create and not Path(path).is_file():
+                raise RecordsMissing(f"no records database at {path}: the file does not exist")
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
