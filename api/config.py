@@ -83,6 +83,21 @@ class ApiSettings(BaseSettings):
         description="How long a verified key is trusted without a lookup (revocation delay).",
     )
     tariffs: Path | None = Field(None, description="Tariff file or folder for charges.")
+    approval_min_coverage: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="A charge line whose sensor coverage is below this blocks the month's "
+        "approval unless finance overrides it with a reason (0..1).",
+    )
+    payment_term_days: int = Field(
+        14, ge=0, le=365, description="Days from a statement's issue date to its due date."
+    )
+    payment_reference: Literal["rf", "national"] = Field(
+        "rf",
+        description="Payment reference printed on statements: rf (RF creditor reference, "
+        "ISO 11649) or national (Finnish viitenumero).",
+    )
     reports_per_key: int = Field(
         2, ge=1, description="Expensive reports one key may have running at once."
     )

@@ -10,12 +10,16 @@ import typer
 app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 
 
-def _sessions(records_url: str | None):
+def _sessions(records_url: str | None, *, create: bool = True):
     from api.config import ApiSettings
-    from api.records import make_engine, make_sessionmaker
+    from api.records import RecordsMissing, make_engine, make_sessionmaker
 
     url = records_url or ApiSettings().records_url
-    return make_sessionmaker(make_engine(url))
+    try:
+        return make_sessionmaker(make_engine(url, create=create))
+    except RecordsMissing as exc:  # list and revoke read: they never make a database
+        typer.echo(f"{exc} (check --records-url)", err=True)
+        raise typer.Exit(2) from None
 
 
 def _known_agencies(registry: Path | None) -> set[str]:
@@ -78,7 +82,7 @@ def list_(records_url: str | None = typer.Option(None)) -> None:
     """List keys (ids, roles, names; never the secrets)."""
     from api.auth import is_active, list_keys
 
-    with _sessions(records_url)() as session:
+    with _sessions(records_url, create=False)() as session:
         for k in list_keys(session):
             state = "revoked" if k.revoked_at else "active" if is_active(k) else "expired"
             if k.expires_at is not None and state == "active":
@@ -91,7 +95,7 @@ def revoke(key_id: str, records_url: str | None = typer.Option(None)) -> None:
     """Revoke a key by its id (the part after 'occ_')."""
     from api.auth import revoke_key
 
-    with _sessions(records_url)() as session:
+    with _sessions(records_url, create=False)() as session:
         if not revoke_key(session, key_id):
             typer.echo(f"no active key with id {key_id!r}", err=True)
             raise typer.Exit(1)

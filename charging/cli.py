@@ -7,6 +7,7 @@ PDF statement, and optionally the ``charges`` measurement for Grafana.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,9 @@ from core.yamlfile import ConfigError
 from storage import StoreSettings
 
 if TYPE_CHECKING:
+    from charging.bookings import Booking
+    from charging.charges import MonthCharges
+    from charging.tariff import Tariff
     from core.registry import Site
 
 app = typer.Typer(help="Monthly usage-based charges per agency (docs/charging.md).")
@@ -86,17 +90,38 @@ def charges(
     if agency is not None and agency not in {a.id for a in site.agencies}:
         raise _fail(f"unknown --agency {agency!r} at site {site.id!r}")
 
-    from charging.monthrun import charge_month
-    from charging.points import charge_points
-    from charging.statements import render
-    from storage import open_store
-    from storage.base import StoreError, StoreUnavailable
+    result = _charge(
+        store_given, site, month, tariff_obj, booked, silence_factor, merge_gap_s, write_points
+    )
+    _write(result, site, fmt, agency, out, lang=lang, csv_dialect=csv_dialect, api_url=api_url)
 
+
+def _charge(
+    store_given: Given[StoreSettings],
+    site: Site,
+    month: str,
+    tariff_obj: Tariff,
+    booked: list[Booking],
+    silence_factor: float,
+    merge_gap_s: float,
+    write_points: bool,
+) -> MonthCharges:
+    from charging.monthrun import FutureMonthError, charge_month, refuse_future
+    from charging.points import charge_points
+    from storage import open_store
+    from storage.base import StoreError, StoreMissing, StoreUnavailable
+
+    now = datetime.now(UTC)
     try:
+        refuse_future(site=site, month=month, now=now)
         store_settings = store_given.settings()
-        store = open_store(store_settings)
+        store = open_store(store_settings, create=False)  # a read: never make a store
+    except FutureMonthError as exc:
+        raise _fail(str(exc)) from None
     except SettingsError as exc:
         raise _fail(f"store settings: {exc.problems}") from None
+    except StoreMissing as exc:
+        raise _fail(f"{exc} (check --store-url)") from None
     except StoreUnavailable as exc:
         raise _fail(f"store unreachable: {exc} (start it or fix --store-url)") from None
     except (StoreError, ValueError) as exc:
@@ -111,6 +136,7 @@ def charges(
             silence_factor=silence_factor,
             merge_gap_s=merge_gap_s,
             raw_retention_days=store_settings.raw_retention_days,
+            now=now,
         )
         if write_points:
             store.write(charge_points(result))
@@ -122,10 +148,34 @@ def charges(
         raise _fail(str(exc)) from None
     finally:
         store.close()
+    return result
+
+
+def _write(
+    result: MonthCharges,
+    site: Site,
+    fmt: str,
+    agency: str | None,
+    out: Path | None,
+    *,
+    lang: str,
+    csv_dialect: str,
+    api_url: str | None,
+) -> None:
+    from charging.statements import render
+
+    month = result.month
     if all(ln.coverage == 0 for ln in result.lines if ln.line != "base"):
         typer.echo(
             f"warning: no presence data for {site.id} in {month}: nothing was observed, "
             "so the whole cost is allocated by headcount",
+            err=True,
+        )
+    if result.provisional:
+        typer.echo(
+            f"provisional: {month} is in progress; the figures run to "
+            f"{result.period_end.astimezone(site.tz):%Y-%m-%d %H:%M} ({site.timezone}) and the "
+            f"cost is pro rata to the elapsed opening time ({float(result.elapsed_share):.2%})",
             err=True,
         )
     data = render(

@@ -91,6 +91,10 @@ class StoreUnavailable(StoreError):
     """The store cannot be reached right now. Retrying later may help."""
 
 
+class StoreMissing(StoreError):
+    """A reader was pointed at a store that does not exist (readers never create one)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RejectedPoint:
     """A point the store refused, and why (the store's own words). ``row`` is its

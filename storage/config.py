@@ -127,13 +127,15 @@ class StoreSettings(BaseModel):
         return self.url.startswith(SQLITE_PREFIX)
 
 
-def open_store(settings: StoreSettings) -> Store:
+def open_store(settings: StoreSettings, *, create: bool = True) -> Store:
     """The store the settings name. Opening does not contact InfluxDB (call
-    ``ping()`` for that); a SQLite file and its folder are created if missing."""
+    ``ping()`` for that); a SQLite file and its folder are created if missing,
+    unless ``create`` is false (read paths): then a missing file is a
+    ``StoreMissing`` error that names it."""
     if settings.is_sqlite:
         from storage.sqlite import SQLiteStore
 
-        return SQLiteStore(sqlite_path(settings.url))
+        return SQLiteStore(sqlite_path(settings.url), create=create)
     from storage.influx import InfluxStore
 
     return InfluxStore(

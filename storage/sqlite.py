@@ -29,7 +29,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from numbers import Integral
@@ -43,6 +43,7 @@ from storage.base import (
     RejectedPoint,
     Store,
     StoreError,
+    StoreMissing,
     StoreUnavailable,
     TagFilter,
 )
@@ -157,6 +158,7 @@ class SQLiteStore(Store):
         *,
         busy_timeout_s: float = BUSY_TIMEOUT_S,
         block_rows: int = BLOCK_ROWS,
+        create: bool = True,
     ) -> None:
         if str(path) in ("", ":memory:") or str(path).startswith("file::memory:"):
             raise ValueError(
@@ -167,6 +169,8 @@ class SQLiteStore(Store):
         self.busy_timeout_s = busy_timeout_s
         self.block_rows = max(1, block_rows)
         self._with_blocks: set[int] = set()
+        if not create:
+            _require_store(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -1046,6 +1050,20 @@ class SQLiteStore(Store):
             with suppress(sqlite3.Error):
                 conn.close()
         self._local = threading.local()
+
+
+def _require_store(path: Path) -> None:
+    """For readers: a mistyped path must say so, not read (and leave behind) an
+    empty store. Checked read-only, so not even a file header is written."""
+    if not path.is_file():
+        raise StoreMissing(f"no store at {path}: the file does not exist")
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as ro:
+            found = ro.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
+    except sqlite3.Error as exc:
+        raise StoreMissing(f"{path} is not an occupancy store ({exc})") from exc
+    if not found:
+        raise StoreMissing(f"{path} is not an occupancy store (it has no schema)")
 
 
 def _newest_per_series(sid: np.ndarray, time: np.ndarray) -> Iterator[tuple[int, int]]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests import repo_bounds
-from tests.servers import InfluxServer, MosquittoServer
+from tests.servers import InfluxServer, MosquittoServer, PostgresServer
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_SITES = REPO / "examples" / "sites"
@@ -82,3 +82,11 @@ def example_site():  # type: ignore[no-untyped-def]
     from core.registry import load_site
 
     return load_site(EXAMPLE_SITES / "virastotalo.yaml")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL for the records database (create a database per test)."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()

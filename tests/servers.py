@@ -1,4 +1,4 @@
-"""Real Mosquitto and InfluxDB 1.x servers for tests and benchmarks.
+"""Real Mosquitto, InfluxDB 1.x and PostgreSQL servers for tests and benchmarks.
 
 Each server runs on free loopback ports in its own temporary folder, and can be
 stopped and started again on the same port and data (for outage tests). A
@@ -214,3 +214,47 @@ bind-address = "127.0.0.1:{self.rpc_port}"
         data = urllib.parse.urlencode(args).encode()
         with urllib.request.urlopen(f"{self.url}/query", data=data, timeout=30) as resp:
             return json.loads(resp.read())  # type: ignore[no-any-return]
+
+
+class PostgresServer(_Server):
+    """A PostgreSQL server (Debian's ``postgresql``) on loopback, trust auth,
+    for the records database. PostgreSQL refuses to run as root, so under root
+    the cluster is made and run as ``nobody``, in a folder of its own outside
+    pytest's (root-only) temporary tree."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self.binary = find_binary("postgres", "postgresql")
+        self.initdb = find_binary("initdb", "postgresql")
+        self.workdir = Path(tempfile.mkdtemp(prefix="occupancy-pg-"))
+        self.port = free_port()
+        self.log_path = self.workdir / "postgres.log"
+        self.user = "nobody" if os.geteuid() == 0 else None
+        if self.user is not None:
+            shutil.chown(self.workdir, user=self.user)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> PostgresServer:
+        data = self.workdir / "data"
+        subprocess.run(
+            [self.initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
+            check=True,
+            capture_output=True,
+            user=self.user,
+        )
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [self.binary, "-D", str(data), "-p", str(self.port), "-k", str(self.workdir),
+             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True, user=self.user,
+        )  # fmt: skip
+        wait_for_port(self.port, 30, self.proc)
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        super().stop(sig)
+        shutil.rmtree(self.workdir, ignore_errors=True)

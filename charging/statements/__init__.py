@@ -88,7 +88,7 @@ def render(
         raise ValueError(f"the registry is site {site.id!r}, the charges {charges.site!r}'s")
     names = Names(site=site, lang=lang)
     if fmt == "json":
-        return render_json(charges, agency=agency)
+        return render_json(charges, agency=agency, header=header)
     if fmt == "csv":
         return render_csv(charges, agency=agency, lang=lang, dialect=csv_dialect)
     if fmt == "xlsx":

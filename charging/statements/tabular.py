@@ -12,8 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Any
 
 from charging.charges import LINE_FIELDS, MonthCharges
+from charging.header import StatementHeader
 
 CSV_DIALECTS = ("locale", "rfc4180")
 DEFAULT_CSV_DIALECT = "locale"
@@ -43,8 +45,33 @@ def check_dialect(dialect: str) -> str:
     return dialect
 
 
-def render_json(mc: MonthCharges, *, agency: str | None = None) -> bytes:
-    return (json.dumps(mc.to_dict(agency=agency), indent=2, ensure_ascii=False) + "\n").encode()
+def render_json(
+    mc: MonthCharges, *, agency: str | None = None, header: StatementHeader | None = None
+) -> bytes:
+    d = mc.to_dict(agency=agency)
+    if header is not None:
+        d["statement"] = header_dict(header)
+    return (json.dumps(d, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def header_dict(h: StatementHeader) -> dict[str, Any]:
+    """The header as JSON values (codes, ISO dates; the same in every language)."""
+    return {
+        "number": h.number,
+        "state": h.state.value,
+        "kind": h.kind.value,
+        "provisional": h.provisional,
+        "issue_date": None if h.issue_date is None else h.issue_date.isoformat(),
+        "due_date": None if h.due_date is None else h.due_date.isoformat(),
+        "reference": h.reference,
+        "references_number": h.references_number,
+        "run": h.run_id,
+        "revision": h.revision,
+        "inputs_hash": h.inputs_hash,
+        "approved_by": h.approved_by,
+        "approved_at": None if h.approved_at is None else h.approved_at.isoformat(),
+        "amount_eur": None if h.amount_eur is None else f"{h.amount_eur:.2f}",
+    }
 
 
 def render_csv(

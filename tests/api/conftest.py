@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from api.app import create_app
 from api.auth import create_key
@@ -41,12 +42,16 @@ class Api:
 
 
 def make_api(
-    store_settings: StoreSettings, tmp_path: Path, *, tariffs: Path | None = None
+    store_settings: StoreSettings,
+    tmp_path: Path,
+    *,
+    tariffs: Path | None = None,
+    records_url: str | None = None,
 ) -> Iterator[Api]:
     site = load_site(SMALL_SITE)
     store = open_store(store_settings)
     store.write(scenario.points(site))
-    records = f"sqlite:///{tmp_path}/api.db"
+    records = records_url or f"sqlite:///{tmp_path}/api.db"
     with make_sessionmaker(make_engine(records))() as session:
         keys = {role: create_key(session, role=role, name=role) for role in ROLES}
     settings = ApiSettings(
@@ -76,3 +81,16 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
 @pytest.fixture
 def sqlite_api(tmp_path: Path) -> Iterator[Api]:
     yield from make_api(StoreSettings(url=f"sqlite:///{tmp_path}/store.db"), tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def records_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/api.db"
+    server = request.getfixturevalue("postgres")
+    name = f"records_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return server.url.rsplit("/", 1)[0] + f"/{name}"

@@ -34,6 +34,8 @@ ENDPOINTS = [
     ("GET", "/v1/sites/pieni/bookings", Q, {"admin", "facility", "finance", "agency"}),
     ("GET", "/v1/sites/pieni/charges/2026-11", {}, {"admin", "finance", "agency"}),
     ("POST", "/v1/sites/pieni/charges/2026-11/run", {}, {"admin", "finance"}),
+    ("GET", "/v1/sites/pieni/charges/runs", {}, {"admin", "finance", "agency"}),
+    ("GET", "/v1/sites/pieni/charges/2026-11/history", {}, {"admin", "finance", "agency"}),
 ]
 ROLES = ["admin", "facility", "finance", "agency:aa", "agency:bb"]
 

@@ -32,6 +32,8 @@ EDGE_DAYS = ["0001-01-01", "9999-12-31", "２０２６-１１-０１", "2026-11-
 
 def _edge_cases(operation: schemathesis.APIOperation, site_id: str) -> list[schemathesis.Case]:
     path = {"site_id": site_id} if "{site_id}" in operation.path else {}
+    if "{number}" in operation.path:  # a statement number, for .../statements/{number}
+        path["number"] = "2026-000001"
     cases = []
     names = {p.name for p in operation.query}
     if "month" in names:

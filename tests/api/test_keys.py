@@ -202,3 +202,13 @@ def test_keys_create_with_an_expiry(tmp_path: Path) -> None:
         ["create", "--role", "facility", "--expires", "2020-01-01", "--records-url", records],
     )
     assert past.exit_code == 2 and "already past" in past.output
+
+
+def test_keys_list_never_creates_a_records_database(tmp_path: Path) -> None:
+    missing = tmp_path / "typo" / "api.db"
+    runner = CliRunner()
+    for args in (["list"], ["revoke", "abc"]):
+        result = runner.invoke(keys_app, [*args, "--records-url", f"sqlite:///{missing}"])
+        assert result.exit_code == 2
+        assert f"no records database at {missing}: the file does not exist" in result.output
+    assert not missing.parent.exists()

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -192,6 +195,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, change: list[str], expected
 
 def test_an_empty_store_charges_by_headcount_and_warns(tmp_path: Path) -> None:
     # Nothing observed: cost 10 000.00 by headcount 10:6:4.
+    open_store(StoreSettings(url=f"sqlite:///{tmp_path / 'empty.db'}")).close()
     result = run(
         [
             "--site",
@@ -210,3 +214,51 @@ def test_an_empty_store_charges_by_headcount_and_warns(tmp_path: Path) -> None:
     d = json.loads(result.stdout)
     assert [a["amount_eur"] for a in d["agencies"]] == ["5000.00", "3000.00", "2000.00"]
     assert "warning: no presence data for pieni in 2026-11" in result.stderr
+
+
+def _args(tmp_path: Path, month: str, store: str) -> list[str]:
+    return [
+        "--site",
+        str(DATA / "pieni.yaml"),
+        "--month",
+        month,
+        "--tariffs",
+        str(DATA / "pieni-tariff.yaml"),
+        "--store-url",
+        store,
+        "--format",
+        "json",
+    ]
+
+
+def test_a_missing_store_file_is_an_error_naming_it_and_is_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "x" / "nope.db"
+    result = run(_args(tmp_path, "2026-11", f"sqlite:///{missing}"))
+    assert result.exit_code == 2
+    assert f"no store at {missing}: the file does not exist (check --store-url)" in result.stderr
+    assert not missing.exists() and not missing.parent.exists()
+    assert result.stdout == ""
+
+
+def test_a_future_month_is_refused(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    open_store(StoreSettings(url=store)).close()
+    result = run(_args(tmp_path, "2099-05", store))
+    assert result.exit_code == 2
+    assert "2099-05 has not begun at pieni" in result.stderr
+    assert "a future month cannot be charged" in result.stderr
+
+
+def test_the_month_in_progress_is_provisional_and_pro_rata(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    open_store(StoreSettings(url=store)).close()
+    month = datetime.now(ZoneInfo("Europe/Helsinki")).strftime("%Y-%m")
+    result = run(_args(tmp_path, month, store))
+    assert result.exit_code == 0, result.output
+    assert f"provisional: {month} is in progress" in result.stderr
+    d = json.loads(result.stdout)
+    assert d["provisional"] is True
+    share = Decimal(d["elapsed_share"])
+    assert 0 <= share < 1
+    # the cost is the elapsed share of the month's 10 000.00, never all of it
+    assert abs(Decimal(d["totals"]["cost_eur"]) - 10000 * share) <= Decimal("0.01")

@@ -176,3 +176,21 @@ def test_locked_file_is_unavailable_then_recovers(tmp_path: Path) -> None:
     store.write(batch(0, 0, 5))
     assert store.count("presence") == 5
     store.close()
+
+
+def test_a_reader_never_creates_a_store(tmp_path: Path) -> None:
+    from storage import StoreSettings, open_store
+    from storage.base import StoreMissing
+
+    missing = tmp_path / "typo" / "nope.db"
+    with pytest.raises(StoreMissing, match=f"no store at {missing}: the file does not exist"):
+        open_store(StoreSettings(url=f"sqlite:///{missing}"), create=False)
+    assert not missing.parent.exists()
+    other = tmp_path / "other.db"
+    other.write_bytes(b"")  # an existing file that is not a store is not made one
+    with pytest.raises(StoreMissing, match="is not an occupancy store"):
+        open_store(StoreSettings(url=f"sqlite:///{other}"), create=False)
+    assert other.read_bytes() == b""
+    made = tmp_path / "made.db"
+    open_store(StoreSettings(url=f"sqlite:///{made}")).close()  # writers still create
+    open_store(StoreSettings(url=f"sqlite:///{made}"), create=False).close()
