@@ -34,14 +34,26 @@ def free_port() -> int:
 
 
 def find_binary(name: str, package: str) -> str:
+    # Debian keeps PostgreSQL's server programs off PATH, per major version
+    versioned = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=_major, reverse=True)
     path = shutil.which(name) or next(
-        (str(p) for p in (Path("/usr/sbin") / name, Path("/usr/bin") / name) if p.exists()), None
+        (
+            str(p)
+            for p in (Path("/usr/sbin") / name, Path("/usr/bin") / name, *versioned)
+            if p.exists()
+        ),
+        None,
     )
     if path is None:
         raise MissingBinary(
             f"'{name}' is not installed; install it with: sudo apt-get install -y {package}"
         )
     return path
+
+
+def _major(path: Path) -> int:
+    version = path.parent.parent.name
+    return int(version) if version.isdigit() else 0
 
 
 def wait_for_port(
