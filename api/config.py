@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alerts.config import AlertSettings
 from core.datadir import example_sites, sqlite_url
 from core.secrets import refuse_placeholders
 from core.topics import DEFAULT_PREFIX
@@ -92,6 +93,11 @@ class ApiSettings(BaseSettings):
         20,
         ge=1,
         description="Failed authentications a client address may make per minute before 429.",
+    )
+
+    alerts: AlertSettings = Field(
+        default_factory=AlertSettings,
+        description="Alert rules, evaluation and e-mail (OCCUPANCY_API_ALERTS__<NAME>).",
     )
 
     @model_validator(mode="after")

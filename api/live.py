@@ -342,6 +342,11 @@ class LiveBoard:
             known.update(self._agents_online)
             return known
 
+    def agent_since(self) -> dict[str, datetime]:
+        """When each agent's last status message came (offline since, for the alerts)."""
+        with self._lock:
+            return dict(self._agent_since)
+
     def counts(self, key: Literal["zone", "floor"]) -> dict[str, dict[str, int]]:
         out: dict[str, Counter[str]] = {}
         for s in self.spaces():
