@@ -74,23 +74,30 @@ def compose(
 
 @dataclass
 class Digest:
-    """The transitions of the current period, sent when it ends."""
+    """The transitions of the current period. A period opens with the first
+    transition after a quiet time and is sent ``period_s`` later, so a storm
+    (a whole floor going offline within seconds) makes one message, and a
+    lone alert waits at most ``period_s``."""
 
     period_s: float
-    start: datetime
+    start: datetime | None = None
     pending: list[tuple[Transition, Rule]] = field(default_factory=list)
 
-    def add(self, transitions: Sequence[Transition], rules: Mapping[str, Rule]) -> None:
+    def add(
+        self, transitions: Sequence[Transition], rules: Mapping[str, Rule], *, now: datetime
+    ) -> None:
         for t in transitions:
             rule = rules.get(t.rule)
             if rule is not None and rule.notify:
                 self.pending.append((t, rule))
+        if self.pending and self.start is None:
+            self.start = now
 
     def due(self, now: datetime) -> bool:
-        return now >= self.start + timedelta(seconds=self.period_s)
+        return self.start is not None and now >= self.start + timedelta(seconds=self.period_s)
 
-    def take(self, now: datetime) -> tuple[datetime, list[tuple[Transition, Rule]]]:
-        """The period's start and entries; a new period begins at ``now``."""
+    def take(self) -> tuple[datetime | None, list[tuple[Transition, Rule]]]:
+        """The period's start and entries; the digest is quiet again."""
         start, entries = self.start, self.pending
-        self.start, self.pending = now, []
+        self.start, self.pending = None, []
         return start, entries

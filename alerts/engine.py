@@ -61,7 +61,7 @@ class AlertEngine:
         self.batteries = batteries
         self.summariser_lag = summariser_lag
         self.clock = clock
-        self.digest = Digest(period_s=digest_s, start=clock())
+        self.digest = Digest(period_s=digest_s)
         self.state: dict[Key, Track] = {}
         self.coverage: dict[tuple[str, str], list[Sample]] = {}
         self.lock = threading.Lock()  # one tick at a time (thread and tests)
@@ -91,7 +91,7 @@ class AlertEngine:
             )
             if transitions:
                 self._record(transitions, rules)
-            self.digest.add(transitions, rules)
+            self.digest.add(transitions, rules, now=now)
             if self.digest.due(now):
                 self._send_digest(now)
             self.metrics.last_tick.set(now.timestamp())
@@ -166,10 +166,10 @@ class AlertEngine:
                 self.metrics.notifications.labels("webhook", "failed").inc()
 
     def _send_digest(self, now: datetime) -> None:
-        start, entries = self.digest.take(now)
+        start, entries = self.digest.take()
         if not entries or self.mailer is None:
             return
-        mails = compose(entries, registry=self.registry, start=start, end=now)
+        mails = compose(entries, registry=self.registry, start=start or now, end=now)
         try:
             self.mailer.send(mails)
         except MailError as exc:
@@ -177,7 +177,7 @@ class AlertEngine:
             self.metrics.notifications.labels("email", "failed").inc(len(mails))
             # held for the next period, the newest kept when SMTP stays down
             self.digest.pending[:0] = entries[-MAX_HELD_ENTRIES:]
-            self.digest.start = start
+            self.digest.start = now
             return
         self.metrics.notifications.labels("email", "sent").inc(len(mails))
 

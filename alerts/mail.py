@@ -39,8 +39,8 @@ class SmtpMailer:
         msg["Subject"] = mail.subject
         msg["Date"] = formatdate(localtime=False)
         msg["Message-ID"] = make_msgid(domain=self.sender.rsplit("@", 1)[-1])
-        msg["Content-Language"] = mail.lang
         msg.set_content(mail.body)
+        msg["Content-Language"] = mail.lang  # after set_content, which resets Content-*
         return msg
 
     def send(self, mails: Sequence[Mail]) -> None:

@@ -164,7 +164,9 @@ def test_zone_coverage_is_time_weighted_over_the_window() -> None:
     assert coverage_pct(samples, now=at(30 * h), window=day) == (6 * 50 + 18 * 100) / 24
     # trimming keeps the sample that holds at the window's start
     assert trim(samples, now=at(30 * h), window=day) == samples[1:]
-    assert coverage_pct(trim(samples, now=at(36 * h), window=day), now=at(36 * h), window=day) == 100
+    assert (
+        coverage_pct(trim(samples, now=at(36 * h), window=day), now=at(36 * h), window=day) == 100
+    )
     # before a whole window: the mean over the time there is (3 h x 100 + 1 h x 50) / 4 h
     assert coverage_pct([(at(0), 100.0), (at(3 * h), 50.0)], now=at(4 * h), window=day) == 87.5
 
