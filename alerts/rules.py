@@ -63,7 +63,7 @@ class Rule(BaseModel):
     firing alert resolves once the value is back past ``clear`` (default: the
     threshold) for ``clear_for_s`` seconds."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     id: Ident
     kind: Kind

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerts import records
@@ -19,6 +19,7 @@ from core.timeutil import utcnow
 
 router = APIRouter(tags=["alerts"])
 
+AlertId = Annotated[int, Path(ge=1, le=2**62, description="The alert's number.")]
 StateFilter = Literal["open", "firing", "acknowledged", "resolved", "all"]
 _STATES: dict[str, tuple[str, ...]] = {
     "open": records.OPEN,
@@ -69,7 +70,7 @@ def list_alerts(
 
 @router.get("/v1/sites/{site_id}/alerts/{alert_id}", summary="One alert with its history")
 def get_alert(
-    site: SiteDep, alert_id: int, ctx: Ctx, principal: CurrentPrincipal
+    site: SiteDep, alert_id: AlertId, ctx: Ctx, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     require(principal, "facility", "agency")
     alert = _alert(ctx, site.id, alert_id, principal.agency)
@@ -81,7 +82,7 @@ def get_alert(
     "/v1/sites/{site_id}/alerts/{alert_id}/ack", summary="Acknowledge a firing alert (who, why)"
 )
 def ack_alert(
-    site: SiteDep, alert_id: int, body: Ack, ctx: Ctx, principal: CurrentPrincipal
+    site: SiteDep, alert_id: AlertId, body: Ack, ctx: Ctx, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     require(principal, "facility")
     with ctx.sessions() as session:
