@@ -327,7 +327,7 @@ async function refreshHealth() {
   clearTimeout(state.healthTimer);
   state.healthTimer = setTimeout(refreshHealth, 60000);
   if (!state.site) return;
-  refreshAlerts();
+  await refreshAlerts(); // first: the health answer then finds the alerts rendered
   try {
     state.health = await api(`v1/sites/${encodeURIComponent(state.site.id)}/sensors/health`);
     state.healthForbidden = false;
@@ -359,7 +359,9 @@ function renderAlerts() {
       li.className = "p-alert";
       li.dataset.alert = a.state;
       const strong = document.createElement("strong");
-      strong.textContent = t("alert_line", { kind: t(`alert_${a.kind}`), subject: a.subject });
+      const space = a.context.space && state.spaces.get(a.context.space);
+      const subject = space ? spaceName(space) : a.subject;
+      strong.textContent = t("alert_line", { kind: t(`alert_${a.kind}`), subject });
       const meta = document.createElement("span");
       meta.className = "p-meta";
       const parts = [t("alert_since", { ago: formatAgo(a.fired_at) })];

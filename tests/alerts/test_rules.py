@@ -53,11 +53,13 @@ def test_a_rules_file_loads_and_a_missing_one_means_no_rules(tmp_path: Path) -> 
         ("rules:\n  - {id: a, kind: noise, threshold: 1}\n", ":2: rules[0].kind: Input should be"),
         ("rules:\n  - {id: a, kind: zone_coverage, threshold: 120}\n", "is a percentage"),
         (
-            "rules:\n  - {id: a, kind: agent_offline, threshold: 60,\n     notify: [{email: nobody}]}\n",
+            "rules:\n  - {id: a, kind: agent_offline, threshold: 60,\n"
+            "     notify: [{email: nobody}]}\n",
             ":3: rules[0].notify[0].email",
         ),
         (
-            "rules:\n  - {id: a, kind: agent_offline, threshold: 60}\n  - {id: a, kind: agent_offline, threshold: 9}\n",
+            "rules:\n  - {id: a, kind: agent_offline, threshold: 60}\n"
+            "  - {id: a, kind: agent_offline, threshold: 9}\n",
             "rule id 'a' is used twice",
         ),
         ("rules: [\n", "invalid YAML"),
