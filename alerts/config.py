@@ -23,6 +23,7 @@ class AlertSettings(BaseModel):
     enabled: bool = Field(True, description="false: no alert evaluation in the API.")
     rules: Path = Field(
         Path("alerts.yaml"),
+        validate_default=True,  # the default too lies in the data directory
         description="Rules file (relative: in the data directory); a missing file means "
         "only the rules made through the API.",
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from alerts.evaluate import Reading
 from alerts.rules import Kind, Rule
@@ -105,6 +105,8 @@ def _agents(rule: Rule, view: SiteView, now: datetime) -> list[Reading]:
         if rule.zone is not None and rule.zone not in zones.get(agent, set()):
             continue
         since = view.agent_since.get(agent)
+        if since is not None and since.tzinfo is None:  # a store's naive UTC time
+            since = since.replace(tzinfo=UTC)
         value = 0.0 if online or since is None else max(0.0, (now - since).total_seconds())
         out.append(Reading(rule.id, view.site.id, agent, value, None, {"agent": agent}))
     return out

@@ -4,7 +4,6 @@ background thread during the app's lifespan."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -32,8 +31,8 @@ def summariser_lag(summariser: Any) -> Callable[[str, datetime], float | None] |
 
     def lag(site_id: str, now: datetime) -> float | None:
         since = inner.dirty_since.get(site_id)
-        # dirty_since is wall-clock time (time.time()); now may be injected
-        return 0.0 if since is None else max(0.0, min(now.timestamp(), time.time()) - since)
+        # dirty_since holds wall-clock seconds (time.time()), as now.timestamp() does
+        return 0.0 if since is None else max(0.0, now.timestamp() - since)
 
     return lag
 

@@ -255,6 +255,7 @@ class LiveBoard:
                 )
             for agent, t in offline_agents.items():
                 self._agents_online[agent] = False
+                self._agent_since[agent] = t  # offline since then (the alerts count from it)
                 for sid, cur in self._spaces.items():
                     if cur.agent == agent and (cur.last_seen is None or cur.last_seen <= t):
                         self._spaces[sid] = replace(
