@@ -14,6 +14,7 @@ COPY metrics ./metrics
 COPY summaries ./summaries
 COPY charging ./charging
 COPY webhooks ./webhooks
+COPY alerts ./alerts
 COPY edge ./edge
 COPY ingest ./ingest
 COPY api ./api

@@ -15,6 +15,8 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from alerts import records as alert_records  # noqa: F401  (its tables join the records DB)
+from alerts import runtime as alerts_runtime
 from api import docs_pages, problems
 from api.auth import KeyCache, redact_access_log
 from api.config import ApiSettings
@@ -22,7 +24,7 @@ from api.deps import AppContext
 from api.limits import ConcurrencyLimiter, FailureLimiter
 from api.live import LiveHub, apply_raw
 from api.records import make_engine, make_sessionmaker
-from api.routes import bookings, charges, health, live, portfolio, reports, sites
+from api.routes import alerts, bookings, charges, health, live, portfolio, reports, sites
 from api.routes import webhooks as webhooks_routes
 from core.registry import Registry
 from core.timeutil import utcnow
@@ -134,6 +136,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app from validated settings and opened resources (``clock``:
     the time the live webhook events are judged at; tests pass their own)."""
+    alert_rules = alerts_runtime.file_rules(settings.alerts, registry)
     engine = make_engine(settings.records_url)
     hub = LiveHub(registry, silence_factor=settings.silence_factor)
     ctx = AppContext(
@@ -190,10 +193,13 @@ def create_app(
         if rollups is not None:
             rollups.start()
         summariser = _summariser(settings, registry, store, ctx.events)
+        alert_thread = alerts_runtime.start(ctx, alert_rules, summariser=summariser)
         try:
             yield
         finally:
             ctx.closing.set()
+            if alert_thread is not None:
+                alert_thread.stop()
             sweeper.stopped.set()
             if rollups is not None:
                 rollups.stopped.set()
@@ -229,6 +235,7 @@ def create_app(
     app.include_router(bookings.router)
     app.include_router(charges.router)
     app.include_router(webhooks_routes.router)
+    app.include_router(alerts.router)
     if UI_DIR.is_dir():
         app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
 

@@ -37,6 +37,13 @@ def serve(given: Given[ApiSettings]) -> None:
         raise _fail(str(exc)) from None
     except ConfigError as exc:
         raise _fail(f"site registry:\n{exc}") from None
+    from alerts.runtime import file_rules
+
+    try:
+        file_rules(settings.alerts, reg)
+        settings.alerts.smtp_password()  # a missing password file stops the start
+    except (ConfigError, ValueError) as exc:
+        raise _fail(f"alerts:\n{exc}") from None
     _serve(settings, reg)
 
 

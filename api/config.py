@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alerts.config import AlertSettings
 from core.datadir import example_sites, sqlite_url
 from core.secrets import refuse_placeholders
 from core.topics import DEFAULT_PREFIX
@@ -113,6 +114,10 @@ class ApiSettings(BaseSettings):
     webhooks: WebhookSettings = Field(
         default_factory=WebhookSettings,
         description="Signed webhooks (docs/integrations.md).",
+    )
+    alerts: AlertSettings = Field(
+        default_factory=AlertSettings,
+        description="Alert rules, evaluation and e-mail (OCCUPANCY_API_ALERTS__<NAME>).",
     )
 
     @model_validator(mode="after")

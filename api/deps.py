@@ -43,6 +43,8 @@ class AppContext:
     # where emitters hand events (webhooks/events.py); the webhook outbox when
     # integrations are configured
     events: EventSink = field(default_factory=NullSink)
+    # the alert engine (alerts.engine.AlertEngine), when alerts are enabled
+    alerts: Any = None
 
 
 # The light dependencies are async so they run on the event loop, not through

@@ -255,6 +255,7 @@ class LiveBoard:
                 )
             for agent, t in offline_agents.items():
                 self._agents_online[agent] = False
+                self._agent_since[agent] = t  # offline since then (the alerts count from it)
                 for sid, cur in self._spaces.items():
                     if cur.agent == agent and (cur.last_seen is None or cur.last_seen <= t):
                         self._spaces[sid] = replace(
@@ -341,6 +342,11 @@ class LiveBoard:
             known = {a: True for a in self.site.agents()}
             known.update(self._agents_online)
             return known
+
+    def agent_since(self) -> dict[str, datetime]:
+        """When each agent's last status message came (offline since, for the alerts)."""
+        with self._lock:
+            return dict(self._agent_since)
 
     def counts(self, key: Literal["zone", "floor"]) -> dict[str, dict[str, int]]:
         out: dict[str, Counter[str]] = {}

@@ -327,6 +327,7 @@ async function refreshHealth() {
   clearTimeout(state.healthTimer);
   state.healthTimer = setTimeout(refreshHealth, 60000);
   if (!state.site) return;
+  await refreshAlerts(); // first: the health answer then finds the alerts rendered
   try {
     state.health = await api(`v1/sites/${encodeURIComponent(state.site.id)}/sensors/health`);
     state.healthForbidden = false;
@@ -337,6 +338,39 @@ async function refreshHealth() {
   }
   renderSensors();
   return undefined;
+}
+
+// Open alerts (alerts/ in the API) head the attention list; agency keys get
+// their own spaces' alerts, so they are fetched apart from the sensor health.
+async function refreshAlerts() {
+  try {
+    const site = encodeURIComponent(state.site.id);
+    state.alerts = (await api(`v1/sites/${site}/alerts?state=open&limit=50`)).alerts;
+  } catch {
+    state.alerts = null; // no alerts for this key, or a passing outage
+  }
+  renderAlerts();
+}
+
+function renderAlerts() {
+  $("alert-list").replaceChildren(
+    ...(state.alerts || []).map((a) => {
+      const li = document.createElement("li");
+      li.className = "p-alert";
+      li.dataset.alert = a.state;
+      const strong = document.createElement("strong");
+      const space = a.context.space && state.spaces.get(a.context.space);
+      const subject = space ? spaceName(space) : a.subject;
+      strong.textContent = t("alert_line", { kind: t(`alert_${a.kind}`), subject });
+      const meta = document.createElement("span");
+      meta.className = "p-meta";
+      const parts = [t("alert_since", { ago: formatAgo(a.fired_at) })];
+      if (a.state === "acknowledged") parts.push(t("alert_acked", { who: a.acknowledged_by }));
+      meta.textContent = parts.join(" · ");
+      li.append(strong, meta);
+      return li;
+    }),
+  );
 }
 
 // ---------------------------------------------------------------- connection status

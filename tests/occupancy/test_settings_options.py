@@ -66,6 +66,7 @@ COMPANIONS = {
     "mqtt_client_cert": "mqtt_client_key",
     "mqtt_client_key": "mqtt_client_cert",
     "password": "username",  # of the store
+    "smtp_host": "smtp_from",  # of the alerts
 }
 TEXT = {
     "broker_url": "mqtts://broker.example:8883",

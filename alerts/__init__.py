@@ -1,0 +1,1 @@
+"""Alerts: rules, a pure evaluation, the engine in the API process, notifications."""
