@@ -129,6 +129,14 @@ def read_records(path: Path, fmt: Format) -> Iterator[tuple[int, Mapping[str, An
             yield number, data if isinstance(data, dict) else "not a JSON object"
 
 
+def missing_columns(path: Path, cols: ColumnMap) -> tuple[list[str], list[str]]:
+    """For a CSV file: the mapped columns its header lacks, and the header."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    wanted = [c for c in (cols.time, cols.occupied, cols.space, cols.sensor, cols.count) if c]
+    return [c for c in wanted if c not in header], header
+
+
 def count_lines(path: Path) -> int:
     with path.open("rb") as fh:
         return sum(1 for _ in fh)

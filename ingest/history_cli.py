@@ -204,6 +204,17 @@ def _run(
     from core.timeutil import utcnow
     from ingest import history
 
+    if kind == "csv":
+        try:
+            missing, header = history.missing_columns(path, opts.columns)
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise _fail(f"cannot read {path}: {exc}") from None
+        if missing:
+            raise _fail(
+                f"{path.name} has no column {', '.join(map(repr, missing))} "
+                f"(its header: {', '.join(header) or 'empty'}); map the columns with "
+                "--time-column, --occupied-column, ..."
+            )
     total = max(history.count_lines(path) - (1 if kind == "csv" else 0), 0)
     with Progress(
         TextColumn("[bold]import[/] {task.description}"),

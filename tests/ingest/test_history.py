@@ -27,6 +27,7 @@ from api.auth import create_key
 from api.config import ApiSettings
 from api.records import make_engine, make_sessionmaker
 from core.registry import Registry, Site, load_site
+from metrics.intervals import state_intervals
 from occupancy import cli
 from storage import StoreSettings, open_store
 from storage.base import PRESENCE
@@ -242,6 +243,18 @@ def test_json_lines_by_sensor_with_offsets_dst_and_counts(site: Site, tmp_path: 
     # hb: the gap to the next row (all within 3 h), the last row the site's 3600 s
     assert list(got["hb"]) == [1800.0, 1800.0, 3600.0, 3600.0]
     assert list(got["sensor"]) == ["s-a1"] * 4 and set(got["agent"]) == {"ag"}
+    # The intervals the metrics make of those rows (per change, hours apart):
+    # each state holds until the next row; after the last (10:00, hb 3600 s)
+    # for 2.5 x 3600 s, then unknown.
+    t = lambda h, m=0: datetime(2026, 3, 2, h, m, tzinfo=UTC)  # noqa: E731
+    iv = state_intervals(presence=got, status=None, site=site, start=t(8), end=t(14))
+    a1 = iv[iv["space"] == "a1"]
+    assert [(r.start, r.end, r.state) for r in a1.itertuples()] == [
+        (t(8), t(8, 30), "occupied"),
+        (t(8, 30), t(9), "free"),
+        (t(9), t(12, 30), "occupied"),
+        (t(12, 30), t(14), "unknown"),
+    ]
 
 
 def test_naive_times_without_timezone_are_refused(site: Site, tmp_path: Path) -> None:
@@ -265,6 +278,10 @@ def test_naive_times_without_timezone_are_refused(site: Site, tmp_path: Path) ->
         (["--space", "r1", "--space-column", "x"], "name the space exactly one way"),
         (["--space", "r1", "--timezone", "Mars/Base"], "not an IANA time zone"),
         (["--space", "r1", "--max-gap-s", "0"], "--max-gap-s 0 must be above 0"),
+        (
+            ["--space", "r1", "--time-column", "date"],
+            "x.csv has no column 'date' (its header: time",
+        ),
     ],
 )
 def test_bad_options_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
