@@ -270,7 +270,7 @@ def parse_records(
     with its line and reason. ``progress(n)``: called per record read."""
     out = Parsed()
     sensors = {sp.sensor.id: sp.id for sp in site.spaces if sp.sensor is not None}
-    rows: list[Row] = []
+    msgs: list[Presence] = []
     for line, record in records:
         if progress is not None:
             progress(1)
@@ -289,8 +289,8 @@ def parse_records(
         if problem is not None:
             out.bad.append(BadRow(line, f"{problem.code}: {problem.detail}", _raw(record)))
             continue
-        rows.append(row)
-    _assemble(rows, site=site, opts=opts, out=out)
+        msgs.append(msg)
+    _assemble(msgs, opts=opts, out=out)
     out.bad.sort(key=lambda b: b.line)
     return out
 
@@ -299,34 +299,42 @@ def _raw(record: Mapping[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, default=str)
 
 
-def _assemble(rows: list[Row], *, site: Site, opts: ImportOptions, out: Parsed) -> None:
-    """Duplicates out, then each row's kind and ``hb`` from its neighbours."""
-    rows.sort(key=lambda r: (r.space, r.time, r.line))
-    kept: list[Row] = []
-    for row in rows:
+def _assemble(msgs: list[Presence], *, opts: ImportOptions, out: Parsed) -> None:
+    """Duplicates out, then each message's kind and ``hb`` from its neighbours.
+    The messages were validated already (``seq`` is the row's line); a copy
+    with a kind and a positive ``hb`` of at most a day stays valid
+    (``max_gap_s`` and ``heartbeat_s`` are checked at start)."""
+    msgs.sort(key=lambda m: (m.space_id, m.event_time, m.seq))
+    kept: list[Presence] = []
+    for m in msgs:
         prev = kept[-1] if kept else None
-        if prev is not None and (prev.space, prev.time) == (row.space, row.time):
-            if (prev.occupied, prev.count) == (row.occupied, row.count):
+        if prev is not None and (prev.space_id, prev.event_time) == (m.space_id, m.event_time):
+            if (prev.occupied, prev.people_count) == (m.occupied, m.people_count):
                 out.duplicates += 1
             else:
                 out.bad.append(
                     BadRow(
-                        row.line,
-                        f"space {row.space!r} at {row.time.isoformat()} already has "
-                        f"another state in line {prev.line}",
+                        m.seq,
+                        f"space {m.space_id!r} at {m.event_time.isoformat()} already has "
+                        f"another state in line {prev.seq}",
                     )
                 )
             continue
-        kept.append(row)
-    for i, row in enumerate(kept):
-        prev = kept[i - 1] if i > 0 and kept[i - 1].space == row.space else None
-        nxt = kept[i + 1] if i + 1 < len(kept) and kept[i + 1].space == row.space else None
+        kept.append(m)
+    msgs.clear()  # each message is held once: a file's rows can be millions
+    for i, m in enumerate(kept):
+        prev = kept[i - 1] if i > 0 and kept[i - 1].space_id == m.space_id else None
+        nxt = kept[i + 1] if i + 1 < len(kept) and kept[i + 1].space_id == m.space_id else None
         hb = opts.heartbeat_s
         if nxt is not None:
-            gap = (nxt.time - row.time).total_seconds()
+            gap = (nxt.event_time - m.event_time).total_seconds()
             if gap <= opts.max_gap_s:
                 hb = gap
-        same = prev is not None and prev.occupied == row.occupied and prev.count == row.count
+        same = prev is not None and (prev.occupied, prev.people_count) == (
+            m.occupied,
+            m.people_count,
+        )
         kind = PresenceKind.HEARTBEAT if same else PresenceKind.CHANGE
-        out.messages.append(_message(row, site, kind=kind, hb=hb))
-        out.lines.append(row.line)
+        kept[i] = m.model_copy(update={"kind": kind, "heartbeat_interval_s": hb})
+    out.messages = kept
+    out.lines = [m.seq for m in kept]
