@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -113,6 +113,11 @@ class Zone(_Named):
     floor: Ident
     agency: Ident | None = Field(default=None, description="Set when the zone is dedicated.")
     security_class: str | None = Field(default=None, max_length=40)
+    system: Literal["hvac", "lighting"] | None = Field(
+        default=None,
+        description="The building system the zone is, if any (the Brick export's HVAC or "
+        "lighting zone); unset: a zone of spaces.",
+    )
 
 
 class Rect(_Strict):

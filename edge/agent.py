@@ -28,6 +28,7 @@ from core.topics import Topics
 from edge import __version__
 from edge.config import AgentConfig, Secrets
 from edge.confirm import Confirmations
+from edge.discovery import discovery_messages
 from edge.drivers import DRIVERS, Driver, Reading
 from edge.drivers.zigbee2mqtt import Zigbee2MqttDriver
 from edge.health import SensorStatus, build_health
@@ -95,6 +96,16 @@ class EdgeAgent:
             )
             self.status[sensor.id] = SensorStatus(sensor.id, sensor.space)
             self.space_of[sensor.id] = sensor.space
+        # Home Assistant discovery (off by default): sent on every connect, retained
+        self.discovery = discovery_messages(
+            config=config.home_assistant,
+            topics=self.topics,
+            site=config.site,
+            agent_id=config.agent_id,
+            spaces=[s.space for s in config.sensors],
+            heartbeat_s=config.heartbeat_s,
+            version=version,
+        )
         self.confirms: Confirmations | None = None
         self._stored_topic = self.topics.stored(config.site, config.agent_id)
         if config.outbox.confirm:
@@ -257,6 +268,8 @@ class EdgeAgent:
                     self.config.broker.url,
                     self.outbox.depth,
                 )
+                for topic, payload in self.discovery:
+                    self.link.publish(topic, payload, qos=1, retain=True)
                 self.link.publish(
                     self._status_topic,
                     self._status_payload(AgentState.ONLINE, self.clock()),

@@ -21,6 +21,7 @@ from core.broker_url import parse_broker_url
 from core.ids import Ident
 from core.topics import DEFAULT_PREFIX, Topics
 from core.yamlfile import ConfigError, YamlFileError, field_name, load_located, validation_problems
+from edge.discovery import HomeAssistantConfig, config_topic
 from edge.drivers.ld2410 import Ld2410Config
 from edge.drivers.pir import PirConfig
 from edge.drivers.simulated import SimulatedConfig
@@ -135,6 +136,7 @@ class AgentConfig(_Strict):
     broker: BrokerConfig
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     zigbee2mqtt: Zigbee2MqttBridgeConfig | None = None
+    home_assistant: HomeAssistantConfig = Field(default_factory=HomeAssistantConfig)
     sensors: list[SensorConfig] = Field(min_length=1, max_length=1000)
 
     @field_validator("topic_prefix")
@@ -160,11 +162,37 @@ class AgentConfig(_Strict):
                         )
                     )
                     break
+        problems += self._discovery_problems()
         devices = Counter(s.device for s in self.sensors if isinstance(s, Zigbee2MqttConfig))
         for i, s in enumerate(self.sensors):
             if isinstance(s, Zigbee2MqttConfig) and devices[s.device] > 1:
                 problems.append((("sensors", i, "device"), f"device {s.device!r} is bound twice"))
         return problems
+
+    def _discovery_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        ha = self.home_assistant
+        if not ha.discovery:
+            return []
+        if f"{ha.discovery_prefix}/".startswith(f"{self.topic_prefix}/"):
+            return [
+                (
+                    ("home_assistant", "discovery_prefix"),
+                    f"discovery_prefix {ha.discovery_prefix!r} is under the contract's "
+                    f"topic_prefix {self.topic_prefix!r}: give Home Assistant's own prefix",
+                )
+            ]
+        # ids differing only in a character Home Assistant does not allow (a.b, a_b)
+        seen: dict[str, str] = {}
+        for i, s in enumerate(self.sensors):
+            topic = config_topic(ha.discovery_prefix, self.agent_id, self.site, s.space)
+            if seen.setdefault(topic, s.space) != s.space:
+                return [
+                    (
+                        ("sensors", i, "space"),
+                        f"spaces {seen[topic]!r} and {s.space!r} share the discovery topic {topic}",
+                    )
+                ]
+        return []
 
 
 class Secrets(BaseModel):

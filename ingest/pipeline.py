@@ -67,6 +67,12 @@ class Delivery:
     size: int = -1
 
 
+#: What a ``too_old`` dead letter adds: the two ways older data gets in.
+TOO_OLD_HINT = (
+    "; to accept older messages raise OCCUPANCY_INGEST_MAX_AGE_S (--max-age-s), "
+    "or load past data with 'occupancy import' (docs/integrations.md)"
+)
+
 #: The event-time window: the contract's (``core.validation``), shared with the API's live feed.
 Limits = Window
 
@@ -133,7 +139,10 @@ def validate(
         raise Rejected(Reason.UNKNOWN_SITE, f"site {decoded.topic.site!r} is not in the registry")
     problem = message_problem(site, decoded.topic.subject, msg, now=now, window=limits)
     if problem is not None:
-        raise Rejected(Reason(problem.code), problem.detail)
+        detail = problem.detail
+        if problem.code == Reason.TOO_OLD:
+            detail += TOO_OLD_HINT
+        raise Rejected(Reason(problem.code), detail)
     return site, msg
 
 

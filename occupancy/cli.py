@@ -34,6 +34,7 @@ app = typer.Typer(
 SUBCOMMANDS = [
     ("up", "occupancy.up"),
     ("ingest", "ingest.cli"),
+    ("import", "ingest.history_cli"),
     ("api", "api.cli"),
     ("keys", "api.keys_cli"),
     ("charges", "charging.cli"),

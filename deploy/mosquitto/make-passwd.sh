@@ -4,6 +4,7 @@
 #
 #   MQTT_INGEST_PASSWORD, MQTT_API_PASSWORD, MQTT_MONITOR_PASSWORD   required
 #   MQTT_SIMULATOR_PASSWORD   optional: the demo simulator (publishes as every agent)
+#   MQTT_HOMEASSISTANT_PASSWORD  optional: user homeassistant (make_acl.py --home-assistant)
 #   MQTT_AGENT_PASSWORDS      optional: "agent-f1:secret1 agent-f2:secret2 ..."
 #                             (the username of an agent is its agent id)
 #
@@ -49,6 +50,9 @@ add api "${MQTT_API_PASSWORD:?MQTT_API_PASSWORD is not set}"
 add monitor "${MQTT_MONITOR_PASSWORD:?MQTT_MONITOR_PASSWORD is not set}"
 if [ -n "${MQTT_SIMULATOR_PASSWORD:-}" ]; then
     add simulator "$MQTT_SIMULATOR_PASSWORD"
+fi
+if [ -n "${MQTT_HOMEASSISTANT_PASSWORD:-}" ]; then
+    add homeassistant "$MQTT_HOMEASSISTANT_PASSWORD"
 fi
 for pair in ${MQTT_AGENT_PASSWORDS:-}; do
     user="${pair%%:*}"

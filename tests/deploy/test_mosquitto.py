@@ -48,19 +48,24 @@ def _load_make_acl() -> Any:
 
 
 class Broker:
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self, root: Path, *, acl: str | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         config, auth, data, confd = (root / n for n in ("config", "auth", "data", "config/conf.d"))
         for d in (config, auth, data, confd):
             d.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **PASSWORDS}
+        env = {**os.environ, **PASSWORDS, **(env or {})}
         subprocess.run(
             ["sh", str(MOSQ / "make-passwd.sh"), str(auth / "passwd")],
             env=env,
             check=True,
             capture_output=True,
         )
-        shutil.copy(MOSQ / "acl", config / "acl")
+        if acl is None:
+            shutil.copy(MOSQ / "acl", config / "acl")
+        else:
+            (config / "acl").write_text(acl)
         shutil.copy(MOSQ / "tuning.conf", confd / "tuning.conf")
         text = (MOSQ / "mosquitto.conf").read_text()
         assert "\nlistener 1883\n" in text
@@ -331,3 +336,30 @@ def test_make_passwd_refuses_optional_placeholders_too(
     r = _make_passwd(tmp_path, **passwords)
     assert r.returncode == 2 and "placeholder" in r.stderr
     assert not (tmp_path / "passwd").exists()
+
+
+def test_home_assistant_acl_lets_each_agent_write_only_its_own_discovery(tmp_path: Path) -> None:
+    make_acl = _load_make_acl()
+    registry = load_registry(REPO / "examples" / "sites")
+    acl = make_acl.acl_text(registry, home_assistant="homeassistant")
+    b = Broker(tmp_path, acl=acl, env={"MQTT_HOMEASSISTANT_PASSWORD": "ha-secret"})
+    try:
+        own = "homeassistant/binary_sensor/agent-f1/virastotalo_f1-d001/config"
+        other = "homeassistant/binary_sensor/agent-f2/virastotalo_f2-d001/config"
+        assert publish_as(b, "agent-f1", "f1-secret", own, "{}") < 128
+        assert publish_as(b, "agent-f1", "f1-secret", other, "{}") == 135
+        assert publish_as(b, "agent-f1", "f1-secret", "homeassistant/status", "x") == 135
+        # Home Assistant reads the presence, status and discovery topics, writes
+        # its own prefix, and nothing under the contract
+        ha, code = connect(b, "homeassistant", "ha-secret")
+        assert code == 0
+        try:
+            assert publish(ha, "homeassistant/status", "online") < 128
+            assert publish(ha, f"occupancy/v1/{SITE}/agents/agent-f1/status", "x") == 135
+        finally:
+            ha.loop_stop()
+            ha.disconnect()
+    finally:
+        b.stop()
+    # without the option the committed ACL is unchanged
+    assert make_acl.acl_text(registry) == (MOSQ / "acl").read_text()

@@ -273,3 +273,21 @@ def test_health_about_another_agents_sensors_is_refused(registry: Registry) -> N
     with pytest.raises(Rejected) as exc:
         run(registry, topic, json.dumps(body).encode())
     assert exc.value.reason is Reason.IDENTITY_MISMATCH
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_too_old_names_the_setting_and_the_import_command(registry: Registry, fast: bool) -> None:
+    old = NOW - timedelta(days=31)
+    payload = presence_payload(SPACE, old)
+    got = outcome(registry, presence_topic(SPACE), payload, fast=fast)
+    assert isinstance(got, tuple)
+    code, detail = got
+    assert code is Reason.TOO_OLD
+    assert "OCCUPANCY_INGEST_MAX_AGE_S" in detail and "--max-age-s" in detail
+    assert "occupancy import" in detail
+    # the variable named is the one the ingest's settings read
+    from ingest.config import IngestSettings
+
+    assert (
+        IngestSettings.model_config["env_prefix"] + "max_age_s"
+    ).upper() == "OCCUPANCY_INGEST_" + "MAX_AGE_S"
