@@ -349,6 +349,7 @@ function setWarm(iso) {
     state.warmTimer = setTimeout(() => {
       for (const id of plan.items.keys()) drawState(id);
       renderWarm();
+      renderSensors();
     }, left + 50);
   }
 }
@@ -805,7 +806,9 @@ function renderSensors() {
   );
   // On this floor: each silent or never-heard sensor; those behind an
   // offline agent are summed up in the agent's line above.
-  const onFloor = h.sensors.filter((s) => s.floor === state.floorId);
+  // During the warm period a sensor not heard yet is waiting (the banner
+  // counts them), not a problem to list.
+  const onFloor = h.sensors.filter((s) => s.floor === state.floorId && !(warming() && s.problem === "no data"));
   const here = onFloor.filter((s) => !(s.problem === "agent offline" && offline.has(s.agent)));
   summary.textContent = `${onFloor.length ? t("sensors_summary", { n: onFloor.length }) : t("sensors_ok")} ${t("sensors_site", {
     sensors: formatNumber(h.sensors.length),
@@ -854,7 +857,11 @@ function onDetailsClosed() {
   const id = state.detailsId;
   state.detailsId = null;
   plan.select(null);
-  if (id && floorOf(id) === state.floorId) plan.focusSpace(id);
+  // "close" is queued after the dialog closes: focus may have moved on since
+  // (a quick Tab), and must not be pulled back.
+  const at = document.activeElement;
+  const idle = !at || at === document.body || $("details").contains(at) || at.closest?.(".space");
+  if (id && floorOf(id) === state.floorId && idle) plan.focusSpace(id);
 }
 
 function renderDetails() {

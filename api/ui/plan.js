@@ -13,6 +13,7 @@ import { PanZoom } from "./zoom.js";
 const SVG_NS = "http://www.w3.org/2000/svg";
 const BIG = 2.4; // metres: spaces at least this big on both sides are drawn as rooms
 const NAME_PX = 12; // screen size of room names
+const SMALL_PX = 10; // the smallest a room name is drawn
 const COUNT_PX = 12;
 const NUMBER_PX = 11; // desk numbers
 const ZONE_PX = 12;
@@ -125,6 +126,7 @@ export class FloorPlan {
       const g = e.target.closest?.(".space");
       if (g && this.items.has(g.dataset.space)) {
         this.setTabStop(g.dataset.space);
+        this.zoom.ensureVisible(this.items.get(g.dataset.space).rect);
         this.onFocus(g.dataset.space);
       }
     });
@@ -263,6 +265,8 @@ export class FloorPlan {
   // Texts keep their screen size at every zoom; each is shown only where it
   // fits inside its space (s: px per metre).
   layoutTexts(s) {
+    // halos of 3 screen px (a CSS stroke-width would be in metres here)
+    this.svg.querySelector(".texts")?.setAttribute("stroke-width", round(3 / s));
     for (const it of this.items.values()) if (it.labels) this.layoutSpace(it, s);
     for (const z of this.zoneLabels) {
       const f = ZONE_PX / s;
@@ -281,11 +285,14 @@ export class FloorPlan {
     const hPx = r.h * s;
     const name = L.name;
     if (it.big) {
+      // the full name, else the short one, else the short one a little smaller
       let text = "";
+      let px = NAME_PX;
       if (L.full && L.fullW * NAME_PX <= wPx) text = L.full;
       else if (L.short && L.shortW * NAME_PX <= wPx) text = L.short;
+      else if (L.short && L.shortW * SMALL_PX <= wPx) [text, px] = [L.short, SMALL_PX];
       name.textContent = text;
-      name.setAttribute("font-size", round(NAME_PX / s));
+      name.setAttribute("font-size", round(px / s));
       name.setAttribute("x", round(r.x + r.w / 2));
       name.setAttribute("y", round(r.y + (NAME_PX * 0.75 + 4) / s));
     } else {

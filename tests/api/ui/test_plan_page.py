@@ -191,7 +191,8 @@ def test_rooms_show_people_against_capacity_and_every_space_a_tooltip(desktop: P
     assert "10/12" in name and "Aalto 2" in name
     # Saarinen 2 (3 m wide) gets its short name or, where it cannot fit, a tooltip
     titles = desktop.eval_on_selector_all(
-        "#plan .space[role=button]", "els => els.filter(e => !e.querySelector('title').textContent).length"
+        "#plan .space[role=button]",
+        "els => els.filter(e => !e.querySelector('title').textContent).length",
     )
     assert titles == 0
     assert desktop.text_content(f"{label('f2-room-02')} .count") == "?/8"
@@ -205,7 +206,7 @@ def test_search_highlights_the_room(desktop: Page) -> None:
     assert "match" in (desktop.get_attribute(sel("f2-room-05"), "class") or "")
     # choosing a result on another floor goes there
     desktop.click('#search-results button[data-space="f3-room-05"]')
-    desktop.wait_for_selector(f'{sel("f3-room-05")}.match')
+    desktop.wait_for_selector(f"{sel('f3-room-05')}.match")
     desktop.fill("#search", "")
     assert desktop.locator("#plan .space.match").count() == 0
     choose_floor(desktop, "f2")
@@ -368,10 +369,13 @@ def test_phone_targets_are_24_px_at_the_default_zoom(
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     sizes = page.eval_on_selector_all(
         "#plan .space[role=button] .box",
-        "els => els.map(e => { const r = e.getBoundingClientRect(); return Math.min(r.width, r.height); })",
+        "els => els.map(e => { const r = e.getBoundingClientRect();"
+        " return Math.min(r.width, r.height); })",
     )
     assert len(sizes) == 91 and min(sizes) >= 24
-    page.screenshot(path=str(artifacts / f"plan-phone-{lang}.png"), animations="disabled")
+    page.screenshot(
+        path=str(artifacts / f"plan-phone-{lang}.png"), full_page=True, animations="disabled"
+    )
     if lang == "en":
         assert axe_serious(page) == []
     assert page.js_errors == []  # type: ignore[attr-defined]
