@@ -461,7 +461,8 @@ function countText(id, live) {
 }
 
 // [full name, the short one for small spaces]: a desk's number, a room's
-// last words ("Aalto 2" of "Neuvotteluhuone Aalto 2").
+// proper name ("Aalto 2" of "Neuvotteluhuone Aalto 2" or "Meeting room
+// Aalto 2": from the first capitalised word after the first).
 function shortName(id) {
   const s = state.spaces.get(id);
   const name = spaceName(s);
@@ -470,8 +471,8 @@ function shortName(id) {
     return [name, m ? String(Number(m[1])) : ""];
   }
   const words = name.split(" ");
-  if (words.length > 2) return [name, words.slice(-2).join(" ")];
-  return [name, words.length > 1 ? words.slice(1).join(" ") : ""];
+  const proper = words.findIndex((w, i) => i > 0 && /^\p{Lu}/u.test(w));
+  return [name, words.length > 1 ? words.slice(proper > 0 ? proper : 1).join(" ") : ""];
 }
 
 function zoneLabel(zone) {

@@ -66,7 +66,9 @@ def publish(pub: Publisher, space: str, occupied: bool, count: int | None = None
 
 
 def open_page(browser: Browser, url: str, *, width: int = 1400, height: int = 900) -> Page:
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="en-GB", has_touch=width < 640
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -264,6 +266,7 @@ def test_agency_key_is_told_which_floors_have_none_of_its_spaces(
     assert floor_sub(page, "f3") == "no spaces of yours"
     choose_floor(page, "f3")
     assert "None of this floor's spaces" in page.inner_text("#floor-summary")
+    page.screenshot(path=str(artifacts / "plan-agency-en.png"), animations="disabled")
     page.context.close()
 
 
@@ -359,6 +362,40 @@ def test_axe_finds_nothing_serious(desktop: Page) -> None:
     assert desktop.js_errors == []  # type: ignore[attr-defined]
 
 
+def pinch_and_drag(page: Page) -> None:
+    """Two fingers spread apart zoom in; one finger drags the plan (real touch
+    events through the DevTools protocol, as a phone's screen sends them)."""
+    cdp = page.context.new_cdp_session(page)
+    page.locator("#plan").scroll_into_view_if_needed()
+    box = page.locator("#plan").bounding_box()
+    assert box is not None
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    def touch(kind: str, points: list[tuple[float, float]]) -> None:
+        cdp.send(
+            "Input.dispatchTouchEvent",
+            {
+                "type": kind,
+                "touchPoints": [{"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)],
+            },
+        )
+
+    before = scale(page)
+    touch("touchStart", [(cx - 40, cy), (cx + 40, cy)])
+    for step in range(1, 6):
+        touch("touchMove", [(cx - 40 - 16 * step, cy), (cx + 40 + 16 * step, cy)])
+    touch("touchEnd", [])
+    # the fingers ended 3x as far apart as they started
+    assert scale(page) == pytest.approx(before * 3, rel=0.05)
+    view = page.get_attribute("#plan", "viewBox")
+    touch("touchStart", [(cx, cy)])
+    for step in range(1, 6):
+        touch("touchMove", [(cx - 12 * step, cy - 12 * step)])
+    touch("touchEnd", [])
+    assert page.get_attribute("#plan", "viewBox") != view
+    assert page.locator("#details[open]").count() == 0
+
+
 @pytest.mark.parametrize("lang", ["fi", "sv", "en"])
 def test_phone_targets_are_24_px_at_the_default_zoom(
     browser: Browser, api: LiveApi, artifacts: Path, lang: str
@@ -377,6 +414,7 @@ def test_phone_targets_are_24_px_at_the_default_zoom(
         path=str(artifacts / f"plan-phone-{lang}.png"), full_page=True, animations="disabled"
     )
     if lang == "en":
+        pinch_and_drag(page)
         assert axe_serious(page) == []
     assert page.js_errors == []  # type: ignore[attr-defined]
     page.context.close()
