@@ -429,3 +429,36 @@ def test_snapshot_and_site_carry_translated_names(api: LiveApi) -> None:
     room = next(s for s in site["spaces"] if s["id"] == ROOM)
     assert (room["name_sv"], room["name_en"]) == ("Mötesrum Aalto 2", "Meeting room Aalto 2")
     assert json.dumps(site).count('"file"') == 0  # the image's path on the server stays private
+
+
+def test_replay_and_search_helpers_on_hand_made_cases(desktop: Page) -> None:
+    got = desktop.evaluate(
+        """async () => {
+          const h = await import('./history.js');
+          const f = await import('./filters.js');
+          const p = await import('./plan.js');
+          const iv = [[0, 100, 'free', null], [100, 250, 'occupied', 2],
+                      [250, 400, 'unknown', null]];
+          const data = {opening: [[50, 150], [200, 300]], spaces: {a: iv}};
+          return {
+            at: [0, 99.9, 100, 399, 400].map(t => h.intervalAt(iv, t)?.[2] ?? null),
+            open: h.openSeconds(100, 250, data.opening),
+            day: h.dayFigures(data, ['a']),
+            fold: f.fold(' Östra FLYGELN '),
+            found: f.searchSpaces(
+              [{id: 'x1', name: 'Tyst rum'}, {id: 'x2', name: 'Mötesrum Saarinen'}],
+              'saari', {spaceName: s => s.name}).map(s => s.id),
+            clusters: p.clusters([{x: 0, y: 0, w: 1, h: 1}, {x: 1.5, y: 0, w: 1, h: 1},
+                                  {x: 10, y: 0, w: 1, h: 1}]).map(b => [b.x, b.w, b.n]),
+          };
+        }"""
+    )
+    # 100..250 overlaps the opening windows for 50 s (100-150) and 50 s (200-250)
+    assert got["at"] == ["free", "free", "occupied", "unknown", "unknown"]
+    assert got["open"] == 100
+    # occupied 100 s (as above); observed: free 50-100 (50 s) + occupied 100 s
+    assert got["day"] == {"occupied": 100, "observed": 150}
+    assert got["fold"] == "ostra flygeln"
+    assert got["found"] == ["x2"]
+    # two desks 0.5 m apart are one cluster; the one 7.5 m away is its own
+    assert got["clusters"] == [[0, 2.5, 2], [10, 1, 1]]
