@@ -27,6 +27,7 @@ from pydantic import (
 
 from core.business_id import check_business_id
 from core.ids import Ident
+from core.plan_image import PlanImageError, plan_image_size
 from core.site_checks import reference_problems
 from core.suggest import did_you_mean
 from core.yamlfile import (
@@ -404,14 +405,28 @@ def load_site(file: Path | str) -> Site:
         raise YamlFileError(path, sorted(problems, key=lambda p: (p[0] or 0, p[1])))
     site._version = _version_of(path.read_bytes())
     site._folder = path.resolve().parent
-    missing = [
-        (located.line_of(("floors", i, "image", "file")), f"floors.{i}.image.file", "no such file")
+    bad = [
+        (located.line_of(("floors", i, "image", "file")), f"floors.{i}.image.file", problem)
         for i, f in enumerate(site.floors)
-        if f.image is not None and not site.plan_image_path(f.id).is_file()  # type: ignore[union-attr]
+        if (problem := _plan_image_problem(site, f.id)) is not None
     ]
-    if missing:
-        raise YamlFileError(path, missing)
+    if bad:
+        raise YamlFileError(path, bad)
     return site
+
+
+def _plan_image_problem(site: Site, floor_id: str) -> str | None:
+    """Why a floor's plan image cannot be drawn, or None (also None: no image)."""
+    image = site.plan_image_path(floor_id)
+    if image is None:
+        return None
+    if not image.is_file():
+        return "no such file"
+    try:
+        plan_image_size(image)
+    except (OSError, PlanImageError) as exc:
+        return str(exc)
+    return None
 
 
 class Registry:

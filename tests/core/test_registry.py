@@ -212,3 +212,17 @@ def test_a_missing_or_unknown_plan_image_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(YamlFileError) as exc:
         load_site(pdf)
     assert "not a plan image" in exc.value.render()
+
+
+def test_a_plan_image_without_a_size_is_refused(tmp_path: Path) -> None:
+    src = Path(__file__).resolve().parents[2] / "examples" / "sites" / "virastotalo.yaml"
+    (tmp_path / "plans").mkdir()
+    for level in (1, 2, 3, 4):
+        (tmp_path / "plans" / f"virastotalo-f{level}.svg").write_text(
+            '<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8"
+        )
+    site = tmp_path / "site.yaml"
+    site.write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(YamlFileError) as exc:
+        load_site(site)
+    assert "gives no size" in exc.value.render()
