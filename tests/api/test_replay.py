@@ -75,10 +75,17 @@ def test_replay_needs_a_live_role(sqlite_api: Api) -> None:
     assert sqlite_api.get("/v1/sites/pieni/replay", role=None, date=DAY).status_code == 401
 
 
-def test_plan_image_is_served_with_its_placement(tmp_path, sqlite_api: Api) -> None:  # type: ignore[no-untyped-def]
-    # the small site has no plan image: the payload says so and the image is 404
+def test_plan_image_is_served_with_its_placement(sqlite_api: Api) -> None:
+    # small.yaml: floor f1 (30 m x 10 m) has a 300 x 100 px PNG at 0.1 m/px, origin (0, 0)
     site = sqlite_api.get("/v1/sites/pieni").json()
-    assert site["floors"][0]["image"] is None
-    resp = sqlite_api.get("/v1/sites/pieni/floors/f1/plan")
-    assert resp.status_code == 404 and "no plan image" in resp.json()["detail"]
-    assert sqlite_api.get("/v1/sites/pieni/floors/nope/plan").status_code == 404
+    image = site["floors"][0]["image"]
+    assert image["url"] == "/v1/sites/pieni/floors/f1/plan"
+    assert (image["width_px"], image["height_px"]) == (300, 100)
+    assert (image["x"], image["y"], image["width"], image["height"]) == (0, 0, 30, 10)
+    assert "file" not in image
+    resp = sqlite_api.get("/v1/sites/pieni/floors/f1/plan", role="agency:aa")
+    assert resp.status_code == 200 and resp.headers["content-type"] == "image/png"
+    assert resp.content.startswith(b"\x89PNG")
+    missing = sqlite_api.get("/v1/sites/pieni/floors/nope/plan")
+    assert missing.status_code == 404 and "no floor 'nope'" in missing.json()["detail"]
+    assert sqlite_api.get("/v1/sites/pieni/floors/f1/plan", role=None).status_code == 401
