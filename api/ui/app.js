@@ -462,7 +462,7 @@ function countText(id, live) {
 
 // [full name, the short one for small spaces]: a desk's number, a room's
 // proper name ("Aalto 2" of "Neuvotteluhuone Aalto 2" or "Meeting room
-// Aalto 2": from the first capitalised word after the first).
+// Aalto 2": from the first capitalised word after the first), else its last word.
 function shortName(id) {
   const s = state.spaces.get(id);
   const name = spaceName(s);
@@ -472,7 +472,9 @@ function shortName(id) {
   }
   const words = name.split(" ");
   const proper = words.findIndex((w, i) => i > 0 && /^\p{Lu}/u.test(w));
-  return [name, words.length > 1 ? words.slice(proper > 0 ? proper : 1).join(" ") : ""];
+  if (proper > 0) return [name, words.slice(proper).join(" ")];
+  // no proper name ("Service point 1", "Puhelinkoppi 2.1"): its number
+  return [name, words.length > 1 ? words[words.length - 1] : ""];
 }
 
 function zoneLabel(zone) {
