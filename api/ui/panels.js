@@ -63,6 +63,16 @@ export function renderZoneTable(ctx) {
     tr.addEventListener("mouseleave", () => plan.highlightZone(null));
     rows.push(tr);
   }
+  if (!rows.length && known) {
+    // an agency key on a floor without its spaces: say so, not an empty table
+    const tr = document.createElement("tr");
+    const td = document.createElement("td");
+    td.colSpan = 4;
+    td.className = "none-yours";
+    td.textContent = t("summary_none_yours");
+    tr.append(td);
+    rows.push(tr);
+  }
   $("zone-rows").replaceChildren(...rows);
 }
 

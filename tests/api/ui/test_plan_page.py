@@ -266,6 +266,7 @@ def test_agency_key_is_told_which_floors_have_none_of_its_spaces(
     assert floor_sub(page, "f3") == "no spaces of yours"
     choose_floor(page, "f3")
     assert "None of this floor's spaces" in page.inner_text("#floor-summary")
+    assert "None of this floor's spaces" in page.inner_text("#zone-rows")
     page.screenshot(path=str(artifacts / "plan-agency-en.png"), animations="disabled")
     page.context.close()
 
