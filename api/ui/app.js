@@ -796,6 +796,8 @@ async function main() {
     if (state.health && !$("sensors").contains(document.activeElement)) renderSensors();
   }, 15000);
 
+  // On a phone the legend starts folded: the plan comes first.
+  if (NARROW.matches) $("legend-box").open = false;
   state.key = takeKeyFromUrl();
   if (!state.key) return showSignin();
   return start();
