@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import ValidationError
 
 from core.messages import AgentState, AgentStatus, Presence, RawMessage
-from core.registry import Registry, Site
+from core.registry import LANGUAGES, Registry, Site
 from core.timeutil import utcnow
 from core.topics import TopicError, TopicKind, Topics
 from core.validation import Window, message_problem
@@ -132,6 +132,9 @@ class LiveBoard:
         self._build_lock = threading.Lock()
         self._snapshots: dict[str, tuple[int, str]] = {}
         self._fragments: dict[str, tuple[SpaceLive, str]] = {}
+        # Until then a space never heard from is waiting for its first
+        # heartbeat since start-up, not (yet) a silent sensor.
+        self.warm_until = utcnow() + timedelta(seconds=site.heartbeat_s * silence_factor)
 
     # ---- listeners ------------------------------------------------------
     def add_listener(self, fn: Callable[[SpaceLive], None]) -> None:
@@ -329,9 +332,24 @@ class LiveBoard:
         body = (
             f'"totals":{_dumps(shown_totals)},"floors":{_dumps(visible("floor", floors))},'
             f'"zones":{_dumps(visible("zone", zones))},"spaces":[{",".join(shown)}],'
-            f'"agents":{_dumps(agent_rows)}'
+            f'"agents":{_dumps(agent_rows)},"warm_until":"{_iso(self.warm_until)}",'
+            f'"names":{_dumps(self._names(floors, zones))}'
         )
         return version, body
+
+    def _names(
+        self, floors: dict[str, dict[str, int]], zones: dict[str, dict[str, int]]
+    ) -> dict[str, dict[str, dict[str, str | None]]]:
+        """The display names (fi, sv, en) of the floors and zones counted."""
+        site = self.site
+
+        def langs(thing: Any) -> dict[str, str | None]:
+            return {lang: thing.name_in(lang) for lang in LANGUAGES}
+
+        return {
+            "floors": {f: langs(site.floor(f)) for f in sorted(floors)},
+            "zones": {z: langs(site.zone(z)) for z in sorted(zones)},
+        }
 
     def spaces(self) -> list[SpaceLive]:
         with self._lock:

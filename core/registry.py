@@ -27,6 +27,7 @@ from pydantic import (
 
 from core.business_id import check_business_id
 from core.ids import Ident
+from core.plan_image import PlanImageError, plan_image_size
 from core.site_checks import reference_problems
 from core.suggest import did_you_mean
 from core.yamlfile import (
@@ -99,12 +100,41 @@ class PlanSize(_Strict):
     height: float = Field(gt=0, description="metres")
 
 
+class PlanOrigin(_Strict):
+    x: float = Field(description="pixels from the image's left edge")
+    y: float = Field(description="pixels from the image's top edge")
+
+
+#: Image types a floor plan may be, by file suffix (media type as served).
+PLAN_IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
+
+
+class PlanImage(_Strict):
+    """The building's own drawing of a floor, drawn under the spaces.
+
+    ``file`` is relative to the folder of the site file (or absolute), like an
+    include: a site file and its plans move together. ``scale`` is metres per
+    pixel; ``origin`` is the pixel where the plan's (0, 0) lies."""
+
+    file: str = Field(min_length=1, max_length=500)
+    scale: float = Field(gt=0, le=10, description="metres per pixel")
+    origin: PlanOrigin = Field(default_factory=lambda: PlanOrigin(x=0, y=0))
+
+    @field_validator("file")
+    @classmethod
+    def _image_type(cls, value: str) -> str:
+        if Path(value).suffix.lower() not in PLAN_IMAGE_TYPES:
+            raise ValueError(f"{value!r} is not a plan image (give an .svg or .png file)")
+        return value
+
+
 class Floor(_Named):
     id: Ident
     name: str = Field(min_length=1)
     level: int
     plan: PlanSize
     area_m2: float | None = Field(default=None, ge=0)
+    image: PlanImage | None = None
 
 
 class Zone(_Named):
@@ -260,6 +290,7 @@ class Site(_Named):
     _agencies: dict[str, Agency] = PrivateAttr(default_factory=dict)
     _tags: dict[str, dict[str, str]] = PrivateAttr(default_factory=dict)
     _version: str = PrivateAttr(default="")
+    _folder: Path | None = PrivateAttr(default=None)
 
     @field_validator("holidays", mode="before")
     @classmethod
@@ -327,6 +358,13 @@ class Site(_Named):
     def agency(self, agency_id: str) -> Agency:
         return self._agencies[agency_id]
 
+    def plan_image_path(self, floor_id: str) -> Path | None:
+        """The file of a floor's plan image (None: the floor has none)."""
+        image = self._floors[floor_id].image
+        if image is None:
+            return None
+        return (self._folder or Path.cwd()) / image.file
+
     def floor_of(self, space_id: str) -> Floor:
         return self._floors[self._zones[self._spaces[space_id].zone].floor]
 
@@ -371,7 +409,29 @@ def load_site(file: Path | str) -> Site:
     if problems or site is None:
         raise YamlFileError(path, sorted(problems, key=lambda p: (p[0] or 0, p[1])))
     site._version = _version_of(path.read_bytes())
+    site._folder = path.resolve().parent
+    bad = [
+        (located.line_of(("floors", i, "image", "file")), f"floors.{i}.image.file", problem)
+        for i, f in enumerate(site.floors)
+        if (problem := _plan_image_problem(site, f.id)) is not None
+    ]
+    if bad:
+        raise YamlFileError(path, bad)
     return site
+
+
+def _plan_image_problem(site: Site, floor_id: str) -> str | None:
+    """Why a floor's plan image cannot be drawn, or None (also None: no image)."""
+    image = site.plan_image_path(floor_id)
+    if image is None:
+        return None
+    if not image.is_file():
+        return "no such file"
+    try:
+        plan_image_size(image)
+    except (OSError, PlanImageError) as exc:
+        return str(exc)
+    return None
 
 
 class Registry:

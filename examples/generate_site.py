@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from generate_plans import floor_svg, image_of
 
 PLAN_W, PLAN_H = 64.0, 24.0
 
@@ -66,6 +67,39 @@ AGENCIES = [
     },
 ]
 
+# Swedish and English names of the agencies (their own official names).
+AGENCY_NAMES = {
+    "vero": ("Skatteförvaltningen", "Finnish Tax Administration"),
+    "dvv": (
+        "Myndigheten för digitalisering och befolkningsdata",
+        "Digital and Population Data Services Agency",
+    ),
+    "prh": ("Patent- och registerstyrelsen", "Finnish Patent and Registration Office"),
+    "tilastokeskus": ("Statistikcentralen", "Statistics Finland"),
+    "avi": ("Regionförvaltningsverket", "Regional State Administrative Agency"),
+}
+
+# Finnish words of the example's names -> (Swedish, English); a name is
+# translated word by word at its start ("Neuvotteluhuone Aalto 2").
+NAME_WORDS = {
+    "Neuvotteluhuone": ("Mötesrum", "Meeting room"),
+    "Asiakashuone": ("Kundrum", "Client room"),
+    "Projektihuone": ("Projektrum", "Project room"),
+    "Hiljainen huone": ("Tyst rum", "Quiet room"),
+    "Puhelinkoppi": ("Telefonhytt", "Phone booth"),
+    "Palvelupiste": ("Servicepunkt", "Service point"),
+    "Odotustila": ("Väntrum", "Waiting area"),
+    "Asiakaspalvelupiste": ("Kundtjänst", "Customer service"),
+    "Kokoustila": ("Mötesrum", "Meeting rooms"),
+    "Yhteiskäyttö": ("Gemensamt utrymme", "Shared area"),
+    "Verohallinto, itäsiipi": ("Skatteförvaltningen, östra flygeln", "Tax, east wing"),
+    "Verohallinto, länsisiipi": ("Skatteförvaltningen, västra flygeln", "Tax, west wing"),
+    "Tilastokeskus": ("Statistikcentralen", "Statistics Finland"),
+    "Aluehallintovirasto": ("Regionförvaltningsverket", "Regional State Administrative Agency"),
+    "DVV": ("MDB", "DVV"),
+    "PRH": ("PRS", "PRH"),
+}
+
 # (floor level, zone suffix, name, dedicated agency or None, number of desks)
 DESK_ZONES = [
     (2, "a", "Verohallinto, itäsiipi", "vero", 28),
@@ -78,56 +112,6 @@ DESK_ZONES = [
     (4, "b", "Aluehallintovirasto", "avi", 16),
     (4, "c", "Yhteiskäyttö 4", None, 32),
 ]
-
-# Swedish and English names of the zones, by zone name
-ZONE_NAMES = {
-    "Asiakaspalvelupiste": ("Kundtjänst", "Customer service"),
-    "Kokoustila 1": ("Mötesutrymme 1", "Meeting area 1"),
-    "Verohallinto, itäsiipi": (
-        "Skatteförvaltningen, östra flygeln",
-        "Tax Administration, east wing",
-    ),
-    "Verohallinto, länsisiipi": (
-        "Skatteförvaltningen, västra flygeln",
-        "Tax Administration, west wing",
-    ),
-    "Yhteiskäyttö 2": ("Gemensamt utrymme 2", "Shared area 2"),
-    "Yhteiskäyttö 3": ("Gemensamt utrymme 3", "Shared area 3"),
-    "Yhteiskäyttö 4": ("Gemensamt utrymme 4", "Shared area 4"),
-    "DVV": ("MDB", "DVV"),
-    "PRH": ("PRS", "PRH"),
-    "Tilastokeskus": ("Statistikcentralen", "Statistics Finland"),
-    "Aluehallintovirasto": ("Regionförvaltningsverket", "Regional State Administrative Agency"),
-}
-
-# Swedish and English for the first word(s) of a space name
-SPACE_WORDS = [
-    ("Neuvotteluhuone", "Mötesrum", "Meeting room"),
-    ("Asiakashuone", "Kundrum", "Client room"),
-    ("Projektihuone", "Projektrum", "Project room"),
-    ("Hiljainen huone", "Tyst rum", "Focus room"),
-    ("Puhelinkoppi", "Telefonbås", "Phone booth"),
-    ("Palvelupiste", "Servicepunkt", "Service point"),
-    ("Odotustila", "Väntrum", "Waiting area"),
-]
-
-
-def translated(thing: dict[str, Any]) -> dict[str, Any]:
-    """``thing`` with name_sv and name_en after its name, where we know them."""
-    name = thing.get("name")
-    sv_en = ZONE_NAMES.get(name) if name else None
-    for fi, sv, en in SPACE_WORDS:
-        if name and name.startswith(fi):
-            sv_en = (sv + name[len(fi) :], en + name[len(fi) :])
-    if sv_en is None:
-        return thing
-    out: dict[str, Any] = {}
-    for key, value in thing.items():
-        out[key] = value
-        if key == "name":
-            out["name_sv"], out["name_en"] = sv_en
-    return out
-
 
 # meeting rooms per floor: (name, capacity, width, height)
 ROOMS = [
@@ -155,20 +139,40 @@ def desk_grid(zone_x: float, zone_w: float, n: int) -> list[dict[str, float]]:
     return out
 
 
+def translated(entry: dict[str, Any]) -> dict[str, Any]:
+    """``entry`` with name_sv and name_en after its name, where NAME_WORDS knows it."""
+    name = entry.get("name")
+    for fi in sorted(NAME_WORDS, key=len, reverse=True):
+        if name and (name == fi or name.startswith(fi + " ")):
+            sv, en = NAME_WORDS[fi]
+            rest = name[len(fi) :]
+            out: dict[str, Any] = {}
+            for k, v in entry.items():
+                out[k] = v
+                if k == "name":
+                    out["name_sv"], out["name_en"] = sv + rest, en + rest
+            return out
+    return entry
+
+
+def floor_entry(level: int) -> dict[str, Any]:
+    sv, en = f"Våning {level}", f"Floor {level}"
+    return {
+        "id": f"f{level}",
+        "name": f"{level}. kerros",
+        "name_sv": sv,
+        "name_en": en,
+        "level": level,
+        "plan": {"width": PLAN_W, "height": PLAN_H},
+        "area_m2": 1200.0,
+        "image": {"file": f"plans/virastotalo-f{level}.svg", **image_of()},
+    }
+
+
 def build() -> dict[str, Any]:
     floors, zones, spaces = [], [], []
     for level in (1, 2, 3, 4):
-        floors.append(
-            {
-                "id": f"f{level}",
-                "name": f"{level}. kerros",
-                "name_sv": f"Våning {level}",
-                "name_en": f"Floor {level}",
-                "level": level,
-                "plan": {"width": PLAN_W, "height": PLAN_H},
-                "area_m2": 1200.0,
-            }
-        )
+        floors.append(floor_entry(level))
     agent = lambda level: f"agent-f{level}"  # noqa: E731 - one agent per floor
 
     # Ground floor: the customer service point (palvelupiste, size L) and shared rooms.
@@ -287,6 +291,10 @@ def build() -> dict[str, Any]:
                 }
             )
 
+    agencies = [
+        {**a, "name_sv": AGENCY_NAMES[a["id"]][0], "name_en": AGENCY_NAMES[a["id"]][1]}
+        for a in AGENCIES
+    ]
     return {
         "id": "virastotalo",
         "name": "Valtion virastotalo, Ratapiha",
@@ -299,7 +307,7 @@ def build() -> dict[str, Any]:
         "area_m2": 4800.0,
         "target_m2_per_htv": 10.0,
         "heartbeat_s": 300,
-        "agencies": AGENCIES,
+        "agencies": agencies,
         "floors": floors,
         "zones": [translated(z) for z in zones],
         "spaces": [translated(sp) for sp in spaces],
@@ -314,11 +322,31 @@ HEADER = """\
 """
 
 
+def write_plans(site: dict[str, Any], folder: Path) -> None:
+    """One SVG per floor, drawn from the spaces of the site just built."""
+    floor_of_zone = {z["id"]: z["floor"] for z in site["zones"]}
+    for floor in site["floors"]:
+        spaces = [s for s in site["spaces"] if floor_of_zone[s["zone"]] == floor["id"]]
+        svg = floor_svg(
+            width=floor["plan"]["width"],
+            height=floor["plan"]["height"],
+            spaces=spaces,
+            ground=floor["level"] == 1,
+        )
+        out = folder / floor["image"]["file"]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(svg, encoding="utf-8")
+        print(f"wrote {out}")
+
+
 def main() -> None:
-    out = Path(__file__).parent / "sites" / "virastotalo.yaml"
-    text = yaml.safe_dump(build(), sort_keys=False, allow_unicode=True, width=100)
+    folder = Path(__file__).parent / "sites"
+    site = build()
+    out = folder / "virastotalo.yaml"
+    text = yaml.safe_dump(site, sort_keys=False, allow_unicode=True, width=100)
     out.write_text(HEADER + text, encoding="utf-8")
     print(f"wrote {out}")
+    write_plans(site, folder)
 
 
 if __name__ == "__main__":

@@ -7,16 +7,19 @@ import asyncio
 import functools
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from api import health as health_m
+from api import reports
 from api.access import agency_spaces, visible_group, visible_spaces
 from api.auth import Principal
 from api.deps import Ctx, CurrentPrincipal, KeyWatch, SiteDep, StreamPrincipal, require
 from api.live import EVERYTHING, LiveBoard, LiveScope, SpaceLive
+from api.replay import replay_day
 from core.registry import Site
 from core.timeutil import utcnow
 
@@ -125,6 +128,33 @@ async def live_stream(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+@router.get(
+    "/replay",
+    summary="A past local day, space by space: the state intervals the reports use",
+    responses={422: {"description": "a date that is not a day of the past or today"}},
+)
+def replay(
+    site: SiteDep,
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    date_: Annotated[date, Query(alias="date", description="A local date, e.g. 2026-11-30")],
+) -> dict[str, Any]:
+    require(principal, "facility", "agency")
+    # The live disclosure rule: an agency replays the spaces it sees live.
+    spaces = live_scope(site, principal, ctx.settings.min_group_spaces).spaces
+    try:
+        return replay_day(
+            ctx.store,
+            site,
+            date_,
+            spaces=spaces,
+            silence_factor=ctx.settings.silence_factor,
+            merge_gap_s=ctx.settings.merge_gap_s,
+        )
+    except reports.PeriodError as exc:
+        raise HTTPException(422, f"{exc.param}: {exc}") from None
 
 
 @router.get(

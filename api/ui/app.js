@@ -13,10 +13,13 @@ import {
   preferredLang,
   t,
 } from "./i18n.js";
+import { Filters, renderSearch, searchSpaces } from "./filters.js";
+import { Replay } from "./history.js";
+import * as panels from "./panels.js";
+import { renderDetailsDialog, renderSensorList, renderZoneTable } from "./panels.js";
 import { FloorPlan } from "./plan.js";
 import { HttpError, readStream } from "./sse.js";
 
-const ROOM_TYPES = new Set(["meeting_room", "project_room", "focus_room", "phone_booth"]);
 const KEY_STORE = "occupancy.key";
 const SITE_STORE = "occupancy.site";
 const FLOOR_STORE = "occupancy.floor";
@@ -47,9 +50,14 @@ const state = {
   find: null, // {zone, kind, seats} while a search is shown
   detailsId: null,
   dirty: false,
+  images: new Map(), // floor id -> blob URL of its plan image (null: none)
+  warmUntil: 0, // until then, a sensor never heard is waiting, not silent
+  warmTimer: null,
 };
 
 let plan;
+let filters;
+let replay;
 
 // ---------------------------------------------------------------- API access
 
@@ -175,6 +183,10 @@ async function chooseSite(siteId) {
   state.live = new Map();
   state.health = null;
   state.find = null;
+  for (const url of state.images.values()) if (url) URL.revokeObjectURL(url);
+  state.images = new Map();
+  if (replay?.active) replay.stop();
+  replay?.setBounds();
   const floors = sortedFloors();
   const savedFloor = localStorage.getItem(FLOOR_STORE);
   state.floorId = (floors.find((f) => f.id === savedFloor) || floors[0]).id;
@@ -278,14 +290,20 @@ function onStreamEvent(type, data) {
     state.live = new Map(body.spaces.map((s) => [s.space, s]));
     state.agents = body.agents || [];
     state.lastEventAt = body.at;
+    setWarm(body.warm_until);
     setConn("live");
+    if (replay.active) {
+      scheduleUi();
+      refreshHealth();
+      return;
+    }
     // A key that sees only some spaces (an agency's) gets the others drawn as outlines.
     if (floorSpaces().some((s) => plan.items.get(s.id)?.shown !== state.live.has(s.id))) {
       const focused = document.activeElement?.closest?.(".space")?.dataset.space;
       renderFloor();
       if (focused) plan.focusSpace(focused);
     } else {
-      for (const id of plan.items.keys()) plan.setState(id, liveOf(id));
+      for (const id of plan.items.keys()) drawState(id);
     }
     scheduleUi();
     refreshHealth();
@@ -293,7 +311,7 @@ function onStreamEvent(type, data) {
     const prev = state.live.get(body.space);
     state.live.set(body.space, body);
     state.lastEventAt = new Date().toISOString();
-    if (floorOf(body.space) === state.floorId) plan.setState(body.space, body);
+    if (floorOf(body.space) === state.floorId && !replay.active) drawState(body.space);
     if ((prev?.state === "unknown") !== (body.state === "unknown")) scheduleHealth();
     scheduleUi();
   }
@@ -301,6 +319,48 @@ function onStreamEvent(type, data) {
 
 function liveOf(id) {
   return state.live.get(id) || { space: id, state: "unknown", reason: "no data" };
+}
+
+// What the plan shows of a space: the replayed day's state, or the live one.
+function displayOf(id) {
+  if (replay.active) return replay.stateAt(id) || { space: id, state: "unknown", reason: "no data" };
+  return liveOf(id);
+}
+
+function warming() {
+  return !replay.active && Date.now() < state.warmUntil;
+}
+
+// A sensor not heard since the server started is waiting for its first
+// heartbeat during the warm period: drawn as waiting, not as a problem.
+function shownState(live) {
+  return live.state === "unknown" && live.reason === "no data" && warming() ? "waiting" : live.state;
+}
+
+function drawState(id) {
+  const live = displayOf(id);
+  plan.setState(id, live, shownState(live));
+}
+
+function setWarm(iso) {
+  state.warmUntil = iso ? Date.parse(iso) : 0;
+  clearTimeout(state.warmTimer);
+  const left = state.warmUntil - Date.now();
+  if (left > 0) {
+    state.warmTimer = setTimeout(() => {
+      for (const id of plan.items.keys()) drawState(id);
+      renderWarm();
+      renderSensors();
+    }, left + 50);
+  }
+}
+
+function renderWarm() {
+  const p = $("warm");
+  const sensors = [...state.live.values()].filter((s) => s.sensor);
+  const heard = sensors.filter((s) => s.reason !== "no data").length;
+  p.hidden = !warming() || !sensors.length || heard === sensors.length;
+  if (!p.hidden) p.textContent = t("warm_text", { n: sensors.length, heard: formatNumber(heard) });
 }
 
 // UI updates other than the plan itself are batched: a burst of changes
@@ -312,6 +372,7 @@ function scheduleUi() {
     state.dirty = false;
     renderCounters();
     renderFloorPicker();
+    renderWarm();
     if (state.find) renderFind();
     if (state.detailsId) renderDetails();
     renderConn();
@@ -402,34 +463,68 @@ function typeName(type) {
   return t(`type_${type}`);
 }
 
+// A registry name in the page's language, where the registry gives one.
+function nameOf(thing) {
+  if (!thing) return "";
+  return thing[`name_${lang()}`] || thing.name || thing.id;
+}
+
 function spaceName(s) {
-  return s.name || s.id;
+  return nameOf(s);
 }
 
 function describeSpace(id) {
   const s = state.spaces.get(id);
-  const live = liveOf(id);
-  const params = { name: spaceName(s), type: typeName(s.type), state: t(`state_${live.state}`) };
+  const live = displayOf(id);
+  const shown = shownState(live);
+  const params = { name: spaceName(s), type: typeName(s.type), state: t(`state_${shown}`) };
   if (live.state === "occupied" && live.count != null) {
-    return t("space_label_count", { ...params, count: t("people", { n: live.count }) });
+    return t("space_label_count", { ...params, count: t("people_of", { count: live.count, n: s.capacity }) });
   }
   return t("space_label", params);
 }
 
+// The visible people/capacity of a room ("3/12"); desks have none.
+function countText(id, live) {
+  const s = state.spaces.get(id);
+  if (!s || s.type === "desk") return "";
+  let now = "–";
+  if (live.state === "occupied" && live.count != null) now = formatNumber(live.count);
+  else if (live.state === "free") now = "0";
+  else if (live.state === "unknown") now = "?";
+  return `${now}/${formatNumber(s.capacity)}`;
+}
+
+// [full name, the short one for small spaces]: a desk's number, a room's
+// proper name ("Aalto 2" of "Neuvotteluhuone Aalto 2" or "Meeting room
+// Aalto 2": from the first capitalised word after the first), else its last word.
 function shortName(id) {
-  const name = spaceName(state.spaces.get(id));
+  const s = state.spaces.get(id);
+  const name = spaceName(s);
+  if (!s.name && s.type === "desk") {
+    const m = /(\d+)$/.exec(s.id);
+    return [name, m ? String(Number(m[1])) : ""];
+  }
   const words = name.split(" ");
-  return [name, words.length > 1 ? words.slice(1).join(" ") : ""];
+  const proper = words.findIndex((w, i) => i > 0 && /^\p{Lu}/u.test(w));
+  if (proper > 0) return [name, words.slice(proper).join(" ")];
+  // no proper name ("Service point 1", "Puhelinkoppi 2.1"): its number
+  return [name, words.length > 1 ? words[words.length - 1] : ""];
 }
 
 function zoneLabel(zone) {
-  const agency = zone.agency ? state.agencies.get(zone.agency)?.name || zone.agency : t("zone_shared");
-  return { name: zone.name, agency };
+  const agency = zone.agency ? nameOf(state.agencies.get(zone.agency)) || zone.agency : t("zone_shared");
+  return { name: nameOf(zone), agency };
 }
 
 function visible(id) {
+  if (replay.active) return Boolean(replay.data.spaces[id]);
   // An agency key sees only its own zones; the others are drawn as outlines.
   return state.live.size === 0 || state.live.has(id);
+}
+
+function currentFloor() {
+  return state.site.floors.find((f) => f.id === state.floorId);
 }
 
 // ---------------------------------------------------------------- rendering
@@ -437,14 +532,14 @@ function visible(id) {
 function renderSitePicker() {
   const select = $("site");
   select.replaceChildren(
-    ...state.sites.map((s) => new Option(s.name, s.id, false, s.id === state.site.id)),
+    ...state.sites.map((s) => new Option(nameOf(s), s.id, false, s.id === state.site.id)),
   );
 }
 
 function countsOf(spaces) {
   const c = { free: 0, occupied: 0, unknown: 0, total: 0 };
   for (const s of spaces) {
-    const st = state.live.get(s.id)?.state;
+    const st = replay.active ? replay.stateAt(s.id)?.state : state.live.get(s.id)?.state;
     if (!st) continue; // not visible to this key
     c[st] += 1;
     c.total += 1;
@@ -480,31 +575,103 @@ function renderFloorPicker() {
     const f = floors.find((x) => x.id === input.value);
     const c = countsOf(floorSpaces(f.id));
     input.checked = f.id === state.floorId;
-    input.parentElement.querySelector(".seg-name").textContent = f.name;
-    input.parentElement.querySelector(".seg-sub").textContent =
-      state.conn === "live" || state.live.size ? `${formatNumber(c.free)} ${t("state_free")}` : "";
+    input.parentElement.querySelector(".seg-name").textContent = nameOf(f);
+    const known = state.conn === "live" || state.live.size || replay.active;
+    // A floor with nothing this key may see says so, rather than "0 free".
+    input.parentElement.querySelector(".seg-sub").textContent = !known
+      ? ""
+      : c.total === 0
+        ? t("floor_none_yours")
+        : t("floor_free", { n: c.free });
   }
 }
 
+// The floor's plan image, fetched with the key (an <image> cannot send it)
+// and kept as a blob URL; null when the floor has none or it cannot be read.
+async function loadPlanImage(floor) {
+  if (!floor.image || state.images.has(floor.id)) return;
+  state.images.set(floor.id, null);
+  try {
+    const res = await fetch(new URL(floor.image.url.replace(/^\//, ""), API_ROOT), {
+      headers: { Authorization: `Bearer ${state.key}` },
+    });
+    if (!res.ok) return;
+    state.images.set(floor.id, URL.createObjectURL(await res.blob()));
+  } catch {
+    return; // the spaces are drawn without the building's plan
+  }
+  if (state.floorId === floor.id) renderFloor();
+}
+
 function renderFloor() {
-  const floor = state.site.floors.find((f) => f.id === state.floorId);
+  const floor = currentFloor();
   const spaces = floorSpaces();
   const zoneIds = [...new Set(spaces.map((s) => s.zone))];
   const zoneColours = new Map(zoneIds.map((z, i) => [z, i % TINTS]));
   state.zoneColours = zoneColours;
   const rotated = NARROW.matches && floor.plan.width > floor.plan.height;
-  plan.render({ floor, spaces, zoneColours, rotated, visible });
-  for (const s of spaces) plan.setState(s.id, liveOf(s.id));
+  // On a phone the default view is zoomed so the smallest space is a 24 px
+  // target (25: a margin for rounding).
+  const smallest = Math.min(...spaces.map((s) => Math.min(s.geometry.w, s.geometry.h)));
+  const minScale = NARROW.matches && Number.isFinite(smallest) ? 25 / smallest : 0;
+  const focused = document.activeElement?.closest?.(".space")?.dataset.space;
+  plan.render({
+    floor,
+    spaces,
+    zoneColours,
+    zoneName: (z) => nameOf(state.zones.get(z)),
+    rotated,
+    visible,
+    imageUrl: state.images.get(floor.id) || null,
+    minScale,
+  });
+  for (const s of spaces) drawState(s.id);
   plan.relabel();
+  if (focused && plan.items.has(focused)) plan.focusSpace(focused);
+  loadPlanImage(floor);
+  filters.populate(spaces);
+  applyFilters();
+  applySearch();
   renderFindZones();
   renderTexts();
 }
 
+function applyFilters() {
+  plan.filter(filters.active ? (id) => filters.keep(state.spaces.get(id)) : null);
+}
+
+function applySearch() {
+  const query = $("search").value;
+  const ctx = { spaceName, typeName };
+  const matches = searchSpaces(state.site.spaces, query, ctx);
+  plan.mark(new Set(matches.filter((s) => floorOf(s.id) === state.floorId).map((s) => s.id)));
+  renderSearch(matches, query, {
+    ctx,
+    floorName: (s) => nameOf(state.site.floors.find((f) => f.id === floorOf(s.id))),
+    onChoose: (s) => {
+      setFloor(floorOf(s.id));
+      plan.focusSpace(s.id);
+    },
+  });
+}
+
+// Replay frames: the plan, the counters and the banner follow the slider.
+function onReplayFrame() {
+  $("replay-banner").hidden = !replay.active;
+  $("board").classList.toggle("replaying", replay.active);
+  if (floorSpaces().some((s) => plan.items.get(s.id)?.shown !== visible(s.id))) renderFloor();
+  else for (const id of plan.items.keys()) drawState(id);
+  renderCounters();
+  renderFloorPicker();
+  renderWarm();
+}
+
 // Everything that depends on the language or the floor, but not the plan shapes.
 function renderTexts() {
-  const floor = state.site.floors.find((f) => f.id === state.floorId);
-  $("plan-title").textContent = `${floor.name} · ${state.site.name}`;
-  $("plan").setAttribute("aria-label", t("plan_label", { floor: floor.name }));
+  const floor = currentFloor();
+  $("plan-title").textContent = `${nameOf(floor)} · ${nameOf(state.site)}`;
+  $("plan").setAttribute("aria-label", t("plan_label", { floor: nameOf(floor) }));
+  replay.render();
   renderFloorPicker();
   renderCounters();
   renderFind();
@@ -513,194 +680,39 @@ function renderTexts() {
   if (state.detailsId) renderDetails();
 }
 
-function renderCounters() {
-  const spaces = floorSpaces();
-  const c = countsOf(spaces);
-  $("floor-summary").textContent = t("floor_summary", {
-    free: formatNumber(c.free),
-    occupied: formatNumber(c.occupied),
-    unknown: formatNumber(c.unknown),
-    total: formatNumber(c.total),
-  });
-  const rows = [];
-  const zoneIds = [...new Set(spaces.map((s) => s.zone))];
-  for (const zid of zoneIds) {
-    const zone = state.zones.get(zid);
-    const zc = countsOf(spaces.filter((s) => s.zone === zid));
-    if (!zc.total) continue;
-    const tr = document.createElement("tr");
-    tr.dataset.zone = zid;
-    const th = document.createElement("th");
-    th.scope = "row";
-    const { name, agency } = zoneLabel(zone);
-    const sw = document.createElement("span");
-    sw.className = `swatch tint-${state.zoneColours.get(zid)}`;
-    sw.setAttribute("aria-hidden", "true");
-    const nm = document.createElement("span");
-    nm.className = "zone-name";
-    nm.textContent = name;
-    const ag = document.createElement("span");
-    ag.className = "zone-agency";
-    ag.textContent = `${agency} · ${t("spaces_n", { n: zc.total })}`;
-    const bar = document.createElement("span");
-    bar.className = "bar";
-    bar.setAttribute("aria-hidden", "true");
-    for (const st of ["occupied", "free", "unknown"]) {
-      const part = document.createElement("span");
-      part.className = `bar-${st}`;
-      part.style.flexGrow = String(zc[st]);
-      bar.append(part);
-    }
-    th.append(sw, nm, ag, bar);
-    tr.append(th);
-    for (const st of ["free", "occupied", "unknown"]) {
-      const td = document.createElement("td");
-      td.className = `num n-${st}`;
-      td.textContent = formatNumber(zc[st]);
-      tr.append(td);
-    }
-    tr.addEventListener("mouseenter", () => plan.highlightZone(zid));
-    tr.addEventListener("mouseleave", () => plan.highlightZone(null));
-    rows.push(tr);
-  }
-  $("zone-rows").replaceChildren(...rows);
+// ---------------------------------------------------------------- panels (panels.js)
+
+function panelCtx() {
+  const naming = { nameOf, spaceName, typeName, zoneLabel };
+  const replaying = replay.active;
+  return { state, plan, countsOf, floorSpaces, liveOf, openDetails, warming, replaying, ...naming };
 }
 
-// ---------------------------------------------------------------- find free
+function renderCounters() {
+  renderZoneTable(panelCtx());
+}
 
 function renderFindZones() {
-  const select = $("find-zone");
-  const keep = select.value;
-  const zoneIds = [...new Set(floorSpaces().map((s) => s.zone))];
-  const all = new Option(t("find_all_zones"), "");
-  all.dataset.i18n = "find_all_zones";
-  select.replaceChildren(all, ...zoneIds.map((z) => new Option(state.zones.get(z).name, z)));
-  select.value = zoneIds.includes(keep) ? keep : "";
-}
-
-function findMatches({ zone, kind, seats }) {
-  return floorSpaces()
-    .filter((s) => !zone || s.zone === zone)
-    .filter((s) => kind === "any" || (kind === "desk" ? s.type === "desk" : ROOM_TYPES.has(s.type)))
-    .filter((s) => s.capacity >= seats)
-    .filter((s) => state.live.get(s.id)?.state === "free")
-    .sort((a, b) => a.capacity - b.capacity || spaceName(a).localeCompare(spaceName(b), lang()));
+  panels.renderFindZones(panelCtx());
 }
 
 function onFind(event) {
-  event.preventDefault();
-  state.find = {
-    zone: $("find-zone").value,
-    kind: $("find-kind").value,
-    seats: Math.max(1, Number($("find-seats").value) || 1),
-  };
-  renderFind();
+  panels.onFind(panelCtx(), event);
 }
 
 function renderFind() {
-  const list = $("find-results");
-  const status = $("find-status");
-  if (!state.find) {
-    list.replaceChildren();
-    status.textContent = "";
-    plan.highlight(null);
-    return;
-  }
-  const matches = findMatches(state.find);
-  const focused = document.activeElement?.closest?.("#find-results button")?.dataset.space;
-  status.textContent = matches.length ? t("find_count", { n: matches.length }) : t("find_none");
-  plan.highlight(new Set(matches.map((s) => s.id)));
-  list.replaceChildren(
-    ...matches.map((s) => {
-      const li = document.createElement("li");
-      const b = document.createElement("button");
-      b.type = "button";
-      b.dataset.space = s.id;
-      const name = document.createElement("span");
-      name.className = "r-name";
-      name.textContent = spaceName(s);
-      const meta = document.createElement("span");
-      meta.className = "r-meta";
-      meta.textContent = `${typeName(s.type)} · ${t("people", { n: s.capacity })} · ${state.zones.get(s.zone).name}`;
-      b.append(name, meta);
-      b.addEventListener("click", () => {
-        plan.focusSpace(s.id);
-        openDetails(s.id);
-      });
-      li.append(b);
-      return li;
-    }),
-  );
-  if (focused) list.querySelector(`button[data-space="${CSS.escape(focused)}"]`)?.focus();
+  panels.renderFind(panelCtx());
 }
-
-// ---------------------------------------------------------------- sensors
 
 function renderSensors() {
-  const summary = $("sensors-summary");
-  const agentsUl = $("agent-list");
-  const ul = $("sensor-list");
-  if (state.healthForbidden) {
-    summary.textContent = t("sensors_forbidden");
-    agentsUl.replaceChildren();
-    ul.replaceChildren();
-    return;
-  }
-  const h = state.health;
-  if (!h) {
-    summary.textContent = "";
-    agentsUl.replaceChildren();
-    ul.replaceChildren();
-    return;
-  }
-  const offline = new Set(h.offline_agents);
-  const affected = new Map();
-  for (const s of h.sensors) {
-    if (s.problem === "agent offline") affected.set(s.agent, (affected.get(s.agent) || 0) + 1);
-  }
-  agentsUl.replaceChildren(
-    ...h.offline_agents.map((a) => {
-      const li = document.createElement("li");
-      li.className = "p-agent";
-      const strong = document.createElement("strong");
-      strong.textContent = t("agent_offline", { agent: a });
-      const meta = document.createElement("span");
-      meta.className = "p-meta";
-      meta.textContent = t("agent_spaces", { n: affected.get(a) || 0 });
-      li.append(strong, meta);
-      return li;
-    }),
-  );
-  // On this floor: each silent or never-heard sensor; those behind an
-  // offline agent are summed up in the agent's line above.
-  const onFloor = h.sensors.filter((s) => s.floor === state.floorId);
-  const here = onFloor.filter((s) => !(s.problem === "agent offline" && offline.has(s.agent)));
-  summary.textContent = `${onFloor.length ? t("sensors_summary", { n: onFloor.length }) : t("sensors_ok")} ${t("sensors_site", {
-    sensors: formatNumber(h.sensors.length),
-    agents: t("agents_offline", { n: offline.size }),
-  })}`;
-  ul.replaceChildren(
-    ...here.map((s) => {
-      const li = document.createElement("li");
-      const b = document.createElement("button");
-      b.type = "button";
-      b.className = "p-space";
-      const space = state.spaces.get(s.space);
-      b.textContent = space ? spaceName(space) : s.space;
-      b.addEventListener("click", () => {
-        plan.focusSpace(s.space);
-        openDetails(s.space);
-      });
-      const meta = document.createElement("span");
-      meta.className = "p-meta";
-      const parts = [s.sensor, t(`reason_${s.problem}`)];
-      if (s.last_seen) parts.push(t("last_seen", { ago: formatAgo(s.last_seen) }));
-      meta.textContent = parts.filter(Boolean).join(" · ");
-      li.append(b, meta);
-      return li;
-    }),
-  );
+  renderSensorList(panelCtx());
 }
+
+function renderDetails() {
+  renderDetailsDialog(panelCtx());
+}
+
+
 
 // ---------------------------------------------------------------- details
 
@@ -722,43 +734,11 @@ function onDetailsClosed() {
   const id = state.detailsId;
   state.detailsId = null;
   plan.select(null);
-  if (id && floorOf(id) === state.floorId) plan.focusSpace(id);
-}
-
-function renderDetails() {
-  const id = state.detailsId;
-  const s = state.spaces.get(id);
-  if (!s) return;
-  const live = liveOf(id);
-  const zone = state.zones.get(s.zone);
-  const tz = state.site.timezone;
-  $("d-title").textContent = spaceName(s);
-  const badge = $("d-state");
-  badge.dataset.state = live.state;
-  badge.textContent = t(`state_${live.state}`);
-  const rows = [
-    ["d_type", typeName(s.type)],
-    ["d_zone", `${zone.name} (${zoneLabel(zone).agency})`],
-    ["d_capacity", t("people", { n: s.capacity })],
-    ["d_area", t("area_m2", { n: formatNumber(s.area_m2, 1) })],
-    ["d_since", live.since ? `${formatTime(live.since, tz)} (${formatAgo(live.since)})` : t("dash")],
-  ];
-  if (live.state === "occupied" && live.count != null) rows.push(["d_count", t("people", { n: live.count })]);
-  if (live.state === "unknown") rows.push(["d_reason", t(`reason_${live.reason || "unknown"}`)]);
-  rows.push(
-    ["d_last_seen", live.last_seen ? `${formatTime(live.last_seen, tz)} (${formatAgo(live.last_seen)})` : t("never_seen")],
-    ["d_sensor", [live.sensor || s.sensor?.id, s.sensor?.model].filter(Boolean).join(" · ") || t("dash")],
-    ["d_agent", live.agent || s.sensor?.agent || t("dash")],
-  );
-  $("d-list").replaceChildren(
-    ...rows.flatMap(([k, v]) => {
-      const dt = document.createElement("dt");
-      dt.textContent = t(k);
-      const dd = document.createElement("dd");
-      dd.textContent = v;
-      return [dt, dd];
-    }),
-  );
+  // "close" is queued after the dialog closes: focus may have moved on since
+  // (a quick Tab), and must not be pulled back.
+  const at = document.activeElement;
+  const idle = !at || at === document.body || $("details").contains(at) || at.closest?.(".space");
+  if (id && floorOf(id) === state.floorId && idle) plan.focusSpace(id);
 }
 
 // ---------------------------------------------------------------- language
@@ -770,8 +750,14 @@ async function setLang(code) {
     b.setAttribute("aria-pressed", String(b.dataset.lang === code));
   }
   if (state.site && !$("board").hidden) {
+    renderSitePicker();
     renderFindZones();
+    plan.setZoneNames((z) => nameOf(state.zones.get(z)));
+    for (const id of plan.items.keys()) drawState(id);
     plan.relabel();
+    filters.populate(floorSpaces());
+    applySearch();
+    renderWarm();
     renderTexts();
   }
 }
@@ -783,6 +769,37 @@ async function main() {
     onOpen: openDetails,
     describe: describeSpace,
     shortName,
+    countText,
+  });
+  filters = new Filters(
+    {
+      get zones() {
+        return state.zones;
+      },
+      get agencies() {
+        return state.agencies;
+      },
+      nameOf,
+      typeName,
+      spaceName,
+    },
+    { onChange: applyFilters },
+  );
+  replay = new Replay({
+    api,
+    site: () => state.site,
+    onFrame: onReplayFrame,
+    floorSpaces: () => floorSpaces(),
+    floorName: () => nameOf(currentFloor()),
+  });
+  $("zoom-in").addEventListener("click", () => plan.zoom.zoomBy(1.4));
+  $("zoom-out").addEventListener("click", () => plan.zoom.zoomBy(1 / 1.4));
+  $("zoom-reset").addEventListener("click", () => plan.zoom.reset());
+  $("search").addEventListener("input", () => applySearch());
+  $("search-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const first = $("search-results").querySelector("button");
+    if (first) first.click();
   });
   await setLang(preferredLang());
   for (const b of document.querySelectorAll(".langs button")) {
@@ -814,6 +831,8 @@ async function main() {
     if (state.health && !$("sensors").contains(document.activeElement)) renderSensors();
   }, 15000);
 
+  // On a phone the legend starts folded: the plan comes first.
+  if (NARROW.matches) $("legend-box").open = false;
   state.key = takeKeyFromUrl();
   if (!state.key) return showSignin();
   return start();

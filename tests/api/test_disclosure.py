@@ -281,6 +281,10 @@ def collect_live(world: World, c: Collector, role: str) -> None:
         c.match(full, body["totals"]["total"], len, "live totals")
     shown = {s["space"] for s in body["spaces"]}
     assert shown <= agency_spaces(world.site, c.agency)
+    # the replay of a backfilled day follows the live rule: its own spaces only
+    replay = world.get("/replay", role, date="2026-11-02")  # a Monday inside the backfill
+    assert replay.status_code == 200, replay.text
+    assert set(replay.json()["spaces"]) == agency_spaces(world.site, c.agency)
 
 
 def foreign_sets(site: Site, agency: str) -> list[tuple[str, frozenset[str]]]:

@@ -47,6 +47,10 @@ def _edge_cases(operation: schemathesis.APIOperation, site_id: str) -> list[sche
         ]
     if "{month}" in operation.path:
         cases += [operation.Case(path_parameters={**path, "month": m}) for m in EDGE_MONTHS]
+    if "{floor_id}" in operation.path:  # a real floor: past the floor lookup
+        cases += [operation.Case(path_parameters={**path, "floor_id": "f1"})]
+    if "date" in names:
+        cases += [operation.Case(path_parameters=path, query={"date": d}) for d in EDGE_DAYS]
     return cases
 
 

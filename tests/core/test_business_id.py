@@ -7,8 +7,9 @@ import pytest
 from core.business_id import business_id_check_digit, check_business_id
 from core.registry import Agency
 
-# Published in the Finnish trade register (ytj.fi): Nokia Oyj and the Finnish
-# Tax Administration (Verohallinto).
+# Nokia Oyj's business ID, as the trade register (ytj.fi) publishes it, and a
+# state agency's from the example site; both worked by hand below and in the
+# module's docstring rule.
 PUBLISHED = ["0112038-9", "0245437-2"]
 
 

@@ -185,3 +185,44 @@ def test_example_site_meets_the_brief(example_site) -> None:  # type: ignore[no-
         not z.agency for z in example_site.zones
     )
     assert all(s.geometry is not None for s in example_site.spaces)
+
+
+def test_a_floor_plan_image_resolves_next_to_the_site_file(tmp_path: Path) -> None:
+    from core.plan_image import plan_image_size
+
+    src = Path(__file__).resolve().parents[2] / "examples" / "sites" / "virastotalo.yaml"
+    site = load_site(src)
+    path = site.plan_image_path("f2")
+    assert path == src.parent / "plans" / "virastotalo-f2.svg"
+    # 64 m x 24 m at 0.05 m/px with a 40 px margin on every side
+    assert plan_image_size(path) == (64 / 0.05 + 80, 24 / 0.05 + 80)
+    assert site.floor("f2").image is not None and site.floor("f2").image.origin.x == 40
+
+
+def test_a_missing_or_unknown_plan_image_names_the_line(tmp_path: Path) -> None:
+    src = Path(__file__).resolve().parents[2] / "examples" / "sites" / "virastotalo.yaml"
+    text = src.read_text(encoding="utf-8")
+    missing = tmp_path / "site.yaml"
+    missing.write_text(text, encoding="utf-8")  # its plans/ folder is not beside it
+    with pytest.raises(YamlFileError) as exc:
+        load_site(missing)
+    assert "floors.0.image.file" in exc.value.render() and "no such file" in exc.value.render()
+    pdf = tmp_path / "pdf.yaml"
+    pdf.write_text(text.replace("virastotalo-f1.svg", "f1.pdf"), encoding="utf-8")
+    with pytest.raises(YamlFileError) as exc:
+        load_site(pdf)
+    assert "not a plan image" in exc.value.render()
+
+
+def test_a_plan_image_without_a_size_is_refused(tmp_path: Path) -> None:
+    src = Path(__file__).resolve().parents[2] / "examples" / "sites" / "virastotalo.yaml"
+    (tmp_path / "plans").mkdir()
+    for level in (1, 2, 3, 4):
+        (tmp_path / "plans" / f"virastotalo-f{level}.svg").write_text(
+            '<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8"
+        )
+    site = tmp_path / "site.yaml"
+    site.write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(YamlFileError) as exc:
+        load_site(site)
+    assert "gives no size" in exc.value.render()
