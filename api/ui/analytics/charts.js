@@ -1,0 +1,162 @@
+// ECharts options built from the API's report rows. Each function takes the
+// rows as the API sent them and returns the option; the figures go in
+// unchanged (ratios times 100 as percentages), so a test can read them back
+// from the chart instance (getOption) and compare them with the API.
+
+const NAVY = "#15325b";
+const BLUE = "#1a56db";
+const AMBER = "#b45309";
+const GREY = "#6b7280";
+const RED = "#b3261e";
+
+const pct = (ratio) => (ratio === null || ratio === undefined ? null : ratio * 100);
+
+function base(fmt, description) {
+  return {
+    animation: false,
+    // ECharts' aria module: the canvas gets this description as its label,
+    // and decal patterns tell series apart without colour.
+    aria: { enabled: true, label: { description }, decal: { show: true } },
+    textStyle: { fontFamily: "system-ui, sans-serif", color: "#17202b" },
+    tooltip: { trigger: "axis", confine: true, valueFormatter: (v) => fmt.pct(v) },
+    legend: { top: 0, textStyle: { fontSize: 13 } },
+    grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+  };
+}
+
+// rows of /utilisation?by=zone|floor|agency; label(row) is the group's name
+export function utilisationOption(rows, { label, fmt, t, description }) {
+  const names = rows.map(label);
+  return {
+    ...base(fmt, description),
+    yAxis: { type: "category", data: names, inverse: true, axisLabel: { width: 140, overflow: "truncate" } },
+    xAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: (v) => `${v} %` } },
+    series: [
+      {
+        id: "utilisation",
+        name: t("an_s_util"),
+        type: "bar",
+        data: rows.map((r) => pct(r.utilisation)),
+        itemStyle: { color: NAVY },
+        label: { show: true, position: "right", formatter: (p) => fmt.pct(p.value) },
+      },
+      {
+        id: "coverage",
+        name: t("an_s_coverage"),
+        type: "bar",
+        data: rows.map((r) => pct(r.coverage)),
+        itemStyle: { color: "#9db4d6", decal: { symbol: "rect", dashArrayX: [1, 0], dashArrayY: [2, 3], rotation: 0.8 } },
+        label: { show: true, position: "right", formatter: (p) => fmt.pct(p.value), color: "#3b4654" },
+      },
+    ],
+  };
+}
+
+// days: /peaks?daily=true rows; summary: the /peaks summary row (max, p90);
+// coverage: /utilisation?by=site&bucket=day rows, matched by day
+export function peaksOption(days, summary, coverage, { fmt, t, description }) {
+  const labels = days.map((d) => d.day.slice(0, 10));
+  const byDay = new Map(coverage.map((c) => [c.bucket.slice(0, 10), c.coverage]));
+  const marks = [];
+  if (summary) {
+    marks.push({ name: t("an_s_p90"), yAxis: summary.p90_peak, lineStyle: { color: AMBER, type: "dashed", width: 2 },
+      label: { formatter: `p90 ${fmt.num(summary.p90_peak, 1)}`, color: AMBER, position: "insideEndTop" } });
+    marks.push({ name: t("an_s_max"), yAxis: summary.max_peak, lineStyle: { color: RED, type: "dotted", width: 2 },
+      label: { formatter: `max ${fmt.num(summary.max_peak)}`, color: RED, position: "insideStartTop" } });
+  }
+  return {
+    ...base(fmt, description),
+    tooltip: { trigger: "axis", confine: true },
+    xAxis: { type: "category", data: labels, axisLabel: { formatter: fmt.day } },
+    yAxis: [
+      { type: "value", name: t("an_s_people"), minInterval: 1 },
+      { type: "value", name: t("an_s_coverage"), min: 0, max: 100, axisLabel: { formatter: (v) => `${v} %` }, splitLine: { show: false } },
+    ],
+    series: [
+      {
+        id: "peak",
+        name: t("an_s_peak"),
+        type: "bar",
+        data: days.map((d) => d.peak),
+        itemStyle: { color: NAVY },
+        markLine: { symbol: "none", silent: true, data: marks },
+      },
+      {
+        id: "coverage",
+        name: t("an_s_coverage"),
+        type: "line",
+        yAxisIndex: 1,
+        data: labels.map((d) => pct(byDay.get(d) ?? null)),
+        itemStyle: { color: BLUE },
+        symbol: "triangle",
+        symbolSize: 9,
+        tooltip: { valueFormatter: (v) => fmt.pct(v) },
+      },
+    ],
+  };
+}
+
+// rows of /heatmap: weekday (0 = Monday), local hour, utilisation, coverage
+export function heatmapOption(rows, { fmt, t, weekdays, description }) {
+  const hours = rows.map((r) => r.hour);
+  const first = hours.length ? Math.min(...hours) : 8;
+  const last = hours.length ? Math.max(...hours) : 17;
+  const hourLabels = [];
+  for (let h = first; h <= last; h++) hourLabels.push(String(h).padStart(2, "0"));
+  return {
+    ...base(fmt, description),
+    legend: { show: false },
+    tooltip: {
+      confine: true,
+      formatter: (p) =>
+        `${weekdays[p.value[1]]} ${hourLabels[p.value[0]]}:00<br>${t("an_s_util")}: ${fmt.pct(p.value[2])}` +
+        `<br>${t("an_s_coverage")}: ${fmt.pct(p.value[3])}`,
+    },
+    grid: { left: 8, right: 8, top: 8, bottom: 56, containLabel: true },
+    xAxis: { type: "category", data: hourLabels, splitArea: { show: true } },
+    yAxis: { type: "category", data: weekdays, inverse: true, splitArea: { show: true } },
+    visualMap: {
+      min: 0, max: 100, calculable: false, orient: "horizontal", left: "center", bottom: 0,
+      dimension: 2, text: ["100 %", "0 %"], itemHeight: 160,
+      inRange: { color: ["#f1f5fb", "#9db4d6", "#3c6aa8", NAVY] },
+    },
+    series: [
+      {
+        id: "heatmap",
+        name: t("an_s_util"),
+        type: "heatmap",
+        data: rows.map((r) => [r.hour - first, r.weekday, pct(r.utilisation), pct(r.coverage)]),
+        label: { show: true, formatter: (p) => fmt.num(p.value[2]), fontSize: 11 },
+        emphasis: { itemStyle: { borderColor: "#000", borderWidth: 1 } },
+      },
+    ],
+  };
+}
+
+// rows of /sensors/health/history
+export function healthOption(rows, { fmt, t, bucketLabel, description }) {
+  const labels = rows.map((r) => bucketLabel(r.bucket));
+  const stack = (id, key, color, decal) => ({
+    id, name: t(`an_s_${id}`), type: "bar", stack: "sensors", data: rows.map((r) => r[key]),
+    itemStyle: { color, decal }, tooltip: { valueFormatter: (v) => fmt.num(v) },
+  });
+  return {
+    ...base(fmt, description),
+    tooltip: { trigger: "axis", confine: true },
+    xAxis: { type: "category", data: labels },
+    yAxis: [
+      { type: "value", name: t("an_s_sensors"), minInterval: 1 },
+      { type: "value", name: t("an_s_coverage"), min: 0, max: 100, axisLabel: { formatter: (v) => `${v} %` }, splitLine: { show: false } },
+    ],
+    series: [
+      stack("reporting", "reporting", "#2f855a", { symbol: "none" }),
+      stack("partial", "partial", "#d69e2e", { symbol: "rect", dashArrayX: [1, 0], dashArrayY: [3, 3], rotation: 0.8 }),
+      stack("silent", "silent", GREY, { symbol: "circle", symbolSize: 0.6 }),
+      {
+        id: "coverage", name: t("an_s_coverage"), type: "line", yAxisIndex: 1,
+        data: rows.map((r) => pct(r.coverage)), itemStyle: { color: BLUE }, symbol: "triangle", symbolSize: 9,
+        tooltip: { valueFormatter: (v) => fmt.pct(v) },
+      },
+    ],
+  };
+}
