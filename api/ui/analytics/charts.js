@@ -20,7 +20,7 @@ function base(fmt, description) {
     textStyle: { fontFamily: "system-ui, sans-serif", color: "#17202b" },
     tooltip: { trigger: "axis", confine: true, valueFormatter: (v) => fmt.pct(v) },
     legend: { top: 0, textStyle: { fontSize: 13 } },
-    grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
   };
 }
 
@@ -29,6 +29,7 @@ export function utilisationOption(rows, { label, fmt, t, description }) {
   const names = rows.map(label);
   return {
     ...base(fmt, description),
+    grid: { left: 8, right: 64, top: 40, bottom: 8, containLabel: true }, // room for "100 %" labels
     yAxis: { type: "category", data: names, inverse: true, axisLabel: { width: 140, overflow: "truncate" } },
     xAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: (v) => `${v} %` } },
     series: [
@@ -69,8 +70,8 @@ export function peaksOption(days, summary, coverage, { fmt, t, description }) {
     tooltip: { trigger: "axis", confine: true },
     xAxis: { type: "category", data: labels, axisLabel: { formatter: fmt.day } },
     yAxis: [
-      { type: "value", name: t("an_s_people"), minInterval: 1 },
-      { type: "value", name: t("an_s_coverage"), min: 0, max: 100, axisLabel: { formatter: (v) => `${v} %` }, splitLine: { show: false } },
+      { type: "value", minInterval: 1 },
+      { type: "value", min: 0, max: 100, axisLabel: { formatter: (v) => `${v} %` }, splitLine: { show: false } },
     ],
     series: [
       {
@@ -79,6 +80,7 @@ export function peaksOption(days, summary, coverage, { fmt, t, description }) {
         type: "bar",
         data: days.map((d) => d.peak),
         itemStyle: { color: NAVY },
+        barMaxWidth: 56,
         markLine: { symbol: "none", silent: true, data: marks },
       },
       {
@@ -105,6 +107,8 @@ export function heatmapOption(rows, { fmt, t, weekdays, description }) {
   for (let h = first; h <= last; h++) hourLabels.push(String(h).padStart(2, "0"));
   return {
     ...base(fmt, description),
+    // one series: a decal pattern would only hide the numbers
+    aria: { enabled: true, label: { description }, decal: { show: false } },
     legend: { show: false },
     tooltip: {
       confine: true,
@@ -126,7 +130,7 @@ export function heatmapOption(rows, { fmt, t, weekdays, description }) {
         name: t("an_s_util"),
         type: "heatmap",
         data: rows.map((r) => [r.hour - first, r.weekday, pct(r.utilisation), pct(r.coverage)]),
-        label: { show: true, formatter: (p) => fmt.num(p.value[2]), fontSize: 11 },
+        label: { show: true, formatter: (p) => fmt.num(p.value[2]), fontSize: 12, color: "#0b1220", textBorderColor: "#fff", textBorderWidth: 3 },
         emphasis: { itemStyle: { borderColor: "#000", borderWidth: 1 } },
       },
     ],
@@ -137,7 +141,7 @@ export function heatmapOption(rows, { fmt, t, weekdays, description }) {
 export function healthOption(rows, { fmt, t, bucketLabel, description }) {
   const labels = rows.map((r) => bucketLabel(r.bucket));
   const stack = (id, key, color, decal) => ({
-    id, name: t(`an_s_${id}`), type: "bar", stack: "sensors", data: rows.map((r) => r[key]),
+    id, name: t(`an_s_${id}`), type: "bar", stack: "sensors", data: rows.map((r) => r[key]), barMaxWidth: 56,
     itemStyle: { color, decal }, tooltip: { valueFormatter: (v) => fmt.num(v) },
   });
   return {
@@ -145,8 +149,8 @@ export function healthOption(rows, { fmt, t, bucketLabel, description }) {
     tooltip: { trigger: "axis", confine: true },
     xAxis: { type: "category", data: labels },
     yAxis: [
-      { type: "value", name: t("an_s_sensors"), minInterval: 1 },
-      { type: "value", name: t("an_s_coverage"), min: 0, max: 100, axisLabel: { formatter: (v) => `${v} %` }, splitLine: { show: false } },
+      { type: "value", minInterval: 1 },
+      { type: "value", min: 0, max: 100, axisLabel: { formatter: (v) => `${v} %` }, splitLine: { show: false } },
     ],
     series: [
       stack("reporting", "reporting", "#2f855a", { symbol: "none" }),

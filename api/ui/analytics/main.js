@@ -16,7 +16,7 @@ const instances = new Map();
 const fmt = {
   pct: (v) => (v === null || v === undefined || Number.isNaN(v) ? t("dash") : `${formatNumber(v, 1)} %`),
   num: (v, digits = 0) => (v === null || v === undefined ? t("dash") : formatNumber(v, digits)),
-  day: (iso) => new Intl.DateTimeFormat(locale(), { day: "numeric", month: "numeric", timeZone: "UTC" })
+  day: (iso) => new Intl.DateTimeFormat(locale(), { weekday: "short", day: "numeric", month: "numeric", timeZone: "UTC" })
     .format(new Date(`${iso.slice(0, 10)}T00:00:00Z`)),
 };
 
@@ -185,6 +185,11 @@ function table(tab, columns, rows) {
   el.replaceChildren();
   const caption = el.createCaption();
   caption.textContent = t("an_table_caption");
+  // the table may scroll sideways on a phone: its wrapper is a named, focusable region
+  const wrap = el.parentElement;
+  wrap.tabIndex = 0;
+  wrap.setAttribute("role", "region");
+  wrap.setAttribute("aria-label", t("an_table_caption"));
   const head = el.createTHead().insertRow();
   for (const [title] of columns) {
     const th = document.createElement("th");
