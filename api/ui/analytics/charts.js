@@ -61,7 +61,7 @@ export function peaksOption(days, summary, coverage, { fmt, t, description }) {
   const marks = [];
   if (summary) {
     marks.push({ name: t("an_s_p90"), yAxis: summary.p90_peak, lineStyle: { color: AMBER, type: "dashed", width: 2 },
-      label: { formatter: `p90 ${fmt.num(summary.p90_peak, 1)}`, color: AMBER, position: "insideEndTop" } });
+      label: { formatter: `p90 ${fmt.num(summary.p90_peak, 1)}`, color: AMBER, position: "insideEndBottom" } });
     marks.push({ name: t("an_s_max"), yAxis: summary.max_peak, lineStyle: { color: RED, type: "dotted", width: 2 },
       label: { formatter: `max ${fmt.num(summary.max_peak)}`, color: RED, position: "insideStartTop" } });
   }
@@ -117,12 +117,12 @@ export function heatmapOption(rows, { fmt, t, weekdays, description }) {
         `<br>${t("an_s_coverage")}: ${fmt.pct(p.value[3])}`,
     },
     grid: { left: 8, right: 8, top: 8, bottom: 56, containLabel: true },
-    xAxis: { type: "category", data: hourLabels, splitArea: { show: true } },
-    yAxis: { type: "category", data: weekdays, inverse: true, splitArea: { show: true } },
+    xAxis: { type: "category", data: hourLabels },
+    yAxis: { type: "category", data: weekdays, inverse: true, splitLine: { show: true } },
     visualMap: {
       min: 0, max: 100, calculable: false, orient: "horizontal", left: "center", bottom: 0,
       dimension: 2, text: ["100 %", "0 %"], itemHeight: 160,
-      inRange: { color: ["#f1f5fb", "#9db4d6", "#3c6aa8", NAVY] },
+      inRange: { color: ["#e3eaf5", "#9db4d6", "#3c6aa8", NAVY] },
     },
     series: [
       {

@@ -10,6 +10,7 @@ and recorded: the page must need none (no CDN)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,11 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Route
 
+from core.messages import Presence, PresenceKind
+from core.registry import Site
+from storage import Point
+from storage.points import presence_point
+from tests.api.scenario import HEL
 from tests.api.served import Served, served_api
 from tests.api.ui.test_live_page import png_size
 
@@ -29,9 +35,33 @@ SITE = "/v1/sites/pieni"
 TABS = ("util", "peaks", "heatmap", "health")
 
 
+def tuesday(site: Site) -> list[Point]:
+    """Tuesday 3 November: every sensor heard on the hour 07-16 (so coverage
+    is whole), a1 occupied 09-11 and a2 10-12: the day's peak is 2 (10-11)."""
+    spells = {"a1": (9, 11), "a2": (10, 12)}
+    out = []
+    for seq, (space, h) in enumerate((s.id, h) for s in site.spaces for h in range(7, 17)):
+        a, b = spells.get(space, (0, 0))
+        msg = Presence(
+            space_id=space,
+            agent_id="ag",
+            sensor_id=f"s-{space}",
+            occupied=a <= h < b,
+            people_count=0 if space == "r1" else None,
+            event_time=datetime(2026, 11, 3, h, tzinfo=HEL),
+            seq=10_000 + seq,
+            kind=PresenceKind.HEARTBEAT,
+            heartbeat_interval_s=3600,
+        )
+        out.append(presence_point(site, msg))
+    return out
+
+
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     with served_api(tmp_path_factory.mktemp("analytics")) as served:
+        ctx = served.app.state.ctx
+        ctx.store.write(tuesday(ctx.registry.site("pieni")))
         yield served
 
 
@@ -45,8 +75,15 @@ class Opened:
 def open_analytics(browser: Browser, api: Served) -> Iterator[Any]:
     contexts = []
 
-    def open_(role: str = "facility", *, lang: str = "en", width: int = 1400, height: int = 1000,
-              tab: str = "util") -> Opened:  # fmt: skip
+    def open_(
+        role: str = "facility",
+        *,
+        lang: str = "en",
+        width: int = 1400,
+        height: int = 1000,
+        tab: str = "util",
+        last: str = DAY,
+    ) -> Opened:
         context = browser.new_context(
             viewport={"width": width, "height": height}, locale="en-GB", accept_downloads=True
         )
@@ -67,7 +104,7 @@ def open_analytics(browser: Browser, api: Served) -> Iterator[Any]:
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.js_errors = errors  # type: ignore[attr-defined]
         key = api.keys[role]
-        page.goto(f"{api.base_url}/ui/analytics.html#key={key}&from={DAY}&last={DAY}&tab={tab}")
+        page.goto(f"{api.base_url}/ui/analytics.html#key={key}&from={DAY}&last={last}&tab={tab}")
         wait_chart(page, tab)
         return Opened(page, blocked)
 
@@ -96,8 +133,12 @@ def series(page: Page, tab: str) -> dict[str, Any]:
 
 
 def api_rows(api: Served, path: str, role: str = "facility", **params: Any) -> list[dict[str, Any]]:
-    resp = httpx.get(f"{api.base_url}{SITE}/{path}", params={**PERIOD, **params},
-                     headers=api.headers(role), timeout=30)  # fmt: skip
+    resp = httpx.get(
+        f"{api.base_url}{SITE}/{path}",
+        params={**PERIOD, **params},
+        headers=api.headers(role),
+        timeout=30,
+    )
     assert resp.status_code == 200, resp.text
     return resp.json()["rows"]  # type: ignore[no-any-return]
 
@@ -138,8 +179,10 @@ def test_utilisation_chart_shows_the_api_figures(
     # By floor and by agency, chosen with the keyboard (a radio group).
     page.focus('input[name="util-by"][value="zone"]')
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("document.getElementById('chart-util').dataset.ready === 'true'"
-                           " && document.querySelector('#table-util th').textContent === 'Floor'")  # fmt: skip
+    page.wait_for_function(
+        "document.getElementById('chart-util').dataset.ready === 'true'"
+        " && document.querySelector('#table-util th').textContent === 'Floor'"
+    )
     assert series(page, "util")["y"] == ["First"]
     page.keyboard.press("ArrowRight")
     page.wait_for_function("document.querySelector('#table-util th')?.textContent === 'Agency'")
@@ -153,16 +196,28 @@ def test_utilisation_chart_shows_the_api_figures(
 
 
 def test_peaks_heatmap_and_health_charts(open_analytics: Any, api: Served, artifacts: Path) -> None:
-    opened = open_analytics(tab="peaks")
+    # Peaks over Monday and Tuesday (the fixture's second day).
+    opened = open_analytics(tab="peaks", last="2026-11-03")
     page = opened.page
-    daily = api_rows(api, "peaks", by="site", daily="true")
-    [summary] = api_rows(api, "peaks", by="site")
+    two_days = {"from": DAY, "to": "2026-11-04"}
+    daily = api_rows(api, "peaks", by="site", daily="true", **two_days)
+    [summary] = api_rows(api, "peaks", by="site", **two_days)
     got = series(page, "peaks")
-    assert got["series"]["peak"] == [d["peak"] for d in daily] == [3]  # hand-worked: 3 at once
-    assert got["marks"] == [summary["p90_peak"], summary["max_peak"]] == [3, 3]
-    assert got["series"]["coverage"] == [pytest.approx(100 * 86.5 / 88)]
+    # hand-worked: Monday 3 at once, Tuesday 2; p90 of [2, 3] by linear
+    # interpolation: rank 0.9 -> 2 + 0.9 x (3 - 2) = 2.9
+    assert got["series"]["peak"] == [d["peak"] for d in daily] == [3, 2]
+    assert got["marks"] == [summary["p90_peak"], summary["max_peak"]] == [pytest.approx(2.9), 3]
+    assert got["series"]["coverage"] == [pytest.approx(100 * 86.5 / 88), pytest.approx(100)]
+    assert page.inner_text("#table-peaks tbody tr:nth-child(2) td") == "2"
     no_serious_axe(page)
     page.screenshot(path=str(artifacts / "analytics-peaks-en-desktop.png"), animations="disabled")
+    # Back to Monday alone for the other charts, with the period form.
+    page.fill("#last", DAY)
+    page.click("#period button[type=submit]")
+    page.wait_for_function(
+        "document.getElementById('chart-peaks').dataset.ready === 'true'"
+        " && document.querySelectorAll('#table-peaks tbody tr').length === 1"
+    )
 
     # Tabs by keyboard: ArrowRight from Peaks opens the heatmap.
     page.focus("#tab-peaks")
@@ -174,7 +229,8 @@ def test_peaks_heatmap_and_health_charts(open_analytics: Any, api: Served, artif
     got = series(page, "heatmap")
     assert got["x"] == [f"{h:02d}" for h in range(8, 16)]
     data = {(c[1], got["x"][c[0]]): c[2] for c in got["series"]["heatmap"]}
-    assert data == {(c["weekday"], f"{c['hour']:02d}"): pytest.approx(100 * c["utilisation"]) for c in cells}
+    expected = {(c["weekday"], f"{c['hour']:02d}"): 100 * c["utilisation"] for c in cells}
+    assert data == {k: pytest.approx(v) for k, v in expected.items()}
     # Hand-worked: Monday 10-11 a1, a2, b1 occupied of 11 spaces: 3/11
     assert data[(0, "10")] == pytest.approx(100 * 3 / 11)
     no_serious_axe(page)
@@ -205,8 +261,11 @@ def test_exports_download_the_api_files(open_analytics: Any, api: Served) -> Non
         page.click('.exports[data-report="util"] button[data-format="csv"]')
     download = info.value
     assert download.suggested_filename == "utilisation-pieni-zone.csv"
-    expected = httpx.get(f"{api.base_url}{SITE}/utilisation", headers=api.headers("facility"),
-                         params={**PERIOD, "by": "zone", "format": "csv"}).text  # fmt: skip
+    expected = httpx.get(
+        f"{api.base_url}{SITE}/utilisation",
+        headers=api.headers("facility"),
+        params={**PERIOD, "by": "zone", "format": "csv"},
+    ).text
     assert Path(download.path()).read_text(encoding="utf-8") == expected
     page.click("#tab-health")
     wait_chart(page, "health")
@@ -227,22 +286,22 @@ def test_agency_key_sees_only_what_the_endpoints_give_it(open_analytics: Any, ap
         [r["utilisation"] for r in api_rows(api, "utilisation", "agency:aa", by="zone")]
     )
     page.click("#tab-health")
-    page.wait_for_function("document.getElementById('cov-health').textContent.includes('facility key')")
+    page.wait_for_function(
+        "document.getElementById('cov-health').textContent.includes('facility key')"
+    )
     assert opened.blocked == [] and page.js_errors == []  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("lang", ["fi", "sv", "en"])
-def test_languages_on_desktop_and_phone(
-    open_analytics: Any, artifacts: Path, lang: str
-) -> None:
+def test_languages_on_desktop_and_phone(open_analytics: Any, artifacts: Path, lang: str) -> None:
     titles = {"fi": "Raportit", "sv": "Rapporter", "en": "Analytics"}
     desk = open_analytics(lang=lang, tab="heatmap").page
     assert desk.inner_text("h1") == titles[lang]
     assert desk.evaluate("document.documentElement.lang") == lang
-    desk.screenshot(path=str(artifacts / f"analytics-heatmap-{lang}-desktop.png"), animations="disabled")
+    desk.screenshot(path=str(artifacts / f"analytics-heatmap-{lang}-desktop.png"))
     desk.click("#tab-util")
     wait_chart(desk, "util")
-    desk.screenshot(path=str(artifacts / f"analytics-util-{lang}-desktop.png"), animations="disabled")
+    desk.screenshot(path=str(artifacts / f"analytics-util-{lang}-desktop.png"))
 
     phone = open_analytics(lang=lang, width=390, height=844).page
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
@@ -259,5 +318,8 @@ def test_languages_on_desktop_and_phone(
     phone.click("#tab-peaks")
     wait_chart(phone, "peaks")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
-    phone.screenshot(path=str(artifacts / f"analytics-peaks-{lang}-phone.png"), full_page=True,
-                     animations="disabled")  # fmt: skip
+    phone.screenshot(
+        path=str(artifacts / f"analytics-peaks-{lang}-phone.png"),
+        full_page=True,
+        animations="disabled",
+    )
