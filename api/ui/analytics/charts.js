@@ -53,6 +53,35 @@ export function utilisationOption(rows, { label, fmt, t, description }) {
   };
 }
 
+// rows of /utilisation?by=...&bucket=day (one line per group), coverage:
+// /utilisation?by=site&bucket=day rows (the site's coverage per day)
+export function utilisationDaysOption(rows, coverage, { by, label, fmt, t, description }) {
+  const days = [...new Set(rows.map((r) => r.bucket.slice(0, 10)))].sort();
+  const groups = [...new Set(rows.map((r) => r[by]))];
+  const cell = new Map(rows.map((r) => [`${r[by]}|${r.bucket.slice(0, 10)}`, r.utilisation]));
+  const cov = new Map(coverage.map((c) => [c.bucket.slice(0, 10), c.coverage]));
+  const symbols = ["circle", "rect", "diamond", "triangle", "roundRect", "pin", "arrow"];
+  return {
+    ...base(fmt, description),
+    xAxis: { type: "category", data: days, axisLabel: { formatter: fmt.day } },
+    yAxis: [
+      { type: "value", min: 0, max: 100, axisLabel: { formatter: (v) => `${v} %` } },
+      { type: "value", min: 0, max: 100, show: false },
+    ],
+    series: [
+      ...groups.map((g, i) => ({
+        id: `g:${g}`, name: label({ [by]: g }), type: "line", symbol: symbols[i % symbols.length], symbolSize: 8,
+        data: days.map((d) => pct(cell.get(`${g}|${d}`) ?? null)), connectNulls: false,
+      })),
+      {
+        id: "coverage", name: t("an_s_coverage_site"), type: "line", yAxisIndex: 1,
+        data: days.map((d) => pct(cov.get(d) ?? null)), lineStyle: { type: "dashed", color: GREY },
+        itemStyle: { color: GREY }, symbol: "none",
+      },
+    ],
+  };
+}
+
 // days: /peaks?daily=true rows; summary: the /peaks summary row (max, p90);
 // coverage: /utilisation?by=site&bucket=day rows, matched by day
 export function peaksOption(days, summary, coverage, { fmt, t, description }) {

@@ -4,12 +4,12 @@
 
 import { LANGS, applyStatic, formatNumber, lang, locale, preferredLang, t } from "../i18n.js";
 import { ApiError, download, getJson, storeKey, takeKey } from "./api.js";
-import { healthOption, heatmapOption, peaksOption, utilisationOption } from "./charts.js";
+import { healthOption, heatmapOption, peaksOption, utilisationDaysOption, utilisationOption } from "./charts.js";
 import { loadTexts } from "./texts.js";
 
 const $ = (id) => document.getElementById(id);
 const TABS = ["util", "peaks", "heatmap", "health", "agency"];
-const state = { key: null, sites: [], site: null, from: null, last: null, tab: "util", utilBy: "zone", data: {} };
+const state = { key: null, sites: [], site: null, from: null, last: null, tab: "util", utilBy: "zone", utilView: "total", data: {} };
 const instances = new Map();
 
 // ---------------------------------------------------------------- formatting
@@ -19,6 +19,8 @@ const fmt = {
   day: (iso) => new Intl.DateTimeFormat(locale(), { weekday: "short", day: "numeric", month: "numeric", timeZone: "UTC" })
     .format(new Date(`${iso.slice(0, 10)}T00:00:00Z`)),
 };
+
+const p100 = (ratio) => (ratio === null || ratio === undefined ? null : ratio * 100);
 
 function nameIn(thing) {
   if (!thing) return "";
@@ -76,21 +78,36 @@ const sitePath = (report) => `/v1/sites/${encodeURIComponent(state.site.id)}/${r
 const REPORTS = {
   util: {
     exportPath: () => sitePath("utilisation"),
-    exportParams: () => ({ ...period(), by: state.utilBy }),
+    exportParams: () => ({ ...period(), by: state.utilBy, bucket: state.utilView === "day" ? "day" : null }),
     async load() {
-      return { main: await getJson(sitePath("utilisation"), { ...period(), by: state.utilBy }, state.key) };
+      const main = await getJson(sitePath("utilisation"), this.exportParams(), state.key);
+      if (state.utilView !== "day") return { main };
+      const cov = await getJson(sitePath("utilisation"), { ...period(), by: "site", bucket: "day" }, state.key);
+      return { main, cov };
     },
     render(d) {
       const by = d.main.meta.by;
       const rows = d.main.rows;
       const label = (r) => groupName(by, r[by]);
+      if (d.main.meta.bucket === "day") return this.renderDays(d, by, label);
       draw("util", utilisationOption(rows, { label, fmt, t, description: t("an_util_desc", { n: rows.length }) }));
       coverage("util", rows, d.main.meta);
       table("util", [
         [t(`an_by_${by}`), label], [t("an_col_spaces"), (r) => fmt.num(r.spaces)],
-        [t("an_s_util"), (r) => fmt.pct(r.utilisation * 100)], [t("an_s_coverage"), (r) => fmt.pct(r.coverage * 100)],
+        [t("an_s_util"), (r) => fmt.pct(p100(r.utilisation))], [t("an_s_coverage"), (r) => fmt.pct(p100(r.coverage))],
         [t("an_col_occupied_h"), (r) => fmt.num(r.occupied_s / 3600, 1)],
         [t("an_col_observed_h"), (r) => fmt.num(r.observed_s / 3600, 1)],
+      ], rows);
+    },
+    renderDays(d, by, label) {
+      const rows = d.main.rows;
+      const description = t("an_util_days_desc", { n: new Set(rows.map((r) => r[by])).size });
+      draw("util", utilisationDaysOption(rows, d.cov.rows, { by, label, fmt, t, description }));
+      coverage("util", rows, d.main.meta);
+      table("util", [
+        [t("an_col_day"), (r) => fmt.day(r.bucket)], [t(`an_by_${by}`), label],
+        [t("an_s_util"), (r) => fmt.pct(p100(r.utilisation))],
+        [t("an_s_coverage"), (r) => fmt.pct(p100(r.coverage))],
       ], rows);
     },
   },
@@ -113,7 +130,7 @@ const REPORTS = {
       table("peaks", [
         [t("an_col_day"), (r) => fmt.day(r.day)], [t("an_s_peak"), (r) => fmt.num(r.peak)],
         [t("an_col_peak_at"), (r) => (r.peak_at ? new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit", timeZone: state.site.timezone }).format(new Date(r.peak_at)) : t("dash"))],
-        [t("an_s_coverage"), (r) => fmt.pct((byDay.get(r.day.slice(0, 10)) ?? NaN) * 100)],
+        [t("an_s_coverage"), (r) => fmt.pct(p100(byDay.get(r.day.slice(0, 10))))],
       ], rows);
     },
   },
@@ -130,7 +147,7 @@ const REPORTS = {
       coverage("heatmap", rows, d.main.meta);
       table("heatmap", [
         [t("an_col_weekday"), (r) => wd[r.weekday]], [t("an_col_hour"), (r) => `${String(r.hour).padStart(2, "0")}:00`],
-        [t("an_s_util"), (r) => fmt.pct(r.utilisation * 100)], [t("an_s_coverage"), (r) => fmt.pct(r.coverage * 100)],
+        [t("an_s_util"), (r) => fmt.pct(p100(r.utilisation))], [t("an_s_coverage"), (r) => fmt.pct(p100(r.coverage))],
       ], rows);
     },
   },
@@ -150,7 +167,7 @@ const REPORTS = {
       table("health", [
         [t(hourly ? "an_col_hour" : "an_col_day"), (r) => bucketLabel(r.bucket)], [t("an_s_sensors"), (r) => fmt.num(r.sensors)],
         [t("an_s_reporting"), (r) => fmt.num(r.reporting)], [t("an_s_partial"), (r) => fmt.num(r.partial)],
-        [t("an_s_silent"), (r) => fmt.num(r.silent)], [t("an_s_coverage"), (r) => fmt.pct(r.coverage * 100)],
+        [t("an_s_silent"), (r) => fmt.num(r.silent)], [t("an_s_coverage"), (r) => fmt.pct(p100(r.coverage))],
       ], rows);
     },
   },
@@ -256,7 +273,7 @@ async function show(tab, { reload = false } = {}) {
   }
   const report = REPORTS[tab];
   if (!report || !state.site) return;
-  const id = JSON.stringify([state.site.id, period(), tab === "util" ? state.utilBy : ""]);
+  const id = JSON.stringify([state.site.id, period(), tab === "util" ? [state.utilBy, state.utilView] : ""]);
   try {
     if (reload || state.data[tab]?.id !== id) {
       $("status").textContent = t("an_loading");
@@ -370,6 +387,12 @@ function wire() {
   for (const r of document.querySelectorAll('input[name="util-by"]')) {
     r.addEventListener("change", () => {
       state.utilBy = r.value;
+      show("util");
+    });
+  }
+  for (const r of document.querySelectorAll('input[name="util-view"]')) {
+    r.addEventListener("change", () => {
+      state.utilView = r.value;
       show("util");
     });
   }

@@ -195,6 +195,34 @@ def test_utilisation_chart_shows_the_api_figures(
     assert opened.blocked == [] and page.js_errors == []  # type: ignore[attr-defined]
 
 
+def test_utilisation_per_day(open_analytics: Any, api: Served, artifacts: Path) -> None:
+    opened = open_analytics(last="2026-11-03")
+    page = opened.page
+    page.check('input[name="util-view"][value="day"]')
+    page.wait_for_function(
+        "document.getElementById('chart-util').dataset.ready === 'true'"
+        " && document.querySelector('#table-util th').textContent === 'Day'"
+    )
+    two_days = {"from": DAY, "to": "2026-11-04"}
+    rows = api_rows(api, "utilisation", by="zone", bucket="day", **two_days)
+    site = api_rows(api, "utilisation", by="site", bucket="day", **two_days)
+    got = series(page, "util")
+    assert got["x"] == [DAY, "2026-11-03"]
+    for zone in ("za", "zb", "zs"):
+        mine = sorted((r for r in rows if r["zone"] == zone), key=lambda r: r["bucket"])
+        assert got["series"][f"g:{zone}"] == pct([r["utilisation"] for r in mine])
+    assert got["series"]["coverage"] == pct([r["coverage"] for r in site])
+    # Hand-worked: za on Monday 10 h of 38.5 h; on Tuesday a1 2 h + a2 2 h of 40 h.
+    assert got["series"]["g:za"] == [pytest.approx(100 * 10 / 38.5), pytest.approx(10)]
+    with page.expect_download() as info:
+        page.click('.exports[data-report="util"] button[data-format="csv"]')
+    lines = Path(info.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("zone,bucket") and len(lines) == 1 + 6  # 3 zones x 2 days
+    no_serious_axe(page)
+    page.screenshot(path=str(artifacts / "analytics-util-days-en-desktop.png"))
+    assert opened.blocked == [] and page.js_errors == []  # type: ignore[attr-defined]
+
+
 def test_peaks_heatmap_and_health_charts(open_analytics: Any, api: Served, artifacts: Path) -> None:
     # Peaks over Monday and Tuesday (the fixture's second day).
     opened = open_analytics(tab="peaks", last="2026-11-03")
@@ -323,3 +351,19 @@ def test_languages_on_desktop_and_phone(open_analytics: Any, artifacts: Path, la
         full_page=True,
         animations="disabled",
     )
+
+
+def test_the_live_page_links_to_the_analytics_and_back(browser: Browser, api: Served) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(f"{api.base_url}/ui/#key={api.keys['facility']}")
+    page.click('a[href="analytics.html"]')
+    # signed in with the live page's key (this tab's session storage); the
+    # default period is this month so far
+    page.wait_for_selector('#chart-util[data-ready="true"]', timeout=15_000)
+    assert page.is_hidden("#signin")
+    first = page.input_value("#from")
+    assert first.endswith("-01") and page.input_value("#last") >= first
+    page.click("a.navlink")
+    page.wait_for_url(f"{api.base_url}/ui/")
+    context.close()
