@@ -14,6 +14,8 @@ const pct = (ratio) => (ratio === null || ratio === undefined ? null : ratio * 1
 function base(fmt, description) {
   return {
     animation: false,
+    // dark enough on white (contrast at least 3:1 for lines and markers)
+    color: [NAVY, AMBER, "#2f7a4f", "#7c3aed", "#be185d", "#0e7490", "#4b5563"],
     // ECharts' aria module: the canvas gets this description as its label,
     // and decal patterns tell series apart without colour.
     aria: { enabled: true, label: { description }, decal: { show: true } },

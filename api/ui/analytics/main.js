@@ -89,6 +89,8 @@ const REPORTS = {
       const by = d.main.meta.by;
       const rows = d.main.rows;
       const label = (r) => groupName(by, r[by]);
+      // a bar pair per group: a site with 30 zones gets a taller chart, not thinner bars
+      $("chart-util").style.height = d.main.meta.bucket === "day" ? "" : `${Math.max(300, rows.length * 46 + 90)}px`;
       if (d.main.meta.bucket === "day") return this.renderDays(d, by, label);
       draw("util", utilisationOption(rows, { label, fmt, t, description: t("an_util_desc", { n: rows.length }) }));
       coverage("util", rows, d.main.meta);
