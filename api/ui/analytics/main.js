@@ -183,6 +183,9 @@ function draw(tab, option) {
     chart = window.echarts.init(el, null, { renderer: "canvas" });
     instances.set(tab, chart);
   }
+  if (el.clientWidth < 520 && option.legend?.show !== false) {
+    option.grid = { ...option.grid, top: 64 }; // the legend takes two lines on a phone
+  }
   chart.setOption(option, { notMerge: true });
   el.setAttribute("aria-label", option.aria.label.description);
   el.dataset.ready = "true";
@@ -356,14 +359,23 @@ async function start() {
   } catch (exc) {
     return signedOut(exc instanceof ApiError && exc.status === 401 ? "signin_invalid" : null);
   }
-  const hash = new URLSearchParams(location.hash.slice(1));
-  await chooseSite(hash.get("site") || state.sites[0].id);
-  fillSites();
   $("signin").hidden = true;
   $("board").hidden = false;
   $("signout").hidden = false;
-  setPeriod(hash.get("from") && hash.get("last") ? [hash.get("from"), hash.get("last")] : preset("month"));
-  await show(TABS.includes(hash.get("tab")) ? hash.get("tab") : "util");
+  await applyHash({ initial: true });
+}
+
+// The view in the fragment (#from=...&last=...&tab=...&site=...): at start and
+// whenever a link or the address bar changes it, as a fragment change does not reload.
+async function applyHash({ initial = false } = {}) {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  const site = hash.get("site") || (initial ? state.sites[0].id : null);
+  if (site && site !== state.site?.id) await chooseSite(site);
+  fillSites();
+  if (hash.get("from") && hash.get("last")) setPeriod([hash.get("from"), hash.get("last")]);
+  else if (initial) setPeriod(preset("month"));
+  const tab = hash.get("tab");
+  await show(TABS.includes(tab) ? tab : initial ? "util" : state.tab);
 }
 
 function wire() {
@@ -407,6 +419,10 @@ function wire() {
     start();
   });
   window.addEventListener("resize", () => instances.forEach((c) => c.resize()));
+  window.addEventListener("hashchange", () => {
+    state.key = takeKey() || state.key;
+    if (state.key && state.site) applyHash();
+  });
 }
 
 async function main() {

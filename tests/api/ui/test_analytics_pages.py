@@ -301,6 +301,10 @@ def test_exports_download_the_api_files(open_analytics: Any, api: Served) -> Non
         page.click('.exports[data-report="health"] button[data-format="xlsx"]')
     assert info.value.suggested_filename == "sensor-health-pieni-hour.xlsx"
     assert Path(info.value.path()).read_bytes()[:2] == b"PK"  # a zip: an xlsx workbook
+    # A link to a view changes only the fragment, which reloads nothing: the page follows it.
+    page.evaluate("location.hash = 'tab=heatmap'")
+    wait_chart(page, "heatmap")
+    assert page.get_attribute("#tab-heatmap", "aria-selected") == "true"
 
 
 def test_agency_key_sees_only_what_the_endpoints_give_it(open_analytics: Any, api: Served) -> None:
