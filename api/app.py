@@ -24,7 +24,17 @@ from api.deps import AppContext
 from api.limits import ConcurrencyLimiter, FailureLimiter
 from api.live import LiveHub, apply_raw
 from api.records import make_engine, make_sessionmaker
-from api.routes import alerts, bookings, charges, health, live, portfolio, reports, sites
+from api.routes import (
+    alerts,
+    bookings,
+    charges,
+    health,
+    health_history,
+    live,
+    portfolio,
+    reports,
+    sites,
+)
 from api.routes import webhooks as webhooks_routes
 from core.registry import Registry
 from core.timeutil import utcnow
@@ -231,6 +241,7 @@ def create_app(
     app.include_router(sites.router)
     app.include_router(live.router)
     app.include_router(reports.router)
+    app.include_router(health_history.router)  # analytics pages (issue 17, item 5)
     app.include_router(portfolio.router)
     app.include_router(bookings.router)
     app.include_router(charges.router)

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
+
 from api.live import SpaceLive
 from core.registry import Site
 from storage import SENSOR_HEALTH, Store, StoreUnavailable
@@ -76,3 +78,33 @@ def sensor_problems(
             }
         )
     return out
+
+
+def coverage_history(per_space: pd.DataFrame, *, ok_coverage: float) -> pd.DataFrame:
+    """Sensor health over time, from the utilisation rows of every space per
+    bucket (``by=space``, ``bucket=hour|day|...``): per bucket with opening
+    time, how many sensors reported through it (coverage at least
+    ``ok_coverage``), reported part of it, or were not heard at all (silent,
+    never heard or behind an offline agent: their space was unknown the whole
+    time); and the site's coverage (observed / opening seconds)."""
+    columns = ["bucket", "sensors", "reporting", "partial", "silent"]
+    columns += ["opening_s", "unknown_s", "observed_s", "coverage"]
+    rows = per_space[per_space["opening_s"] > 0]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    cov = rows["observed_s"] / rows["opening_s"]
+    flags = pd.DataFrame(
+        {
+            "bucket": rows["bucket"],
+            "sensors": 1,
+            "reporting": (cov >= ok_coverage).astype(int),
+            "partial": ((cov > 0) & (cov < ok_coverage)).astype(int),
+            "silent": (cov <= 0).astype(int),
+            "opening_s": rows["opening_s"],
+            "unknown_s": rows["unknown_s"],
+            "observed_s": rows["observed_s"],
+        }
+    )
+    out = flags.groupby("bucket", sort=True).sum().reset_index()
+    out["coverage"] = out["observed_s"] / out["opening_s"]
+    return out[columns]

@@ -24,6 +24,7 @@ ENDPOINTS = [
     ("GET", "/v1/sites/pieni", {}, {"admin", "facility", "finance", "agency"}),
     ("GET", "/v1/sites/pieni/live", {}, {"admin", "facility", "agency"}),
     ("GET", "/v1/sites/pieni/sensors/health", {}, {"admin", "facility"}),
+    ("GET", "/v1/sites/pieni/sensors/health/history", Q, {"admin", "facility"}),
     ("GET", "/v1/sites/pieni/utilisation", Q, {"admin", "facility", "finance", "agency"}),
     ("GET", "/v1/sites/pieni/heatmap", Q, {"admin", "facility", "finance", "agency"}),
     ("GET", "/v1/sites/pieni/peaks", Q, {"admin", "facility", "finance", "agency"}),
