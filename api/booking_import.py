@@ -50,6 +50,15 @@ class ImportSummary:
     def accepted(self) -> int:
         return len(self.created) + len(self.updated) + len(self.unchanged)
 
+    @property
+    def rejected_rows(self) -> int:
+        """Rows or events rejected (one may have several problems)."""
+        keys = {
+            (r.row, r.event, r.id) if (r.row, r.event, r.id) != (None, None, None) else i
+            for i, r in enumerate(self.rejected)
+        }
+        return len(keys)
+
     def as_json(self, limit: int = MAX_PROBLEMS) -> dict[str, Any]:
         """Counts, and the first ``limit`` rejections (each reason cut to a
         readable length), so a huge bad file answers a few kilobytes."""
@@ -62,7 +71,7 @@ class ImportSummary:
             "updated": len(self.updated),
             "unchanged": len(self.unchanged),
             "cancelled": len(self.cancelled),
-            "rejected": len(self.rejected),
+            "rejected": self.rejected_rows,
             "problems": shown,
             "problems_omitted": max(0, len(self.rejected) - limit),
         }
