@@ -21,7 +21,7 @@ from api.deps import AppContext
 from api.limits import ConcurrencyLimiter, FailureLimiter
 from api.live import LiveHub, apply_raw
 from api.records import make_engine, make_sessionmaker
-from api.routes import bookings, charges, health, live, portfolio, reports, sites
+from api.routes import bookings, charges, feeds, health, live, portfolio, reports, sites
 from core.registry import Registry
 from core.topics import Topics
 from storage import AGENT_STATUS, PRESENCE, Store, StoreUnavailable
@@ -117,6 +117,17 @@ def _summariser(settings: ApiSettings, registry: Registry, store: Store) -> Any:
     return thread
 
 
+def _feed_poller(ctx: AppContext) -> Any:
+    """The booking-feed poller thread, unless disabled (``feeds_poll_interval_s`` 0)."""
+    if not ctx.settings.feeds_poll_interval_s:
+        return None
+    from api.feeds import FeedPoller, PollSettings
+
+    poller = FeedPoller(ctx.sessions, ctx.registry, PollSettings.of(ctx.settings))
+    poller.start()
+    return poller
+
+
 def create_app(
     settings: ApiSettings,
     *,
@@ -168,6 +179,7 @@ def create_app(
         if rollups is not None:
             rollups.start()
         summariser = _summariser(settings, registry, store)
+        poller = _feed_poller(ctx)
         try:
             yield
         finally:
@@ -177,6 +189,8 @@ def create_app(
                 rollups.stopped.set()
             if summariser is not None:
                 summariser.stop()
+            if poller is not None:
+                poller.stop()
             if feed is not None:
                 feed.stop()
             engine.dispose()
@@ -203,6 +217,7 @@ def create_app(
     app.include_router(reports.router)
     app.include_router(portfolio.router)
     app.include_router(bookings.router)
+    app.include_router(feeds.router)
     app.include_router(charges.router)
     if UI_DIR.is_dir():
         app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")

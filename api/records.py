@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import (
     DateTime,
     Engine,
+    Float,
     Index,
     Integer,
     String,
@@ -100,6 +101,10 @@ class BookingFeed(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     next_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # seconds between polls; NULL: the API's feeds_poll_interval_s
+    interval_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # the last poll's import summary (api.booking_import.ImportSummary.as_json)
+    last_summary_json: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ChargeRun(Base):

@@ -36,6 +36,7 @@ SUBCOMMANDS = [
     ("ingest", "ingest.cli"),
     ("api", "api.cli"),
     ("keys", "api.keys_cli"),
+    ("bookings", "api.bookings_cli"),
     ("charges", "charging.cli"),
     ("rollup", "api.rollup_cli"),
     ("summaries", "summaries.cli"),
