@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
 
 from api import feeds as feeds_m
@@ -13,6 +13,8 @@ from api.booking_changes import Actor
 from api.deps import Ctx, CurrentPrincipal, SiteDep, require
 
 router = APIRouter(prefix="/v1/sites/{site_id}/booking-feeds", tags=["bookings"])
+
+FeedId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the feed's id")]
 
 # a feed holds every agency's bookings of the site: no agency keys
 ROLES = ("facility", "finance")
@@ -52,7 +54,7 @@ def create(site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, body: FeedIn) -
 
 
 @router.delete("/{feed_id}", status_code=204, summary="Unsubscribe (its bookings stay)")
-def delete(site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, feed_id: int) -> None:
+def delete(site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, feed_id: FeedId) -> None:
     require(principal, *ROLES)
     try:
         with ctx.sessions() as session:
@@ -62,7 +64,7 @@ def delete(site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, feed_id: int) -
 
 
 @router.post("/{feed_id}/poll", summary="Poll a feed now; answers its record after the poll")
-def poll(site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, feed_id: int) -> dict[str, Any]:
+def poll(site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, feed_id: FeedId) -> dict[str, Any]:
     require(principal, *ROLES)
     cfg = feeds_m.PollSettings.of(ctx.settings)
     try:

@@ -3,10 +3,14 @@ agency keys limited to their own bookings."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from api.bookings import list_bookings
-from tests.api.conftest import Api
+from storage import StoreSettings
+from tests.api.conftest import Api, make_api
+
+TARIFF = Path(__file__).parent / "data" / "tariff.yaml"
 
 URL = "/v1/sites/pieni/bookings"
 AT = {"start": "2026-11-04T09:00:00+02:00", "end": "2026-11-04T10:00:00+02:00"}
@@ -116,3 +120,20 @@ def test_an_agency_key_changes_only_its_own_bookings(sqlite_api: Api) -> None:
     assert [h["who"] for h in hist] == [{"name": "agency:aa", "role": "agency:aa"}] * 2
     # bb's booking is untouched
     assert [h["action"] for h in sqlite_api.get(f"{URL}/{theirs}/history").json()] == ["created"]
+
+
+def test_a_cancelled_booking_is_no_longer_charged_nor_a_no_show(tmp_path: Path) -> None:
+    # r1 is free 09:00-10:00 on the scenario day: booked then, it is a no-show
+    for api in make_api(StoreSettings(url=f"sqlite:///{tmp_path}/store.db"), tmp_path,
+                        tariffs=TARIFF):  # fmt: skip
+        bid = _book(api, "facility", space="r1", agency="bb", id="ns",
+                    start="2026-11-02T09:00:00+02:00", end="2026-11-02T10:00:00+02:00")  # fmt: skip
+        before = api.get("/v1/sites/pieni/charges/2026-11", "finance").json()
+        assert [n["booking_id"] for n in before["no_shows"]] == [bid]
+        bb = next(a for a in before["agencies"] if a["agency"] == "bb")
+        assert (bb["bookings"], bb["no_shows"]) == (1, 1)
+        assert _send(api, "DELETE", f"{URL}/{bid}", "facility").status_code == 200
+        after = api.get("/v1/sites/pieni/charges/2026-11", "finance").json()
+        assert after["no_shows"] == []
+        bb = next(a for a in after["agencies"] if a["agency"] == "bb")
+        assert (bb["bookings"], bb["no_shows"]) == (0, 0)
