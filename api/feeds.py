@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.booking_changes import Actor
@@ -193,7 +194,7 @@ def poll_feed(
                 f"{s[k]} {k}" for k in ("created", "updated", "unchanged", "cancelled", "rejected")
             )
             row.last_changed_at = now
-    except (FeedError, BookingError, httpx.HTTPError) as exc:
+    except (FeedError, BookingError, httpx.HTTPError, IntegrityError) as exc:
         session.rollback()
         row.etag, row.last_modified = etag, modified  # retry the whole feed next time
         row.last_polled_at = now
@@ -216,6 +217,8 @@ def _failed(
 ) -> str:
     if isinstance(exc, BookingError):
         error = "not a usable calendar: " + "; ".join(exc.problems)[:1000]
+    elif isinstance(exc, IntegrityError):  # another poll stored the same bookings first
+        error = "changed at the same time by another poll or import; retried"
     elif isinstance(exc, httpx.HTTPError):
         error = f"unreachable: {type(exc).__name__}: {exc}"[:1000]
     else:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from api import booking_changes as changes_m
 from api import booking_import as import_m
@@ -210,15 +211,22 @@ async def import_(
 def _import(
     ctx: Any, site: Any, new: list[Booking], rejected: list[Any], principal: Principal, name: str
 ) -> dict[str, Any]:
-    with ctx.sessions() as session:
-        summary = import_m.import_bookings(
-            session,
-            site=site,
-            candidates=new,
-            rejected=rejected,
-            actor=_actor(principal),
-            via=f"import:{name}",
-        )
+    try:
+        with ctx.sessions() as session:
+            summary = import_m.import_bookings(
+                session,
+                site=site,
+                candidates=new,
+                rejected=rejected,
+                actor=_actor(principal),
+                via=f"import:{name}",
+            )
+    except IntegrityError:
+        # another import stored some of the same ids meanwhile; this one
+        # stored nothing, and a retry reconciles with what is there now
+        raise HTTPException(
+            409, "another import stored the same bookings meanwhile; retry"
+        ) from None
     if summary.rejected and not summary.accepted:
         # nothing usable: an error, whose detail lists every row (capped, with
         # the whole text behind the problem's report link)
