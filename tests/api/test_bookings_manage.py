@@ -3,12 +3,15 @@ agency keys limited to their own bookings."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from api.bookings import list_bookings
+from api.records import make_engine, make_sessionmaker
+from core.registry import load_site
 from storage import StoreSettings
-from tests.api.conftest import Api, make_api
+from tests.api.conftest import SMALL_SITE, Api, make_api
 
 TARIFF = Path(__file__).parent / "data" / "tariff.yaml"
 
@@ -137,3 +140,19 @@ def test_a_cancelled_booking_is_no_longer_charged_nor_a_no_show(tmp_path: Path) 
         assert after["no_shows"] == []
         bb = next(a for a in after["agencies"] if a["agency"] == "bb")
         assert (bb["bookings"], bb["no_shows"]) == (0, 0)
+
+
+def test_a_records_db_of_an_older_version_keeps_its_bookings(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as conn:  # the bookings table before cancellations existed
+        conn.execute(
+            "CREATE TABLE bookings (id VARCHAR(200) PRIMARY KEY, site VARCHAR(64), "
+            'space VARCHAR(64), agency VARCHAR(64), start DATETIME, "end" DATETIME, '
+            "title VARCHAR(500), source VARCHAR(200))"
+        )
+        conn.execute(
+            "INSERT INTO bookings VALUES ('k1', 'pieni', 'r1', 'aa', "
+            "'2026-11-04 07:00:00.000000', '2026-11-04 08:00:00.000000', '', 'api')"
+        )
+    with make_sessionmaker(make_engine(f"sqlite:///{db}"))() as session:
+        assert [b.id for b in list_bookings(session, site=load_site(SMALL_SITE))] == ["k1"]
