@@ -28,6 +28,7 @@ from api.routes import (
     alerts,
     bookings,
     charges,
+    feeds,
     health,
     health_history,
     live,
@@ -136,6 +137,17 @@ def _summariser(settings: ApiSettings, registry: Registry, store: Store, events:
     return thread
 
 
+def _feed_poller(ctx: AppContext) -> Any:
+    """The booking-feed poller thread, unless disabled (``feeds_poll_interval_s`` 0)."""
+    if not ctx.settings.feeds_poll_interval_s:
+        return None
+    from api.feeds import FeedPoller, PollSettings
+
+    poller = FeedPoller(ctx.sessions, ctx.registry, PollSettings.of(ctx.settings))
+    poller.start()
+    return poller
+
+
 def create_app(
     settings: ApiSettings,
     *,
@@ -204,6 +216,7 @@ def create_app(
             rollups.start()
         summariser = _summariser(settings, registry, store, ctx.events)
         alert_thread = alerts_runtime.start(ctx, alert_rules, summariser=summariser)
+        poller = _feed_poller(ctx)
         try:
             yield
         finally:
@@ -215,6 +228,8 @@ def create_app(
                 rollups.stopped.set()
             if summariser is not None:
                 summariser.stop()
+            if poller is not None:
+                poller.stop()
             if feed is not None:
                 feed.stop()
             if hooks is not None:
@@ -244,6 +259,7 @@ def create_app(
     app.include_router(health_history.router)  # analytics pages (issue 17, item 5)
     app.include_router(portfolio.router)
     app.include_router(bookings.router)
+    app.include_router(feeds.router)
     app.include_router(charges.router)
     app.include_router(webhooks_routes.router)
     app.include_router(alerts.router)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.records import BookingRecord
-from charging.bookings import Booking, BookingError, check_bookings, validate_bookings
+from charging.bookings import Booking, BookingError, validate_bookings
 from core.registry import Site
 
 
@@ -41,15 +42,41 @@ def list_bookings(
     end: datetime | None = None,
     agency: str | None = None,
 ) -> list[Booking]:
+    """The site's bookings that count (not cancelled) overlapping [start, end)."""
+    return [
+        to_booking(r) for r in booking_rows(session, site=site, start=start, end=end, agency=agency)
+    ]
+
+
+def booking_rows(
+    session: Session,
+    *,
+    site: Site,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    agency: str | None = None,
+    cancelled: bool = False,
+) -> list[BookingRecord]:
+    """The stored rows; with ``cancelled`` the cancelled ones too."""
     q = select(BookingRecord).where(BookingRecord.site == site.id)
+    if not cancelled:
+        q = q.where(BookingRecord.cancelled_at.is_(None))
     if start is not None:
         q = q.where(BookingRecord.end > start.astimezone(UTC))
     if end is not None:
         q = q.where(BookingRecord.start < end.astimezone(UTC))
     if agency is not None:
         q = q.where(BookingRecord.agency == agency)
-    rows = session.scalars(q.order_by(BookingRecord.start, BookingRecord.id))
-    return [to_booking(r) for r in rows]
+    return list(session.scalars(q.order_by(BookingRecord.start, BookingRecord.id)))
+
+
+def booking_json(row: BookingRecord) -> dict[str, Any]:
+    """A stored booking as the API shows it (with its cancellation, if any)."""
+    out = to_booking(row).model_dump(mode="json")
+    out["cancelled_at"] = _aware(row.cancelled_at).isoformat() if row.cancelled_at else None
+    out["cancel_reason"] = row.cancel_reason
+    out["feed"] = row.feed_id
+    return out
 
 
 def scoped_id(agency: str, given: str | None) -> str:
@@ -87,26 +114,34 @@ def agency_problems(
 
 
 def add_bookings(
-    session: Session, *, site: Site, new: Sequence[Booking], agency: str | None = None
+    session: Session,
+    *,
+    site: Site,
+    new: Sequence[Booking],
+    agency: str | None = None,
+    commit: bool = True,
 ) -> list[Booking]:
     """Validate the new bookings together with the stored ones of their time
     span, then store all or none. Raises ``BookingError`` naming every problem
-    (for an ``agency`` key: ``agency_problems``)."""
+    (for an ``agency`` key: ``agency_problems``). An id already stored, even
+    by a cancelled booking, is a problem."""
     if not new:
         return []
     lo = min(b.start for b in new)
     hi = max(b.end for b in new)
     existing = list_bookings(session, site=site, start=lo, end=hi)
+    taken = session.scalars(
+        select(BookingRecord.id).where(BookingRecord.id.in_([b.id for b in new]))
+    ).all()
+    used = [f"booking {i!r}: this id is already used" for i in taken]
     if agency is not None:
-        problems = agency_problems(new, existing, site=site, agency=agency)
-        taken = session.scalars(
-            select(BookingRecord.id).where(BookingRecord.id.in_([b.id for b in new]))
-        ).all()
-        problems += [f"booking {i!r}: this id is already used" for i in taken]
+        problems = agency_problems(new, existing, site=site, agency=agency) + used
         if problems:
             raise BookingError(sorted(set(problems)))
     else:
-        check_bookings([*existing, *new], site=site)
+        problems = validate_bookings([*existing, *new], site=site) + used
+        if problems:
+            raise BookingError(problems)
     for b in new:
         session.add(
             BookingRecord(
@@ -120,5 +155,6 @@ def add_bookings(
                 source=b.source,
             )
         )
-    session.commit()
+    if commit:
+        session.commit()
     return list(new)

@@ -119,6 +119,25 @@ class ApiSettings(BaseSettings):
         default_factory=AlertSettings,
         description="Alert rules, evaluation and e-mail (OCCUPANCY_API_ALERTS__<NAME>).",
     )
+    feeds_poll_interval_s: float = Field(
+        900,
+        ge=0,
+        description="Seconds between polls of each subscribed iCalendar booking feed "
+        "(a feed may set its own); 0 stops the poller inside the API.",
+    )
+    feeds_timeout_s: float = Field(20, gt=0, description="Timeout of one feed request.")
+    feeds_max_backoff_s: float = Field(
+        6 * 3600, gt=0, description="Longest wait before retrying a failing feed."
+    )
+    feeds_past_days: int = Field(
+        62, ge=0, description="A feed's events are read from this many days back ..."
+    )
+    feeds_future_days: int = Field(
+        400, ge=1, description="... to this many days ahead (recurring events expanded)."
+    )
+    feeds_max_bytes: int = Field(
+        20_000_000, ge=1000, description="Largest feed accepted, in bytes."
+    )
 
     @model_validator(mode="after")
     def _live_feed_off(self) -> ApiSettings:

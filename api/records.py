@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Engine,
+    Float,
     Index,
     Integer,
     String,
@@ -59,6 +60,54 @@ class BookingRecord(Base):
     end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     title: Mapped[str] = mapped_column(String(500), default="")
     source: Mapped[str] = mapped_column(String(200), default="api")
+    # a cancelled booking stays for its history but no longer counts (issue 16)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # the subscribed iCalendar feed that keeps this booking (BookingFeed.id)
+    feed_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class BookingChange(Base):
+    """One change of a booking: who (key name and role), when, what (old and
+    new values as JSON ``{field: [old, new]}``)."""
+
+    __tablename__ = "booking_changes"
+    __table_args__ = (Index("ix_booking_changes_booking", "booking_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    booking_id: Mapped[str] = mapped_column(String(200))
+    site: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    who_name: Mapped[str] = mapped_column(String(200))
+    who_role: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20))  # created, updated, cancelled, restored
+    via: Mapped[str] = mapped_column(String(200), default="api")
+    changes_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class BookingFeed(Base):
+    """An iCalendar feed subscribed by URL and polled (``api.feeds``)."""
+
+    __tablename__ = "booking_feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(2000))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    etag: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    last_polled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_status: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # seconds between polls; NULL: the API's feeds_poll_interval_s
+    interval_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # the last poll's import summary (api.booking_import.ImportSummary.as_json)
+    last_summary_json: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ChargeRun(Base):

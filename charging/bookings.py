@@ -18,8 +18,10 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -59,24 +61,45 @@ def validate_bookings(bookings: Sequence[Booking], *, site: Site) -> list[str]:
     Checks: the site, a known space and agency, end after start, unique ids and
     no two bookings of the same space overlapping (touching is fine).
     """
+    return [issue.message for issue in booking_issues(bookings, site=site)]
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem of ``booking``; ``other`` is the booking it clashes with."""
+
+    booking: Booking
+    message: str
+    other: Booking | None = None
+
+
+def booking_issues(bookings: Sequence[Booking], *, site: Site) -> list[Issue]:
+    """The problems of ``validate_bookings``, each tied to the booking it is
+    about, so an import can reject that row alone."""
     agencies = {a.id for a in site.agencies}
-    problems: list[str] = []
+    issues: list[Issue] = []
     seen: dict[str, Booking] = {}
     for b in bookings:
         where = _where(b)
         if b.site != site.id:
-            problems.append(f"{where}: site {b.site!r} is not {site.id!r}")
+            issues.append(Issue(b, f"{where}: site {b.site!r} is not {site.id!r}"))
         if not site.has_space(b.space):
-            problems.append(f"{where}: unknown space {b.space!r} (not in site {site.id!r})")
+            issues.append(Issue(b, f"{where}: unknown space {b.space!r} (not in site {site.id!r})"))
         if b.agency not in agencies:
-            problems.append(
-                f"{where}: unknown agency {b.agency!r} (site {site.id!r} has "
-                f"{', '.join(sorted(agencies))})"
+            issues.append(
+                Issue(
+                    b,
+                    f"{where}: unknown agency {b.agency!r} (site {site.id!r} has "
+                    f"{', '.join(sorted(agencies))})",
+                )
             )
         if b.end <= b.start:
-            problems.append(f"{where}: ends ({b.end.isoformat()}) before it starts")
+            issues.append(Issue(b, f"{where}: ends ({b.end.isoformat()}) before it starts"))
         if b.id in seen:
-            problems.append(f"{where}: booking id {b.id!r} is also used by {_where(seen[b.id])}")
+            first = seen[b.id]
+            issues.append(
+                Issue(b, f"{where}: booking id {b.id!r} is also used by {_where(first)}", first)
+            )
         seen.setdefault(b.id, b)
     by_space: dict[str, list[Booking]] = defaultdict(list)
     for b in bookings:
@@ -87,13 +110,17 @@ def validate_bookings(bookings: Sequence[Booking], *, site: Site) -> list[str]:
         latest = items[0]
         for b in items[1:]:
             if b.start < latest.end:
-                problems.append(
-                    f"{_where(b)}: overlaps {_where(latest)} in space {space!r} "
-                    f"({b.start.isoformat()} < {latest.end.isoformat()})"
+                issues.append(
+                    Issue(
+                        b,
+                        f"{_where(b)}: overlaps {_where(latest)} in space {space!r} "
+                        f"({b.start.isoformat()} < {latest.end.isoformat()})",
+                        latest,
+                    )
                 )
             if b.end > latest.end:
                 latest = b
-    return problems
+    return issues
 
 
 def check_bookings(bookings: Sequence[Booking], *, site: Site) -> list[Booking]:
@@ -111,8 +138,33 @@ def _where(b: Booking) -> str:
 # ---- CSV ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A row (CSV line number) or event (iCalendar UID) that was not used, and why."""
+
+    reason: str
+    row: int | None = None
+    event: str | None = None
+    id: str | None = None
+
+
 def parse_bookings_csv(text: str, *, site: Site, name: str = "bookings.csv") -> list[Booking]:
     """Bookings of a CSV text; ``BookingError`` naming the line of every problem."""
+    out, rejected = csv_rows(text, site=site, name=name)
+    problems = [r.reason for r in rejected] + validate_bookings(out, site=site)
+    if problems:
+        raise BookingError(problems)
+    return out
+
+
+def csv_rows(
+    text: str, *, site: Site, name: str = "bookings.csv"
+) -> tuple[list[Booking], list[Rejection]]:
+    """The bookings of the rows that parse, and the rows that do not.
+
+    Rows are not yet checked against the site or each other (``booking_issues``);
+    a file without the header raises ``BookingError``.
+    """
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
@@ -127,26 +179,30 @@ def parse_bookings_csv(text: str, *, site: Site, name: str = "bookings.csv") -> 
         )
     col = {c: header.index(c) for c in CSV_COLUMNS}
     out: list[Booking] = []
-    problems: list[str] = []
+    rejected: list[Rejection] = []
     for row in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            problems.append(f"{name}:{line}: {len(row)} fields, the header has {len(header)}")
+            reason = f"{name}:{line}: {len(row)} fields, the header has {len(header)}"
+            rejected.append(Rejection(reason, row=line))
             continue
         values = {c: row[i].strip() for c, i in col.items()}
-        label = f"{name}:{line}: booking {values['booking_id']!r}"
-        if not values["booking_id"]:
-            problems.append(f"{name}:{line}: empty booking_id")
+        bid = values["booking_id"]
+        if not bid:
+            rejected.append(Rejection(f"{name}:{line}: empty booking_id", row=line))
             continue
+        problems: list[str] = []
+        label = f"{name}:{line}: booking {bid!r}"
         start = _parse_time(values["start"], label, "start", problems)
         end = _parse_time(values["end"], label, "end", problems)
+        rejected.extend(Rejection(p, row=line, id=bid) for p in problems)
         if start is None or end is None:
             continue
         out.append(
             Booking(
-                id=values["booking_id"],
+                id=bid,
                 site=site.id,
                 space=values["space_id"],
                 agency=values["agency_id"],
@@ -156,10 +212,19 @@ def parse_bookings_csv(text: str, *, site: Site, name: str = "bookings.csv") -> 
                 source=f"csv:{name}:{line}",
             )
         )
-    problems.extend(validate_bookings(out, site=site))
-    if problems:
-        raise BookingError(problems)
-    return out
+    return out, rejected
+
+
+def rejection_of(issue: Issue) -> Rejection:
+    """The rejection of the row or event an issue is about (from its source)."""
+    b = issue.booking
+    kind, _, rest = b.source.partition(":")
+    _file, _, tail = rest.rpartition(":")
+    if kind == "csv" and tail.isdigit():
+        return Rejection(issue.message, row=int(tail), id=b.id)
+    if kind == "ics":
+        return Rejection(issue.message, event=rest.partition(":")[2], id=b.id)
+    return Rejection(issue.message, id=b.id)
 
 
 def _parse_time(text: str, label: str, column: str, problems: list[str]) -> datetime | None:
@@ -206,6 +271,18 @@ def parse_bookings_ics(
     A recurring event becomes one booking per occurrence, with the id
     ``UID/occurrence start (UTC)``; a single event keeps its UID as id.
     """
+    out, rejected = ics_events(data, site=site, start=start, end=end, name=name)
+    problems = [r.reason for r in rejected] + validate_bookings(out, site=site)
+    if problems:
+        raise BookingError(problems)
+    return out
+
+
+def ics_events(
+    data: bytes | str, *, site: Site, start: datetime, end: datetime, name: str = "feed.ics"
+) -> tuple[list[Booking], list[Rejection]]:
+    """The bookings of the usable events overlapping [start, end), and the
+    events that are not usable; a text that is no calendar raises ``BookingError``."""
     import icalendar
     import recurring_ical_events
 
@@ -215,31 +292,14 @@ def parse_bookings_ics(
         calendar = icalendar.Calendar.from_ical(data)
     except ValueError as exc:
         raise BookingError([f"{name}: not an iCalendar file: {exc}"]) from exc
-    problems: list[str] = []
-    recurring: set[str] = set()
-    for component in calendar.walk("VEVENT"):
-        uid = str(component.get("UID", "")).strip()
-        label = f"{name}: event {uid or '(no UID)'}"
-        if not uid:
-            problems.append(f"{label}: has no UID")
-        if "RRULE" in component or "RDATE" in component or "RECURRENCE-ID" in component:
-            recurring.add(uid)
-        for key in ("DTSTART", "DTEND"):
-            prop = component.get(key)
-            if prop is None:
-                if key == "DTEND" and "DURATION" in component:
-                    continue
-                problems.append(f"{label}: has no {key}")
-                continue
-            value = prop.dt
-            if not isinstance(value, datetime):
-                problems.append(f"{label}: {key} is a date (all-day event); a booking needs times")
-            elif value.tzinfo is None:
-                problems.append(
-                    f"{label}: {key} {value.isoformat()} is a floating time; give a TZID or UTC"
-                )
-    if problems:
-        raise BookingError(problems)
+    rejected, recurring = _event_problems(calendar, name)
+    bad = {r.event for r in rejected}
+    # an event that cannot be read is left out, so the others still expand
+    calendar.subcomponents = [
+        c
+        for c in calendar.subcomponents
+        if c.name != "VEVENT" or (str(c.get("UID", "")).strip() or None) not in bad
+    ]
     try:
         events = recurring_ical_events.of(calendar).between(start, end)
     except Exception as exc:  # the library raises several kinds on bad rules
@@ -257,12 +317,14 @@ def parse_bookings_ics(
         categories = _categories(event)
         matching = [c for c in categories if c in agencies]
         if not location:
-            problems.append(f"{label}: has no LOCATION (the space id)")
+            reason = f"{label}: has no LOCATION (the space id)"
+            rejected.append(Rejection(reason, event=uid, id=booking_id))
         if len(matching) != 1:
-            problems.append(
+            reason = (
                 f"{label}: CATEGORIES {categories!r} must name exactly one agency of "
                 f"site {site.id!r} ({', '.join(sorted(agencies))})"
             )
+            rejected.append(Rejection(reason, event=uid, id=booking_id))
         if not location or len(matching) != 1:
             continue
         out.append(
@@ -277,10 +339,38 @@ def parse_bookings_ics(
                 source=f"ics:{name}:{uid}",
             )
         )
-    problems.extend(validate_bookings(out, site=site))
-    if problems:
-        raise BookingError(problems)
-    return sorted(out, key=lambda b: (b.start, b.space, b.id))
+    return sorted(out, key=lambda b: (b.start, b.space, b.id)), rejected
+
+
+def _event_problems(calendar: Any, name: str) -> tuple[list[Rejection], set[str]]:
+    """Events without a UID or with unusable times, and the UIDs that recur."""
+    rejected: list[Rejection] = []
+    recurring: set[str] = set()
+    for component in calendar.walk("VEVENT"):
+        uid = str(component.get("UID", "")).strip()
+        label = f"{name}: event {uid or '(no UID)'}"
+        event = uid or None
+        if not uid:
+            rejected.append(Rejection(f"{label}: has no UID"))
+        if "RRULE" in component or "RDATE" in component or "RECURRENCE-ID" in component:
+            recurring.add(uid)
+        for key in ("DTSTART", "DTEND"):
+            prop = component.get(key)
+            if prop is None:
+                if key == "DTEND" and "DURATION" in component:
+                    continue
+                rejected.append(Rejection(f"{label}: has no {key}", event=event))
+                continue
+            value = prop.dt
+            if not isinstance(value, datetime):
+                reason = f"{label}: {key} is a date (all-day event); a booking needs times"
+                rejected.append(Rejection(reason, event=event))
+            elif value.tzinfo is None:
+                reason = (
+                    f"{label}: {key} {value.isoformat()} is a floating time; give a TZID or UTC"
+                )
+                rejected.append(Rejection(reason, event=event))
+    return rejected, recurring
 
 
 def _categories(event: object) -> list[str]:

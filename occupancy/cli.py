@@ -37,6 +37,7 @@ SUBCOMMANDS = [
     ("import", "ingest.history_cli"),
     ("api", "api.cli"),
     ("keys", "api.keys_cli"),
+    ("bookings", "api.bookings_cli"),
     ("charges", "charging.cli"),
     ("rollup", "api.rollup_cli"),
     ("summaries", "summaries.cli"),

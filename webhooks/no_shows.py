@@ -120,7 +120,10 @@ class NoShowWatcher:
         with self.sessions() as session:
             rows = session.scalars(
                 select(BookingRecord).where(
-                    BookingRecord.start <= latest_start, BookingRecord.start > earliest_start
+                    BookingRecord.start <= latest_start,
+                    BookingRecord.start > earliest_start,
+                    # a cancelled booking is released already: no no-show to announce
+                    BookingRecord.cancelled_at.is_(None),
                 )
             )
             found = [to_booking(r) for r in rows if r.site in self.boards]

@@ -61,6 +61,7 @@ def make_api(
         broker_url=None,
         tariffs=tariffs,
         rollup_interval_s=0,  # the tests roll up explicitly
+        feeds_poll_interval_s=0,  # and poll booking feeds explicitly
     )
     app = create_app(settings, registry=Registry({site.id: site}), store=store)
     with TestClient(app) as client:

@@ -27,6 +27,8 @@ SKIP = ("/live/stream",)
 # Values at the calendar's edges, which random generation seldom meets: each
 # date or month parameter gets each of them once, besides the generated cases.
 EDGE_MONTHS = ["0001-01", "9999-12", "0000-01", "２０２６-１１", "2026-11"]
+# a booking that exists, stored before the fuzzing (tests/api/data/small.yaml)
+BOOKING_ID = "aa:fuzz"
 EDGE_DAYS = ["0001-01-01", "9999-12-31", "２０２６-１１-０１", "2026-11-02"]
 
 
@@ -51,6 +53,8 @@ def _edge_cases(operation: schemathesis.APIOperation, site_id: str) -> list[sche
         cases += [operation.Case(path_parameters={**path, "floor_id": "f1"})]
     if "date" in names:
         cases += [operation.Case(path_parameters=path, query={"date": d}) for d in EDGE_DAYS]
+    if "{booking_id}" in operation.path:  # a random id only ever meets a 404
+        cases.append(operation.Case(path_parameters={**path, "booking_id": BOOKING_ID}))
     return cases
 
 
@@ -93,6 +97,10 @@ def test_no_5xx_and_no_schema_breaking_answer(tmp_path: Path) -> None:
     statuses: dict[str, set[int]] = {}
     store = StoreSettings(url=f"sqlite:///{tmp_path}/store.db")
     for api in make_api(store, tmp_path, tariffs=TARIFF):
+        at = {"start": "2026-11-04T09:00:00+02:00", "end": "2026-11-04T10:00:00+02:00"}
+        made = api.post("/v1/sites/pieni/bookings", "agency:aa",
+                        json={"space": "s1", "agency": "aa", "id": "fuzz", **at})  # fmt: skip
+        assert made.json()["ids"] == [BOOKING_ID], made.text
         schema = schemathesis.openapi.from_asgi("/openapi.json", api.client.app)
         operations = [r.ok() for r in schema.get_all_operations()]
         assert len(operations) > 10

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from api.bookings import add_bookings
 from api.live import LiveHub
-from api.records import make_engine, make_sessionmaker
+from api.records import BookingRecord, make_engine, make_sessionmaker
 from charging.bookings import Booking
 from core.messages import Presence
 from core.registry import Registry, load_site
@@ -71,8 +71,12 @@ def test_no_shows_judged_live_at_the_end_of_the_window(tmp_path: Path) -> None:
                 booking("b3", "s2", "aa", T0, T0 + hour),  # occupied only at 15:00: no-show
                 booking("b4", "s3", "bb", T0, T0 + hour),  # its sensor silent: unverified
                 booking("b5", "r1", "aa", T0 + hour, T0 + hour + 10 * MIN),  # 10 min long
+                booking("b6", "r1", "aa", T0 + 2 * hour, T0 + 3 * hour),  # cancelled below
             ],
         )
+        row = session.scalars(select(BookingRecord).where(BookingRecord.id.like("%b6"))).one()
+        row.cancelled_at = T0
+        session.commit()
     sink = Collected()
     watcher = NoShowWatcher([board], sink, sessions, window_min=15, grace_s=20)
     for seq, space in enumerate(("r1", "s1", "s2")):
@@ -114,6 +118,8 @@ def test_no_shows_judged_live_at_the_end_of_the_window(tmp_path: Path) -> None:
         "b4": "unverified",
         "b5": "no_show",
     }
+    # a cancelled booking was released already: never judged
+    assert watcher.tick(T0 + 2 * hour + 15 * MIN + 20 * S) == []
     # after a restart nothing is announced again
     again = NoShowWatcher([board], sink, sessions, window_min=15, grace_s=20)
     assert again.tick(T0 + hour + 11 * MIN) == []
