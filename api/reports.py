@@ -157,13 +157,19 @@ def utilisation_report(
     by: utilisation_m.Grouping,
     bucket: utilisation_m.Bucket | None,
 ) -> pd.DataFrame:
-    cells = data.hour_cells() if bucket == "hour" else data.day_cells()
-    frame = utilisation_m.utilisation_from_cells(cells=cells, site=site, by=by, bucket=bucket)
-    return frame.reset_index(drop=True)
+    def compute() -> pd.DataFrame:
+        cells = data.hour_cells() if bucket == "hour" else data.day_cells()
+        frame = utilisation_m.utilisation_from_cells(cells=cells, site=site, by=by, bucket=bucket)
+        return frame.reset_index(drop=True)
+
+    return data.memo(("utilisation", by, bucket), compute)
 
 
 def heatmap_report(data: PeriodData, site: Site, *, spaces: list[str] | None) -> pd.DataFrame:
-    return utilisation_m.heatmap_from_cells(cells=data.hour_cells(), site=site, spaces=spaces)
+    return data.memo(
+        ("heatmap", None if spaces is None else tuple(spaces)),
+        lambda: utilisation_m.heatmap_from_cells(cells=data.hour_cells(), site=site, spaces=spaces),
+    )
 
 
 def peaks_report(

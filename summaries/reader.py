@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -76,13 +77,16 @@ class _RowCache:
 
 
 _CACHE = _RowCache()
+#: report tables made wholly of current summaries (``PeriodData.memo``)
+_TABLES = _RowCache(max_rows=1_000_000)
 
 
 def clear_cache() -> None:
     """Forget the rows read so far (what a freshly started process knows)."""
-    with _CACHE.lock:
-        _CACHE.entries.clear()
-        _CACHE.rows = 0
+    for cache in (_CACHE, _TABLES):
+        with cache.lock:
+            cache.entries.clear()
+            cache.rows = 0
 
 
 PEAK_COLUMNS = ("day", "spaces", "peak", "peak_at")
@@ -201,6 +205,26 @@ class PeriodData:
         if self.source == "raw" or len(self._candidates) != len(self.days):
             return None
         return tuple((d, self._commits[d].gen) for d in self._candidates)
+
+    def memo(self, what: Hashable, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """``compute()`` (a report table of this period), kept while every day of
+        the period comes from a current summary: a click back to a report
+        answers without recomputing it. ``what`` names the table and its
+        options. The table returned is the caller's own copy."""
+        gens = self.summary_key()
+        if gens is None:
+            return compute()
+        key = (
+            id(self.store), self.site.id, self.site.version, self.start, self.end,
+            self.params, self.visible, what, gens,
+        )  # fmt: skip
+        hit = _TABLES.get(key)
+        if hit is not None:
+            return hit.copy()
+        table = compute()
+        if not self.meta()["days_from_raw"]:  # a torn day was recomputed from raw
+            _TABLES.put(key, table.copy(), len(table))
+        return table
 
     # ---- report inputs ------------------------------------------------------------
     def day_cells(self) -> pd.DataFrame:
