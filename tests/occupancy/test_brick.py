@@ -6,6 +6,7 @@ YAML itself, not through the registry code."""
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ def site_yaml(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     data["zones"][1]["system"] = "lighting"  # zb
     data["floors"][0]["name_en"] = "Ground floor"
     path = tmp_path_factory.mktemp("brick") / "pieni.yaml"
+    # the floor plan image the site file names lies beside it
+    shutil.copytree(SMALL_SITE.parent / "plans", path.parent / "plans")
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path, data
 
