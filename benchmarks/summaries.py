@@ -63,7 +63,7 @@ from storage.base import PRESENCE, Point
 from storage.marks import MarkingStore
 from summaries.compute import ALL, view_spaces
 from summaries.pool import RunPool
-from summaries.reader import PeriodData, clear_cache
+from summaries.reader import PeriodData, clear_cache, clear_report_tables
 from summaries.summariser import SummaryParams, refresh_site
 
 SITE = Path(__file__).resolve().parent.parent / "examples" / "sites" / "virastotalo.yaml"
@@ -244,15 +244,19 @@ def main() -> None:
     period = {"from": first.isoformat(), "to": (last + timedelta(days=1)).isoformat()}
     base = f"/v1/sites/{site.id}"
     print(
-        "\n| report over the period | summaries p50 s | p95 s | peak MB | raw (baseline) s "
-        "| peak MB | raw / summaries |\n|---|---:|---:|---:|---:|---:|---:|"
+        "\n| report over the period | first ask s | computed s | kept p50 s | kept p95 s "
+        "| peak MB | raw (baseline) s | peak MB | raw / kept | raw / computed |"
+        "\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     with TestClient(app) as client:
         for label, path, q in REPORTS:
             url = f"{base}/{path}"
-            ask(client, key, url, {**period, **q})  # warm-up
+            first = ask(client, key, url, {**period, **q})  # rows read from the store
+            clear_report_tables()
+            computed = ask(client, key, url, {**period, **q})  # from kept rows, computed
             times = sorted(ask(client, key, url, {**period, **q}) for _ in range(args.warm))
             p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+            clear_report_tables()  # the memory of computing it, not of a kept table
             mb = peak_mb(client, key, url, {**period, **q})
             raw_q = {**period, **q, "source": "raw"}
             t = time.perf_counter()
@@ -262,8 +266,9 @@ def main() -> None:
             assert same, f"{label}: summaries and raw differ"
             raw_mb_peak = peak_mb(client, key, url, raw_q) if args.raw_memory else float("nan")
             print(
-                f"| {label} | {statistics.median(times):.3f} | {p95:.3f} | {mb:.0f} | "
-                f"{raw_s:.1f} | {raw_mb_peak:.0f} | {raw_s / statistics.median(times):.0f}x |"
+                f"| {label} | {first:.3f} | {computed:.3f} | {statistics.median(times):.3f} | "
+                f"{p95:.3f} | {mb:.0f} | {raw_s:.1f} | {raw_mb_peak:.0f} | "
+                f"{raw_s / statistics.median(times):.0f}x | {raw_s / computed:.0f}x |"
             )
 
         # One late message for a summarised day: the time until a cycle has it.

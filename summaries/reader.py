@@ -89,6 +89,14 @@ def clear_cache() -> None:
             cache.rows = 0
 
 
+def clear_report_tables() -> None:
+    """Forget the kept report tables only (``PeriodData.memo``): the next ask
+    computes from the summary rows again."""
+    with _TABLES.lock:
+        _TABLES.entries.clear()
+        _TABLES.rows = 0
+
+
 PEAK_COLUMNS = ("day", "spaces", "peak", "peak_at")
 
 
@@ -408,4 +416,11 @@ def expected_groups(site: Site, *, level: str, types: str, view: str) -> int:
     )
 
 
-__all__ = ["PeriodData", "Source", "clear_cache", "narrow_peaks", "stored_combination"]
+__all__ = [
+    "PeriodData",
+    "Source",
+    "clear_cache",
+    "clear_report_tables",
+    "narrow_peaks",
+    "stored_combination",
+]
