@@ -251,7 +251,7 @@ def main() -> None:
     with TestClient(app) as client:
         for label, path, q in REPORTS:
             url = f"{base}/{path}"
-            first = ask(client, key, url, {**period, **q})  # rows read from the store
+            first_s = ask(client, key, url, {**period, **q})  # rows read from the store
             clear_report_tables()
             computed = ask(client, key, url, {**period, **q})  # from kept rows, computed
             times = sorted(ask(client, key, url, {**period, **q}) for _ in range(args.warm))
@@ -266,7 +266,7 @@ def main() -> None:
             assert same, f"{label}: summaries and raw differ"
             raw_mb_peak = peak_mb(client, key, url, raw_q) if args.raw_memory else float("nan")
             print(
-                f"| {label} | {first:.3f} | {computed:.3f} | {statistics.median(times):.3f} | "
+                f"| {label} | {first_s:.3f} | {computed:.3f} | {statistics.median(times):.3f} | "
                 f"{p95:.3f} | {mb:.0f} | {raw_s:.1f} | {raw_mb_peak:.0f} | "
                 f"{raw_s / statistics.median(times):.0f}x | {raw_s / computed:.0f}x |"
             )
