@@ -100,7 +100,8 @@ def main() -> None:
     print(f"summaries: {time.perf_counter() - t:.1f} s")
     data = PeriodData(store=store, site=site, start=start, end=end, params=params)
     print(f"\nbacktest: fit on months 1..k, predict month k+1, k = 3..{args.months - 1}\n")
-    print("| group level | group-days | MAPE | naive MAPE (same weekday, last week) | 80 % interval coverage |")  # fmt: skip
+    print("| group level | group-days | MAPE | naive MAPE (same weekday, last week) "
+          "| 80 % interval coverage |")  # fmt: skip
     print("|---|---:|---:|---:|---:|")
     for by in LEVELS:
         t = time.perf_counter()

@@ -30,6 +30,13 @@ from core.calendar import is_closed
 from core.registry import Site
 
 MODEL = "weekday-median-level+linear-trend, empirical 10/90 % residual interval"
+LEVEL_WEEKS, TREND_WEEKS, MIN_RESIDUALS = 6, 13, 8
+DEFAULTS = {
+    "level_weeks": LEVEL_WEEKS,
+    "trend_weeks": TREND_WEEKS,
+    "min_residuals": MIN_RESIDUALS,
+    "quantiles": [0.1, 0.9],
+}
 COLUMNS = ("day", "weekday", "forecast", "lower", "upper", "history_days")
 
 
@@ -94,15 +101,17 @@ def forecast_peaks(
     by: str,
     start: date,
     days: int,
-    level_weeks: int = 6,
-    trend_weeks: int = 13,
-    min_residuals: int = 8,
+    level_weeks: int = LEVEL_WEEKS,
+    trend_weeks: int = TREND_WEEKS,
+    min_residuals: int = MIN_RESIDUALS,
 ) -> pd.DataFrame:
     """Forecast rows (``by``, ``COLUMNS``) for every open day in
     [start, start + days) and every group of ``daily`` (rows as
     ``PeriodData.daily_peaks`` gives them: ``by``, day, spaces, peak). History
     rows on closed days are ignored; a weekday never seen gets no row."""
-    open_hist = daily[[not is_closed(site, d.date()) for d in daily["day"]]] if len(daily) else daily
+    open_hist = (
+        daily[[not is_closed(site, d.date()) for d in daily["day"]]] if len(daily) else daily
+    )
     targets = [
         start + timedelta(days=i)
         for i in range(days)
@@ -141,4 +150,3 @@ def forecast_peaks(
     if not rows:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in (by, *COLUMNS)})
     return pd.DataFrame(rows, columns=[by, *COLUMNS])
-
