@@ -43,7 +43,7 @@ def test_each_key_gets_what_peaks_gives_it(api: Api, role: str, by: str) -> None
         )
     assert got == {g: {(d, p, p, p) for d in MONDAYS} for g, p in want.items()}
     if role == "facility":
-        assert len(got) == {"zone": 3, "floor": 1, "agency": 2}[by]
+        assert len(got) == {"zone": 3, "floor": 1, "agency": 3}[by]  # aa, bb and _shared
     elif by == "agency":
         assert set(got) <= {role.removeprefix("agency:")}
     meta = body["meta"]
