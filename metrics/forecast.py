@@ -10,9 +10,11 @@ Per group, on its open history days only:
    weekday over the last ``level_weeks`` weeks;
 3. forecast on day ``d`` (weekday ``w``, time ``t`` in weeks):
    ``level_w + b * t``, clipped to [0, spaces in the group];
-4. interval: forecast + the 10th and 90th percentiles of the residuals
-   ``y - (level_w + b * t)`` of that weekday over the history (all weekdays
-   pooled when a weekday has fewer than ``min_residuals``), clipped the same.
+4. interval: forecast + the 10th and 90th percentiles of that weekday's
+   one-week-ahead residuals (each detrended peak less the median of the
+   same-weekday values before it: the fit's own residuals are too small),
+   all weekdays pooled when a weekday has fewer than ``min_residuals``,
+   clipped the same.
 
 A median and a straight line can be checked by hand and do not chase a single
 odd day; statsmodels is not a dependency, and the backtest
@@ -29,7 +31,7 @@ import pandas as pd
 from core.calendar import is_closed
 from core.registry import Site
 
-MODEL = "weekday-median-level+linear-trend, empirical 10/90 % residual interval"
+MODEL = "weekday median level + linear trend, 10/90 % of one-week-ahead residuals"
 LEVEL_WEEKS, TREND_WEEKS, MIN_RESIDUALS = 6, 13, 8
 DEFAULTS = {
     "level_weeks": LEVEL_WEEKS,
@@ -52,6 +54,19 @@ def _trend_per_week(t: np.ndarray, y: np.ndarray, wd: np.ndarray) -> float:
     return float((tc * yc).sum() / den) if den > 0 else 0.0
 
 
+def _ahead_residuals(z: np.ndarray, wd: np.ndarray, level_weeks: int) -> dict[int, np.ndarray]:
+    """Per weekday, each detrended peak less the median of the (up to
+    ``level_weeks``) same-weekday values before it: the errors of the level
+    when it was not yet known (from the third occurrence on)."""
+    out = {}
+    for w in np.unique(wd):
+        zw = z[wd == w]
+        r = [zw[j] - np.median(zw[max(0, j - level_weeks) : j]) for j in range(2, len(zw))]
+        if r:
+            out[int(w)] = np.array(r)
+    return out
+
+
 def _weeks(days: pd.Series, origin: date) -> np.ndarray:
     return ((days - pd.Timestamp(origin)).dt.days / 7.0).to_numpy()
 
@@ -63,7 +78,7 @@ def fit_group(
     trend_weeks: int,
     min_residuals: int,
 ) -> tuple[float, dict[int, float], dict[int, tuple[float, float]], date] | None:
-    """Trend per week, level per weekday, residual 10/90 % per weekday and the
+    """Trend per week, level per weekday, one-week-ahead residual 10/90 % per weekday and the
     time origin, from one group's ``day``/``peak`` rows (open days only)."""
     if history.empty:
         return None
@@ -81,11 +96,14 @@ def fit_group(
     # a weekday seen only before the level window still gets its latest level
     for w in np.unique(wd):
         levels.setdefault(int(w), float(np.median(z[wd == w][-level_weeks:])))
-    resid = np.array([y[i] - (levels[int(wd[i])] + b * t[i]) for i in range(len(y))])
-    pooled = (float(np.quantile(resid, 0.1)), float(np.quantile(resid, 0.9)))
+    ahead = _ahead_residuals(z, wd, level_weeks)
+    if not ahead:  # too short a history to score: the fit's own residuals
+        ahead = {int(w): z[wd == w] - levels[int(w)] for w in np.unique(wd)}
+    every = np.concatenate(list(ahead.values()))
+    pooled = (float(np.quantile(every, 0.1)), float(np.quantile(every, 0.9)))
     bands = {}
     for w in levels:
-        r = resid[wd == w]
+        r = ahead.get(w, np.array([]))
         bands[w] = (
             (float(np.quantile(r, 0.1)), float(np.quantile(r, 0.9)))
             if len(r) >= min_residuals
