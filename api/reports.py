@@ -17,6 +17,7 @@ from core.calendar import local_day_bounds, month_bounds
 from core.registry import Site
 from core.timeutil import utcnow
 from metrics import efficiency as efficiency_m
+from metrics import forecast as forecast_m
 from metrics import peaks as peaks_m
 from metrics import rollups as rollups_m
 from metrics import utilisation as utilisation_m
@@ -241,3 +242,34 @@ def rollup(
         "peak_points": kinds.count(rollups_m.PEAKS),
         "efficiency_points": len(eff_points),
     }
+
+
+def forecast_report(
+    data: PeriodData,
+    site: Site,
+    *,
+    by: str,
+    start: date,
+    weeks: int,
+    view: str = ALL,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Forecast rows of the open days in [start, start + weeks), from the daily
+    peaks of the period's days that have measurements at all (a day nobody's
+    sensor reported on is no evidence of an empty building), and what it used."""
+    cells = data.day_cells()
+    opening = cells.groupby("day")["opening_ns"].sum()
+    observed = opening - cells.groupby("day")["unknown_ns"].sum()
+    measured = set(observed[observed > 0].index)
+    daily = data.daily_peaks(level=by, types=None, view=view)
+    daily = daily[daily["day"].isin(measured)]
+    frame = forecast_m.forecast_peaks(daily=daily, site=site, by=by, start=start, days=7 * weeks)
+    total = int(opening.sum())
+    used = {
+        "model": forecast_m.MODEL,
+        "parameters": forecast_m.DEFAULTS,
+        "history_days_measured": len(measured),
+        "history_coverage": round(float(observed.sum()) / total, 4) if total else None,
+        "forecast_from": start.isoformat(),
+        "forecast_to": (start + timedelta(days=7 * weeks)).isoformat(),
+    }
+    return frame, used

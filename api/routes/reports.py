@@ -3,7 +3,7 @@ Parquet; and the rollups written back for Grafana."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -13,6 +13,7 @@ from api import access, reports
 from api.deps import Ctx, CurrentPrincipal, ReportSlot, SiteDep, require
 from api.exports import ReportFormat, respond
 from core.registry import Site, SpaceType
+from core.timeutil import utcnow
 from summaries.compute import ALL
 from summaries.reader import PeriodData, Source
 from summaries.retention import RawRetentionError
@@ -229,3 +230,39 @@ def run_rollups(
     except RawRetentionError as exc:
         raise HTTPException(422, str(exc)) from None
     return {"site": site.id, **p.meta(), **counts}
+
+
+ForecastBy = Literal["zone", "floor", "agency"]
+
+
+@router.get(
+    "/forecast", summary="Expected daily peak per group for the coming weeks, 80 % interval"
+)
+def forecast(
+    site: SiteDep,
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    _slot: ReportSlot,  # issue 20: expensive; limited per key and server
+    weeks: Annotated[int, Query(ge=1, le=12, description="Weeks ahead, from today")] = 4,
+    by: ForecastBy = "zone",
+    history_weeks: Annotated[int, Query(ge=2, le=52, description="Weeks of history")] = 26,
+    format: FormatQ = ReportFormat.JSON,
+) -> Response:
+    require(principal, "facility", "finance", "agency")
+    today = utcnow().astimezone(site.tz).date()
+    p = reports.resolve_period(
+        site, from_=today - timedelta(weeks=history_weeks), to=today, month=None
+    )
+    data = _data(ctx, site, p, "summaries", principal)
+    frame, used = reports.forecast_report(
+        data, site, by=by, start=today, weeks=weeks, view=_view(principal)
+    )
+    frame = access.restrict_rows(
+        frame, by=by, principal=principal, site=site, min_group=ctx.settings.min_group_spaces
+    )
+    return respond(
+        frame,
+        format,
+        name=f"forecast-{site.id}-{by}",
+        meta=_meta(site, p, data, by=by, weeks=weeks, history_weeks=history_weeks, **used),
+    )
