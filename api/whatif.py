@@ -121,8 +121,8 @@ def check_plan(registry: Registry, req: WhatIfRequest) -> Plan:
             )
         seen.add((move.agency, move.from_site))
         moves.append(move)
-    for site_id, floors in closed.items():
-        if floors == {f.id for f in registry.site(site_id).floors}:
+    for site_id, shut in closed.items():
+        if shut == {f.id for f in registry.site(site_id).floors}:
             raise WhatIfError("moves", f"closing every floor of {site_id!r} leaves no desks")
     return Plan(moves, closed)
 
@@ -246,9 +246,7 @@ def _sources(
     own = intervals[site.id]
     kept = 1.0 - sum(_share(site, a, req.shared) for a in leaving)
     out = [
-        wi.occupied_steps(
-            intervals=own, spaces=_of_kind(site, set(stays) - shared, kind), tz=tz
-        ),
+        wi.occupied_steps(intervals=own, spaces=_of_kind(site, set(stays) - shared, kind), tz=tz),
         wi.occupied_steps(
             intervals=own, spaces=_of_kind(site, shared, kind), tz=tz, weight=max(kept, 0.0)
         ),
@@ -323,11 +321,11 @@ def _site_answer(
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for rec in table.to_dict(orient="records"):
         rows.append(
             {
-                k: (None if isinstance(v, float) and np.isnan(v) else _plain(v))
+                str(k): (None if isinstance(v, float) and np.isnan(v) else _plain(v))
                 for k, v in rec.items()
             }
         )

@@ -63,9 +63,10 @@ def occupied_steps(
     each counting ``weight`` (1 for a whole desk, a share for attributed use)."""
     if weight == 0 or intervals.empty or not spaces:
         return Steps.empty()
-    chosen = intervals["space"].isin(list(spaces)).to_numpy() & (
-        intervals["state"] == OCCUPIED
-    ).to_numpy()
+    chosen = (
+        intervals["space"].isin(list(spaces)).to_numpy()
+        & (intervals["state"] == OCCUPIED).to_numpy()
+    )
     start = column_ns(intervals, "start", what="intervals")[chosen]
     end = column_ns(intervals, "end", what="intervals")[chosen]
     day = local_days(start, tz)
