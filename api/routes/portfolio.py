@@ -90,15 +90,22 @@ def efficiency(
     return respond(frame, format, name=f"portfolio-efficiency-{by}", meta=meta)
 
 
-@router.post("/what-if", summary="Consolidation what-if: moves of agencies and closed floors")
+def _planner(principal: CurrentPrincipal) -> None:
+    # a what-if adds up several agencies' presence: no agency key. A
+    # dependency, so that an agency key meets 403 before its body is judged.
+    require(principal, "facility", "finance")
+
+
+@router.post(
+    "/what-if",
+    summary="Consolidation what-if: moves of agencies and closed floors",
+    dependencies=[Depends(_planner)],
+)
 def what_if(
     ctx: Ctx,
-    principal: CurrentPrincipal,
     body: whatif.WhatIfRequest,
     _slot: ReportSlot,  # expensive: raw intervals of every site the moves touch
 ) -> JSONResponse:
-    # agency keys: a what-if adds up several agencies' presence
-    require(principal, "facility", "finance")
     try:
         answer = whatif.what_if(
             store=ctx.store,

@@ -223,6 +223,9 @@ def test_roles(api: Api) -> None:
         assert ask(api, role=role, moves=[MOVE]).status_code == 200
     r = ask(api, role="agency:aa", moves=[MOVE])
     assert r.status_code == 403 and "role" in r.text
+    # before its plan is judged: a bad plan tells an agency key nothing either
+    assert ask(api, role="agency:aa", moves=[{**MOVE, "agency": "zz"}]).status_code == 403
+    assert ask(api, role="agency:aa", moves=[]).status_code == 403
     anonymous = api.client.post("/v1/portfolio/what-if", json={**PERIOD, "moves": [MOVE]})
     assert anonymous.status_code == 401
 
