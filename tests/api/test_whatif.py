@@ -238,3 +238,14 @@ def test_no_tariff_says_so(tmp_path: Path) -> None:
     period = resolve_period(site, from_=DAY.date(), to=DAY.date() + timedelta(days=1), month=None)
     got = _cost_released(site, 30, period, None)
     assert got["eur_per_month"] is None and "no tariff" in got["note"]
+
+
+def test_a_period_without_data_fits_trivially(api: Api) -> None:
+    r = api.post(
+        "/v1/portfolio/what-if",
+        role="admin",
+        json={"from": "2026-10-05", "to": "2026-10-07", "moves": [MOVE]},
+    )
+    assert r.status_code == 200, r.text
+    b = by_site(r.json())["toinen"]
+    assert b["desks"]["max_peak"] == 0 and b["desks"]["fits"] is True
