@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
+from api import whatif
 from api.app import create_app
 from api.auth import create_key
 from api.config import ApiSettings
@@ -249,3 +250,11 @@ def test_a_period_without_data_fits_trivially(api: Api) -> None:
     assert r.status_code == 200, r.text
     b = by_site(r.json())["toinen"]
     assert b["desks"]["max_peak"] == 0 and b["desks"]["fits"] is True
+
+
+def test_reading_in_runs_of_days_changes_nothing(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = {"from": "2026-11-01", "to": "2026-11-05", "moves": [MOVE]}
+    whole = api.post("/v1/portfolio/what-if", role="admin", json=body).json()
+    monkeypatch.setattr(whatif, "READ_DAYS", 1)
+    assert api.post("/v1/portfolio/what-if", role="admin", json=body).json() == whole
+    assert by_site(whole)["toinen"]["desks"]["max_peak"] == pytest.approx(7)
