@@ -7,9 +7,9 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
-from api import portfolio, reports
+from api import portfolio, reports, whatif
 from api.deps import AppContext, Ctx, CurrentPrincipal, ReportSlot, require
 from api.exports import ReportFormat, respond
 from summaries.summariser import SummaryParams
@@ -88,3 +88,34 @@ def efficiency(
     _check_agency(principal, agency)
     frame, meta = portfolio.efficiency(_portfolio(ctx), p, principal, by=by, agency=agency)
     return respond(frame, format, name=f"portfolio-efficiency-{by}", meta=meta)
+
+
+def _planner(principal: CurrentPrincipal) -> None:
+    # a what-if adds up several agencies' presence: no agency key. A
+    # dependency, so that an agency key meets 403 before its body is judged.
+    require(principal, "facility", "finance")
+
+
+@router.post(
+    "/what-if",
+    summary="Consolidation what-if: moves of agencies and closed floors",
+    dependencies=[Depends(_planner)],
+)
+def what_if(
+    ctx: Ctx,
+    body: whatif.WhatIfRequest,
+    _slot: ReportSlot,  # expensive: raw intervals of every site the moves touch
+) -> JSONResponse:
+    try:
+        answer = whatif.what_if(
+            store=ctx.store,
+            registry=ctx.registry,
+            params=_portfolio(ctx).params,
+            req=body,
+            tariffs=ctx.settings.tariffs,
+        )
+    except whatif.WhatIfError as exc:
+        raise HTTPException(422, f"{exc.field}: {exc}") from None
+    except reports.PeriodError as exc:
+        raise HTTPException(422, f"{exc.param}: {exc}") from None
+    return JSONResponse(answer)
