@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.registry import Site
-from metrics.cells import NS_COLUMNS, day_cells, hour_cells
+from metrics.cells import day_cells, hour_cells
 from metrics.grouping import dense_codes, distinct_per_key, float_sums, group_keys, int_sums
 from metrics.intervals import CLIPPED_COLUMNS, require_columns, space_codes
 
@@ -61,38 +61,11 @@ def _check(intervals: pd.DataFrame) -> None:
 _NS = 10**9
 
 
-def _sums(p: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    # Integer nanoseconds are added exactly, then turned into seconds once. A
-    # year of a big site's opening time passes int64 (9.2e18 ns: ~930 spaces
-    # of 11-hour days), so whole seconds and the nanoseconds below them are
-    # summed apart (neither can overflow) and joined exactly by ns_to_seconds.
-    cols = ["opening_ns", "unknown_ns", "occupied_ns"]
-    parts = {}
-    for c in cols:
-        whole, below = np.divmod(p[c].to_numpy(dtype=np.int64), _NS)
-        parts[c + "_whole"], parts[c + "_below"] = whole, below
-    g = pd.DataFrame(parts, index=p.index).groupby(
-        [p[k] for k in keys], sort=True, observed=True, dropna=False
-    )
-    summed = g.sum()
-    w = {c: summed[c + "_whole"].to_numpy(dtype=np.int64) for c in cols}
-    b = {c: summed[c + "_below"].to_numpy(dtype=np.int64) for c in cols}
-    return pd.DataFrame(
-        {
-            "opening_s": ns_to_seconds(w["opening_ns"], b["opening_ns"]),
-            "unknown_s": ns_to_seconds(w["unknown_ns"], b["unknown_ns"]),
-            "occupied_s": ns_to_seconds(w["occupied_ns"], b["occupied_ns"]),
-            "observed_s": ns_to_seconds(
-                w["opening_ns"] - w["unknown_ns"], b["opening_ns"] - b["unknown_ns"]
-            ),
-        },
-        index=summed.index,
-    )
-
-
 def _key_sums(ns: dict[str, np.ndarray], key: np.ndarray, n_keys: int) -> pd.DataFrame:
-    """``_sums`` per integer key 0..n_keys-1, exactly: whole seconds and the
-    nanoseconds below them added apart in int64."""
+    """Seconds per integer key 0..n_keys-1 of nanosecond columns, exactly. A
+    year of a big site's opening time passes int64 (9.2e18 ns: ~930 spaces of
+    11-hour days), so whole seconds and the nanoseconds below them are summed
+    apart (neither can overflow) and joined by ns_to_seconds."""
     parts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for c in ("opening_ns", "unknown_ns", "occupied_ns"):
         whole, below = np.divmod(ns[c], _NS)
@@ -306,15 +279,13 @@ def heatmap_from_cells(
     # not matter (no canonical sort of a year's million hour cells).
     hour_ns = cells["hour"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
     day, within = np.divmod(hour_ns, 86_400 * 10**9)
-    p = pd.DataFrame(
-        {
-            # naive local wall clock: 1970-01-01 was a Thursday (Monday = 0)
-            "weekday": ((day + 3) % 7).astype(int),
-            "hour": (within // (3_600 * 10**9)).astype(int),
-            **{c: cells[c].to_numpy(dtype=np.int64) for c in NS_COLUMNS[:3]},
-        }
-    )
-    out = _ratios(_sums(p, ["weekday", "hour"])).reset_index()
+    # naive local wall clock: 1970-01-01 was a Thursday (Monday = 0)
+    slot = ((day + 3) % 7) * 24 + within // (3_600 * 10**9)
+    key, slots = dense_codes(slot.astype(np.int64))
+    ns = {c: cells[c].to_numpy(dtype=np.int64) for c in ("opening_ns", "unknown_ns", "occupied_ns")}
+    out = _ratios(_key_sums(ns, key, len(slots)))
+    out.insert(0, "hour", (slots % 24).astype(np.int64))
+    out.insert(0, "weekday", (slots // 24).astype(np.int64))
     return out[["weekday", "hour", *SUM_COLUMNS, "coverage", "utilisation"]]
 
 
