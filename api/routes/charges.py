@@ -7,6 +7,7 @@ api/charge_history.py (what the records say)."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -314,22 +315,36 @@ def run_charges(site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, month: str
     }
 
 
+def _issue_statements(
+    ctx: AppContext,
+    site: Site,
+    principal: Any,
+    month: str,
+    body: TransitionBody,
+    transition: Callable[..., list[Any]],
+    state: str,
+) -> dict[str, Any]:
+    """Approve or correct: compute the month, issue its statements through
+    ``transition`` (``months_m.approve`` or ``months_m.correct``)."""
+    c = _compute(ctx, site, month)
+    issue = _issue(ctx, site, principal, body, c)
+    issued = _lifecycle(
+        lambda: transition(ctx.sessions, mc=c.charges, issue=issue, events=ctx.events)
+    )
+    return {
+        "site": site.id,
+        "month": month,
+        "state": state,
+        "statements": [months_m.statement_dict(s) for s in issued],
+    }
+
+
 @router.post("/{month}/approve", summary="Approve: freeze the month and issue its statements")
 def approve(
     site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, month: str, body: TransitionBody
 ) -> dict[str, Any]:
     require(principal, "finance")
-    c = _compute(ctx, site, month)
-    issue = _issue(ctx, site, principal, body, c)
-    issued = _lifecycle(
-        lambda: months_m.approve(ctx.sessions, mc=c.charges, issue=issue, events=ctx.events)
-    )
-    return {
-        "site": site.id,
-        "month": month,
-        "state": "approved",
-        "statements": [months_m.statement_dict(s) for s in issued],
-    }
+    return _issue_statements(ctx, site, principal, month, body, months_m.approve, "approved")
 
 
 @router.post("/{month}/lock", summary="Lock an approved month: nothing but corrections after")
@@ -351,14 +366,4 @@ def correct(
     site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, month: str, body: TransitionBody
 ) -> dict[str, Any]:
     require(principal, "finance")
-    c = _compute(ctx, site, month)
-    issue = _issue(ctx, site, principal, body, c)
-    issued = _lifecycle(
-        lambda: months_m.correct(ctx.sessions, mc=c.charges, issue=issue, events=ctx.events)
-    )
-    return {
-        "site": site.id,
-        "month": month,
-        "state": "corrected",
-        "statements": [months_m.statement_dict(s) for s in issued],
-    }
+    return _issue_statements(ctx, site, principal, month, body, months_m.correct, "corrected")
