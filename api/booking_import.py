@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -26,7 +26,7 @@ from api.booking_changes import (
     record_change,
     write_row,
 )
-from api.bookings import booking_rows, list_bookings, to_booking
+from api.bookings import booking_record, booking_rows, list_bookings, to_booking
 from api.records import BookingRecord
 from charging.bookings import Booking, Issue, Rejection, booking_issues, rejection_of
 from core.registry import Site
@@ -126,7 +126,7 @@ def import_bookings(
             changed.append((b, row))
     new, changed = _fit(session, site, new, changed, summary)
     for b in new:
-        session.add(_record(b, feed))
+        session.add(booking_record(b, feed_id=feed.feed_id if feed is not None else None))
         record_change(session, booking=b, actor=actor, action="created",
                       changes=created_changes(b), via=via)  # fmt: skip
         summary.created.append(b.id)
@@ -193,20 +193,6 @@ def _fit(
         bad.add(id(culprit))
         summary.rejected.append(rejection_of(Issue(culprit, issue.message, issue.other)))
     return [b for b in new if id(b) not in bad], [(b, r) for b, r in changed if id(b) not in bad]
-
-
-def _record(b: Booking, feed: FeedScope | None) -> BookingRecord:
-    return BookingRecord(
-        id=b.id,
-        site=b.site,
-        space=b.space,
-        agency=b.agency,
-        start=b.start.astimezone(UTC),
-        end=b.end.astimezone(UTC),
-        title=b.title,
-        source=b.source,
-        feed_id=feed.feed_id if feed is not None else None,
-    )
 
 
 def _apply_change(

@@ -143,18 +143,22 @@ def add_bookings(
         if problems:
             raise BookingError(problems)
     for b in new:
-        session.add(
-            BookingRecord(
-                id=b.id,
-                site=b.site,
-                space=b.space,
-                agency=b.agency,
-                start=b.start.astimezone(UTC),
-                end=b.end.astimezone(UTC),
-                title=b.title,
-                source=b.source,
-            )
-        )
+        session.add(booking_record(b))
     if commit:
         session.commit()
     return list(new)
+
+
+def booking_record(b: Booking, *, feed_id: int | None = None) -> BookingRecord:
+    """The stored row of a new booking (times in UTC)."""
+    return BookingRecord(
+        id=b.id,
+        site=b.site,
+        space=b.space,
+        agency=b.agency,
+        start=b.start.astimezone(UTC),
+        end=b.end.astimezone(UTC),
+        title=b.title,
+        source=b.source,
+        feed_id=feed_id,
+    )
