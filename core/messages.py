@@ -160,8 +160,46 @@ def seq_ranges(seqs: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
+class EntranceCounts(_Message):
+    """People counted crossing one entrance over one interval (a people counter).
+
+    Published on ``{prefix}/{site}/entrances/{entrance_id}/counts`` with QoS 1,
+    one message per counting interval that ends at ``event_time``. Counts are
+    of the interval, never running totals: a receiver adds messages up, and a
+    lost or duplicated message changes one interval, not every figure after
+    it. A counter that keeps running totals puts them in ``total_in`` and
+    ``total_out`` so that the ingest can tell a reset from a gap. An interval
+    with no one crossing is still sent (zeros): it is the heartbeat that tells
+    a quiet door from a silent counter.
+    """
+
+    entrance_id: Ident
+    agent_id: Ident
+    sensor_id: Ident
+    in_count: StrictInt = Field(ge=0, le=100_000, description="People in during the interval.")
+    out_count: StrictInt = Field(ge=0, le=100_000, description="People out during the interval.")
+    interval_s: float = Field(
+        gt=0, le=86_400, description="Length of the counting interval ending at event_time."
+    )
+    event_time: UtcDatetime = Field(description="End of the interval, sensor clock, UTC.")
+    seq: StrictInt = Field(ge=0, description="Sequence number per agent, increasing.")
+    total_in: StrictInt | None = Field(
+        default=None, ge=0, description="The counter's running total in, if it keeps one."
+    )
+    total_out: StrictInt | None = Field(
+        default=None, ge=0, description="The counter's running total out, if it keeps one."
+    )
+    heartbeat_interval_s: float | None = Field(
+        default=None,
+        gt=0,
+        le=86_400,
+        description="How often the counter reports; silence past 2.5 x this means unknown.",
+    )
+
+
 MESSAGE_MODELS: dict[str, type[_Message]] = {
     "presence": Presence,
+    "entrance_counts": EntranceCounts,
     "agent_status": AgentStatus,
     "agent_health": AgentHealth,
     "stored": Stored,

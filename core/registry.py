@@ -174,6 +174,19 @@ class Space(_Named):
     sensor: SensorBinding | None = None
 
 
+class Entrance(_Named):
+    """A door with a people counter: what it counts serves one zone (a customer
+    service point, or a whole floor's entrance). Its counts arrive as
+    ``entrance_counts`` messages (core.messages.EntranceCounts)."""
+
+    id: Ident
+    name: str = Field(min_length=1)
+    zone: Ident = Field(description="The zone (service point) whose visitors it counts.")
+    counter: SensorBinding | None = Field(
+        default=None, description="The people counter and the agent that reads it."
+    )
+
+
 class HolidayCalendar(_Strict):
     """A public-holiday calendar of the ``holidays`` package. A site without
     public holidays says ``holidays: none``; leaving the key out means Finland
@@ -283,11 +296,13 @@ class Site(_Named):
     floors: list[Floor] = Field(min_length=1)
     zones: list[Zone] = Field(min_length=1)
     spaces: list[Space] = Field(min_length=1)
+    entrances: list[Entrance] = Field(default_factory=list)
 
     _spaces: dict[str, Space] = PrivateAttr(default_factory=dict)
     _zones: dict[str, Zone] = PrivateAttr(default_factory=dict)
     _floors: dict[str, Floor] = PrivateAttr(default_factory=dict)
     _agencies: dict[str, Agency] = PrivateAttr(default_factory=dict)
+    _entrances: dict[str, Entrance] = PrivateAttr(default_factory=dict)
     _tags: dict[str, dict[str, str]] = PrivateAttr(default_factory=dict)
     _version: str = PrivateAttr(default="")
     _folder: Path | None = PrivateAttr(default=None)
@@ -321,6 +336,7 @@ class Site(_Named):
         self._zones = {z.id: z for z in self.zones}
         self._floors = {f.id: f for f in self.floors}
         self._agencies = {a.id: a for a in self.agencies}
+        self._entrances = {e.id: e for e in self.entrances}
         # Built once: the ingest asks for a space's tags for every message.
         self._tags = {
             s.id: {
@@ -354,6 +370,12 @@ class Site(_Named):
 
     def floor(self, floor_id: str) -> Floor:
         return self._floors[floor_id]
+
+    def entrance(self, entrance_id: str) -> Entrance:
+        return self._entrances[entrance_id]
+
+    def has_entrance(self, entrance_id: str) -> bool:
+        return entrance_id in self._entrances
 
     def agency(self, agency_id: str) -> Agency:
         return self._agencies[agency_id]

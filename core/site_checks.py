@@ -15,7 +15,7 @@ from typing import Any
 from core.suggest import did_you_mean
 
 Loc = tuple[str | int, ...]
-GROUPS = ("agencies", "floors", "zones", "spaces")
+GROUPS = ("agencies", "floors", "zones", "spaces", "entrances")
 
 
 def _items(data: Mapping[str, Any], kind: str) -> list[tuple[int, Mapping[str, Any]]]:
@@ -95,3 +95,27 @@ def reference_problems(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
                     f"sensor {sid!r} is already bound to spaces[{sensors[sid]}]",
                 )
             sensors[sid] = i
+    yield from _entrance_problems(data, zones, sensors)
+
+
+def _entrance_problems(
+    data: Mapping[str, Any], zones: Mapping[str, Any], sensors: Mapping[str, int]
+) -> Iterator[tuple[Loc, str]]:
+    counters: dict[str, int] = {}
+    for i, entrance in _items(data, "entrances"):
+        if "zone" in entrance and str(entrance["zone"]) not in zones:
+            yield ("entrances", i, "zone"), _unknown("zone", entrance["zone"], list(zones))
+        counter = entrance.get("counter")
+        if isinstance(counter, Mapping) and "id" in counter:
+            cid = str(counter["id"])
+            if cid in sensors:
+                yield (
+                    ("entrances", i, "counter", "id"),
+                    f"sensor {cid!r} is already bound to spaces[{sensors[cid]}]",
+                )
+            elif cid in counters:
+                yield (
+                    ("entrances", i, "counter", "id"),
+                    f"counter {cid!r} is already bound to entrances[{counters[cid]}]",
+                )
+            counters[cid] = i

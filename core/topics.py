@@ -1,6 +1,7 @@
 """The one place MQTT topics are built and parsed (contract v1).
 
 {prefix}/{site}/spaces/{space_id}/presence
+{prefix}/{site}/entrances/{entrance_id}/counts   (people counters, in/out per interval)
 {prefix}/{site}/agents/{agent_id}/status     (retained; online/offline, LWT)
 {prefix}/{site}/agents/{agent_id}/health
 {prefix}/{site}/agents/{agent_id}/stored     (ingest -> agent: seqs made durable)
@@ -25,6 +26,7 @@ DEFAULT_PREFIX = "occupancy/v1"
 
 class TopicKind(StrEnum):
     PRESENCE = "presence"
+    COUNTS = "counts"
     STATUS = "status"
     HEALTH = "health"
     STORED = "stored"
@@ -38,7 +40,8 @@ class TopicError(ValueError):
 class ParsedTopic:
     kind: TopicKind
     site: str
-    # space id for presence, agent id for status, health and stored
+    # space id for presence, entrance id for counts, agent id for status,
+    # health and stored
     subject: str
 
 
@@ -58,6 +61,9 @@ class Topics:
 
     def presence(self, site: str, space_id: str) -> str:
         return f"{self.prefix}/{_seg(site)}/spaces/{_seg(space_id)}/presence"
+
+    def counts(self, site: str, entrance_id: str) -> str:
+        return f"{self.prefix}/{_seg(site)}/entrances/{_seg(entrance_id)}/counts"
 
     def status(self, site: str, agent_id: str) -> str:
         return f"{self.prefix}/{_seg(site)}/agents/{_seg(agent_id)}/status"
@@ -92,9 +98,13 @@ class Topics:
             raise TopicError(f"topic {topic!r} has an invalid id")
         if group == "spaces" and leaf == "presence":
             return ParsedTopic(TopicKind.PRESENCE, site, subject)
+        if group == "entrances" and leaf == "counts":
+            return ParsedTopic(TopicKind.COUNTS, site, subject)
         if group == "agents" and leaf in ("status", "health", "stored"):
             return ParsedTopic(TopicKind(leaf), site, subject)
-        raise TopicError(f"topic {topic!r} is not a presence, status, health or stored topic")
+        raise TopicError(
+            f"topic {topic!r} is not a presence, counts, status, health or stored topic"
+        )
 
 
 def _seg(value: str) -> str:

@@ -37,6 +37,11 @@ class Point:
 #           fields occupied(0/1) count seq sensor agent kind hb (heartbeat interval s)
 PRESENCE = "presence"
 AGENT_STATUS = "agent_status"  # tags: site agent; fields: online (0/1)
+# entrance_counts: one people-counter interval (time = end of the interval, UTC);
+#   tags site entrance zone (the zone it serves); fields in_count out_count seq
+#   (integers), interval_s hb (floats), sensor agent (strings), total_in total_out
+#   (integers, only when the counter keeps running totals)
+ENTRANCE_COUNTS = "entrance_counts"
 SENSOR_HEALTH = (
     "sensor_health"  # tags: site agent sensor space; fields: battery_pct ok last_seen_ns
 )
@@ -78,7 +83,7 @@ EFFICIENCY_FIELDS = (
 DEAD_LETTERS = "dead_letters"  # tags: reason replica; fields: topic payload error
 #: the raw measurements: what summaries are computed from, and what the store
 #: setting ``raw_retention_days`` drops (docs/storage.md, "Raw retention")
-RAW_MEASUREMENTS = (PRESENCE, AGENT_STATUS)
+RAW_MEASUREMENTS = (PRESENCE, AGENT_STATUS, ENTRANCE_COUNTS)
 #: the InfluxDB 1.x retention policy the raw measurements live in under raw retention
 RAW_RETENTION_POLICY = "occupancy_raw"
 

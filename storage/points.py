@@ -11,10 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from core.messages import AgentHealth, AgentState, AgentStatus, Presence
+from core.messages import AgentHealth, AgentState, AgentStatus, EntranceCounts, Presence
 from core.registry import Site
 from core.timeutil import to_ns
-from storage.base import AGENT_HEALTH, AGENT_STATUS, PRESENCE, SENSOR_HEALTH, FieldValue, Point
+from storage.base import (
+    AGENT_HEALTH,
+    AGENT_STATUS,
+    ENTRANCE_COUNTS,
+    PRESENCE,
+    SENSOR_HEALTH,
+    FieldValue,
+    Point,
+)
 
 
 def presence_point(site: Site, msg: Presence, *, tags: Mapping[str, str] | None = None) -> Point:
@@ -35,6 +43,30 @@ def presence_point(site: Site, msg: Presence, *, tags: Mapping[str, str] | None 
     if tags is None:
         tags = site.space_tags(msg.space_id)
     return Point(PRESENCE, tags, fields, to_ns(msg.event_time))
+
+
+def counts_point(site: Site, msg: EntranceCounts) -> Point:
+    """Raises ``KeyError`` when the entrance is not in the site's registry."""
+    entrance = site.entrance(msg.entrance_id)
+    fields: dict[str, FieldValue] = {
+        "in_count": msg.in_count,
+        "out_count": msg.out_count,
+        "interval_s": float(msg.interval_s),
+        "seq": msg.seq,
+        "sensor": msg.sensor_id,
+        "agent": msg.agent_id,
+        "hb": float(msg.heartbeat_interval_s or msg.interval_s),
+    }
+    if msg.total_in is not None:
+        fields["total_in"] = msg.total_in
+    if msg.total_out is not None:
+        fields["total_out"] = msg.total_out
+    return Point(
+        ENTRANCE_COUNTS,
+        {"site": site.id, "entrance": entrance.id, "zone": entrance.zone},
+        fields,
+        to_ns(msg.event_time),
+    )
 
 
 def status_point(site: Site, msg: AgentStatus, *, received_at: datetime) -> Point:
