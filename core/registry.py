@@ -289,6 +289,12 @@ class Site(_Named):
         description="A calendar (country, subdivision), or 'none'; left out: Finland.",
     )
     closures: list[date] = Field(default_factory=list)
+    region: Ident | None = Field(
+        default=None,
+        description="The region (maakunta) of the portfolio the site belongs to, e.g. "
+        "'pohjois-karjala'; portfolio reports group by it.",
+    )
+    municipality: str | None = Field(default=None, min_length=1, max_length=100)
     area_m2: float = Field(ge=0, description="Office area used for space efficiency (m²).")
     target_m2_per_htv: float = Field(default=10.0, gt=0)
     heartbeat_s: float = Field(default=300.0, gt=0, le=86_400)
