@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -26,6 +26,9 @@ from pydantic import (
 )
 
 from core.business_id import check_business_id
+
+if TYPE_CHECKING:
+    from core.portfolio import LoadedPortfolio
 from core.ids import Ident
 from core.plan_image import PlanImageError, plan_image_size
 from core.site_checks import reference_problems
@@ -463,10 +466,12 @@ def _plan_image_problem(site: Site, floor_id: str) -> str | None:
 
 
 class Registry:
-    """All sites of a portfolio, keyed by site id."""
+    """All sites of a portfolio, keyed by site id; ``portfolio``: the folder's
+    portfolio file (``core.portfolio``), None when it has none."""
 
-    def __init__(self, sites: Mapping[str, Site]):
+    def __init__(self, sites: Mapping[str, Site], portfolio: LoadedPortfolio | None = None):
         self._sites = dict(sites)
+        self.portfolio = portfolio
 
     def __iter__(self) -> Iterator[Site]:
         return iter(self._sites.values())
@@ -489,14 +494,25 @@ class Registry:
 
     @property
     def version(self) -> str:
-        return _version_of("".join(f"{s.id}:{s.version};" for s in self).encode())
+        text = "".join(f"{s.id}:{s.version};" for s in self)
+        if self.portfolio is not None:  # its target is part of the sites' figures
+            text += f"portfolio:{self.portfolio.version};"
+        return _version_of(text.encode())
 
 
 def load_registry(path: Path | str) -> Registry:
-    """Load a site file, or every ``*.yaml``/``*.yml`` file of a folder."""
+    """Load a site file, or every ``*.yaml``/``*.yml`` file of a folder (with
+    its portfolio file, if any: ``core.portfolio``)."""
+    from core.portfolio import PORTFOLIO_FILES, apply_portfolio, load_portfolio, portfolio_file
+
     root = Path(path)
+    loaded = None
     if root.is_dir():
-        files = sorted([*root.glob("*.yaml"), *root.glob("*.yml")])
+        pfile = portfolio_file(root)
+        loaded = load_portfolio(pfile) if pfile is not None else None
+        files = sorted(
+            f for f in [*root.glob("*.yaml"), *root.glob("*.yml")] if f.name not in PORTFOLIO_FILES
+        )
         if not files:
             raise YamlFileError(root, [(None, "", "no site files (*.yaml) in this folder")])
     elif root.exists():
@@ -504,6 +520,7 @@ def load_registry(path: Path | str) -> Registry:
     else:
         raise YamlFileError(root, [(None, "", "no such file or folder")])
     sites: dict[str, Site] = {}
+    site_files: dict[str, Path] = {}
     problems: list[str] = []
     for f in files:
         try:
@@ -514,6 +531,9 @@ def load_registry(path: Path | str) -> Registry:
         if site.id in sites:
             problems.append(f"{f}: id: site {site.id!r} is defined twice")
         sites[site.id] = site
+        site_files.setdefault(site.id, f)
     if problems:
         raise ConfigError("\n".join(problems))
-    return Registry(sites)
+    if loaded is not None:
+        sites = apply_portfolio(loaded, sites, site_files)
+    return Registry(sites, loaded)
