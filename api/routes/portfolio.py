@@ -9,15 +9,18 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse, Response
 
-from api import portfolio, reports, whatif
+from api import portfolio, portfolio_regions, reports, whatif
 from api.deps import AppContext, Ctx, CurrentPrincipal, ReportSlot, require
 from api.exports import ReportFormat, respond
 from summaries.summariser import SummaryParams
 
 router = APIRouter(prefix="/v1/portfolio", tags=["portfolio"])
 
-By = Literal["site", "agency"]
+By = Literal["site", "agency", "region"]
 BucketBy = Literal["day", "week", "month"]
+LangQ = Annotated[
+    portfolio_regions.Lang, Query(description="Language of the region names (by=region)")
+]
 FormatQ = Annotated[ReportFormat, Query(description="json, csv, xlsx or parquet")]
 AgencyQ = Annotated[str | None, Query(description="Only this agency's row (by=agency)")]
 
@@ -64,13 +67,19 @@ def utilisation(
     by: By = "site",
     bucket: BucketBy | None = None,
     agency: AgencyQ = None,
+    lang: LangQ = "fi",
     format: FormatQ = ReportFormat.JSON,
 ) -> Response:
     require(principal, "facility", "finance", "agency")
     _check_agency(principal, agency)
-    frame, meta = portfolio.utilisation(
-        _portfolio(ctx), p, principal, by=by, bucket=bucket, agency=agency
-    )
+    if by == "region":
+        frame, meta = portfolio_regions.utilisation_by_region(
+            _portfolio(ctx), p, principal, bucket=bucket, agency=agency, lang=lang
+        )
+    else:
+        frame, meta = portfolio.utilisation(
+            _portfolio(ctx), p, principal, by=by, bucket=bucket, agency=agency
+        )
     return respond(frame, format, name=f"portfolio-utilisation-{by}", meta=meta)
 
 
@@ -81,13 +90,28 @@ def efficiency(
     p: PeriodsDep,
     _slot: ReportSlot,  # expensive: every site of the registry
     by: By = "agency",
+    bucket: Annotated[
+        Literal["month"] | None, Query(description="month: one row per month and group (trend)")
+    ] = None,
     agency: AgencyQ = None,
+    lang: LangQ = "fi",
     format: FormatQ = ReportFormat.JSON,
 ) -> Response:
     require(principal, "facility", "finance", "agency")
     _check_agency(principal, agency)
-    frame, meta = portfolio.efficiency(_portfolio(ctx), p, principal, by=by, agency=agency)
-    return respond(frame, format, name=f"portfolio-efficiency-{by}", meta=meta)
+    pf_ = _portfolio(ctx)
+    if bucket == "month":
+        frame, meta = portfolio_regions.efficiency_by_month(
+            pf_, p, principal, by=by, agency=agency, lang=lang
+        )
+    elif by == "region":
+        frame, meta = portfolio_regions.efficiency_by_region(
+            pf_, p, principal, agency=agency, lang=lang
+        )
+    else:
+        frame, meta = portfolio.efficiency(pf_, p, principal, by=by, agency=agency)
+    name = f"portfolio-efficiency-{by}" + ("-month" if bucket else "")
+    return respond(frame, format, name=name, meta=meta)
 
 
 def _planner(principal: CurrentPrincipal) -> None:

@@ -351,7 +351,7 @@ def test_exports_are_the_json_rows(world: Api) -> None:
 @pytest.mark.parametrize(
     ("query", "param"),
     [
-        ({"by": "region"}, "by"),
+        ({"by": "zone"}, "by"),
         ({"bucket": "hour"}, "bucket"),
         ({"month": "2026-13"}, "month"),
         ({"month": "2026-03", "from": "2026-03-01"}, "month"),
