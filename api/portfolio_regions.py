@@ -50,7 +50,7 @@ def region_names(registry: Registry, lang: Lang) -> dict[str, str | None]:
 def _named(frame: pd.DataFrame, registry: Registry, lang: Lang) -> pd.DataFrame:
     names = region_names(registry, lang)
     out = frame.copy()
-    out.insert(1, "region_name", [names.get(r, r) for r in out["region"]])
+    out.insert(1, "region_name", [names.get(r) for r in out["region"]])
     return out
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator
 
 from core.ids import Ident
 from core.registry import Site, _Named
@@ -57,14 +57,15 @@ class Portfolio(_Named):
     )
     regions: list[Region] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _unique_regions(self) -> Portfolio:
-        seen: set[str] = set()
-        for r in self.regions:
+    @field_validator("regions")
+    @classmethod
+    def _unique_regions(cls, value: list[Region]) -> list[Region]:
+        seen: dict[str, int] = {}
+        for i, r in enumerate(value):
             if r.id in seen:
-                raise ValueError(f"region {r.id!r} is listed twice")
-            seen.add(r.id)
-        return self
+                raise ValueError(f"region {r.id!r} is listed twice (regions[{seen[r.id]}], [{i}])")
+            seen[r.id] = i
+        return value
 
     @property
     def region_ids(self) -> list[str]:

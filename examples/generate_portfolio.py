@@ -200,7 +200,9 @@ class Site:
     def desks(self, floor: Floor, zone: str, n: int, *, area: float = 6.0) -> None:
         floor.new_row()
         for i in range(n):
-            self.space(floor, zone, f"{zone}-d{i + 1:02d}", "desk", capacity=1, size=(2.0, area / 2))
+            self.space(
+                floor, zone, f"{zone}-d{i + 1:02d}", "desk", capacity=1, size=(2.0, area / 2)
+            )
 
     def rooms(self, floor: Floor, zone: str, rooms: list[tuple[str, int, float, float]]) -> None:
         floor.new_row()
@@ -315,7 +317,9 @@ def room_office(
     start = 1
     if counters:
         f1 = s.floor(1, 36.0)
-        s.service_point(f1, s.zone(f1, "f1-asiakas", "Asiakaspalvelu", None, "public"), counters, 24)
+        s.service_point(
+            f1, s.zone(f1, "f1-asiakas", "Asiakaspalvelu", None, "public"), counters, 24
+        )
         s.rooms(f1, s.zone(f1, "f1-kokous", "Asiakashuone", None, "visitor"), MEETING[:2])
         start = 2
     for k in range(0, len(rooms), per_floor):
@@ -327,7 +331,9 @@ def room_office(
                 floor.new_row()
             for d in range(desks):
                 s.space(floor, zone, f"h{number}-d{d + 1}", "desk", capacity=1, size=(2.0, 4.5))
-        shared = s.zone(floor, f"{floor.id}-yhteinen", f"Yhteiskäyttö {floor.level}", None, "shared")
+        shared = s.zone(
+            floor, f"{floor.id}-yhteinen", f"Yhteiskäyttö {floor.level}", None, "shared"
+        )
         s.desks(floor, shared, 4)
         s.rooms(floor, shared, MEETING[:3])
     return s.entry(

@@ -488,3 +488,17 @@ def test_on_influxdb_the_hand_worked_day_at_two_sites(influx: Any, tmp_path: Pat
         assert mine[0]["area_m2"] == pytest.approx(2 * (30 + 158 * 8 / 12), rel=1e-12)
         assert mine[1]["peak_desks"] is None and mine[1]["headcount_htv"] == 24
     store.close()
+
+
+def test_by_region_without_a_portfolio_file_is_one_row(world: Api) -> None:
+    """Sites that name no region (a registry without a portfolio file) are the
+    region ``_no_region``: the sum of the by=site rows, with no name."""
+    for role in ("facility", "agency:vero"):
+        (got,) = rows(world, "/v1/portfolio/utilisation", role, by="region")
+        sites = rows(world, "/v1/portfolio/utilisation", role, by="site")
+        assert (got["region"], got["region_name"], got["sites"]) == ("_no_region", None, 2)
+        for c in ("opening_s", "observed_s", "occupied_s"):
+            assert near(got[c], sum(r[c] for r in sites)), (role, c)
+    eff = rows(world, "/v1/portfolio/efficiency", by="region")
+    assert [r["region"] for r in eff] == ["_no_region", "_portfolio"]
+    assert eff[0]["headcount_htv"] == eff[1]["headcount_htv"]

@@ -155,11 +155,7 @@ def test_efficiency_by_region_combines_the_site_rows(world: Api) -> None:
             s.target_m2_per_htv * sum(a.headcount_htv for a in s.agencies) for s in sites
         )
         site_rows = [
-            next(
-                r
-                for r in rows(world, f"/v1/sites/{s.id}/efficiency")
-                if r["agency"] == "_site"
-            )
+            next(r for r in rows(world, f"/v1/sites/{s.id}/efficiency") if r["agency"] == "_site")
             for s in sites
         ]
         g = got[region]
@@ -197,7 +193,11 @@ def test_an_agencys_efficiency_by_region(world: Api) -> None:
         for region in REGIONS:
             sites = in_region(world, region)
             mine = [
-                next(r for r in rows(world, f"/v1/sites/{s.id}/efficiency", role) if r["agency"] == "vero")
+                next(
+                    r
+                    for r in rows(world, f"/v1/sites/{s.id}/efficiency", role)
+                    if r["agency"] == "vero"
+                )
                 for s in sites
             ]
             assert got[region]["headcount_htv"] == pytest.approx(
@@ -315,7 +315,9 @@ def test_a_region_total_hides_other_agencies_use_from_an_agency_key(world: Api) 
     """The agency's region utilisation is made of its visible spaces only:
     at Lappeenranta (prh's rooms and the shared zones) it is less than the
     site's whole."""
-    mine = {r["region"]: r for r in rows(world, "/v1/portfolio/utilisation", "agency:prh", by="region")}
+    mine = {
+        r["region"]: r for r in rows(world, "/v1/portfolio/utilisation", "agency:prh", by="region")
+    }
     all_ = {r["region"]: r for r in rows(world, "/v1/portfolio/utilisation", by="region")}
     assert mine["etela-karjala"]["spaces"] < all_["etela-karjala"]["spaces"]
 
