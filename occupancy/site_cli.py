@@ -28,6 +28,12 @@ def check(
             f"{site.id}: {len(site.floors)} floors, {len(site.zones)} zones, "
             f"{len(site.spaces)} spaces, {len(site.agencies)} agencies (version {site.version})"
         )
+    if registry.portfolio is not None:
+        p = registry.portfolio.portfolio
+        typer.echo(
+            f"portfolio {p.id}: {len(registry)} sites in {len(p.regions)} regions "
+            f"(version {registry.portfolio.version})"
+        )
 
 
 @app.command("contract")

@@ -175,10 +175,14 @@ def test_efficiency_by_region_combines_the_site_rows(world: Api) -> None:
 def test_region_targets_mix_inherited_and_own_targets(world: Api) -> None:
     """Pohjois-Karjala: Joensuu inherits the portfolio's 10 m²/htv (124 htv),
     Lieksa's service point sets its own 15 (4.5 htv): (10 x 124 + 15 x 4.5)
-    / 128.5 = 1307.5 / 128.5 = 10.1751 m²/htv."""
+    / 128.5 = 1307.5 / 128.5 = 10.1751 m²/htv (docs/metrics.md, "Portfolio")."""
     got = {r["region"]: r for r in rows(world, "/v1/portfolio/efficiency", by="region")}
     assert got["pohjois-karjala"]["target_m2_per_htv"] == pytest.approx(1307.5 / 128.5)
     assert got["pohjois-karjala"]["headcount_htv"] == pytest.approx(128.5)
+    # 1,450 + 95 m² over 128.5 htv = 12.02 m²/htv, over the target
+    assert got["pohjois-karjala"]["area_m2"] == pytest.approx(1545.0)
+    assert got["pohjois-karjala"]["m2_per_htv"] == pytest.approx(1545.0 / 128.5)
+    assert got["pohjois-karjala"]["meets_target"] is False
 
 
 def test_an_agencys_efficiency_by_region(world: Api) -> None:

@@ -154,3 +154,17 @@ def test_a_folder_with_only_a_portfolio_file_has_no_sites(tmp_path: Path) -> Non
     shutil.copy(EXAMPLE / "portfolio.yaml", tmp_path / "portfolio.yaml")
     with pytest.raises(YamlFileError, match="no site files"):
         load_registry(tmp_path)
+
+
+def test_site_check_reads_the_portfolio(folder: Path) -> None:
+    from typer.testing import CliRunner
+
+    from occupancy.site_cli import app
+
+    r = CliRunner().invoke(app, ["check", str(folder)])
+    assert r.exit_code == 0, r.output
+    assert "portfolio valtion-toimitilat: 6 sites in 3 regions" in r.output
+    edit(folder / "lahti-virastotalo.yaml", "region: paijat-hame", "region: paijat-hame2")
+    r = CliRunner().invoke(app, ["check", str(folder)])
+    assert r.exit_code == 2 and "lahti-virastotalo.yaml:" in r.output
+    assert "unknown region 'paijat-hame2'" in r.output
