@@ -114,11 +114,10 @@ def efficiency_by_region(
     tagged = [p.assign(region=region_of(site)) for site, p in parts]
     rows = pd.concat(tagged, ignore_index=True) if tagged else pd.DataFrame()
     out = []
-    for rid in sorted(set(rows["region"])) if len(rows) else []:
-        chosen = rows[rows["region"] == rid]
-        if (chosen["agency"] == label).any():
-            out.append(api_pf._combined(chosen, label, rid))
-    if len(rows):
+    listed = rows[rows["agency"] == label] if len(rows) else rows
+    for rid in sorted(set(listed["region"])) if len(listed) else []:
+        out.append(api_pf._combined(rows[rows["region"] == rid], label, rid))
+    if len(listed):
         out.append(api_pf._combined(rows, label, pf.PORTFOLIO_ROW))
     if not out:
         empty = pd.DataFrame(columns=["region", "sites", *api_pf.EFFICIENCY_FIGURES])

@@ -344,3 +344,8 @@ def test_the_region_exports_are_the_json_rows(world: Api) -> None:
     assert first["region_name"] == "Etelä-Karjala"
     assert first["bucket"].date() == date(2026, 3, 1)  # a real date cell, not text
     assert first["occupied_s"] == pytest.approx(json_rows[0]["occupied_s"])
+
+
+def test_an_agency_at_no_site_has_no_region_rows(world: Api) -> None:
+    for path in ("/v1/portfolio/utilisation", "/v1/portfolio/efficiency"):
+        assert rows(world, path, by="region", agency="tilastokeskus") == []

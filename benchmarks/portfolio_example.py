@@ -1,0 +1,161 @@
+"""Portfolio reports over the example portfolio (examples/portfolio: six sites
+in three regions, 244 spaces), measured sites only, in one run on one SQLite
+store (issue 15, "Benchmark": portfolio efficiency by agency over the example
+portfolio for a year).
+
+Every site is backfilled by the simulator for ``--days`` days from 2025-01-01
+(seed 1 + its index, the default scenario) through the marking store and
+summarised from raw points. Timed through the real API app (FastAPI
+TestClient), facility key, the whole period: efficiency by agency and by
+region, the monthly trend (``bucket=month``) of both, and utilisation by
+region by month; cold (the summary-row cache and the portfolio's kept
+per-site sums emptied; the SQLite file in the OS page cache) and warm
+(p50/p95). Baseline in the same run: a client asking each site's own
+``/efficiency`` and adding the rows up (what a client did before the
+portfolio reports), cold and warm.
+
+    .venv/bin/python benchmarks/portfolio_example.py --days 365
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pandas as pd
+from fastapi.testclient import TestClient
+
+from api import portfolio
+from api.app import create_app
+from api.auth import create_key
+from api.config import ApiSettings
+from api.records import make_engine, make_sessionmaker
+from core.calendar import local_day_bounds
+from core.registry import Site, load_registry
+from simulators.backfill import backfill
+from simulators.scenario import Scenario
+from storage import StoreSettings
+from storage.marks import MarkingStore
+from storage.sqlite import SQLiteStore
+from summaries import reader
+from summaries.summariser import SummaryParams, refresh_site
+
+FOLDER = Path(__file__).resolve().parent.parent / "examples" / "portfolio"
+REPORTS = [
+    ("efficiency by agency across sites", "efficiency", {"by": "agency"}),
+    ("efficiency by region", "efficiency", {"by": "region"}),
+    ("efficiency by agency, by month", "efficiency", {"by": "agency", "bucket": "month"}),
+    ("efficiency by region, by month", "efficiency", {"by": "region", "bucket": "month"}),
+    ("utilisation by region, by month", "utilisation", {"by": "region", "bucket": "month"}),
+]
+
+
+def timed(client: TestClient, key: str, url: str, params: dict[str, Any]) -> tuple[float, Any]:
+    t = time.perf_counter()
+    r = client.get(url, params=params, headers={"Authorization": f"Bearer {key}"})
+    took = time.perf_counter() - t
+    assert r.status_code == 200, r.text[:500]
+    return took, r.json()
+
+
+def cold() -> None:
+    reader.clear_cache()
+    portfolio.clear_cache()
+
+
+def p95(times: list[float]) -> float:
+    s = sorted(times)
+    return s[min(len(s) - 1, round(0.95 * (len(s) - 1)))]
+
+
+def one_by_one(client: TestClient, key: str, sites: list[Site], q: dict[str, str]) -> float:
+    """The baseline: each site's own /efficiency asked and added up by the client."""
+    t = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    for s in sites:
+        rows += timed(client, key, f"/v1/sites/{s.id}/efficiency", q)[1]["rows"]
+    pd.DataFrame(rows).groupby("agency")[["headcount_htv", "area_m2", "peak_desks"]].sum()
+    return time.perf_counter() - t
+
+
+def build(days: int, tmp: Path) -> tuple[list[Site], MarkingStore, date]:
+    registry = load_registry(FOLDER)
+    sites = list(registry)
+    first = date(2025, 1, 1)
+    store = MarkingStore(SQLiteStore(tmp / "occ.db"), {s.id: s.tz for s in sites})
+    points, backfill_s, summarise_s = 0, 0.0, 0.0
+    for n, site in enumerate(sites):
+        start = local_day_bounds(site, first)[0]
+        end = local_day_bounds(site, first + timedelta(days=days - 1))[1]
+        t = time.perf_counter()
+        points += backfill(site, Scenario(seed=1 + n), store, start, end, collect=False).points
+        backfill_s += time.perf_counter() - t
+        t = time.perf_counter()
+        refresh_site(store, site, SummaryParams(), days=[first + timedelta(i) for i in range(days)])
+        summarise_s += time.perf_counter() - t
+    spaces = sum(len(s.spaces) for s in sites)
+    print(
+        f"\n| setup | figure |\n|---|---:|\n"
+        f"| portfolio | {len(sites)} sites, {spaces} spaces, "
+        f"{len({s.region for s in sites})} regions |\n"
+        f"| backfill, {days} days | {points:,} points, {backfill_s:.1f} s |\n"
+        f"| summariser from raw, {days} days x {spaces} spaces | {summarise_s:.1f} s = "
+        f"{days * spaces / summarise_s:,.0f} space-days/s |\n"
+        f"| store | {(tmp / 'occ.db').stat().st_size / 1e9:.2f} GB |"
+    )
+    return sites, store, first
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--warm", type=int, default=10, help="warm requests per report")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp())
+    sites, store, first = build(args.days, tmp)
+    records = f"sqlite:///{tmp}/api.db"
+    with make_sessionmaker(make_engine(records))() as session:
+        key = create_key(session, role="facility", name="bench")
+    settings = ApiSettings(
+        registry=FOLDER,
+        store=StoreSettings(url=f"sqlite:///{tmp}/occ.db"),
+        records_url=records,
+        rollup_interval_s=0,
+        summaries_interval_s=0,
+    )
+    app = create_app(settings, registry=load_registry(FOLDER), store=store)
+    q = {"from": first.isoformat(), "to": (first + timedelta(days=args.days)).isoformat()}
+    print(
+        f"\n| read over {args.days} days, {len(sites)} sites | cold s | warm p50 s | warm p95 s |"
+        "\n|---|---:|---:|---:|"
+    )
+    with TestClient(app) as client:
+        for label, path, extra in REPORTS:
+            url = f"/v1/portfolio/{path}"
+            cold()
+            cold_s, body = timed(client, key, url, {**q, **extra})
+            assert body["meta"]["site_days_from_summaries"] == len(sites) * args.days, body["meta"]
+            warm = [timed(client, key, url, {**q, **extra})[0] for _ in range(args.warm)]
+            print(f"| {label} | {cold_s:.2f} | {statistics.median(warm):.3f} | {p95(warm):.3f} |")
+        cold()
+        first_pass = one_by_one(client, key, sites, q)
+        second_pass = one_by_one(client, key, sites, q)
+        print(
+            f"| baseline: {len(sites)} site reports /efficiency one by one, added up | "
+            f"{first_pass:.2f} | {second_pass:.3f} | (1 pass) |"
+        )
+    store.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
