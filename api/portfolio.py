@@ -216,7 +216,7 @@ def _site_efficiency(data: PeriodData, site: Site, principal: Principal) -> pd.D
     frame = efficiency_of(
         use=pf.utilisation_figures(by_agency, keys=["agency"]),
         total=pf.utilisation_figures(whole, keys=["site"]),
-        agency_desk_peaks=data.daily_peaks(level="agency", types="desk", view=ALL),
+        presence=data.presence_pairs(),
         site_desk_peaks=data.daily_peaks(level="site", types="desk", view=principal.agency or ALL),
         site=site,
         shared_use_s=access.area_weights(site, principal),
