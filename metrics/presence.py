@@ -150,7 +150,7 @@ def _agency_pairs(
     uses = use_of.reindex(pd.DatetimeIndex(days), fill_value=0).to_numpy(dtype=np.int64)
     return pd.DataFrame(
         {
-            "agency": np.full(len(days), agency, dtype=object),
+            "agency": pd.Series(np.full(len(days), agency, dtype=object), dtype=object),
             "day": days,
             "a": np.r_[pareto["a"].to_numpy(np.int64), np.zeros(len(idle), np.int64)],
             "p": np.r_[pareto["p"].to_numpy(np.int64), np.zeros(len(idle), np.int64)],

@@ -70,7 +70,7 @@ def pairs_of_rows(rows: pd.DataFrame | None) -> pd.DataFrame:
     at = rows["at_ns"].to_numpy(dtype=np.int64)
     frame = pd.DataFrame(
         {
-            "agency": rows["agency"].astype(str).to_numpy(dtype=object),
+            "agency": pd.Series(rows["agency"].astype(str).to_numpy(dtype=object), dtype=object),
             "day": rows["day"].to_numpy(dtype="datetime64[ns]"),
             "a": rows["a"].to_numpy(dtype=np.int64),
             "p": rows["p"].to_numpy(dtype=np.int64),
