@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from charging.bookings import Booking
-from core.registry import Site, SpaceType
+from core.registry import Site, Space, SpaceType
 from metrics.cells import day_cells, hour_cells
 from metrics.peaks import daily_peaks, p90
 from metrics.presence import (
@@ -267,7 +267,7 @@ def efficiency_of(
 
 def _site_row(
     site: Site,
-    desks: list,  # type: ignore[type-arg]
+    desks: list[Space],
     total: pd.DataFrame,
     site_desk_peaks: pd.DataFrame,
     margin: float,

@@ -201,9 +201,10 @@ def combine_efficiency(rows: pd.DataFrame) -> dict[str, Any]:
 
     Registry figures and the per-site peaks, p90s, desks needed and
     releasable desks are summed; m²/htv, the use rates (``_combined_presence``),
-    desk-sharing ratio and m²/htv after are ratios of the sums; the target is the headcount-weighted target (the area every
-    site at its own target would give, per htv; the sites' one target when
-    they share it); utilisation and coverage are ratios of summed seconds."""
+    desk-sharing ratio and m²/htv after are ratios of the sums; the target is
+    the headcount-weighted target (the area every site at its own target would
+    give, per htv; the sites' one target when they share it); utilisation and
+    coverage are ratios of summed seconds."""
     htv = float(rows["headcount_htv"].sum())
     desks = int(rows["desks"].sum())
     area = float(rows["area_m2"].sum())

@@ -63,12 +63,12 @@ def presence_pairs(
 
     ``intervals``: clipped to opening hours (``clip_to_opening``), so no piece
     crosses a local day; its ``day`` column names the open days (as for
-    ``metrics.peaks``: the days with intervals of a desk). ``bookings``: the site's validated bookings of the
-    period. Columns (PAIR_COLUMNS): agency, day (naive local midnight), a, p,
-    at (the first moment the pair holds, UTC; NaT for the (0, 0) row of a day
-    on which the agency had no desk in use) and use_ns (the agency's
-    attributed desk-nanoseconds that day, the same on each row of the day).
-    Sorted by agency, day, a descending."""
+    ``metrics.peaks``: the days with intervals of a desk). ``bookings``: the
+    site's validated bookings of the period. Columns (PAIR_COLUMNS): agency,
+    day (naive local midnight), a, p, at (the first moment the pair holds,
+    UTC; NaT for the (0, 0) row of a day on which the agency had no desk in
+    use) and use_ns (the agency's attributed desk-nanoseconds that day, the
+    same on each row of the day). Sorted by agency, day, a descending."""
     desks = {s.id for s in site.spaces if s.type is SpaceType.DESK}
     on_desk = intervals["space"].astype(str).isin(desks).to_numpy()
     open_days = np.unique(intervals["day"].to_numpy(dtype="datetime64[ns]")[on_desk])

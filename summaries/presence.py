@@ -74,9 +74,7 @@ def pairs_of_rows(rows: pd.DataFrame | None) -> pd.DataFrame:
             "day": rows["day"].to_numpy(dtype="datetime64[ns]"),
             "a": rows["a"].to_numpy(dtype=np.int64),
             "p": rows["p"].to_numpy(dtype=np.int64),
-            "at": pd.to_datetime(
-                np.where(at < 0, np.iinfo(np.int64).min, at), utc=True, unit="ns"
-            ),
+            "at": pd.to_datetime(np.where(at < 0, np.iinfo(np.int64).min, at), utc=True, unit="ns"),
             "use_ns": rows["use_ns"].to_numpy(dtype=np.int64),
         }
     )

@@ -28,9 +28,9 @@ from core.registry import Site
 from metrics.cells import CELL_COLUMNS, DAY_COLUMNS, day_cells, empty_cells, hour_cells
 from metrics.intervals import clip_to_opening, state_intervals
 from metrics.peaks import PeakInput, prepare_peaks
+from metrics.presence import presence_pairs
 from metrics.utilisation import group_of
 from storage import Store
-from metrics.presence import presence_pairs
 from summaries.compute import ALL, peak_table, view_spaces
 from summaries.presence import PRESENCE, pairs_of_rows, sort_pairs
 from summaries.raw import read_inputs

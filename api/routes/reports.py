@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 
 from api import access, reports
-from api.deps import Ctx, CurrentPrincipal, ReportSlot, SiteDep, require
 from api.bookings import list_bookings
+from api.deps import Ctx, CurrentPrincipal, ReportSlot, SiteDep, require
 from api.exports import ReportFormat, respond
 from core.registry import Site, SpaceType
 from core.timeutil import utcnow

@@ -125,13 +125,15 @@ def test_efficiency_of_two_sites_by_hand() -> None:
         agency="a", headcount_htv=8, desks=3, desk_area_m2=15, area_m2=159,
         target_m2_per_htv=10, peak_desks=2, p90_peak_desks=1.9, releasable_desks=1,
         peak_presence_mean=1.5, peak_presence_p90=1.9, peak_presence_max=2, open_days=2,
-        desks_held=3.8, desks_needed=3, releasable_m2=5, opening_ns=86_400 * 10**9, unknown_ns=0, occupied_ns=28_800 * 10**9,
+        desks_held=3.8, desks_needed=3, releasable_m2=5,
+        opening_ns=86_400 * 10**9, unknown_ns=0, occupied_ns=28_800 * 10**9,
     )  # fmt: skip
     b = eff_row(
         agency="a", headcount_htv=2, desks=1, desk_area_m2=5, area_m2=41,
         target_m2_per_htv=12, peak_desks=1, p90_peak_desks=0.9, releasable_desks=0,
         peak_presence_mean=0.5, peak_presence_p90=0.9, peak_presence_max=1, open_days=2,
-        desks_held=1.2, desks_needed=2, releasable_m2=0, opening_ns=28_800 * 10**9, unknown_ns=0, occupied_ns=7_200 * 10**9,
+        desks_held=1.2, desks_needed=2, releasable_m2=0,
+        opening_ns=28_800 * 10**9, unknown_ns=0, occupied_ns=7_200 * 10**9,
     )  # fmt: skip
     got = combine_efficiency(pd.DataFrame([a, b]))
     assert got["sites"] == 2 and got["headcount_htv"] == 10 and got["desks"] == 4
