@@ -196,7 +196,9 @@ def _refuse_gone(store: Any, site: Any, first: Any, last: Any, keep: int | None)
 
 
 @app.command()
-@settings_options(SummariesSettings, exclude=("interval_s", "metrics_port", "workers"))
+@settings_options(
+    SummariesSettings, exclude=("interval_s", "metrics_port", "workers", "records_url")
+)
 def status(given: Given[SummariesSettings]) -> None:
     """List each site's summarised and dirty days."""
     from summaries.summariser import site_status
