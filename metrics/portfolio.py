@@ -249,7 +249,8 @@ def _combined_presence(rows: pd.DataFrame, htv: float) -> dict[str, Any]:
     time-aligned sum (the what-if, ``metrics.whatif``, computes that one)."""
     out: dict[str, Any] = {
         "open_days": int(rows["open_days"].max()) if len(rows) else 0,
-        "pool_share": float("nan"),  # a share of one site's pool: no sum across sites
+        # a share of one site's pool: no sum across sites
+        "pool_share": float(rows["pool_share"].iloc[0]) if len(rows) == 1 else float("nan"),
         "desks_held": float(rows["desks_held"].sum()),
         "desks_needed": int(rows["desks_needed"].sum()),
     }

@@ -48,14 +48,17 @@ def scenario(desk_booking: float) -> Scenario:
     return base.model_copy(update={"people": people})
 
 
-def simulated_days(site: Site, sc: Scenario) -> tuple[dict[str, float], list[Booking]]:
-    """Mean over the open days of each agency's true daily peak / htv, and
-    the simulated bookings (rooms and desks) as the booking records hold them."""
+def simulated_days(
+    site: Site, sc: Scenario, first: date = FIRST, last: date = LAST
+) -> tuple[dict[str, float], list[Booking]]:
+    """Mean over the open days first..last of each agency's true daily peak /
+    htv, and the simulated bookings (rooms and desks) as the booking records
+    hold them."""
     layout = build_layout(site, sc)
     peaks: dict[str, list[int]] = {a.id: [] for a in site.agencies}
     bookings = []
-    day = FIRST
-    while day <= LAST:
+    day = first
+    while day <= last:
         if not is_closed(site, day):
             people = simulate_day(layout, day)
             got = agency_presence_peaks(people.sittings)
