@@ -20,14 +20,19 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import pandas as pd
+
 from api.reports import efficiency_report
+from charging.bookings import Booking
 from core.calendar import local_day_bounds
-from core.registry import load_site
+from core.registry import Site, load_site
 from metrics.intervals import clip_to_opening, state_intervals
 from metrics.presence import presence_pairs
 from simulators.backfill import backfill
@@ -35,16 +40,18 @@ from storage.marks import MarkingStore
 from storage.sqlite import SQLiteStore
 from summaries.compute import summarise
 from summaries.raw import read_inputs
-from summaries.reader import PeriodData, clear_cache
+from summaries.reader import PeriodData, Source, clear_cache
 from summaries.summariser import SummaryParams, refresh_site
 from tests.test_presence_truth import DESK_BOOKING, scenario, simulated_days
 
+T = TypeVar("T")
 SITE = Path(__file__).resolve().parent.parent / "examples" / "sites" / "virastotalo.yaml"
 FIRST = date(2026, 3, 1)
 
 
-def _timed(fn, repeat: int = 1):  # type: ignore[no-untyped-def]
-    best, out = float("inf"), None
+def _timed(fn: Callable[[], T], repeat: int = 1) -> tuple[float, T]:
+    """The best of ``repeat`` runs, and the last result."""
+    best = float("inf")
     for _ in range(repeat):
         t = time.perf_counter()
         out = fn()
@@ -81,15 +88,15 @@ def main() -> None:
         )
         now = end + timedelta(days=1)
 
-        def source(s, a, b):  # type: ignore[no-untyped-def]
+        def source(s: Site, a: datetime, b: datetime) -> list[Booking]:
             return [x for x in bookings if x.start < b and x.end > a]
 
         refresh_site(store, site, params, now=now, bookings=source)
 
-        def report(src: str):  # type: ignore[no-untyped-def]
+        def report(src: Source) -> pd.DataFrame:
             data = PeriodData(
                 store=store, site=site, start=start, end=end, params=params,
-                source=src, now=now, bookings=bookings,  # type: ignore[arg-type]
+                source=src, now=now, bookings=bookings,
             )  # fmt: skip
             return efficiency_report(data, site)
 
@@ -103,7 +110,9 @@ def main() -> None:
     print("| step | seconds | ratio |")
     print("|---|---:|---:|")
     print(f"| summarise (all summaries of the days) | {t_all:.2f} | 1 |")
-    print(f"| presence_pairs alone (its share of summarise) | {t_pairs:.2f} | {t_pairs / t_all:.2f} |")
+    print(
+        f"| presence_pairs alone (its share of summarise) | {t_pairs:.2f} | {t_pairs / t_all:.2f} |"
+    )
     print(f"| /efficiency from raw points (source=raw) | {t_raw:.2f} | 1 |")
     print(f"| /efficiency from summaries, cold | {t_cold:.3f} | {t_raw / t_cold:.0f}x faster |")
     print(f"| /efficiency from summaries, warm | {t_warm:.3f} | {t_raw / t_warm:.0f}x faster |")

@@ -125,10 +125,11 @@ def test_agency_use_rate_within_three_points_of_the_truth(
 ) -> None:
     table = measured_and_truth(example_site, tmp_path, desk_booking=DESK_BOOKING)
     assert len(table) == len(example_site.agencies)
-    worst = table.loc[table["error_pp"].abs().idxmax()]
     assert (table["error_pp"].abs() <= 100 * TOLERANCE).all(), table.to_string()
-    # the estimate is not trivially the dedicated desks / headcount any more
-    assert (table["measured"] > 0).all() and abs(worst["error_pp"]) < 100 * TOLERANCE
+    # staff at shared desks count for their agency: no agency's figure is
+    # capped at its dedicated desks / headcount any more
+    capped = table["dedicated_desks"] / table["headcount_htv"]
+    assert (table["measured"] > capped).any(), table.to_string()
 
 
 if __name__ == "__main__":  # pragma: no cover - prints the table of docs/metrics.md
