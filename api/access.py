@@ -152,6 +152,13 @@ _SITE_OCCUPANCY_COLUMNS = (
     "releasable_desks",
     "releasable_m2",
     "m2_per_htv_after",
+    "peak_presence_mean",
+    "peak_presence_p90",
+    "peak_presence_max",
+    "use_rate_mean",
+    "use_rate_p90",
+    "use_rate_max",
+    "desks_needed",
 )
 
 

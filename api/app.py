@@ -19,6 +19,7 @@ from alerts import records as alert_records  # noqa: F401  (its tables join the 
 from alerts import runtime as alerts_runtime
 from api import docs_pages, problems
 from api.auth import KeyCache, redact_access_log
+from api.booking_marks import mark_booking_days
 from api.config import ApiSettings
 from api.deps import AppContext
 from api.limits import ConcurrencyLimiter, FailureLimiter
@@ -117,10 +118,14 @@ class _Sweeper(threading.Thread):
             self.hub.sweep()
 
 
-def _summariser(settings: ApiSettings, registry: Registry, store: Store, events: EventSink) -> Any:
-    """The summariser thread, unless disabled (``summaries_interval_s`` 0)."""
+def _summariser(
+    settings: ApiSettings, registry: Registry, store: Store, events: EventSink, sessions: Any
+) -> Any:
+    """The summariser thread, unless disabled (``summaries_interval_s`` 0);
+    it reads the bookings (agency presence) from the API's records."""
     if not settings.summaries_interval_s:
         return None
+    from api.booking_marks import SessionBookings
     from summaries.service import SummariserThread, default_metrics
     from summaries.summariser import SummaryParams
 
@@ -132,6 +137,7 @@ def _summariser(settings: ApiSettings, registry: Registry, store: Store, events:
         metrics=default_metrics(),
         raw_retention_days=settings.store.raw_retention_days,
         events=events,
+        bookings=SessionBookings(sessions),
     )
     thread.start()
     return thread
@@ -173,6 +179,8 @@ def create_app(
         ),
         auth_failures=FailureLimiter(per_window=settings.auth_failures_per_min, window_s=60),
     )
+    # a booking change makes its days' summaries dirty (agency presence)
+    mark_booking_days(ctx.sessions, store, {s.id: s.tz for s in registry})
     hooks = None
     if settings.webhooks.enabled:
         hooks = Webhooks(
@@ -214,7 +222,7 @@ def create_app(
         rollups = _Rollups(ctx, settings.rollup_interval_s) if settings.rollup_interval_s else None
         if rollups is not None:
             rollups.start()
-        summariser = _summariser(settings, registry, store, ctx.events)
+        summariser = _summariser(settings, registry, store, ctx.events, ctx.sessions)
         alert_thread = alerts_runtime.start(ctx, alert_rules, summariser=summariser)
         poller = _feed_poller(ctx)
         try:

@@ -66,6 +66,12 @@ class ApiSettings(BaseSettings):
     merge_gap_s: float = Field(
         0, ge=0, description="Free gaps shorter than this count as occupied."
     )
+    rightsizing_margin: float = Field(
+        0.10,
+        ge=0,
+        description="Right-sizing keeps ceil(p90 of an agency's daily presence peaks) x "
+        "(1 + this) desks (docs/metrics.md, 'Agency presence and use rate').",
+    )
     summaries_interval_s: float = Field(
         60,
         ge=0,

@@ -27,8 +27,10 @@ from api.reports import Period, resolve_period
 from core.registry import Registry, Site
 from metrics import portfolio as pf
 from metrics.efficiency import EFFICIENCY_COLUMNS, SITE_ROW, efficiency_of
+from metrics.presence import DEFAULT_MARGIN
 from storage import Store
 from summaries.compute import ALL
+from summaries.presence import BookingSource, no_bookings
 from summaries.reader import PeriodData
 from summaries.schema import read_commits_and_marks
 from summaries.summariser import SummaryParams
@@ -44,6 +46,10 @@ class Portfolio:
     registry: Registry
     params: SummaryParams
     min_group: int
+    #: the sites' bookings, for the agency presence of days read from raw points
+    bookings: BookingSource = no_bookings
+    #: the right-sizing margin (``rightsizing_margin``)
+    margin: float = DEFAULT_MARGIN
 
 
 class _Parts:
@@ -161,6 +167,8 @@ def _per_site(
             known=known[sid],
         )
         gens = data.summary_key()
+        if gens is None:  # some day comes from raw points: its presence needs the bookings
+            data.bookings = pf_.bookings(site, period.start, period.end)
         key = (id(pf_.store), sid, site.version, what, period.start, period.end, principal.agency)
         part = _PARTS.get((*key, gens)) if gens is not None else None
         if part is None:
@@ -207,7 +215,9 @@ def utilisation(
 
 
 # ---- efficiency -----------------------------------------------------------------
-def _site_efficiency(data: PeriodData, site: Site, principal: Principal) -> pd.DataFrame:
+def _site_efficiency(
+    data: PeriodData, site: Site, principal: Principal, margin: float = DEFAULT_MARGIN
+) -> pd.DataFrame:
     """The site's ``/efficiency`` rows for ``principal`` before its restriction,
     with the nanosecond sums of each row's spaces (for the portfolio's ratios)."""
     cells = data.day_cells()
@@ -216,10 +226,11 @@ def _site_efficiency(data: PeriodData, site: Site, principal: Principal) -> pd.D
     frame = efficiency_of(
         use=pf.utilisation_figures(by_agency, keys=["agency"]),
         total=pf.utilisation_figures(whole, keys=["site"]),
-        agency_desk_peaks=data.daily_peaks(level="agency", types="desk", view=ALL),
+        presence=data.presence_pairs(),
         site_desk_peaks=data.daily_peaks(level="site", types="desk", view=principal.agency or ALL),
         site=site,
         shared_use_s=access.area_weights(site, principal),
+        margin=margin,
     )
     sums = pd.concat([by_agency.set_index("agency"), whole.assign(site=SITE_ROW).set_index("site")])
     for c in pf.NS_SUMS:
@@ -246,7 +257,7 @@ def efficiency(
         periods,
         principal,
         ("e",),
-        lambda data, site: _site_efficiency(data, site, principal),
+        lambda data, site: _site_efficiency(data, site, principal, pf_.margin),
         meta,
     )
     if not parts:

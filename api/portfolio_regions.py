@@ -106,7 +106,7 @@ def efficiency_by_region(
         periods,
         principal,
         ("e",),  # the key api.portfolio.efficiency keeps these rows under
-        lambda data, site: api_pf._site_efficiency(data, site, principal),
+        lambda data, site: api_pf._site_efficiency(data, site, principal, pf_.margin),
         meta,
     )
     extra = {"agency": agency} if agency is not None else {}

@@ -7,12 +7,14 @@ Routes call these and only translate errors to HTTP.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
+from charging.bookings import Booking
 from core.calendar import local_day_bounds, month_bounds
 from core.registry import Site
 from core.timeutil import utcnow
@@ -21,6 +23,7 @@ from metrics import forecast as forecast_m
 from metrics import peaks as peaks_m
 from metrics import rollups as rollups_m
 from metrics import utilisation as utilisation_m
+from metrics.presence import DEFAULT_MARGIN
 from storage import Store
 from summaries.compute import ALL
 from summaries.raw import read_opening_intervals
@@ -121,6 +124,7 @@ def period_data(
     source: Source = "summaries",
     visible: frozenset[str] | None = None,
     raw_retention_days: int | None = None,
+    bookings: Sequence[Booking] = (),
 ) -> PeriodData:
     """The report inputs of a period: summaries for closed days, raw for the rest
     (``source="raw"``: all from raw points, for audits; refused with
@@ -135,6 +139,7 @@ def period_data(
         source=source,
         visible=visible,
         raw_retention_days=raw_retention_days,
+        bookings=bookings,
     )
 
 
@@ -186,13 +191,15 @@ def efficiency_report(
     *,
     view: str = ALL,
     shared_use_s: dict[str, float] | None = None,
+    margin: float = DEFAULT_MARGIN,
 ) -> pd.DataFrame:
     return efficiency_m.efficiency_from(
         cells=data.day_cells(),
-        agency_desk_peaks=data.daily_peaks(level="agency", types="desk", view=ALL),
+        presence=data.presence_pairs(),
         site_desk_peaks=data.daily_peaks(level="site", types="desk", view=view),
         site=site,
         shared_use_s=shared_use_s,
+        margin=margin,
     )
 
 

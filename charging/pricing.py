@@ -43,6 +43,21 @@ class Quotas:
     notes: tuple[str, ...]
 
 
+def use_shares(
+    *, ids: Sequence[str], attributed: Mapping[str, Fraction], htv: Mapping[str, Fraction]
+) -> tuple[dict[str, Fraction], str]:
+    """The shared pool's split and its basis: in proportion to ``attributed``
+    use when there is any, else by headcount (or equally without headcount).
+    Charging passes weighted hours; agency presence (``metrics.presence``)
+    attributed desk-seconds: one rule for both."""
+    if sum(attributed.get(a, _ZERO) for a in ids):
+        weights = [Fraction(attributed.get(a, _ZERO)) for a in ids]
+        return dict(zip(ids, allocate(1, weights), strict=True)), "attributed_use"
+    basis = "headcount" if sum(htv.get(a, _ZERO) for a in ids) else "equal"
+    weights = [Fraction(htv.get(a, _ZERO)) for a in ids]
+    return dict(zip(ids, allocate(1, weights), strict=True)), basis
+
+
 def pool_shares(
     *, ids: Sequence[str], htv: Mapping[str, Fraction], spaces: Mapping[str, SpaceUse]
 ) -> PoolShares:
@@ -51,13 +66,9 @@ def pool_shares(
         for a, h in (*use.dedicated_h.items(), *use.booked_h.items()):
             attributed_wh[a] += h * use.weight
     pool_wh_total = sum((u.pool_h * u.weight for u in spaces.values()), _ZERO)
-    if sum(attributed_wh.values()):
-        shares = dict(zip(ids, allocate(1, [attributed_wh[a] for a in ids]), strict=True))
-        return PoolShares(attributed_wh, shares, "attributed_use", ())
-    basis = "headcount" if sum(htv.values()) else "equal"
-    shares = dict(zip(ids, allocate(1, [htv[a] for a in ids]), strict=True))
+    shares, basis = use_shares(ids=ids, attributed=attributed_wh, htv=htv)
     notes: tuple[str, ...] = ()
-    if pool_wh_total:
+    if basis != "attributed_use" and pool_wh_total:
         notes = (
             "No use was attributed by zone or booking, so the shared pool is "
             f"allocated by {'headcount' if basis == 'headcount' else 'equal shares'}.",

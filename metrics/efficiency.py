@@ -18,14 +18,23 @@ Attribution (docs/metrics.md, "Space efficiency"):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
-from core.registry import Site, SpaceType
+from charging.bookings import Booking
+from core.registry import Site, Space, SpaceType
 from metrics.cells import day_cells, hour_cells
-from metrics.peaks import daily_peaks, peak_summary
+from metrics.peaks import daily_peaks, p90
+from metrics.presence import (
+    DEFAULT_MARGIN,
+    daily_presence,
+    desks_needed,
+    pool_shares,
+    presence_pairs,
+)
 from metrics.utilisation import utilisation_from_cells
 
 #: The agency label of the whole-site row.
@@ -49,6 +58,17 @@ EFFICIENCY_COLUMNS = (
     "releasable_desks",
     "releasable_m2",
     "m2_per_htv_after",
+    # agency presence (metrics.presence, docs/metrics.md "Agency presence and use rate")
+    "open_days",
+    "pool_share",
+    "desks_held",
+    "peak_presence_mean",
+    "peak_presence_p90",
+    "peak_presence_max",
+    "use_rate_mean",
+    "use_rate_p90",
+    "use_rate_max",
+    "desks_needed",
 )
 
 
@@ -56,83 +76,128 @@ def _floats(frame: pd.DataFrame, column: str) -> dict[str, float]:
     return {str(k): float(v) for k, v in frame[column].items()}
 
 
-def _keep_desks(p90_peak: float) -> int:
-    # A fractional percentile still needs a whole desk; the rounding guards
-    # against 3.0000000001 from float interpolation demanding a fourth.
-    return math.ceil(round(p90_peak, 9)) if not math.isnan(p90_peak) else 0
-
-
 def efficiency_report(
     *,
     intervals: pd.DataFrame,
     site: Site,
+    bookings: Sequence[Booking] = (),
     shared_use_s: Mapping[str, float] | None = None,
+    margin: float = DEFAULT_MARGIN,
 ) -> pd.DataFrame:
-    """``efficiency_from`` of clipped intervals (``clip_to_opening``)."""
+    """``efficiency_from`` of clipped intervals (``clip_to_opening``) and the
+    site's bookings of the period."""
     cells = day_cells(cells=hour_cells(intervals=intervals, site=site), site=site)
     return efficiency_from(
         cells=cells,
-        agency_desk_peaks=daily_peaks(
-            intervals=intervals, site=site, by="agency", space_types={"desk"}
-        ),
+        presence=presence_pairs(intervals=intervals, bookings=bookings, site=site),
         site_desk_peaks=daily_peaks(
             intervals=intervals, site=site, by="site", space_types={"desk"}
         ),
         site=site,
         shared_use_s=shared_use_s,
+        margin=margin,
     )
 
 
 def efficiency_from(
     *,
     cells: pd.DataFrame,
-    agency_desk_peaks: pd.DataFrame,
+    presence: pd.DataFrame,
     site_desk_peaks: pd.DataFrame,
     site: Site,
     shared_use_s: Mapping[str, float] | None = None,
+    margin: float = DEFAULT_MARGIN,
 ) -> pd.DataFrame:
     """One row per agency of the site (registry order) and a last row ``_site``.
 
     ``cells``: the day cells of the period (a month, say; ``metrics.cells``);
-    ``agency_desk_peaks`` and ``site_desk_peaks``: the daily peaks of desks by
-    agency and for the site (``metrics.peaks.daily_peaks``).
+    ``presence``: the period's presence pairs (``metrics.presence.presence_pairs``);
+    ``site_desk_peaks``: the daily peaks of desks of the site
+    (``metrics.peaks.daily_peaks``); ``margin``: the right-sizing margin.
     Columns (EFFICIENCY_COLUMNS): headcount_htv; desks and desk_area_m2 (its
     dedicated desks); area_m2 (attributed, see the module text); m2_per_htv =
     area / htv against target_m2_per_htv (meets_target: at or below it);
-    peak_desks and p90_peak_desks (daily peak concurrent desks in use: the
-    maximum and the 90th percentile); use_rate = peak_desks / htv;
-    desk_sharing_ratio = htv / desks; utilisation and coverage of its dedicated
-    spaces; releasable_desks = desks - ceil(p90_peak_desks) (not below 0),
-    releasable_m2 = those desks x the mean area of its desks, and
+    pool_share (its share of the unbooked shared desks) and desks_held =
+    desks + pool_share x shared desks; the daily peaks of its presence over
+    the open days: peak_presence_mean/_p90/_max and the use rates
+    use_rate_mean/_p90/_max = those / htv (use_rate = use_rate_mean, the
+    headline; peak_desks = peak_presence_max, p90_peak_desks =
+    peak_presence_p90); desk_sharing_ratio = htv / desks; utilisation and
+    coverage of its dedicated spaces; desks_needed = ceil(ceil(p90) x (1 +
+    margin)); releasable_desks = floor(desks_held - desks_needed), not below
+    0; releasable_m2 = those desks x the mean area of the desks it holds, and
     m2_per_htv_after = (area - releasable_m2) / htv.
     """
     return efficiency_of(
         use=utilisation_from_cells(cells=cells, site=site, by="agency"),
         total=utilisation_from_cells(cells=cells, site=site, by="site"),
-        agency_desk_peaks=agency_desk_peaks,
+        presence=presence,
         site_desk_peaks=site_desk_peaks,
         site=site,
         shared_use_s=shared_use_s,
+        margin=margin,
     )
+
+
+def _area_weights(
+    site: Site, occupied_s: Mapping[str, float], shared_use_s: Mapping[str, float] | None
+) -> dict[str, float]:
+    agencies = [a.id for a in site.agencies]
+    if shared_use_s is not None:
+        unknown = sorted(set(shared_use_s) - set(agencies))
+        if unknown:
+            raise ValueError(f"shared_use_s names agencies not in the site: {', '.join(unknown)}")
+        weights = {a: float(shared_use_s.get(a, 0.0)) for a in agencies}
+        if any(w < 0 for w in weights.values()):
+            raise ValueError("shared_use_s must not be negative")
+    else:
+        weights = {a: occupied_s.get(a, 0.0) for a in agencies}
+    if sum(weights.values()) <= 0:
+        weights = {a: site.agency(a).headcount_htv for a in agencies}
+    return weights
+
+
+def _peak_figures(peaks: np.ndarray, htv: float) -> dict[str, float]:
+    """Mean, p90 and max of the daily peaks, and as use rates (/ htv)."""
+    if len(peaks) == 0:
+        mean = q90 = top = float("nan")
+    else:
+        mean, q90, top = float(np.mean(peaks)), p90(peaks), float(np.max(peaks))
+    rate = (lambda v: v / htv) if htv > 0 else (lambda v: float("nan"))
+    return {
+        "open_days": len(peaks),
+        "peak_presence_mean": mean,
+        "peak_presence_p90": q90,
+        "peak_presence_max": top,
+        "peak_desks": top,
+        "p90_peak_desks": q90,
+        "use_rate_mean": rate(mean),
+        "use_rate_p90": rate(q90),
+        "use_rate_max": rate(top),
+    }
 
 
 def efficiency_of(
     *,
     use: pd.DataFrame,
     total: pd.DataFrame,
-    agency_desk_peaks: pd.DataFrame,
+    presence: pd.DataFrame,
     site_desk_peaks: pd.DataFrame,
     site: Site,
     shared_use_s: Mapping[str, float] | None = None,
+    margin: float = DEFAULT_MARGIN,
 ) -> pd.DataFrame:
     """``efficiency_from`` given the period's utilisation rows instead of its
     cells: ``use`` by agency and ``total`` by site (``utilisation_from_cells``
     columns; occupied_s, utilisation and coverage are read), so a caller that
     already has them (the portfolio) does not add the cells up again."""
+    if not margin >= 0:
+        raise ValueError(f"the right-sizing margin must be at least 0, not {margin!r}")
     agencies = [a.id for a in site.agencies]
     zone_agency = {z.id: z.agency for z in site.zones}
     owner = {s.id: zone_agency[s.zone] for s in site.spaces}
     desks = [s for s in site.spaces if s.type is SpaceType.DESK]
+    shared = [s for s in desks if owner[s.id] is None]
     dedicated_area = {a: 0.0 for a in agencies}
     desk_count = {a: 0 for a in agencies}
     desk_area = {a: 0.0 for a in agencies}
@@ -145,80 +210,50 @@ def efficiency_of(
                 desk_area[agency] += s.area_m2
 
     use = use.set_index("agency")
-    occupied_s = _floats(use, "occupied_s")
     util = _floats(use, "utilisation")
     cover = _floats(use, "coverage")
-
-    if shared_use_s is not None:
-        unknown = sorted(set(shared_use_s) - set(agencies))
-        if unknown:
-            raise ValueError(f"shared_use_s names agencies not in the site: {', '.join(unknown)}")
-        weights = {a: float(shared_use_s.get(a, 0.0)) for a in agencies}
-        if any(w < 0 for w in weights.values()):
-            raise ValueError("shared_use_s must not be negative")
-    else:
-        weights = {a: occupied_s.get(a, 0.0) for a in agencies}
-    if sum(weights.values()) <= 0:
-        weights = {a: site.agency(a).headcount_htv for a in agencies}
+    weights = _area_weights(site, _floats(use, "occupied_s"), shared_use_s)
     wsum = sum(weights.values())
     rest = max(site.area_m2 - sum(dedicated_area.values()), 0.0)
 
-    agency_peaks = peak_summary(daily=agency_desk_peaks, by="agency").set_index("agency")
-    peak_of = _floats(agency_peaks, "max_peak")
-    p90_of = _floats(agency_peaks, "p90_peak")
-    site_peaks = peak_summary(daily=site_desk_peaks, by="site").set_index("site")
+    shares = pool_shares(pairs=presence, site=site)
+    daily = daily_presence(pairs=presence, shares=shares)
+    peaks_of = {str(a): g["peak"].to_numpy(float) for a, g in daily.groupby("agency")}
+    shared_area = sum(s.area_m2 for s in shared)
 
     rows = []
     for a in agencies:
         htv = site.agency(a).headcount_htv
-        area = dedicated_area[a] + (rest * weights[a] / wsum if wsum > 0 else 0.0)
-        peak = peak_of.get(a, 0.0)
-        p90 = p90_of.get(a, 0.0)
-        n = desk_count[a]
-        release = max(n - _keep_desks(p90), 0) if n else 0
-        release_m2 = release * desk_area[a] / n if n else 0.0
+        share = shares.get(a, Fraction(0))
+        held = desk_count[a] + float(share * len(shared))
+        held_area = desk_area[a] + float(share) * shared_area
+        figures = _peak_figures(peaks_of.get(a, np.empty(0)), htv)
+        need = desks_needed(figures["peak_presence_p90"], margin)
+        release = max(math.floor(round(held - need, 9)), 0)
         rows.append(
             {
                 "agency": a,
                 "headcount_htv": htv,
-                "desks": n,
+                "desks": desk_count[a],
                 "desk_area_m2": desk_area[a],
-                "area_m2": area,
-                "peak_desks": peak if n else float("nan"),
-                "p90_peak_desks": p90 if n else float("nan"),
+                "area_m2": dedicated_area[a] + (rest * weights[a] / wsum if wsum > 0 else 0.0),
                 "utilisation": util.get(a, float("nan")),
                 "coverage": cover.get(a, float("nan")),
+                "pool_share": float(share),
+                "desks_held": held,
+                **figures,
+                "desks_needed": need,
                 "releasable_desks": release,
-                "releasable_m2": release_m2,
+                "releasable_m2": release * held_area / held if held > 0 else 0.0,
             }
         )
-    site_htv = sum(a.headcount_htv for a in site.agencies)
-    n_all = len(desks)
-    all_desk_area = sum(s.area_m2 for s in desks)
-    s_peak = _floats(site_peaks, "max_peak").get(site.id, 0.0)
-    s_p90 = _floats(site_peaks, "p90_peak").get(site.id, 0.0)
-    s_release = max(n_all - _keep_desks(s_p90), 0) if n_all else 0
-    rows.append(
-        {
-            "agency": SITE_ROW,
-            "headcount_htv": site_htv,
-            "desks": n_all,
-            "desk_area_m2": all_desk_area,
-            "area_m2": site.area_m2,
-            "peak_desks": s_peak if n_all else float("nan"),
-            "p90_peak_desks": s_p90 if n_all else float("nan"),
-            "utilisation": float(total["utilisation"].sum()) if len(total) else float("nan"),
-            "coverage": float(total["coverage"].sum()) if len(total) else float("nan"),
-            "releasable_desks": s_release,
-            "releasable_m2": s_release * all_desk_area / n_all if n_all else 0.0,
-        }
-    )
+    rows.append(_site_row(site, desks, total, site_desk_peaks, margin))
     out = pd.DataFrame(rows)
     htv_all = out["headcount_htv"].to_numpy(dtype=float)
     area_all = out["area_m2"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["m2_per_htv"] = np.where(htv_all > 0, area_all / htv_all, np.nan)
-        out["use_rate"] = np.where(htv_all > 0, out["peak_desks"] / htv_all, np.nan)
+        out["use_rate"] = out["use_rate_mean"]
         out["desk_sharing_ratio"] = np.where(
             out["desks"] > 0, htv_all / out["desks"].to_numpy(dtype=float), np.nan
         )
@@ -228,6 +263,39 @@ def efficiency_of(
     out["target_m2_per_htv"] = site.target_m2_per_htv
     out["meets_target"] = out["m2_per_htv"] <= site.target_m2_per_htv + 1e-9
     return out[list(EFFICIENCY_COLUMNS)]
+
+
+def _site_row(
+    site: Site,
+    desks: list[Space],
+    total: pd.DataFrame,
+    site_desk_peaks: pd.DataFrame,
+    margin: float,
+) -> dict[str, object]:
+    """The ``_site`` row: every desk, the site's daily desk peaks."""
+    site_htv = sum(a.headcount_htv for a in site.agencies)
+    n_all = len(desks)
+    all_desk_area = sum(s.area_m2 for s in desks)
+    mine = site_desk_peaks[site_desk_peaks["site"] == site.id] if len(site_desk_peaks) else None
+    peaks = mine["peak"].to_numpy(float) if mine is not None else np.empty(0)
+    figures = _peak_figures(peaks, site_htv)
+    need = desks_needed(figures["peak_presence_p90"], margin)
+    release = max(n_all - need, 0) if n_all else 0
+    return {
+        "agency": SITE_ROW,
+        "headcount_htv": site_htv,
+        "desks": n_all,
+        "desk_area_m2": all_desk_area,
+        "area_m2": site.area_m2,
+        "utilisation": float(total["utilisation"].sum()) if len(total) else float("nan"),
+        "coverage": float(total["coverage"].sum()) if len(total) else float("nan"),
+        "pool_share": float("nan"),
+        "desks_held": float(n_all),
+        **figures,
+        "desks_needed": need,
+        "releasable_desks": release,
+        "releasable_m2": release * all_desk_area / n_all if n_all else 0.0,
+    }
 
 
 __all__ = [

@@ -199,11 +199,12 @@ def combine_efficiency(rows: pd.DataFrame) -> dict[str, Any]:
     """One efficiency row of several sites from their rows (``efficiency_from``
     columns plus opening_ns, unknown_ns, occupied_ns of the row's spaces).
 
-    Registry figures and the per-site peaks, p90s and releasable desks are
-    summed; m²/htv, use rate, desk-sharing ratio and m²/htv after are ratios
-    of the sums; the target is the headcount-weighted target (the area every
-    site at its own target would give, per htv; the sites' one target when
-    they share it); utilisation and coverage are ratios of summed seconds."""
+    Registry figures and the per-site peaks, p90s, desks needed and
+    releasable desks are summed; m²/htv, the use rates (``_combined_presence``),
+    desk-sharing ratio and m²/htv after are ratios of the sums; the target is
+    the headcount-weighted target (the area every site at its own target would
+    give, per htv; the sites' one target when they share it); utilisation and
+    coverage are ratios of summed seconds."""
     htv = float(rows["headcount_htv"].sum())
     desks = int(rows["desks"].sum())
     area = float(rows["area_m2"].sum())
@@ -229,14 +230,36 @@ def combine_efficiency(rows: pd.DataFrame) -> dict[str, Any]:
         "meets_target": bool(m2_per_htv <= target + 1e-9),
         "peak_desks": peak,
         "p90_peak_desks": _total(rows["p90_peak_desks"]),
-        "use_rate": _ratio(peak, htv),
         "desk_sharing_ratio": _ratio(htv, float(desks)),
         "utilisation": _ratio(occupied / 1e9, observed / 1e9) if observed > 0 else float("nan"),
         "coverage": _ratio(observed / 1e9, opening / 1e9) if opening > 0 else float("nan"),
         "releasable_desks": int(rows["releasable_desks"].sum()),
         "releasable_m2": release_m2,
         "m2_per_htv_after": _ratio(area - release_m2, htv),
+        **_combined_presence(rows, htv),
     }
+
+
+def _combined_presence(rows: pd.DataFrame, htv: float) -> dict[str, Any]:
+    """The presence figures of several sites: each site's daily-peak figures
+    (mean, p90, max) summed, and the use rates as those sums / the summed htv.
+    An agency's staff in two buildings are different people at different
+    desks, so the sums are what right-sizing building by building needs; as a
+    use rate across sites they are an upper bound of the peak of the
+    time-aligned sum (the what-if, ``metrics.whatif``, computes that one)."""
+    out: dict[str, Any] = {
+        "open_days": int(rows["open_days"].max()) if len(rows) else 0,
+        # a share of one site's pool: no sum across sites
+        "pool_share": float(rows["pool_share"].iloc[0]) if len(rows) == 1 else float("nan"),
+        "desks_held": float(rows["desks_held"].sum()),
+        "desks_needed": int(rows["desks_needed"].sum()),
+    }
+    for figure in ("mean", "p90", "max"):
+        total = _total(rows[f"peak_presence_{figure}"])
+        out[f"peak_presence_{figure}"] = total
+        out[f"use_rate_{figure}"] = _ratio(total, htv)
+    out["use_rate"] = out["use_rate_mean"]
+    return out
 
 
 __all__ = [

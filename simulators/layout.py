@@ -28,6 +28,7 @@ STREAM_VISITORS = 4
 STREAM_SERIES = 5
 STREAM_STATIC = 6
 STREAM_DELIVERY = 7
+STREAM_DESK_BOOKINGS = 8
 
 
 def rng_for(seed: int, stream: int, *key: int) -> np.random.Generator:

@@ -19,6 +19,7 @@ from core.calendar import is_closed
 from core.registry import Site, SpaceType
 from simulators.layout import (
     MINUTE_MS,
+    STREAM_DESK_BOOKINGS,
     STREAM_PEOPLE,
     STREAM_SERIES,
     STREAM_VISITORS,
@@ -100,6 +101,8 @@ class DayPeople:
     visitors: int = 0
     #: desk space index -> agencies of the persons who sat there (in arrival order)
     desk_users: dict[int, list[str]] = field(default_factory=dict)
+    #: every person's time at a desk: (desk space index, start ms, end ms, agency)
+    sittings: list[tuple[int, int, int, str]] = field(default_factory=list)
 
 
 def _minutes(t: time) -> float:
@@ -526,6 +529,32 @@ def _visitors(
     return spells, n
 
 
+def _desk_bookings(layout: Layout, day: date, persons: list[_Person]) -> list[Booking]:
+    """Bookings of the shared desks by a share of the persons who sit at one
+    (``People.shared_desk_booking``), from arrival to leaving; a desk is free
+    again 2 minutes after its person leaves, so a desk's bookings never overlap."""
+    desks, pools = _desk_pools(layout)
+    shared = {int(desks[k]) for k in pools.get("", [])}
+    rng = rng_for(layout.scenario.seed, STREAM_DESK_BOOKINGS, day.toordinal())
+    share = layout.scenario.people.shared_desk_booking
+    out = []
+    for k, p in enumerate(sorted(persons, key=lambda p: (p.arrive, p.agency))):
+        if p.desk in shared and rng.random() < share:
+            out.append(
+                Booking(
+                    f"desk-{day.isoformat()}-{layout.space_ids[p.desk]}-{k + 1}",
+                    layout.space_ids[p.desk],
+                    p.agency,
+                    p.arrive,
+                    p.leave,
+                    "Työpiste",
+                    1,
+                    False,
+                )
+            )
+    return out
+
+
 def simulate_day(layout: Layout, day: date, series: list[Series] | None = None) -> DayPeople:
     """The physical truth of one local day."""
     sc = layout.scenario
@@ -541,6 +570,11 @@ def simulate_day(layout: Layout, day: date, series: list[Series] | None = None) 
     bookings, room_spells = _room_day(
         layout, day, window, persons, recurring_series(layout) if series is None else series, rng
     )
+    if sc.people.shared_desk_booking > 0:
+        bookings = sorted(
+            bookings + _desk_bookings(layout, day, persons),
+            key=lambda bk: (bk.start_ms, bk.space_id),
+        )
     visitor_spells, n_visitors = _visitors(
         layout, day, window, rng_for(sc.seed, STREAM_VISITORS, day.toordinal())
     )
@@ -549,6 +583,7 @@ def simulate_day(layout: Layout, day: date, series: list[Series] | None = None) 
     en: list[int] = []
     ct: list[int] = []
     counting = layout.counting.tolist()  # a list lookup per spell, not a numpy scalar
+    sittings: list[tuple[int, int, int, str]] = []
     for p in persons:
         if p.desk < 0:
             continue
@@ -561,12 +596,14 @@ def simulate_day(layout: Layout, day: date, series: list[Series] | None = None) 
                 st.append(t)
                 en.append(a)
                 ct.append(c)
+                sittings.append((p.desk, t, a, p.agency))
             t = max(t, b)
         if p.leave > t:
             sp.append(p.desk)
             st.append(t)
             en.append(p.leave)
             ct.append(c)
+            sittings.append((p.desk, t, p.leave, p.agency))
     for room, a, b, c in room_spells + visitor_spells:
         sp.append(room)
         st.append(a)
@@ -579,7 +616,14 @@ def simulate_day(layout: Layout, day: date, series: list[Series] | None = None) 
         if p.desk >= 0:
             desk_users.setdefault(p.desk, []).append(p.agency)
     return DayPeople(
-        day, normalise(sp, st, en, ct), bookings, present, overflow, n_visitors, desk_users
+        day,
+        normalise(sp, st, en, ct),
+        bookings,
+        present,
+        overflow,
+        n_visitors,
+        desk_users,
+        sittings,
     )
 
 

@@ -61,6 +61,9 @@ class People(_Strict):
     lunch_min: float = Field(default=35.0, gt=0, description="Mean lunch absence, minutes.")
     breaks_per_day: float = Field(default=1.5, ge=0, description="Short breaks (Poisson mean).")
     break_min: tuple[float, float] = (4.0, 15.0)
+    #: who book the shared desk they sit at, for the time they are in (desk
+    #: booking); 0: nobody books a desk (the default, as before)
+    shared_desk_booking: float = Field(default=0.0, ge=0, le=1)
 
 
 class Meetings(_Strict):

@@ -249,6 +249,25 @@ class TruthCollector:
         )
 
 
+def agency_presence_peaks(sittings: Iterable[tuple[int, int, int, str]]) -> dict[str, int]:
+    """Each agency's most people at desks at once in a day's sittings
+    (``DayPeople.sittings``: desk, start ms, end ms, agency): the true agency
+    presence that ``metrics.presence`` estimates from the sensors. An end
+    comes before a start at the same instant (sittings are half-open)."""
+    events: dict[str, list[tuple[int, int]]] = {}
+    for _desk, a, b, agency in sittings:
+        if b > a:
+            events.setdefault(agency, []).extend([(a, 1), (b, -1)])
+    out = {}
+    for agency, ev in events.items():
+        level = best = 0
+        for _t, d in sorted(ev):
+            level += d
+            best = max(best, level)
+        out[agency] = best
+    return out
+
+
 def collect_truth(layout: Layout, start: datetime, end: datetime) -> Truth:
     """The truth of [start, end) without generating any messages."""
     from simulators.engine import Engine

@@ -19,7 +19,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.cli_settings import Given, SettingsError, settings_options
-from core.datadir import example_sites
+from core.datadir import example_sites, sqlite_url
 from storage import StoreSettings
 
 app = typer.Typer(help="Daily summaries: run the summariser, rebuild days, show the status.")
@@ -53,6 +53,11 @@ class SummariesSettings(BaseSettings):
     metrics_port: int | None = Field(
         9103, ge=0, le=65535, description="Prometheus metrics port; 0: no metrics server."
     )
+    records_url: str = Field(
+        default_factory=lambda: sqlite_url("api.db"),
+        description="The API's records (its records_url), read for the bookings that "
+        "attribute shared desks to agencies; default: api.db in OCCUPANCY_DATA_DIR.",
+    )
 
 
 def _settings(given: Given[SummariesSettings]) -> SummariesSettings:
@@ -79,6 +84,13 @@ def _open(settings: SummariesSettings) -> tuple[Any, Any, Any]:
     return reg, store, params
 
 
+def _bookings(settings: SummariesSettings) -> Any:
+    # the records' bookings through their own reader: no part of the web service
+    from api.booking_marks import RecordsBookings
+
+    return RecordsBookings(settings.records_url)
+
+
 @app.command()
 @settings_options(SummariesSettings, exclude=("workers",))
 def run(given: Given[SummariesSettings]) -> None:
@@ -98,6 +110,7 @@ def run(given: Given[SummariesSettings]) -> None:
         interval_s=s.interval_s,
         metrics=default_metrics(),
         raw_retention_days=s.store.raw_retention_days,
+        bookings=_bookings(s),
     )
     thread.start()
     try:
@@ -154,6 +167,7 @@ def rebuild(
                 run_days=run_days,
                 pool=pool,
                 raw_retention_days=keep,
+                bookings=_bookings(s),
             )
         except StoreError as exc:
             typer.echo(f"store error: {exc}", err=True)
@@ -182,7 +196,9 @@ def _refuse_gone(store: Any, site: Any, first: Any, last: Any, keep: int | None)
 
 
 @app.command()
-@settings_options(SummariesSettings, exclude=("interval_s", "metrics_port", "workers"))
+@settings_options(
+    SummariesSettings, exclude=("interval_s", "metrics_port", "workers", "records_url")
+)
 def status(given: Given[SummariesSettings]) -> None:
     """List each site's summarised and dirty days."""
     from summaries.summariser import site_status

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,8 +25,12 @@ from core.registry import Site
 from metrics.cells import day_cells, hour_cells
 from metrics.intervals import clip_to_opening, codes_of, column_ns, space_codes, state_intervals
 from metrics.peaks import PeakInput, peak_columns, prepare_peaks
+from metrics.presence import empty_pairs, presence_pairs
 from metrics.utilisation import SHARED
 from summaries.raw import RawInputs
+
+if TYPE_CHECKING:
+    from charging.bookings import Booking
 
 #: every view: what a key that sees all spaces sees
 ALL = "*"
@@ -49,6 +53,8 @@ class DaySummaries:
     carry: dict[date, str]
     #: the clipped intervals they were computed from (for the Grafana rollups)
     clipped: pd.DataFrame
+    #: agency presence pairs (``metrics.presence.presence_pairs``)
+    presence: pd.DataFrame = field(default_factory=empty_pairs)
 
 
 def view_spaces(site: Site, agency: str) -> frozenset[str]:
@@ -77,9 +83,11 @@ def summarise(
     last: date,
     silence_factor: float,
     merge_gap_s: float,
+    bookings: Sequence[Booking] = (),
 ) -> DaySummaries:
     """Summaries of the local days ``first``..``last`` (inclusive) from the raw
-    points of that window (``summaries.raw.read_inputs``)."""
+    points of that window (``summaries.raw.read_inputs``) and the site's
+    bookings of the window (for the agency presence)."""
     start = local_day_bounds(site, first)[0]
     end = local_day_bounds(site, last)[1]
     intervals = state_intervals(
@@ -101,7 +109,10 @@ def summarise(
         raw=raw, site=site, boundaries=[pd.Timestamp(b) for b in boundaries]
     )
     carry = {first + timedelta(days=i): prints[i] for i in _days(first, last)}
-    return DaySummaries(hours=hours, days=days, peaks=peaks, carry=carry, clipped=clipped)
+    presence = presence_pairs(intervals=clipped, bookings=bookings, site=site)
+    return DaySummaries(
+        hours=hours, days=days, peaks=peaks, carry=carry, clipped=clipped, presence=presence
+    )
 
 
 def _days(first: date, last: date) -> Iterable[int]:

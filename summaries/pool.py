@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from core.registry import Site
 from storage import Store, StoreError, StoreSettings, open_store
+from summaries.presence import BookingSource, no_bookings
 
 if TYPE_CHECKING:
     from summaries.summariser import SummaryParams
@@ -30,12 +31,14 @@ def _open(settings: StoreSettings) -> None:
     _store = open_store(settings)
 
 
-def _summarise(site: Site, first: date, last: date, params: SummaryParams) -> dict[date, str]:
+def _summarise(
+    site: Site, first: date, last: date, params: SummaryParams, bookings: BookingSource
+) -> dict[date, str]:
     from summaries.summariser import summarise_run
 
     assert _store is not None, "worker store not opened"
     try:
-        return summarise_run(_store, site, first, last, params)
+        return summarise_run(_store, site, first, last, params, bookings)
     except StoreError as exc:
         # A store error's own arguments may not survive pickling: keep its message.
         raise StoreError(f"{first}..{last}: {exc}") from None
@@ -73,13 +76,16 @@ class RunPool:
         params: SummaryParams,
         *,
         done: Callable[[tuple[date, date]], None] | None = None,
+        bookings: BookingSource = no_bookings,
     ) -> list[dict[date, str]]:
         """Each run's carried-state digests, in the order of ``runs``; ``done``
         is called as each run finishes. The first failure is raised once every
         submitted run has ended (no half-cancelled writes are left behind)."""
         futures: list[Future[dict[date, str]]] = []
         for run in runs:
-            f = self._pool.submit(_summarise, site, run[0], run[1], params)
+            # the source goes to the worker by pickling: a module-level function
+            # or a small object that opens its own connection
+            f = self._pool.submit(_summarise, site, run[0], run[1], params, bookings)
             if done is not None:
                 f.add_done_callback(_reporter(run, done))
             futures.append(f)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -22,14 +22,17 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from charging.bookings import Booking
 from core.calendar import local_day_bounds, opening_intervals_on
 from core.registry import Site
 from metrics.cells import CELL_COLUMNS, DAY_COLUMNS, day_cells, empty_cells, hour_cells
 from metrics.intervals import clip_to_opening, state_intervals
 from metrics.peaks import PeakInput, prepare_peaks
+from metrics.presence import presence_pairs
 from metrics.utilisation import group_of
 from storage import Store
 from summaries.compute import ALL, peak_table, view_spaces
+from summaries.presence import PRESENCE, pairs_of_rows, sort_pairs
 from summaries.raw import read_inputs
 from summaries.retention import RawRetentionError, gone_days, refusal
 from summaries.schema import (
@@ -143,6 +146,8 @@ class PeriodData:
     #: the period's commits and marks when the caller read them, for many
     #: sites at once (``read_commits_and_marks``); None: read here
     known: tuple[dict[date, Commit], dict[date, int]] | None = None
+    #: the site's bookings of the period (for the agency presence of raw days)
+    bookings: Sequence[Booking] = ()
     _commits: dict[date, Commit] = field(default_factory=dict)
     _candidates: list[date] = field(default_factory=list)
     _stale: set[date] = field(default_factory=set)
@@ -283,6 +288,13 @@ class PeriodData:
         out["spaces"] = out["spaces"].astype(int)
         out = out.sort_values([level, "day"], kind="stable").reset_index(drop=True)
         return narrow_peaks(out, self.site, level=level, types=types)[[level, *PEAK_COLUMNS]]
+
+    def presence_pairs(self) -> pd.DataFrame:
+        """The agency presence pairs of the period (``metrics.presence``)."""
+        parts = [pairs_of_rows(self._summary_rows(PRESENCE, "presence"))]
+        for clipped in self._raw_runs("presence"):
+            parts.append(presence_pairs(intervals=clipped, bookings=self.bookings, site=self.site))
+        return sort_pairs(pd.concat(parts, ignore_index=True))
 
     # ---- internals ----------------------------------------------------------------
     def _cells(self, measurement: str, kind: str, columns: tuple[str, ...]) -> pd.DataFrame:

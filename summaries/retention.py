@@ -34,6 +34,7 @@ from core.calendar import local_day_bounds
 from core.registry import Site
 from core.timeutil import utcnow
 from storage import RAW_MEASUREMENTS, Store
+from summaries.presence import PRESENCE
 from summaries.schema import (
     EPOCH,
     HOURS,
@@ -166,7 +167,7 @@ def apply_retention(
     clean = {
         d
         for d, c in commits.items()
-        if c.params == digest and (d not in marks or marks[d] == c.mark)
+        if c.params == digest and (d not in marks or marks[d] == c.mark) and c.presence >= 0
     }
     todo = [d for d in _dates(min(known), edge - timedelta(days=1)) if d not in pruned]
     if store.expires_raw:
@@ -202,7 +203,12 @@ def complete_days(store: Store, site: Site, commits: dict[date, Commit]) -> set[
     for a, b in runs(sorted(commits), max_len=MAX_RUN_DAYS):
         start, end = local_day_bounds(site, a)[0], local_day_bounds(site, b)[1]
         counts: dict[str, dict[date, int]] = {}
-        for measurement, kind in ((HOURS, "hours"), (SPACE_DAYS, "space_days"), (PEAKS, "peaks")):
+        for measurement, kind in (
+            (HOURS, "hours"),
+            (SPACE_DAYS, "space_days"),
+            (PEAKS, "peaks"),
+            (PRESENCE, "presence"),
+        ):
             frame = store.read(
                 measurement, start=start, end=end, where={"site": site.id}, fields=["gen"]
             )
@@ -225,7 +231,8 @@ def complete_days(store: Store, site: Site, commits: dict[date, Commit]) -> set[
         for d in _dates(a, b):
             c = commits.get(d)
             if c is not None and all(
-                counts[k].get(d, 0) == getattr(c, k) for k in ("hours", "space_days", "peaks")
+                counts[k].get(d, 0) == getattr(c, k)
+                for k in ("hours", "space_days", "peaks", "presence")
             ):
                 ok.add(d)
     return ok

@@ -28,6 +28,7 @@ from core.timeutil import to_ns
 from metrics.cells import NS_COLUMNS
 from storage import Store
 from summaries.compute import DaySummaries
+from summaries.presence import write_presence
 
 HOURS = "summary_hours"  # tags site space; time = the local hour's start (UTC)
 SPACE_DAYS = "summary_space_days"  # tags site space; time = local midnight (UTC)
@@ -47,6 +48,8 @@ class Commit:
     carry: str
     params: str
     mark: int
+    #: rows in summary_presence (summaries.presence); -1: written before it existed
+    presence: int = -1
 
 
 # The parts of a site entry that a day's summary is computed from. Names,
@@ -134,9 +137,12 @@ def write_summaries(
                 "gen": gen,
             },
         )
+    pr = summaries.presence
+    write_presence(store, site, pr, gen=gen, day_ns=day_start_ns(site, pr["day"]))
     days = sorted(summaries.carry)
     counts = {
-        key: _per_day(site, frame) for key, frame in (("hours", h), ("space_days", d), ("peaks", p))
+        key: _per_day(site, frame)
+        for key, frame in (("hours", h), ("space_days", d), ("peaks", p), ("presence", pr))
     }
     store.write_columns(
         DAYS,
@@ -150,6 +156,7 @@ def write_summaries(
             "carry": [summaries.carry[day] for day in days],
             "params": params,
             "mark": [int(marks.get(day, 0)) for day in days],
+            "presence": [counts["presence"].get(day, 0) for day in days],
         },
     )
 
@@ -180,6 +187,9 @@ def _commits(site: Site, frame: pd.DataFrame) -> dict[date, Commit]:
         frame[c].tolist()
         for c in ("gen", "hours", "space_days", "peaks", "carry", "params", "mark")
     ]
+    # commits written before summary_presence existed have no count: -1
+    presence = pd.to_numeric(frame.get("presence", pd.Series(np.nan, index=frame.index)))
+    n_presence = presence.fillna(-1).astype(np.int64).tolist()
     return {
         day: Commit(
             gen=int(gen),
@@ -189,8 +199,11 @@ def _commits(site: Site, frame: pd.DataFrame) -> dict[date, Commit]:
             carry=str(carry),
             params=str(params),
             mark=int(mark),
+            presence=n,
         )
-        for day, gen, hours, space_days, peaks, carry, params, mark in zip(days, *cols, strict=True)
+        for day, gen, hours, space_days, peaks, carry, params, mark, n in zip(
+            days, *cols, n_presence, strict=True
+        )
     }
 
 

@@ -14,6 +14,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 
 from core.registry import Site
 from storage import Store
+from summaries.presence import BookingSource, no_bookings
 from summaries.summariser import Summariser, SummaryParams
 from webhooks.events import EventSink
 
@@ -92,6 +93,7 @@ class SummariserThread(threading.Thread):
         metrics: SummaryMetrics | None = None,
         raw_retention_days: int | None = None,
         events: EventSink | None = None,
+        bookings: BookingSource = no_bookings,
     ) -> None:
         super().__init__(name="summariser", daemon=True)
         self.summariser = Summariser(
@@ -102,6 +104,7 @@ class SummariserThread(threading.Thread):
             raw_retention_days=raw_retention_days,
             on_cycle=metrics.update if metrics is not None else None,
             events=events,
+            bookings=bookings,
         )
         self.interval_s = interval_s
         self.stopped = threading.Event()

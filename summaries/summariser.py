@@ -28,6 +28,7 @@ from core.timeutil import utcnow
 from metrics.rollups import day_rollup_batches
 from storage import Store
 from summaries.compute import summarise
+from summaries.presence import BookingSource, no_bookings
 from summaries.raw import read_inputs
 from summaries.retention import apply_retention, gone_days
 from summaries.schema import EPOCH, Commit, params_digest, read_commits, read_marks, write_summaries
@@ -114,7 +115,7 @@ def site_status(
 
 
 def _is_dirty(day: date, commit: Commit | None, marks: dict[date, int], digest: str) -> bool:
-    if commit is None or commit.params != digest:
+    if commit is None or commit.params != digest or commit.presence < 0:
         return True
     return day in marks and marks[day] != commit.mark
 
@@ -138,9 +139,16 @@ def runs(days: list[date], max_len: int = MAX_RUN_DAYS) -> list[tuple[date, date
 
 
 def summarise_run(
-    store: Store, site: Site, first: date, last: date, params: SummaryParams
+    store: Store,
+    site: Site,
+    first: date,
+    last: date,
+    params: SummaryParams,
+    bookings: BookingSource = no_bookings,
 ) -> dict[date, str]:
-    """Recompute and rewrite the days first..last; returns their carried-state digests."""
+    """Recompute and rewrite the days first..last; returns their carried-state
+    digests. ``bookings``: where the site's bookings come from (the agency
+    presence attributes shared desks by them)."""
     start = local_day_bounds(site, first)[0]
     end = local_day_bounds(site, last)[1]
     # The marks first, then the raw points: a write after this read changes the
@@ -154,6 +162,7 @@ def summarise_run(
         last=last,
         silence_factor=params.silence_factor,
         merge_gap_s=params.merge_gap_s,
+        bookings=bookings(site, start, end),
     )
     write_summaries(
         store, site, result, gen=time.time_ns(), marks=marks, params=params.digest(site)
@@ -177,6 +186,7 @@ def refresh_site(
     run_days: int = MAX_RUN_DAYS,
     pool: RunPool | None = None,
     raw_retention_days: int | None = None,
+    bookings: BookingSource = no_bookings,
 ) -> list[date]:
     """Summarise ``days`` (default: the site's dirty days) and whatever the
     cascade reaches; returns every day rewritten. With a ``pool``, the runs of
@@ -214,12 +224,12 @@ def refresh_site(
     if pool is not None and len(queue) > 1:
         batch, queue[:] = list(queue), []
         tick = None if progress is None else lambda r: progress((r[1] - r[0]).days + 1)
-        carries = pool.summarise(site, batch, params, done=tick)
+        carries = pool.summarise(site, batch, params, done=tick, bookings=bookings)
         for run, carry in zip(batch, carries, strict=True):
             finished(run, carry, set(todo))
     while queue:
         run = queue.pop(0)
-        carry = summarise_run(store, site, run[0], run[1], params)
+        carry = summarise_run(store, site, run[0], run[1], params, bookings)
         if progress is not None:
             progress((run[1] - run[0]).days + 1)
         finished(run, carry, {d for r in queue for d in _dates(*r)})
@@ -271,6 +281,8 @@ class Summariser:
     on_cycle: Callable[[Summariser], None] | None = None
     #: told ``summaries.day_closed`` for each day summarised for the first time
     events: EventSink | None = None
+    #: the sites' bookings (``summaries.presence.BookingSource``)
+    bookings: BookingSource = no_bookings
     failures: dict[str, int] = field(default_factory=dict)
     retry_at: dict[str, float] = field(default_factory=dict)
     dirty_since: dict[str, float] = field(default_factory=dict)
@@ -304,6 +316,7 @@ class Summariser:
                         days=status.dirty,
                         now=now,
                         raw_retention_days=keep,
+                        bookings=self.bookings,
                     )
                     rewritten += len(done)
                     self.days_total += len(done)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse, Response
 
 from api import portfolio, portfolio_regions, reports, whatif
+from api.booking_marks import SessionBookings
 from api.deps import AppContext, Ctx, CurrentPrincipal, ReportSlot, require
 from api.exports import ReportFormat, respond
 from summaries.summariser import SummaryParams
@@ -50,6 +51,8 @@ def _portfolio(ctx: AppContext) -> portfolio.Portfolio:
             silence_factor=ctx.settings.silence_factor, merge_gap_s=ctx.settings.merge_gap_s
         ),
         min_group=ctx.settings.min_group_spaces,
+        bookings=SessionBookings(ctx.sessions),
+        margin=ctx.settings.rightsizing_margin,
     )
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 
 from api import access, reports
+from api.bookings import list_bookings
 from api.deps import Ctx, CurrentPrincipal, ReportSlot, SiteDep, require
 from api.exports import ReportFormat, respond
 from core.registry import Site, SpaceType
@@ -50,7 +51,21 @@ SourceQ = Annotated[
 ]
 
 
-def _data(ctx: Ctx, site: Site, p: reports.Period, source: Source, principal: Any) -> PeriodData:
+def _data(
+    ctx: Ctx,
+    site: Site,
+    p: reports.Period,
+    source: Source,
+    principal: Any,
+    *,
+    bookings: bool = False,
+) -> PeriodData:
+    """``bookings``: read the site's bookings of the period too (the agency
+    presence of the days computed from raw points needs them)."""
+    booked: list[Any] = []
+    if bookings:
+        with ctx.sessions() as session:
+            booked = list_bookings(session, site=site, start=p.start, end=p.end)
     try:
         return reports.period_data(
             ctx.store,
@@ -62,6 +77,7 @@ def _data(ctx: Ctx, site: Site, p: reports.Period, source: Source, principal: An
             # Disclosure rule (api.access): an agency's figures are made of its visible spaces only.
             visible=access.visible_spaces(site, principal),
             raw_retention_days=ctx.settings.store.raw_retention_days,
+            bookings=booked,
         )
     except RawRetentionError as exc:
         raise HTTPException(422, str(exc)) from None
@@ -193,10 +209,16 @@ def efficiency(
 ) -> Response:
     require(principal, "facility", "finance", "agency")
     _agency_param(principal, agency)
-    data = _data(ctx, site, p, source, principal)
+    data = _data(ctx, site, p, source, principal, bookings=True)
     weights = access.area_weights(site, principal)
     frame = access.restrict_efficiency(
-        reports.efficiency_report(data, site, view=_view(principal), shared_use_s=weights),
+        reports.efficiency_report(
+            data,
+            site,
+            view=_view(principal),
+            shared_use_s=weights,
+            margin=ctx.settings.rightsizing_margin,
+        ),
         principal,
     )
     if agency is not None:
@@ -205,7 +227,13 @@ def efficiency(
         frame,
         format,
         name=f"efficiency-{site.id}",
-        meta=_meta(site, p, data, target_m2_per_htv=site.target_m2_per_htv),
+        meta=_meta(
+            site,
+            p,
+            data,
+            target_m2_per_htv=site.target_m2_per_htv,
+            rightsizing_margin=ctx.settings.rightsizing_margin,
+        ),
     )
 
 

@@ -265,10 +265,17 @@ def hand_efficiency(
     peak = sum(r["peak_desks"] for r in eff_rows if r["peak_desks"] is not None)
     rel_m2 = s("releasable_m2")
     observed = sum(r["observed_s"] for r in util_rows)
+    # presence: the sites' daily-peak figures summed, use rates of the sums
+    mean = sum(r["peak_presence_mean"] for r in eff_rows)
     return out | {
         "peak_desks": peak,
         "p90_peak_desks": sum(r["p90_peak_desks"] for r in eff_rows),
-        "use_rate": peak / htv,
+        "use_rate": mean / htv,
+        "use_rate_mean": mean / htv,
+        "use_rate_p90": sum(r["peak_presence_p90"] for r in eff_rows) / htv,
+        "use_rate_max": peak / htv,
+        "desks_needed": s("desks_needed"),
+        "desks_held": s("desks_held"),
         "utilisation": ratio(sum(r["occupied_s"] for r in util_rows), observed),
         "coverage": ratio(observed, sum(r["opening_s"] for r in util_rows)),
         "releasable_desks": s("releasable_desks"),

@@ -73,15 +73,27 @@ def test_efficiency_by_hand() -> None:
     # p90 of [2, 1]: h = 0.9, 1 + 0.9 x 1 = 1.9; of [1, 0]: 0.9.
     assert r.at["a", "p90_peak_desks"] == pytest.approx(1.9, abs=1e-12)
     assert r.at["b", "p90_peak_desks"] == pytest.approx(0.9, abs=1e-12)
-    # Use rate = peak / htv: 2 / 8, 1 / 2, 2 / 10.
-    assert list(r["use_rate"]) == [0.25, 0.5, 0.2]
+    # Use rate = the mean of the daily peaks of presence / htv (the shared desk
+    # d4 was never used, so presence is the dedicated desks): a (2 + 1) / 2 / 8,
+    # b (1 + 0) / 2 / 2, site (2 + 1) / 2 / 10; the maximum as use_rate_max.
+    assert list(r["use_rate"]) == [0.1875, 0.25, 0.15]
+    assert list(r["use_rate_max"]) == [0.25, 0.5, 0.2]
     # Desk sharing = htv / desks: 8 / 3, 2 / 1, 10 / 5.
     assert list(r["desk_sharing_ratio"]) == [8 / 3, 2.0, 2.0]
-    # Right-sizing at p90: keep ceil(1.9) = 2 of a's 3 desks, release 1 (5 m2):
-    # (159 - 5) / 8 = 19.25. b keeps ceil(0.9) = 1. Site keeps 2 of 5: 3 desks, 15 m2.
-    assert list(r["releasable_desks"]) == [1, 0, 3]
-    assert list(r["releasable_m2"]) == [5.0, 0.0, 15.0]
-    assert list(r["m2_per_htv_after"]) == [19.25, 20.5, 18.5]
+    # Right-sizing at p90 with the 10 % margin: a needs ceil(ceil(1.9) x 1.1) = 3
+    # and holds its 3 desks + 0.8 of d4 (its share of the pool: a 28,800 s of
+    # attributed desk time, b 7,200 s): floor(3.8 - 3) = 0 releasable. b needs
+    # ceil(1 x 1.1) = 2, holds 1.2: 0. Site needs 3 of 5: 2 desks, 10 m2.
+    assert list(r["desks_needed"]) == [3, 2, 3]
+    assert list(r["releasable_desks"]) == [0, 0, 2]
+    assert list(r["releasable_m2"]) == [0.0, 0.0, 10.0]
+    assert list(r["m2_per_htv_after"]) == [19.875, 20.5, 19.0]
+    # Without a margin: a keeps ceil(1.9) = 2, releases floor(3.8 - 2) = 1 desk of
+    # the mean area of what it holds (5 m2): (159 - 5) / 8 = 19.25. Site keeps 2 of 5.
+    r0 = _report(margin=0.0)
+    assert list(r0["releasable_desks"]) == [1, 0, 3]
+    assert list(r0["releasable_m2"]) == [5.0, 0.0, 15.0]
+    assert list(r0["m2_per_htv_after"]) == [19.25, 20.5, 18.5]
     # Utilisation of a's dedicated spaces: 28,800 / (3 desks x 2 days x 28,800).
     assert r.at["a", "utilisation"] == 1 / 6
     assert list(r["coverage"]) == [1.0, 1.0, 1.0]

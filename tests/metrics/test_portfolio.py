@@ -117,29 +117,38 @@ def test_efficiency_of_two_sites_by_hand() -> None:
 
     Portfolio: 10 htv, 4 desks, 200 m², 20 m²/htv against (10 x 8 + 12 x 2) / 10
     = 10.4 (not met); peak 2 + 1 = 3 (each site's own peak, not one moment),
-    use rate 0.3, desk sharing 2.5, p90 2.8, 1 releasable desk, 5 m², after
-    19.5 m²/htv; utilisation 36,000 / 115,200 = 0.3125."""
+    desk sharing 2.5, p90 2.8, 1 releasable desk, 5 m², after 19.5 m²/htv;
+    utilisation 36,000 / 115,200 = 0.3125. Presence: mean daily peaks 1.5 and
+    0.5 sum to 2: use rate (mean) 2 / 10 = 0.2, p90 2.8 / 10, max 3 / 10; desks
+    needed 3 + 2 = 5, held 3.8 + 1.2 = 5."""
     a = eff_row(
         agency="a", headcount_htv=8, desks=3, desk_area_m2=15, area_m2=159,
         target_m2_per_htv=10, peak_desks=2, p90_peak_desks=1.9, releasable_desks=1,
-        releasable_m2=5, opening_ns=86_400 * 10**9, unknown_ns=0, occupied_ns=28_800 * 10**9,
+        peak_presence_mean=1.5, peak_presence_p90=1.9, peak_presence_max=2, open_days=2,
+        desks_held=3.8, desks_needed=3, releasable_m2=5,
+        opening_ns=86_400 * 10**9, unknown_ns=0, occupied_ns=28_800 * 10**9,
     )  # fmt: skip
     b = eff_row(
         agency="a", headcount_htv=2, desks=1, desk_area_m2=5, area_m2=41,
         target_m2_per_htv=12, peak_desks=1, p90_peak_desks=0.9, releasable_desks=0,
-        releasable_m2=0, opening_ns=28_800 * 10**9, unknown_ns=0, occupied_ns=7_200 * 10**9,
+        peak_presence_mean=0.5, peak_presence_p90=0.9, peak_presence_max=1, open_days=2,
+        desks_held=1.2, desks_needed=2, releasable_m2=0,
+        opening_ns=28_800 * 10**9, unknown_ns=0, occupied_ns=7_200 * 10**9,
     )  # fmt: skip
     got = combine_efficiency(pd.DataFrame([a, b]))
     assert got["sites"] == 2 and got["headcount_htv"] == 10 and got["desks"] == 4
     assert got["area_m2"] == 200 and got["m2_per_htv"] == 20
     assert got["target_m2_per_htv"] == pytest.approx(10.4) and got["meets_target"] is False
-    assert got["peak_desks"] == 3 and got["use_rate"] == pytest.approx(0.3)
+    assert got["peak_desks"] == 3 and got["use_rate"] == pytest.approx(0.2)
+    assert got["use_rate_max"] == pytest.approx(0.3) and got["use_rate_p90"] == pytest.approx(0.28)
+    assert (got["desks_needed"], got["desks_held"]) == (5, 5.0)
     assert got["p90_peak_desks"] == pytest.approx(2.8) and got["desk_sharing_ratio"] == 2.5
     assert (got["releasable_desks"], got["releasable_m2"]) == (1, 5)
     assert got["m2_per_htv_after"] == 19.5
     assert got["utilisation"] == 36_000 / 115_200 and got["coverage"] == 1.0
     # an agency without desks at either site has no peak, not a peak of 0
-    none = combine_efficiency(pd.DataFrame([a | {"peak_desks": math.nan}] * 2))
+    no_peak = {"peak_desks": math.nan, "peak_presence_mean": math.nan}
+    none = combine_efficiency(pd.DataFrame([a | no_peak] * 2))
     assert math.isnan(none["peak_desks"]) and math.isnan(none["use_rate"])
     # one site alone: its own figures, its own target
     one = combine_efficiency(pd.DataFrame([b]))

@@ -149,12 +149,13 @@ def test_efficiency_points() -> None:
     # Local month start, 1 March 2026 00:00 at UTC+2.
     assert {p.time_ns for p in points} == {int(utc("2026-02-28 22:00").value)}
     # Agency a (10 htv): its 10 m2 of desks plus all the other 90 m2 (the only
-    # agency) = 100 m2, 10 m2/htv; d1 and d2 both in use 09:00-10:30: peak 2.
+    # agency) = 100 m2, 10 m2/htv; d1 and d2 both in use 09:00-10:30 and the
+    # shared d3 from 10:00, all of whose pool is a's (the only agency): peak 3.
     a = dict(points[0].fields)
     assert a["headcount_htv"] == 10.0
     assert a["m2_per_htv"] == 10.0
-    assert a["peak_desks"] == 2.0
-    assert a["use_rate"] == 0.2
+    assert a["peak_desks"] == 3.0
+    assert a["use_rate"] == 0.3
     assert all(isinstance(v, float) for v in a.values())
 
 

@@ -54,7 +54,7 @@ USES: list[tuple[tuple[str, ...], str, type[BaseModel], str]] = [
 NOT_USED: dict[tuple[str, ...], set[str]] = {
     ("summaries", "run"): {"workers"},
     ("summaries", "rebuild"): {"interval_s", "metrics_port"},
-    ("summaries", "status"): {"interval_s", "metrics_port", "workers"},
+    ("summaries", "status"): {"interval_s", "metrics_port", "workers", "records_url"},
 }
 # what a command needs besides the option under test
 BASE_ARGS: dict[tuple[str, ...], list[str]] = {

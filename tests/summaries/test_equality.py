@@ -83,6 +83,7 @@ def period(site: Site, store: MarkingStore, source: str, params: SummaryParams) 
 
 
 def assert_same_inputs(site: Site, a: PeriodData, b: PeriodData) -> None:
+    pd.testing.assert_frame_equal(a.presence_pairs(), b.presence_pairs(), check_exact=True)
     pd.testing.assert_frame_equal(
         sort_cells(a.day_cells(), site), sort_cells(b.day_cells(), site), check_exact=True
     )

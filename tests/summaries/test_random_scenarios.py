@@ -292,6 +292,9 @@ def assert_same_inputs(world: World, store: MarkingStore, *, every_view: bool) -
             check_exact=True,
             obj=cells,
         )
+    pd.testing.assert_frame_equal(
+        summ.presence_pairs(), raw.presence_pairs(), check_exact=True, obj="presence"
+    )
     types = [None, *sorted({s.type.value for s in site.spaces})]
     views = [ALL, *(a.id for a in site.agencies)] if every_view else [ALL]
     for view in views:
