@@ -202,3 +202,28 @@ def test_an_extra_section_reaches_the_json_and_the_pdf(
     r = sqlite_api.get(PATH, "finance", month="2026-11", lang="en", format="pdf")
     text = _pdf_text(r.content)
     assert "Energy" in text and "kwh: 123" in text
+
+
+def test_page_catalogues_have_every_text_in_every_language() -> None:
+    """The page's texts (api/ui/i18n/agency/*.json): the same keys and
+    placeholders in each language, and every key the page's scripts use."""
+    import json
+    import re
+    from pathlib import Path
+
+    ui = Path(__file__).resolve().parents[2] / "api" / "ui"
+    cats = {
+        lang: json.loads((ui / "i18n" / "agency" / f"{lang}.json").read_text()) for lang in LANGS
+    }
+    assert cats["fi"].keys() == cats["sv"].keys() == cats["en"].keys()
+    for key in cats["en"]:
+        fields = [set(re.findall(r"\{(\w+)\}", cats[lang][key])) for lang in LANGS]
+        assert fields[0] == fields[1] == fields[2], key
+    used = set()
+    for script in (ui / "agency").glob("*.js"):
+        used |= set(re.findall(r"""t\(\s*[`"'](ag_[a-z0-9_]+)""", script.read_text()))
+    html = (ui / "agency.html").read_text()
+    used |= set(re.findall(r'data-i18n(?:-attr)?="(?:[a-z-]+:)?(ag_[a-z0-9_]+)"', html))
+    prefixes = {k for k in used if k.endswith("_")}  # `ag_f_${column}`: keys made at run time
+    assert all(any(k.startswith(p) for k in cats["en"]) for p in prefixes)
+    assert used and used - prefixes - set(cats["en"]) == set()

@@ -261,6 +261,7 @@ async function setLang(l) {
   applyStatic();
   document.title = t("ag_doc_title");
   for (const b of document.querySelectorAll(".langs button")) b.setAttribute("aria-pressed", String(b.dataset.lang === lang()));
+  for (const b of document.querySelectorAll("[data-pdf]")) b.setAttribute("aria-label", t("ag_pdf_in", { lang: b.textContent }));
   if (state.agencies.length) {
     writeForm();
     await load(); // names come in the report's language
@@ -299,10 +300,7 @@ async function start() {
 function wire() {
   for (const b of document.querySelectorAll(".langs button")) b.addEventListener("click", () => setLang(b.dataset.lang));
   for (const r of document.querySelectorAll('input[name="kind"]')) r.addEventListener("change", showKind);
-  for (const b of document.querySelectorAll("[data-pdf]")) {
-    b.setAttribute("aria-label", t("ag_pdf_in", { lang: b.textContent }));
-    b.addEventListener("click", () => pdf(b.dataset.pdf));
-  }
+  for (const b of document.querySelectorAll("[data-pdf]")) b.addEventListener("click", () => pdf(b.dataset.pdf));
   $("period").addEventListener("submit", (e) => {
     e.preventDefault();
     if (readForm()) load();

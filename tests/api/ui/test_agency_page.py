@@ -83,7 +83,8 @@ def wait_ready(page: Page) -> None:
 def chart(page: Page, name: str) -> dict[str, Any]:
     return page.evaluate(  # type: ignore[no-any-return]
         """name => {
-          const opt = echarts.getInstanceByDom(document.getElementById('chart-' + name)).getOption();
+          const el = document.getElementById('chart-' + name);
+          const opt = echarts.getInstanceByDom(el).getOption();
           return {series: Object.fromEntries(opt.series.map(s => [s.id, s.data])),
                   x: opt.xAxis?.[0]?.data, y: opt.yAxis?.[0]?.data};
         }""",
