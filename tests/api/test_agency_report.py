@@ -227,3 +227,80 @@ def test_page_catalogues_have_every_text_in_every_language() -> None:
     prefixes = {k for k in used if k.endswith("_")}  # `ag_f_${column}`: keys made at run time
     assert all(any(k.startswith(p) for k in cats["en"]) for p in prefixes)
     assert used and used - prefixes - set(cats["en"]) == set()
+
+
+# ---- an agency at two sites -------------------------------------------------------
+# A second site "toinen", a copy of pieni holding the same measured day, with
+# aa at 2 htv (bb at 4) and a target of 12 m²/htv. Per site the figures are
+# pieni's but for the headcount: aa's area there is the same 156.4 m² (the
+# same use), so 78.2 m²/htv. In total: peaks 2 + 2 = 4 desks on 2 November
+# over 8 + 2 = 10 htv -> use rate 0.4; area 312.8 m² / 10 htv = 31.28 m²/htv;
+# target weighted by headcount (8 x 10 + 2 x 12) / 10 = 10.4. The portfolio:
+# 400 m² / 18 htv.
+@pytest.fixture
+def two_sites(tmp_path: Any) -> Any:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.auth import create_key
+    from api.config import ApiSettings
+    from api.records import make_engine, make_sessionmaker
+    from core.registry import Registry, Site, load_site
+    from storage import StoreSettings, open_store
+    from tests.api import scenario
+    from tests.api.conftest import SMALL_SITE
+
+    pieni = load_site(SMALL_SITE)
+    data = pieni.model_dump(mode="python")
+    for a in data["agencies"]:
+        a["headcount_htv"] = {"aa": 2, "bb": 4}[a["id"]]
+    data.update(id="toinen", name="Toinen toimisto", name_sv="Andra kontoret",
+                name_en="Second office", target_m2_per_htv=12)  # fmt: skip
+    toinen = Site.model_validate(data)
+    settings = StoreSettings(url=f"sqlite:///{tmp_path}/store.db")
+    store = open_store(settings)
+    store.write(scenario.points(pieni) + scenario.points(toinen))
+    records = f"sqlite:///{tmp_path}/api.db"
+    with make_sessionmaker(make_engine(records))() as session:
+        keys = {r: create_key(session, role=r, name=r) for r in ("finance", "agency:aa")}
+    app = create_app(
+        ApiSettings(
+            registry=SMALL_SITE,
+            store=settings,
+            records_url=records,
+            broker_url=None,
+            rollup_interval_s=0,
+            feeds_poll_interval_s=0,
+        ),
+        registry=Registry({"pieni": pieni, "toinen": toinen}),
+        store=store,
+    )
+    with TestClient(app) as client:
+        yield Api(client, keys, pieni, store)
+    store.close()
+
+
+def test_an_agency_at_two_sites_gets_each_site_and_the_total(two_sites: Api) -> None:
+    body = report(two_sites, lang="sv")
+    assert [s["name"] for s in body["sites"]] == ["Pieni toimisto", "Andra kontoret"]
+    pieni, toinen = body["sites"]
+    assert pieni["figures"]["m2_per_htv"] == pytest.approx(AREA_FACILITY / 8)
+    assert toinen["figures"]["m2_per_htv"] == pytest.approx(AREA_FACILITY / 2)
+    assert toinen["figures"]["target_m2_per_htv"] == 12
+    assert toinen["daily_peaks"][0]["use_rate"] == pytest.approx(1.0)  # 2 desks, 2 htv
+    total = body["total"]
+    assert total["headcount_htv"] == 10
+    assert total["daily_peaks"] == [
+        {"day": "2026-11-02", "peak": 4, "peak_at_local": None, "use_rate": pytest.approx(0.4)}
+    ]
+    fig = total["figures"]
+    assert fig["sites"] == 2 and fig["peak_desks"] == 4
+    assert fig["use_rate"] == pytest.approx(0.4)
+    assert fig["m2_per_htv"] == pytest.approx(2 * AREA_FACILITY / 10)
+    assert fig["target_m2_per_htv"] == pytest.approx(10.4)
+    assert body["portfolio"]["sites"] == 2
+    assert body["portfolio"]["figures"]["m2_per_htv"] == pytest.approx(400 / 18)
+    r = two_sites.get(PATH, "agency:aa", month="2026-11", lang="en", format="pdf")
+    assert r.status_code == 200
+    text = _pdf_text(r.content)
+    assert "Site: Pieni toimisto" in text and "Site: Second office" in text
