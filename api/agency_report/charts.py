@@ -43,16 +43,21 @@ class Chart:
 
 
 def axis(values: list[float], *, integer: bool) -> tuple[float, int]:
-    """The axis end and its number of grid steps: a round number a little above
-    the data; for counts, whole steps (a peak of 2 gets 0, 1, 2, 3)."""
-    high = max(values, default=0.0) * 1.08
-    if not integer:
-        return _nice_max(high), 5
-    top = max(math.ceil(high), 1)
-    if top <= 6:
-        return float(top), top
-    top = int(_nice_max(top))
-    return float(top), 5 if top % 5 == 0 else 4
+    """The axis end and its number of grid steps: the smallest round step (1,
+    2, 2.5 or 5 times a power of ten; whole for counts) that covers the data
+    with a little room in at most five steps (a peak of 52 gets 0..60 by 10)."""
+    high = max(max(values, default=0.0) * 1.05, 1e-9)
+    power = 10.0 ** math.floor(math.log10(high / 5))
+    if integer:
+        power = max(power, 1.0)
+    for base in (1, 2, 2.5, 5, 10, 20):
+        step = base * power
+        if integer and (step < 1 or step != int(step)):
+            continue
+        n = math.ceil(round(high / step, 9))
+        if n <= 5:
+            return step * n, max(n, 1)
+    return _nice_max(high), 5  # pragma: no cover - a step of 20 x power always fits
 
 
 def _finite(values: Values) -> list[float]:

@@ -304,3 +304,20 @@ def test_an_agency_at_two_sites_gets_each_site_and_the_total(two_sites: Api) -> 
     assert r.status_code == 200
     text = _pdf_text(r.content)
     assert "Site: Pieni toimisto" in text and "Site: Second office" in text
+
+
+@pytest.mark.parametrize(
+    ("values", "integer", "want"),
+    [
+        ([52], True, (60, 3)),  # 52 x 1.05 = 54.6: three steps of 20
+        ([2], True, (3, 3)),  # room above a peak of 2; whole desks only
+        ([0], True, (1, 1)),
+        ([9], True, (10, 5)),
+        ([19.55, 16.7], False, (25, 5)),  # 20.5: five steps of 5
+    ],
+)
+def test_chart_axis_is_round(values: list[float], integer: bool, want: tuple[int, int]) -> None:
+    from api.agency_report.charts import axis
+
+    top, steps = axis(values, integer=integer)
+    assert (top, steps) == (pytest.approx(want[0]), want[1])
