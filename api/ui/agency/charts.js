@@ -111,6 +111,7 @@ export function forecastOption(sites, { t, fmt, day, description }) {
     series.push({
       id: `band:${s.id}`, name: t("ag_s_interval", { site: s.name }), type: "line", stack, data: width,
       lineStyle: { opacity: 0 }, symbol: "none", areaStyle: { color: COLOURS[i % COLOURS.length], opacity: 0.18 }, silent: true,
+      itemStyle: { color: COLOURS[i % COLOURS.length], opacity: 0.35 }, // the legend's swatch: the band's colour
     });
     series.push({
       id: `forecast:${s.id}`, name: s.name, type: "line", symbol: "circle", symbolSize: 8,
