@@ -117,9 +117,9 @@ _M: dict[str, tuple[str, str, str]] = {
     "h.daily": ("Päivän huippu", "Dagens topp", "Daily peak"),
     "daily_caption": (
         "Samanaikaisesti käytössä olleet omat työpisteet, päivän suurin määrä "
-        "({n} mitattua päivää).",
-        "Samtidigt använda egna arbetsplatser, dagens högsta antal ({n} uppmätta dagar).",
-        "Own desks in use at the same time, the day's highest count ({n} measured days).",
+        "(mitattuja päiviä: {n}).",
+        "Samtidigt använda egna arbetsplatser, dagens högsta antal (uppmätta dagar: {n}).",
+        "Own desks in use at the same time, the day's highest count (measured days: {n}).",
     ),
     "h.weekday": (
         "Käyttöaste viikonpäivittäin",
@@ -140,11 +140,11 @@ _M: dict[str, tuple[str, str, str]] = {
     "h.forecast": ("Ennuste", "Prognos", "Forecast"),
     "forecast_caption": (
         "Odotettu päivän huippu (työpisteitä) {start} alkaen, 80 %:n ennustevälillä; "
-        "{days} päivän historiasta.",
+        "mitattuja päiviä historiassa: {days}.",
         "Förväntad dagstopp (arbetsplatser) från {start}, med 80 % prognosintervall; "
-        "från {days} dagars historik.",
+        "uppmätta dagar i historiken: {days}.",
         "Expected daily peak (desks) from {start}, with an 80 % prediction interval; "
-        "from {days} days of history.",
+        "measured days of history: {days}.",
     ),
     "no_data": ("Ei mitattuja päiviä.", "Inga uppmätta dagar.", "No measured days."),
     "h.coverage": ("Kattavuus", "Täckning", "Coverage"),
