@@ -6,8 +6,7 @@ dict with the statements' building blocks (charging/statements/text.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -90,10 +89,8 @@ def render_pdf(report: dict[str, Any], *, lang: str) -> bytes:
     return bytes(pdf.output())
 
 
-def _creation(report: dict[str, Any]) -> Any:
+def _creation(report: dict[str, Any]) -> datetime:
     # the period's start: the same report gives the same bytes (no clock inside)
-    from datetime import UTC, datetime
-
     return datetime.fromisoformat(report["period"]["from"]).replace(tzinfo=UTC)
 
 
@@ -240,7 +237,10 @@ def _weekday_and_zones(pdf: StatementPDF, site: dict[str, Any], lang: str) -> No
     pdf.cell(80, 6, latin1(t(lang, "h.weekday")))
     pdf.set_xy(pdf.l_margin + 90, y)
     pdf.cell(90, 6, latin1(t(lang, "h.zones")))
-    pct: Callable[[Fraction], str] = lambda v: percent(v, lang, 0)  # noqa: E731
+
+    def pct(v: Fraction) -> str:
+        return percent(v, lang, 0)
+
     bars = [
         (weekday(lang, w["weekday"]), Fraction(w["use_rate_mean"] or 0))
         for w in site["weekday_use"]

@@ -321,3 +321,12 @@ def test_chart_axis_is_round(values: list[float], integer: bool, want: tuple[int
 
     top, steps = axis(values, integer=integer)
     assert (top, steps) == (pytest.approx(want[0]), want[1])
+
+
+def test_the_same_report_gives_the_same_pdf(sqlite_api: Api) -> None:
+    from api.agency_report.pdf import render_pdf
+
+    body = report(sqlite_api)
+    assert render_pdf(body, lang="sv") == render_pdf(body, lang="sv")
+    with pytest.raises(ValueError, match="unknown language 'de'"):
+        render_pdf(body, lang="de")
