@@ -115,6 +115,11 @@ _M: dict[str, tuple[str, str, str]] = {
         "{place}. Time zone {tz}; dates and times are local.",
     ),
     "h.daily": ("Päivän huippu", "Dagens topp", "Daily peak"),
+    "h.daily_total": (
+        "Päivän huippu, kaikki toimipaikat yhteensä",
+        "Dagens topp, alla verksamhetsställen sammanlagt",
+        "Daily peak, all sites added up",
+    ),
     "daily_caption": (
         "Samanaikaisesti käytössä olleet omat työpisteet, päivän suurin määrä "
         "(mitattuja päiviä: {n}).",

@@ -149,6 +149,8 @@ def _summary(pdf: StatementPDF, report: dict[str, Any], lang: str) -> None:
     if report["meta"]["agency_key"]:
         para(pdf, t(lang, "agency_key_note"), size=7.5, colour=MUTED)
     _trend(pdf, report["trend"], lang)
+    if len(report["sites"]) > 1:  # the total's daily peaks: every site's added up per day
+        _daily(pdf, {**report["total"], "heading": t(lang, "h.daily_total")}, lang)
 
 
 def _trend(pdf: StatementPDF, trend: list[dict[str, Any]], lang: str) -> None:
@@ -204,7 +206,8 @@ def _site(pdf: StatementPDF, site: dict[str, Any], lang: str) -> None:
 
 
 def _daily(pdf: StatementPDF, site: dict[str, Any], lang: str) -> None:
-    h2(pdf, t(lang, "h.daily"))
+    _ensure(pdf, 60)
+    h2(pdf, site.get("heading") or t(lang, "h.daily"))
     days = site["daily_peaks"]
     para(pdf, t(lang, "daily_caption", n=len(days)), size=7.5, colour=MUTED)
     if not days:

@@ -304,6 +304,7 @@ def test_an_agency_at_two_sites_gets_each_site_and_the_total(two_sites: Api) -> 
     assert r.status_code == 200
     text = _pdf_text(r.content)
     assert "Site: Pieni toimisto" in text and "Site: Second office" in text
+    assert t("en", "h.daily_total") in text
 
 
 @pytest.mark.parametrize(
