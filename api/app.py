@@ -26,6 +26,7 @@ from api.limits import ConcurrencyLimiter, FailureLimiter
 from api.live import LiveHub, apply_raw
 from api.records import make_engine, make_sessionmaker
 from api.routes import (
+    agency_report,
     alerts,
     bookings,
     charges,
@@ -266,6 +267,7 @@ def create_app(
     app.include_router(reports.router)
     app.include_router(health_history.router)  # analytics pages (issue 17, item 5)
     app.include_router(portfolio.router)
+    app.include_router(agency_report.router)  # issue 15, item 5
     app.include_router(bookings.router)
     app.include_router(feeds.router)
     app.include_router(charges.router)

@@ -36,6 +36,8 @@ def _edge_cases(operation: schemathesis.APIOperation, site_id: str) -> list[sche
     path = {"site_id": site_id} if "{site_id}" in operation.path else {}
     if "{number}" in operation.path:  # a statement number, for .../statements/{number}
         path["number"] = "2026-000001"
+    if "{agency}" in operation.path:  # an agency of the site, for its report
+        path["agency"] = "aa"
     cases = []
     names = {p.name for p in operation.query}
     if "month" in names:

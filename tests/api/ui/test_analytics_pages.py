@@ -277,8 +277,8 @@ def test_peaks_heatmap_and_health_charts(open_analytics: Any, api: Served, artif
     no_serious_axe(page)
     page.screenshot(path=str(artifacts / "analytics-health-en-desktop.png"), animations="disabled")
 
-    page.keyboard.press("ArrowRight")  # the agency report: a note until issue 15 delivers it
-    assert "does not exist in the API yet" in page.inner_text("#panel-agency")
+    page.keyboard.press("ArrowRight")  # the agency report: a link to its own page
+    assert page.get_attribute("#panel-agency a", "href") == "agency.html"
     no_serious_axe(page)
     assert opened.blocked == [] and page.js_errors == []  # type: ignore[attr-defined]
 
