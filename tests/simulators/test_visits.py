@@ -76,9 +76,7 @@ def test_arrivals_follow_the_weekday_and_hourly_profile(
     assert np.mean(by_weekday[4]) == pytest.approx(6 * 22 * 0.75, rel=0.1)
     assert by_weekday[5] == [0] * 4 and by_weekday[6] == [0] * 4
     tz = example_site.tz
-    hours = [
-        datetime.fromtimestamp(inn / MS, tz).hour for dp in weeks for inn, _, _ in dp.visits
-    ]
+    hours = [datetime.fromtimestamp(inn / MS, tz).hour for dp in weeks for inn, _, _ in dp.visits]
     share = {h: hours.count(h) / len(hours) for h in range(9, 16)}
     # weights 0.9 1.3 1.4 0.9 1.1 1.0 0.7 (sum 7.3): 11-12 gets 19 %, 15-16 gets 10 %
     assert share[11] == pytest.approx(1.4 / 7.3, abs=0.02)
