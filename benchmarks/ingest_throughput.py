@@ -53,6 +53,7 @@ sys.path.insert(0, str(REPO))
 from core.messages import Presence  # noqa: E402
 from core.registry import load_registry  # noqa: E402
 from ingest.config import IngestSettings  # noqa: E402
+from ingest.pipeline import Reason  # noqa: E402
 from ingest.service import IngestService  # noqa: E402
 from storage import StoreSettings, open_store  # noqa: E402
 from storage.points import presence_point  # noqa: E402
@@ -63,16 +64,23 @@ FILTER = "occupancy/v1/+/spaces/+/presence"
 COUNTS_FILTER = "occupancy/v1/+/entrances/+/counts"
 
 
+def bound_spaces() -> list[tuple[str, str, str]]:
+    """(space, sensor, agent) of each space with a sensor: the ingest dead-letters
+    presence from any other sensor or agent (identity_mismatch)."""
+    site = load_registry(SITES).site("virastotalo")
+    return [(s.id, s.sensor.id, s.sensor.agent) for s in site.spaces if s.sensor is not None]
+
+
 def messages(n: int, start: datetime, step: timedelta) -> list[tuple[str, bytes]]:
     site = load_registry(SITES).site("virastotalo")
-    spaces = [s.id for s in site.spaces]
+    spaces = bound_spaces()
     out = []
     for i in range(n):
-        space = spaces[i % len(spaces)]
+        space, sensor, agent = spaces[i % len(spaces)]
         t = start + i * step
         body = {
-            "schema_version": 1, "space_id": space, "agent_id": "agent-f1",
-            "sensor_id": "s-1", "occupied": bool(i % 2), "seq": i, "kind": "change",
+            "schema_version": 1, "space_id": space, "agent_id": agent,
+            "sensor_id": sensor, "occupied": bool(i % 2), "seq": i, "kind": "change",
             "event_time": t.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         }  # fmt: skip
         out.append((f"occupancy/v1/{site.id}/spaces/{space}/presence", json.dumps(body).encode()))
@@ -249,7 +257,12 @@ def drain_ingest(
         time.sleep(0.005)
     elapsed = time.perf_counter() - (first or 0)
     cpu = cpu_seconds(receiver) - cpu0
+    # every message must have been stored: a dead-lettered backlog would be
+    # measuring the dead-letter path instead
+    dead = sum(service.metrics.value("ingest_dead_letters_total", reason=r.value) for r in Reason)
     service.stop()
+    if dead:
+        raise SystemExit(f"{client_id}: {dead:.0f} of {n} messages were dead letters")
     service.store.close()
     return n / elapsed, cpu
 
@@ -271,8 +284,7 @@ def latency(broker: MosquittoServer, influx: InfluxServer, work: Path, rate: int
     service.wait_connected(10)
     time.sleep(0.5)
     n = int(rate * seconds)
-    site = load_registry(SITES).site("virastotalo")
-    spaces = [s.id for s in site.spaces]
+    spaces = bound_spaces()
     sent_at: list[float] = [0.0] * n
     seen_at: list[float] = [0.0] * n
     stop = threading.Event()
@@ -304,9 +316,9 @@ def latency(broker: MosquittoServer, influx: InfluxServer, work: Path, rate: int
             time.sleep(delay)
         now = datetime.now(UTC)
         last_event = max(now, last_event + timedelta(microseconds=1))
-        space = spaces[i % len(spaces)]
+        space, sensor, agent = spaces[i % len(spaces)]
         body = {
-            "space_id": space, "agent_id": "agent-f1", "sensor_id": "s-1", "occupied": True,
+            "space_id": space, "agent_id": agent, "sensor_id": sensor, "occupied": True,
             "seq": i, "kind": "change", "event_time": last_event.isoformat(),
         }  # fmt: skip
         sent_at[i] = time.perf_counter()
