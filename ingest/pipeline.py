@@ -245,9 +245,9 @@ class PresenceTopics:
             for site in registry
             for space in site.spaces
         }
-        # entrance counts: only for the receipt of a dead letter (dead_receipt)
-        self._counters: dict[str, tuple[str, str]] = {
-            topics.counts(site.id, e.id): (e.counter.id, e.counter.agent)
+        # entrance counts: the fast path, and the receipt of a dead letter
+        self._counts: dict[str, tuple[Site, str, tuple[str, str]]] = {
+            topics.counts(site.id, e.id): (site, e.id, (e.counter.id, e.counter.agent))
             for site in registry
             for e in site.entrances
             if e.counter is not None
@@ -258,7 +258,12 @@ class PresenceTopics:
 
     def counter_of(self, topic: str) -> tuple[str, str] | None:
         """(sensor, agent) bound to the entrance of a counts topic, or None."""
-        return self._counters.get(topic)
+        entry = self._counts.get(topic)
+        return entry[2] if entry is not None else None
+
+    def counts_entry(self, topic: str) -> tuple[Site, str, tuple[str, str]] | None:
+        """(site, entrance, (sensor, agent)) of a counts topic of the registry, or None."""
+        return self._counts.get(topic)
 
 
 def _valid_presence(
@@ -290,6 +295,29 @@ def _valid_presence(
     )
 
 
+def _valid_counts(
+    raw: RawMessage, *, known: PresenceTopics, limits: Limits, now: datetime, rules: CountsRules
+) -> Outcome | None:
+    """As ``_valid_presence``, for entrance counts: accepts only, anything else
+    (the rate check's rejection included) goes the step-by-step way."""
+    entry = known.counts_entry(raw.topic)
+    if entry is None:
+        return None
+    site, entrance, binding = entry
+    try:
+        msg = EntranceCounts.model_validate_json(raw.payload)
+    except ValidationError:
+        return None
+    if msg.entrance_id != entrance or (msg.sensor_id, msg.agent_id) != binding:
+        return None
+    t = msg.event_time
+    if t > now + limits.max_future or t < now - limits.max_age:
+        return None
+    if rate_problem(msg, max_per_minute=rules.max_per_minute) is not None:
+        return None
+    return _counts_outcome(site, msg, rules)
+
+
 def process(
     raw: RawMessage,
     *,
@@ -308,6 +336,10 @@ def process(
     (default: ``CountsRules()``)."""
     if known is not None:
         fast = _valid_presence(raw, known=known, limits=limits, now=now)
+        if fast is None:
+            fast = _valid_counts(
+                raw, known=known, limits=limits, now=now, rules=counts or CountsRules()
+            )
         if fast is not None:
             return fast
     decoded = decode(raw, topics=topics)

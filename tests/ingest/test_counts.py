@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.messages import RawMessage
 from core.registry import Registry, Site, load_registry
@@ -224,3 +226,46 @@ def test_the_counter_agent_may_report_its_status(registry: Registry) -> None:
     ).encode()
     out = run(registry, payload, topic="occupancy/v1/virastotalo/agents/agent-f1-lora/status")
     assert out.points[0].measurement == "agent_status"
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=20,
+)
+
+
+def _outcome(registry: Registry, topic: str, payload: bytes, *, fast: bool) -> object:
+    raw = RawMessage(topic=topic, payload=payload, qos=1, retain=False, received_at=NOW)
+    known = PresenceTopics(registry, Topics()) if fast else None
+    try:
+        out = process(
+            raw, topics=Topics(), registry=registry, limits=Limits(), now=NOW, known=known
+        )
+    except Rejected as exc:
+        return (exc.reason, exc.detail)
+    return (out.points, out.receipt, out.counts_reset)
+
+
+_KEYS = ["entrance_id", "in_count", "out_count", "interval_s", "event_time", "seq",
+         "total_in", "total_out", "sensor_id", "extra"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    key=st.sampled_from(_KEYS),
+    value=_json,
+    cut=st.integers(min_value=0, max_value=300),
+)
+def test_fast_path_agrees_with_the_named_steps(
+    registry: Registry, key: str, value: object, cut: int
+) -> None:
+    # valid, invalid, truncated and absurd payloads: the fast path must give the
+    # very points (and receipt), or the very rejection, of the step-by-step way
+    good = counts_payload(DOOR, END, in_count=3, out_count=1, total_in=9, total_out=4)
+    body = json.dumps({**json.loads(good), key: value}).encode()
+    absurd = counts_payload(DOOR, END, in_count=cut * 100, interval_s=max(cut, 1) / 10)
+    for payload in (body, body[:cut], good, absurd):
+        for topic in (TOPIC, counts_topic("nowhere")):
+            fast = _outcome(registry, topic, payload, fast=True)
+            assert fast == _outcome(registry, topic, payload, fast=False)
