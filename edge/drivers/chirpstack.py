@@ -187,8 +187,8 @@ class ChirpStackCounters:
         None for a duplicate or a report without counts."""
         try:
             data = json.loads(payload)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise UplinkProblem(f"uplink on {topic} is not JSON") from None
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            raise UplinkProblem(f"uplink on {topic} is not JSON (or nests too deeply)") from None
         if not isinstance(data, dict):
             raise UplinkProblem(f"uplink on {topic} is not a JSON object")
         # the topic names the device too; the payload's deviceInfo wins if both exist

@@ -13,6 +13,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from paho.mqtt.enums import CallbackAPIVersion
 
 from core.messages import EntranceCounts
@@ -202,3 +204,37 @@ def test_agent_turns_uplinks_into_entrance_counts(
     # no object, wrong types, not JSON, unknown device: counted, logged, agent alive
     assert lora_agent.uplink_problems == 4
     assert lora_agent.counts_enqueued == 2
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=15,
+)
+
+
+_WHERE = ["object", "deviceInfo", "time", "fCnt", "line_1_period_in", "line_1_total_out"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    where=st.sampled_from(_WHERE),
+    value=_json,
+    junk=st.binary(max_size=60),
+)
+def test_any_uplink_is_a_reading_nothing_or_a_problem(
+    where: str, value: object, junk: bytes
+) -> None:
+    data = uplink("vs133_counts.json")
+    if where.startswith("line_"):
+        data["object"][where] = value
+    else:
+        data[where] = value
+    for body in (json.dumps(data).encode(), junk, b"[" * 100_000):
+        counters = ChirpStackCounters([counter()])
+        try:
+            r = counters.handle(TOPIC, body, T0)
+        except UplinkProblem:
+            continue
+        if r is not None:  # then it is a valid reading
+            assert r.in_count >= 0 and r.out_count >= 0 and r.at.tzinfo is not None
