@@ -49,6 +49,8 @@ from edge.drivers.base import CounterReading
 
 #: Frame counters remembered per device to drop duplicated uplinks.
 SEEN_FCNTS = 32
+#: The contract's ceiling on one interval's count (core.messages.EntranceCounts).
+MAX_PERIOD_COUNT = 100_000
 
 
 class ChirpStackBridgeConfig(BaseModel):
@@ -162,6 +164,11 @@ def decode_uplink(
         return None
     period_in = _count(obj, f"line_{n}_period_in", required=True)
     period_out = _count(obj, f"line_{n}_period_out", required=True)
+    for key, value in (("in", period_in), ("out", period_out)):
+        if value is not None and value > MAX_PERIOD_COUNT:
+            raise UplinkProblem(
+                f"object.line_{n}_period_{key} is {value}, over the contract's {MAX_PERIOD_COUNT}"
+            )
     total_in = _count(obj, f"line_{n}_total_in", required=False)
     total_out = _count(obj, f"line_{n}_total_out", required=False)
     assert period_in is not None and period_out is not None

@@ -15,7 +15,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.ids import Ident
 from edge.drivers.base import CounterReading
@@ -31,6 +31,13 @@ class SimulatedCounterConfig(BaseModel):
     per_hour: float = Field(default=30.0, ge=0, le=10_000, description="Mean arrivals an hour.")
     dwell_s: float = Field(default=900.0, gt=0, description="Mean stay inside.")
     seed: int | None = None
+
+    @model_validator(mode="after")
+    def _within_the_contract(self) -> SimulatedCounterConfig:
+        # an interval's count must stay under the contract's 100,000 with room to spare
+        if self.per_hour * self.interval_s / 3600.0 > 10_000:
+            raise ValueError("per_hour x interval_s gives over 10,000 arrivals an interval")
+        return self
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

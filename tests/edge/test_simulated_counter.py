@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from core.messages import EntranceCounts
 from edge.agent import EdgeAgent
 from edge.config import load_config
@@ -36,6 +39,11 @@ def test_every_interval_of_a_jump_with_running_totals() -> None:
     assert 120 < tin < 260
     assert counter.poll(at(3 * 3600 + 599)) == []  # the next ends at 11:10
     assert SimulatedCounter(_cfg(), clock()).poll(at(3 * 3600)) == got  # seeded
+
+
+def test_a_rate_past_the_contract_is_refused() -> None:
+    with pytest.raises(ValidationError, match="over 10,000 arrivals an interval"):
+        _cfg(per_hour=10_000, interval_s=86_400)
 
 
 def test_agent_publishes_simulated_counts(mosquitto, tmp_path: Path, recorders) -> None:
