@@ -11,6 +11,9 @@ InfluxDB 1.x through tests/servers.py, then in one run:
    session is then ended:
    (a) a bare paho QoS 1 subscriber that does nothing with the messages,
    (c) the ingest (IngestService: batched, durable, acks after the write);
+   (d) the ingest again, on a backlog of entrance counts (people-counter
+       visit messages of the example site's service-point door: validated,
+       rate-checked, reset-tracked, stored);
    in the first run also
    (b) a naive ingest: validate, then one HTTP write per message (timed on a
        slice of the backlog: it is too slow to drain all of it).
@@ -50,6 +53,7 @@ sys.path.insert(0, str(REPO))
 from core.messages import Presence  # noqa: E402
 from core.registry import load_registry  # noqa: E402
 from ingest.config import IngestSettings  # noqa: E402
+from ingest.pipeline import Reason  # noqa: E402
 from ingest.service import IngestService  # noqa: E402
 from storage import StoreSettings, open_store  # noqa: E402
 from storage.points import presence_point  # noqa: E402
@@ -57,21 +61,51 @@ from tests.servers import InfluxServer, MosquittoServer  # noqa: E402
 
 SITES = REPO / "examples" / "sites"
 FILTER = "occupancy/v1/+/spaces/+/presence"
+COUNTS_FILTER = "occupancy/v1/+/entrances/+/counts"
+
+
+def bound_spaces() -> list[tuple[str, str, str]]:
+    """(space, sensor, agent) of each space with a sensor: the ingest dead-letters
+    presence from any other sensor or agent (identity_mismatch)."""
+    site = load_registry(SITES).site("virastotalo")
+    return [(s.id, s.sensor.id, s.sensor.agent) for s in site.spaces if s.sensor is not None]
 
 
 def messages(n: int, start: datetime, step: timedelta) -> list[tuple[str, bytes]]:
     site = load_registry(SITES).site("virastotalo")
-    spaces = [s.id for s in site.spaces]
+    spaces = bound_spaces()
     out = []
     for i in range(n):
-        space = spaces[i % len(spaces)]
+        space, sensor, agent = spaces[i % len(spaces)]
         t = start + i * step
         body = {
-            "schema_version": 1, "space_id": space, "agent_id": "agent-f1",
-            "sensor_id": "s-1", "occupied": bool(i % 2), "seq": i, "kind": "change",
+            "schema_version": 1, "space_id": space, "agent_id": agent,
+            "sensor_id": sensor, "occupied": bool(i % 2), "seq": i, "kind": "change",
             "event_time": t.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         }  # fmt: skip
         out.append((f"occupancy/v1/{site.id}/spaces/{space}/presence", json.dumps(body).encode()))
+    return out
+
+
+def counts_messages(n: int, start: datetime, step: timedelta) -> list[tuple[str, bytes]]:
+    """``n`` entrance counts of the service point's door, one per event time,
+    with running totals (so the reset check runs on every one)."""
+    site = load_registry(SITES).site("virastotalo")
+    door = site.entrances[0]
+    assert door.counter is not None
+    topic = f"occupancy/v1/{site.id}/entrances/{door.id}/counts"
+    out = []
+    total_in = total_out = 0
+    for i in range(n):
+        came, left = i % 4, (i + 2) % 4
+        total_in, total_out = total_in + came, total_out + left
+        body = {
+            "schema_version": 1, "entrance_id": door.id, "agent_id": door.counter.agent,
+            "sensor_id": door.counter.id, "in_count": came, "out_count": left,
+            "interval_s": 60.0, "seq": i, "total_in": total_in, "total_out": total_out,
+            "event_time": (start + i * step).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }  # fmt: skip
+        out.append((topic, json.dumps(body).encode()))
     return out
 
 
@@ -86,14 +120,14 @@ def v5_client(client_id: str, *, manual_ack: bool = False) -> tuple[paho.Client,
     return client, props
 
 
-def make_session(broker: MosquittoServer, client_id: str) -> None:
+def make_session(broker: MosquittoServer, client_id: str, topic_filter: str = FILTER) -> None:
     """Create a persistent session with the subscription, then leave."""
     client, props = v5_client(client_id)
     done = threading.Event()
     client.on_subscribe = lambda *a: done.set()
     client.connect("127.0.0.1", broker.port, clean_start=False, properties=props)
     client.loop_start()
-    client.subscribe(FILTER, qos=1)
+    client.subscribe(topic_filter, qos=1)
     done.wait(10)
     client.disconnect()
     client.loop_stop()
@@ -223,7 +257,12 @@ def drain_ingest(
         time.sleep(0.005)
     elapsed = time.perf_counter() - (first or 0)
     cpu = cpu_seconds(receiver) - cpu0
+    # every message must have been stored: a dead-lettered backlog would be
+    # measuring the dead-letter path instead
+    dead = sum(service.metrics.value("ingest_dead_letters_total", reason=r.value) for r in Reason)
     service.stop()
+    if dead:
+        raise SystemExit(f"{client_id}: {dead:.0f} of {n} messages were dead letters")
     service.store.close()
     return n / elapsed, cpu
 
@@ -245,8 +284,7 @@ def latency(broker: MosquittoServer, influx: InfluxServer, work: Path, rate: int
     service.wait_connected(10)
     time.sleep(0.5)
     n = int(rate * seconds)
-    site = load_registry(SITES).site("virastotalo")
-    spaces = [s.id for s in site.spaces]
+    spaces = bound_spaces()
     sent_at: list[float] = [0.0] * n
     seen_at: list[float] = [0.0] * n
     stop = threading.Event()
@@ -278,9 +316,9 @@ def latency(broker: MosquittoServer, influx: InfluxServer, work: Path, rate: int
             time.sleep(delay)
         now = datetime.now(UTC)
         last_event = max(now, last_event + timedelta(microseconds=1))
-        space = spaces[i % len(spaces)]
+        space, sensor, agent = spaces[i % len(spaces)]
         body = {
-            "space_id": space, "agent_id": "agent-f1", "sensor_id": "s-1", "occupied": True,
+            "space_id": space, "agent_id": agent, "sensor_id": sensor, "occupied": True,
             "seq": i, "kind": "change", "event_time": last_event.isoformat(),
         }  # fmt: skip
         sent_at[i] = time.perf_counter()
@@ -329,19 +367,24 @@ def main() -> None:
                 # drains: no other session's backlog sits in the broker (which
                 # saves its queues every second) while one is measured. Distinct
                 # event times per run and consumer: every drain writes new points.
-                order = ("bare", "ingest") if run % 2 == 0 else ("ingest", "bare")
+                order = (
+                    ("bare", "ingest", "counts") if run % 2 == 0 else ("counts", "ingest", "bare")
+                )
                 got: dict[str, float] = {}
                 for k, which in enumerate(order):
                     cid = f"bench-{which}-{run}"
-                    make_session(broker, cid)
-                    start = base + (2 * run + k) * n * step
+                    counts = which == "counts"
+                    make_session(broker, cid, COUNTS_FILTER if counts else FILTER)
+                    start = base + (3 * run + k) * n * step
                     t = time.perf_counter()
-                    publish(broker, messages(n, start, step))
+                    publish(broker, (counts_messages if counts else messages)(n, start, step))
                     queued = time.perf_counter() - t
                     before = [cpu_seconds(pid) for pid in (os.getpid(), *servers)]
                     if which == "bare":
                         got["bare"] = drain_bare(broker, n, cid)
                         receiver_cpu = 0.0
+                    elif counts:
+                        got["counts"], receiver_cpu = drain_ingest(broker, influx, work, n, cid)
                     else:
                         got["ingest"], receiver_cpu = drain_ingest(broker, influx, work, n, cid)
                     after = [cpu_seconds(pid) for pid in (os.getpid(), *servers)]
@@ -350,12 +393,15 @@ def main() -> None:
                     if which == "ingest":
                         got["cpu_service"], got["cpu_mosquitto"], got["cpu_influx"] = cpu
                         got["cpu_receiver"] = receiver_cpu * 1e6 / n
+                    elif counts:
+                        got["cpu_counts_service"] = cpu[0]
                     else:
                         got["cpu_bare"], got["cpu_mosquitto_bare"], _ = cpu
                     print(f"run {run + 1}: {which}: queued {n:,} in {queued:.1f} s, drained at "
                           f"{got[which]:,.0f} msg/s", file=sys.stderr)  # fmt: skip
                 keys = ("bare", "ingest", "cpu_bare", "cpu_mosquitto_bare", "cpu_receiver",
-                        "cpu_service", "cpu_mosquitto", "cpu_influx")  # fmt: skip
+                        "cpu_service", "cpu_mosquitto", "cpu_influx", "counts",
+                        "cpu_counts_service")  # fmt: skip
                 rows.append(tuple(got[k] for k in keys))
             # (b) once: it is too slow to drain a backlog, so it is timed on a slice.
             make_session(broker, "bench-naive")
@@ -369,6 +415,9 @@ def main() -> None:
     bare = med(r[0] for r in rows)
     ingest = med(r[1] for r in rows)
     ratio = med(r[1] / r[0] for r in rows)
+    visits = med(r[8] for r in rows)
+    visits_ratio = med(r[8] / r[0] for r in rows)
+    visits_vs_presence = med(r[8] / r[1] for r in rows)
     print()
     print(f"Sustained MQTT QoS 1 -> InfluxDB, backlog of {n:,} messages, same broker; "
           f"{args.runs} runs, bare and ingest each draining its own backlog")  # fmt: skip
@@ -386,6 +435,12 @@ def main() -> None:
         f"| (b) naive ingest, one HTTP write per message | {naive:8,.0f} | {naive / bare:16.1%} |"
     )
     print(f"| ingest (batched, acked when durable)         | {ingest:8,.0f} | {ratio:16.1%} |")
+    print(f"| ingest, entrance counts (visit messages)     | {visits:8,.0f} "
+          f"| {visits_ratio:16.1%} |")  # fmt: skip
+    print()
+    print(f"Visit messages (entrance counts) / presence messages through the ingest, median "
+          f"of the runs' ratios: {visits_vs_presence:.1%}; ingest service CPU per visit "
+          f"message {med(r[9] for r in rows):.1f} µs")  # fmt: skip
     print()
     print("CPU per message while draining, median of the runs (µs):")
     print()

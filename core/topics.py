@@ -84,6 +84,7 @@ class Topics:
             f"{self.prefix}/{site}/spaces/+/presence",
             f"{self.prefix}/{site}/agents/+/status",
             f"{self.prefix}/{site}/agents/+/health",
+            f"{self.prefix}/{site}/entrances/+/counts",
         ]
 
     def parse(self, topic: str) -> ParsedTopic:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.messages import AgentHealth, AgentStatus, Presence
+from core.messages import AgentHealth, AgentStatus, EntranceCounts, Presence
 from core.registry import Site
 
 
@@ -82,10 +82,37 @@ def health_identity(site: Site, msg: AgentHealth) -> Problem | None:
     return None
 
 
+def counts_problem(site: Site, subject: str, msg: EntranceCounts) -> Problem | None:
+    """An entrance count must name its topic's entrance, one the registry knows,
+    and come from the counter (sensor and agent) bound to it."""
+    if msg.entrance_id != subject:
+        return Problem(
+            "topic_mismatch",
+            f"payload entrance_id {msg.entrance_id!r} differs from topic entrance {subject!r}",
+        )
+    if not site.has_entrance(subject):
+        return Problem("unknown_entrance", f"entrance {subject!r} is not in site {site.id!r}")
+    counter = site.entrance(subject).counter
+    if counter is None:
+        return Problem("identity_mismatch", f"entrance {subject!r} has no counter bound")
+    if (msg.sensor_id, msg.agent_id) != (counter.id, counter.agent):
+        return Problem(
+            "identity_mismatch",
+            f"entrance {subject!r} is bound to counter {counter.id!r} of agent "
+            f"{counter.agent!r}, not sensor {msg.sensor_id!r} of agent {msg.agent_id!r}",
+        )
+    return None
+
+
+def counter_agents(site: Site) -> set[str]:
+    """Agents that read an entrance's people counter (they may have no space)."""
+    return {e.counter.agent for e in site.entrances if e.counter is not None}
+
+
 def message_problem(
     site: Site,
     subject: str,
-    msg: Presence | AgentStatus | AgentHealth,
+    msg: Presence | AgentStatus | AgentHealth | EntranceCounts,
     *,
     now: datetime,
     window: Window,
@@ -101,6 +128,8 @@ def message_problem(
         if not site.has_space(subject):
             return Problem("unknown_space", f"space {subject!r} is not in site {site.id!r}")
         problem = presence_identity(site, msg)
+    elif isinstance(msg, EntranceCounts):
+        problem = counts_problem(site, subject, msg)
     else:
         if msg.agent_id != subject:
             return Problem(
@@ -109,7 +138,7 @@ def message_problem(
             )
         # Status and health are rare (per agent, per minute), so walking the
         # site's sensor bindings each time costs nothing worth caching.
-        if subject not in site.agents():
+        if subject not in site.agents() and subject not in counter_agents(site):
             return Problem(
                 "unknown_agent", f"agent {subject!r} has no sensor bound in site {site.id!r}"
             )

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.broker_url import parse_broker_url
-from core.messages import AgentHealth, AgentState, AgentStatus, Presence
+from core.messages import AgentHealth, AgentState, AgentStatus, EntranceCounts, Presence
 from core.timeutil import utcnow
 from core.topics import Topics
 from edge import __version__
@@ -30,6 +30,9 @@ from edge.config import AgentConfig, Secrets
 from edge.confirm import Confirmations
 from edge.discovery import discovery_messages
 from edge.drivers import DRIVERS, Driver, Reading
+from edge.drivers.base import CounterReading
+from edge.drivers.chirpstack import ChirpStackCounterConfig, ChirpStackCounters, UplinkProblem
+from edge.drivers.simulated_counter import SimulatedCounter, SimulatedCounterConfig
 from edge.drivers.zigbee2mqtt import Zigbee2MqttDriver
 from edge.health import SensorStatus, build_health
 from edge.mqtt import Acked, Connected, Disconnected, Endpoint, Incoming, LinkEvent, MqttLink
@@ -40,6 +43,9 @@ log = logging.getLogger(__name__)
 
 MAIN = "broker"
 BRIDGE = "zigbee2mqtt"
+CHIRPSTACK = "chirpstack"
+# Say so in the log when uplinks cannot be read, at most this often per device (s).
+UPLINK_WARN_EVERY_S = 300.0
 EXPIRE_EVERY = timedelta(seconds=60)
 # Say so in the log when confirmations stop coming, at most this often (s).
 CONFIRM_WARN_EVERY_S = 300.0
@@ -120,6 +126,27 @@ class EdgeAgent:
             will=(self._status_topic, self._status_payload(AgentState.OFFLINE)),
             subscriptions=[self._stored_topic] if self.confirms else None,
         )
+        self.counters = ChirpStackCounters(
+            [c for c in config.counters if isinstance(c, ChirpStackCounterConfig)]
+        )
+        self.simulated_counters = [
+            SimulatedCounter(c, clock())
+            for c in config.counters
+            if isinstance(c, SimulatedCounterConfig)
+        ]
+        self.lora: MqttLink | None = None
+        if self.counters.by_eui:
+            assert config.chirpstack is not None
+            self.lora = MqttLink(
+                CHIRPSTACK,
+                self._chirpstack_endpoint(),
+                f"occupancy-edge-{config.agent_id}-chirpstack",
+                self.events,
+                subscriptions=[config.chirpstack.uplink_filter()],
+            )
+        self.uplink_problems = 0
+        self.counts_enqueued = 0
+        self._uplink_warned: dict[str, float] = {}
         self.bridge: MqttLink | None = None
         if self._bridge_routes:
             self.bridge = MqttLink(
@@ -177,6 +204,21 @@ class EdgeAgent:
             reconnect_max_s=self.config.broker.reconnect_max_s,
         )
 
+    def _chirpstack_endpoint(self) -> Endpoint:
+        c = self.config.chirpstack
+        assert c is not None
+        addr = parse_broker_url(c.url)
+        return Endpoint(
+            host=addr.host,
+            port=addr.port,
+            tls=addr.tls,
+            ca_file=c.ca_file,
+            username=c.username,
+            password=self.secrets.chirpstack_password,
+            keepalive_s=self.config.broker.keepalive_s,
+            reconnect_max_s=self.config.broker.reconnect_max_s,
+        )
+
     @property
     def _status_topic(self) -> str:
         return self.topics.status(self.config.site, self.config.agent_id)
@@ -191,6 +233,8 @@ class EdgeAgent:
         self.link.start()
         if self.bridge is not None:
             self.bridge.start()
+        if self.lora is not None:
+            self.lora.start()
         for driver in self.drivers:
             driver.start()
 
@@ -210,6 +254,8 @@ class EdgeAgent:
                 log.exception("driver %s did not stop cleanly", driver.sensor_id)
         if self.bridge is not None:
             self.bridge.stop()
+        if self.lora is not None:
+            self.lora.stop()
         # a clean stop says offline itself: a clean disconnect suppresses the Last Will
         self.link.stop(
             last=(self._status_topic, self._status_payload(AgentState.OFFLINE, self.clock()))
@@ -224,6 +270,9 @@ class EdgeAgent:
         now = self.clock()
         for driver in self.drivers:
             driver.poll(now)
+        for counter in self.simulated_counters:
+            for reading in counter.poll(now):
+                self._enqueue_counts(reading)
         # readings the polls just produced are handled before the timers run
         self._drain(settle, 0.0)
         self._settle(settle)
@@ -258,6 +307,9 @@ class EdgeAgent:
                 if self.confirms is not None and item.topic == self._stored_topic:
                     settle.confirmed.extend(self.confirms.take(item.payload))
                 return
+            if item.link == CHIRPSTACK:
+                self._on_uplink(item)
+                return
             driver = self._bridge_routes.get(item.topic)
             if driver is not None:
                 driver.handle(item.topic, item.payload, item.received_at)
@@ -290,6 +342,47 @@ class EdgeAgent:
             log.warning(
                 "%s connection lost (%s); events are kept in the outbox", item.link, item.reason
             )
+
+    def _on_uplink(self, item: Incoming) -> None:
+        """A ChirpStack uplink: counts into the outbox; an unreadable or unknown
+        one is logged (at most every UPLINK_WARN_EVERY_S per topic) and counted,
+        and the agent carries on."""
+        try:
+            reading = self.counters.handle(item.topic, item.payload, item.received_at)
+        except UplinkProblem as exc:
+            self.uplink_problems += 1
+            mono = time.monotonic()
+            last = self._uplink_warned.get(item.topic)
+            if last is None or mono - last >= UPLINK_WARN_EVERY_S:
+                if len(self._uplink_warned) > 1000:  # topics are the network's to choose
+                    self._uplink_warned.clear()
+                self._uplink_warned[item.topic] = mono
+                log.warning("uplink not used: %s (%d so far)", exc, self.uplink_problems)
+            return
+        if reading is not None:
+            self._enqueue_counts(reading)
+
+    def _enqueue_counts(self, reading: CounterReading) -> None:
+        cfg = self.config
+
+        def build(seq: int) -> bytes:
+            msg = EntranceCounts(
+                entrance_id=reading.entrance,
+                agent_id=cfg.agent_id,
+                sensor_id=reading.sensor_id,
+                in_count=reading.in_count,
+                out_count=reading.out_count,
+                interval_s=reading.interval_s,
+                event_time=reading.at,
+                seq=seq,
+                total_in=reading.total_in,
+                total_out=reading.total_out,
+                heartbeat_interval_s=reading.interval_s,
+            )
+            return msg.model_dump_json(exclude_none=True).encode()
+
+        self.outbox.append(self.topics.counts(cfg.site, reading.entrance), reading.at, build)
+        self.counts_enqueued += 1
 
     def _on_reading(self, reading: Reading) -> None:
         self.status[reading.sensor_id].update(reading)

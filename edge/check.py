@@ -22,7 +22,38 @@ def registry_problems(config: AgentConfig, registry: Registry) -> list[str]:
     site = registry.get(config.site)
     if site is None:
         return [f"site: unknown site {config.site!r}{did_you_mean(config.site, registry.ids)}"]
-    return [p for i, sensor in enumerate(config.sensors) for p in _sensor(site, config, i, sensor)]
+    problems = [
+        p for i, sensor in enumerate(config.sensors) for p in _sensor(site, config, i, sensor)
+    ]
+    for i, counter in enumerate(config.counters):
+        problems += _counter(site, config, i, counter.id, counter.entrance)
+    return problems
+
+
+def _counter(site: Site, config: AgentConfig, i: int, counter_id: str, entrance: str) -> list[str]:
+    """A counter must be the one the site file binds to its entrance, read by this agent."""
+    where = f"counters[{i}]"
+    if not site.has_entrance(entrance):
+        known = [e.id for e in site.entrances]
+        return [
+            f"{where}.entrance: unknown entrance {entrance!r} at {site.id}"
+            f"{did_you_mean(entrance, known)}"
+        ]
+    binding = site.entrance(entrance).counter
+    if binding is None:
+        return [f"{where}.entrance: entrance {entrance!r} has no counter bound in the site file"]
+    problems = []
+    if binding.id != counter_id:
+        problems.append(
+            f"{where}.id: entrance {entrance!r} is bound to counter {binding.id!r}, "
+            f"not {counter_id!r}"
+        )
+    if binding.agent != config.agent_id:
+        problems.append(
+            f"{where}.entrance: entrance {entrance!r} belongs to agent {binding.agent!r}, "
+            f"not {config.agent_id!r}"
+        )
+    return problems
 
 
 def _sensor(site: Site, config: AgentConfig, i: int, sensor: object) -> list[str]:

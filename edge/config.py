@@ -22,16 +22,22 @@ from core.ids import Ident
 from core.topics import DEFAULT_PREFIX, Topics
 from core.yamlfile import ConfigError, YamlFileError, field_name, load_located, validation_problems
 from edge.discovery import HomeAssistantConfig, config_topic
+from edge.drivers.chirpstack import ChirpStackBridgeConfig, ChirpStackCounterConfig
 from edge.drivers.ld2410 import Ld2410Config
 from edge.drivers.pir import PirConfig
 from edge.drivers.simulated import SimulatedConfig
+from edge.drivers.simulated_counter import SimulatedCounterConfig
 from edge.drivers.zigbee2mqtt import Zigbee2MqttBridgeConfig, Zigbee2MqttConfig
 
 SensorConfig = Annotated[
     PirConfig | Ld2410Config | Zigbee2MqttConfig | SimulatedConfig, Field(discriminator="type")
 ]
 
-_SENSOR_TYPES = ("pir", "ld2410", "zigbee2mqtt", "simulated")
+CounterConfig = Annotated[
+    ChirpStackCounterConfig | SimulatedCounterConfig, Field(discriminator="type")
+]
+
+_SENSOR_TYPES = ("pir", "ld2410", "zigbee2mqtt", "simulated", "chirpstack")
 _SECRET_KEYS = ("password", "passwd", "secret", "token")
 
 
@@ -137,7 +143,17 @@ class AgentConfig(_Strict):
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     zigbee2mqtt: Zigbee2MqttBridgeConfig | None = None
     home_assistant: HomeAssistantConfig = Field(default_factory=HomeAssistantConfig)
-    sensors: list[SensorConfig] = Field(min_length=1, max_length=1000)
+    sensors: list[SensorConfig] = Field(default_factory=list, max_length=1000)
+    #: ChirpStack's MQTT integration, for LoRaWAN people counters (edge/drivers/chirpstack.py)
+    chirpstack: ChirpStackBridgeConfig | None = None
+    #: people counters at entrances (entrance_counts messages)
+    counters: list[CounterConfig] = Field(default_factory=list, max_length=1000)
+
+    @model_validator(mode="after")
+    def _something_to_read(self) -> AgentConfig:
+        if not self.sensors and not self.counters:
+            raise ValueError("give at least one entry in 'sensors' or 'counters'")
+        return self
 
     @field_validator("topic_prefix")
     @classmethod
@@ -163,10 +179,30 @@ class AgentConfig(_Strict):
                     )
                     break
         problems += self._discovery_problems()
+        problems += self._counter_problems()
         devices = Counter(s.device for s in self.sensors if isinstance(s, Zigbee2MqttConfig))
         for i, s in enumerate(self.sensors):
             if isinstance(s, Zigbee2MqttConfig) and devices[s.device] > 1:
                 problems.append((("sensors", i, "device"), f"device {s.device!r} is bound twice"))
+        return problems
+
+    def _counter_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        ids = {s.id for s in self.sensors}
+        devices: dict[str, int] = {}
+        for i, c in enumerate(self.counters):
+            if c.id in ids:
+                problems.append((("counters", i, "id"), f"id {c.id!r} is used twice"))
+            ids.add(c.id)
+            if isinstance(c, ChirpStackCounterConfig):
+                if self.chirpstack is None:
+                    need = "chirpstack counters need a 'chirpstack:' section"
+                    problems.append((("counters", i, "type"), need))
+                if c.dev_eui in devices:
+                    problems.append(
+                        (("counters", i, "dev_eui"), f"dev_eui {c.dev_eui} is bound twice")
+                    )
+                devices[c.dev_eui] = i
         return problems
 
     def _discovery_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
@@ -198,6 +234,7 @@ class AgentConfig(_Strict):
 class Secrets(BaseModel):
     broker_password: str | None = None
     zigbee_password: str | None = None
+    chirpstack_password: str | None = None
 
 
 def _read_secret(
@@ -220,7 +257,7 @@ def _untagged(exc: ValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        if len(loc) > 2 and loc[0] == "sensors" and loc[2] in _SENSOR_TYPES:
+        if len(loc) > 2 and loc[0] in ("sensors", "counters") and loc[2] in _SENSOR_TYPES:
             loc = loc[:2] + loc[3:]
         out.append({**err, "loc": loc})
     return out
@@ -248,7 +285,11 @@ def resolve_secrets(config: AgentConfig, environ: Mapping[str, str]) -> Secrets:
     """Read the passwords the config points at (called once at start-up)."""
     b = config.broker
     z = config.zigbee2mqtt
+    c = config.chirpstack
     return Secrets(
+        chirpstack_password=_read_secret(c.password_env, c.password_file, environ, "chirpstack")
+        if c
+        else None,
         broker_password=_read_secret(b.password_env, b.password_file, environ, "broker"),
         zigbee_password=_read_secret(z.password_env, z.password_file, environ, "zigbee2mqtt")
         if z

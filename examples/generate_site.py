@@ -90,6 +90,7 @@ NAME_WORDS = {
     "Palvelupiste": ("Servicepunkt", "Service point"),
     "Odotustila": ("Väntrum", "Waiting area"),
     "Asiakaspalvelupiste": ("Kundtjänst", "Customer service"),
+    "Palvelupisteen ovi": ("Servicepunktens dörr", "Service point door"),
     "Kokoustila": ("Mötesrum", "Meeting rooms"),
     "Yhteiskäyttö": ("Gemensamt utrymme", "Shared area"),
     "Verohallinto, itäsiipi": ("Skatteförvaltningen, östra flygeln", "Tax, east wing"),
@@ -122,6 +123,20 @@ ROOMS = [
     ("Neuvotteluhuone Saarinen", 4, 3.0, 4.0),
     ("Projektihuone Kivi", 6, 4.0, 4.0),
     ("Hiljainen huone Runeberg", 1, 3.0, 4.0),
+]
+
+
+# The service point's door has a LoRaWAN line-crossing people counter (a
+# Milesight VS133), read through ChirpStack by the ground floor's LoRaWAN
+# bridge agent (edge/drivers/chirpstack.py): its own agent, so its sequence
+# numbers are its own.
+ENTRANCES = [
+    {
+        "id": "f1-palvelu-ovi",
+        "name": "Palvelupisteen ovi",
+        "zone": "f1-asiakas",
+        "counter": {"id": "c-f1-palvelu-ovi", "agent": "agent-f1-lora", "model": "vs133"},
+    }
 ]
 
 
@@ -311,6 +326,7 @@ def build() -> dict[str, Any]:
         "floors": floors,
         "zones": [translated(z) for z in zones],
         "spaces": [translated(sp) for sp in spaces],
+        "entrances": [translated(e) for e in ENTRANCES],
     }
 
 

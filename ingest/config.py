@@ -154,6 +154,12 @@ class IngestSettings(RenamedEnvSettings):
     max_age_s: float = Field(
         default=30 * 86_400.0, gt=0, description="Older event times are dead letters."
     )
+    max_counts_per_minute: float = Field(
+        default=1000.0,
+        gt=0,
+        description="Entrance counts (in + out) above this many people a minute over their "
+        "interval are dead letters (implausible_count).",
+    )
     store_retry_s: float = Field(
         default=2.0, gt=0, le=300, description="How often a store that is down is retried."
     )

@@ -66,6 +66,16 @@ class IngestMetrics:
             ["reason"],
             registry=r,
         )
+        self.counts = Counter(
+            "ingest_counts_messages",
+            "Valid entrance_counts messages (people counters) turned into points.",
+            registry=r,
+        )
+        self.counts_resets = Counter(
+            "ingest_counts_resets",
+            "Entrance counts stored with reset=1: the counter's running totals went backwards.",
+            registry=r,
+        )
         self.spooled = Counter(
             "ingest_points_spooled", "Points appended to the on-disk spool.", registry=r
         )

@@ -17,12 +17,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core.messages import AgentHealth, AgentStatus, Presence, RawMessage
+from core.messages import AgentHealth, AgentStatus, EntranceCounts, Presence, RawMessage
 from core.registry import Registry, Site
+from core.timeutil import to_ns
 from core.topics import ParsedTopic, TopicError, TopicKind, Topics
 from core.validation import Window, message_problem
+from ingest.counts import (
+    DEFAULT_MAX_COUNTS_PER_MINUTE,
+    CounterTotals,
+    rate_problem,
+    reset_within,
+)
 from storage.base import Point
-from storage.points import health_points, presence_point, status_point
+from storage.points import counts_point, health_points, presence_point, status_point
 
 
 class Reason(StrEnum):
@@ -34,6 +41,8 @@ class Reason(StrEnum):
     UNKNOWN_SITE = "unknown_site"
     UNKNOWN_SPACE = "unknown_space"
     UNKNOWN_AGENT = "unknown_agent"
+    UNKNOWN_ENTRANCE = "unknown_entrance"
+    IMPLAUSIBLE_COUNT = "implausible_count"
     TOPIC_MISMATCH = "topic_mismatch"
     IDENTITY_MISMATCH = "identity_mismatch"
     FUTURE_TIME = "future_time"
@@ -78,15 +87,27 @@ Limits = Window
 
 
 @dataclass(frozen=True, slots=True)
+class CountsRules:
+    """How entrance counts are judged (ingest.counts): the rate ceiling, and the
+    state that spots counter resets (None: only within one message)."""
+
+    max_per_minute: float = DEFAULT_MAX_COUNTS_PER_MINUTE
+    totals: CounterTotals | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Decoded:
     topic: ParsedTopic
     data: dict[str, Any]
 
 
-Message = Presence | AgentStatus | AgentHealth
+Message = Presence | AgentStatus | AgentHealth | EntranceCounts
 
-_MODELS: dict[TopicKind, type[Presence] | type[AgentStatus] | type[AgentHealth]] = {
+_MODELS: dict[
+    TopicKind, type[Presence] | type[AgentStatus] | type[AgentHealth] | type[EntranceCounts]
+] = {
     TopicKind.PRESENCE: Presence,
+    TopicKind.COUNTS: EntranceCounts,
     TopicKind.STATUS: AgentStatus,
     TopicKind.HEALTH: AgentHealth,
 }
@@ -152,6 +173,8 @@ def to_points(site: Site, msg: Message, *, received_at: datetime) -> list[Point]
         return [presence_point(site, msg)]
     if isinstance(msg, AgentStatus):
         return [status_point(site, msg, received_at=received_at)]
+    if isinstance(msg, EntranceCounts):
+        return [counts_point(site, msg)]
     return health_points(site, msg)
 
 
@@ -172,10 +195,13 @@ class Outcome:
     points: list[Point]
     skipped: str | None = None
     receipt: Receipt | None = None
+    #: an entrance count: whether it was flagged as a counter reset (else None)
+    counts_reset: bool | None = None
 
 
 def dead_receipt(raw: RawMessage, *, known: PresenceTopics) -> Receipt | None:
-    """The receipt of a presence message that becomes a dead letter, or None.
+    """The receipt of a presence or entrance-counts message that becomes a dead
+    letter, or None.
 
     A dead letter is handled too (its record is durable), so its agent must
     stop resending it. But only the agent the registry binds to the topic's
@@ -185,7 +211,8 @@ def dead_receipt(raw: RawMessage, *, known: PresenceTopics) -> Receipt | None:
     unreadable payload) gets none; the agent resends it until its outbox
     expires it."""
     entry = known.get(raw.topic)
-    if entry is None or entry[3] is None:
+    binding = entry[3] if entry is not None else known.counter_of(raw.topic)
+    if binding is None:
         return None
     try:
         data = json.loads(raw.payload)
@@ -194,9 +221,10 @@ def dead_receipt(raw: RawMessage, *, known: PresenceTopics) -> Receipt | None:
     if not isinstance(data, dict):
         return None
     agent, seq = data.get("agent_id"), data.get("seq")
-    if agent != entry[3][1] or type(seq) is not int or seq < 0:
+    if agent != binding[1] or type(seq) is not int or seq < 0:
         return None
-    return Receipt(entry[0].id, agent, seq)
+    site = entry[0].id if entry is not None else known.topics.parse(raw.topic).site
+    return Receipt(site, agent, seq)
 
 
 class PresenceTopics:
@@ -217,9 +245,25 @@ class PresenceTopics:
             for site in registry
             for space in site.spaces
         }
+        # entrance counts: the fast path, and the receipt of a dead letter
+        self._counts: dict[str, tuple[Site, str, tuple[str, str]]] = {
+            topics.counts(site.id, e.id): (site, e.id, (e.counter.id, e.counter.agent))
+            for site in registry
+            for e in site.entrances
+            if e.counter is not None
+        }
 
     def get(self, topic: str) -> tuple[Site, str, Mapping[str, str], tuple[str, str] | None] | None:
         return self._by_topic.get(topic)
+
+    def counter_of(self, topic: str) -> tuple[str, str] | None:
+        """(sensor, agent) bound to the entrance of a counts topic, or None."""
+        entry = self._counts.get(topic)
+        return entry[2] if entry is not None else None
+
+    def counts_entry(self, topic: str) -> tuple[Site, str, tuple[str, str]] | None:
+        """(site, entrance, (sensor, agent)) of a counts topic of the registry, or None."""
+        return self._counts.get(topic)
 
 
 def _valid_presence(
@@ -251,6 +295,29 @@ def _valid_presence(
     )
 
 
+def _valid_counts(
+    raw: RawMessage, *, known: PresenceTopics, limits: Limits, now: datetime, rules: CountsRules
+) -> Outcome | None:
+    """As ``_valid_presence``, for entrance counts: accepts only, anything else
+    (the rate check's rejection included) goes the step-by-step way."""
+    entry = known.counts_entry(raw.topic)
+    if entry is None:
+        return None
+    site, entrance, binding = entry
+    try:
+        msg = EntranceCounts.model_validate_json(raw.payload)
+    except ValidationError:
+        return None
+    if msg.entrance_id != entrance or (msg.sensor_id, msg.agent_id) != binding:
+        return None
+    t = msg.event_time
+    if t > now + limits.max_future or t < now - limits.max_age:
+        return None
+    if rate_problem(msg, max_per_minute=rules.max_per_minute) is not None:
+        return None
+    return _counts_outcome(site, msg, rules)
+
+
 def process(
     raw: RawMessage,
     *,
@@ -259,14 +326,20 @@ def process(
     limits: Limits,
     now: datetime,
     known: PresenceTopics | None = None,
+    counts: CountsRules | None = None,
 ) -> Outcome:
     """All steps for one message; raises ``Rejected`` for a dead letter.
 
     ``known``: the registry's presence topics (``PresenceTopics(registry,
     topics)``), for the fast path of valid presence messages; the outcome is
-    the same with or without it."""
+    the same with or without it. ``counts``: how entrance counts are judged
+    (default: ``CountsRules()``)."""
     if known is not None:
         fast = _valid_presence(raw, known=known, limits=limits, now=now)
+        if fast is None:
+            fast = _valid_counts(
+                raw, known=known, limits=limits, now=now, rules=counts or CountsRules()
+            )
         if fast is not None:
             return fast
     decoded = decode(raw, topics=topics)
@@ -276,5 +349,23 @@ def process(
         # went offline at some unknown past moment. Stamping it with the receive
         # time would invent an outage starting now, so it is counted and skipped.
         return Outcome([], skipped="retained_without_time")
+    if isinstance(msg, EntranceCounts):
+        return _counts_outcome(site, msg, counts or CountsRules())
     receipt = Receipt(site.id, msg.agent_id, msg.seq) if isinstance(msg, Presence) else None
     return Outcome(to_points(site, msg, received_at=raw.received_at or now), receipt=receipt)
+
+
+def _counts_outcome(site: Site, msg: EntranceCounts, rules: CountsRules) -> Outcome:
+    """An entrance count past the contract checks: its rate, its reset flag, its point."""
+    problem = rate_problem(msg, max_per_minute=rules.max_per_minute)
+    if problem is not None:
+        raise Rejected(Reason.IMPLAUSIBLE_COUNT, problem)
+    if rules.totals is not None:
+        reset = rules.totals.check(site.id, msg, to_ns(msg.event_time))
+    else:
+        reset = reset_within(msg)
+    return Outcome(
+        [counts_point(site, msg, reset=reset)],
+        receipt=Receipt(site.id, msg.agent_id, msg.seq),
+        counts_reset=reset,
+    )

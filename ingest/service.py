@@ -41,9 +41,11 @@ from core.timeutil import utcnow
 from ingest.batcher import Abandoned, Batch, BatchWriter
 from ingest.config import IngestSettings
 from ingest.confirm import Pending
+from ingest.counts import CounterTotals
 from ingest.deadletters import DeadLetter, DeadLetterFile, RateLimitedLog, excerpt_of
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import (
+    CountsRules,
     Delivery,
     Limits,
     PresenceTopics,
@@ -84,6 +86,8 @@ class IngestService:
         self.topics = settings.topics
         self.limits = Limits(max_future=settings.max_future, max_age=settings.max_age)
         self.known = PresenceTopics(registry, settings.topics)
+        # owned by the pipeline thread, the only caller of process()
+        self.counts = CountsRules(settings.max_counts_per_minute, CounterTotals())
         self.metrics = IngestMetrics()
         self.metrics_port: int | None = None
         self.inbox: queue.SimpleQueue[list[Delivery] | object] = queue.SimpleQueue()
@@ -321,6 +325,7 @@ class IngestService:
                 limits=self.limits,
                 now=self.clock(),
                 known=self.known,
+                counts=self.counts,
             )
         except Rejected as rej:
             receipt = dead_receipt(raw, known=self.known) if self.settings.confirm else None
@@ -332,6 +337,10 @@ class IngestService:
             return
         if outcome.skipped:
             self.metrics.skipped.labels(outcome.skipped).inc()
+        if outcome.counts_reset is not None:
+            self.metrics.counts.inc()
+            if outcome.counts_reset:
+                self.metrics.counts_resets.inc()
         batch.add(delivery, outcome.points, outcome.receipt if self.settings.confirm else None)
 
     def _letter(self, raw: RawMessage, reason: str, error: str) -> DeadLetter:

@@ -37,8 +37,9 @@ from simulators.messages import (
 from simulators.scenario import Scenario
 from simulators.sensors import K_CHANGE, K_HEALTH, K_HEARTBEAT, K_STATUS_OFFLINE, K_STATUS_ONLINE
 from simulators.truth import Truth, TruthCollector
+from simulators.visits import counts_messages
 from storage.base import PRESENCE, SENSOR_HEALTH, Point, Store
-from storage.points import status_point
+from storage.points import counts_point, status_point
 
 #: progress(done, total) in simulated seconds
 Progress = Callable[[float, float], None]
@@ -87,6 +88,8 @@ class BackfillResult:
     heartbeats: int = 0
     health_reports: int = 0
     status: int = 0
+    #: entrance counts reports (the door counter, simulators.visits)
+    counts: int = 0
     points: int = 0
     writes: int = 0
     seconds: float = 0.0
@@ -95,8 +98,8 @@ class BackfillResult:
 
     @property
     def events(self) -> int:
-        """Messages an agent would have sent (presence + health + status)."""
-        return self.changes + self.heartbeats + self.health_reports + self.status
+        """Messages an agent would have sent (presence + health + status + counts)."""
+        return self.changes + self.heartbeats + self.health_reports + self.status + self.counts
 
 
 def backfill(
@@ -157,9 +160,13 @@ def backfill(
         count(measurement, len(cols["time_ns"]))
 
     try:
-        for plan, e in engine.advance(hi):
+        for plan, e, t0, t1 in engine.windows(hi):
             if collector is not None:
                 collector.add(plan)
+            for msg in counts_messages(layout, plan, t0, t1):
+                result.counts += 1
+                if build_points:
+                    pending.append(counts_point(site, msg))
             kind = e.kind
             presence = np.flatnonzero((kind == K_CHANGE) | (kind == K_HEARTBEAT))
             result.changes += int(np.count_nonzero(kind == K_CHANGE))

@@ -261,7 +261,8 @@ def backfill_cmd(
             store.close()
     typer.echo(
         f"{result.points} points ({result.changes} changes, {result.heartbeats} heartbeats, "
-        f"{result.health_reports} health reports, {result.status} status) "
+        f"{result.health_reports} health reports, {result.status} status, "
+        f"{result.counts} entrance counts) "
         f"in {result.seconds:.1f} s",
         err=True,
     )

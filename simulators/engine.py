@@ -50,14 +50,20 @@ class Engine:
 
     def advance(self, until_ms: int) -> Iterator[tuple[DayPlan, Emissions]]:
         """Emissions from the cursor up to ``until_ms``, one batch per day touched."""
+        for plan, batch, _, _ in self.windows(until_ms):
+            yield plan, batch
+
+    def windows(self, until_ms: int) -> Iterator[tuple[DayPlan, Emissions, int, int]]:
+        """As ``advance``, with each batch's window [t0, t1) (for the door
+        counter's reports, simulators.visits)."""
         while self.cursor < until_ms:
             plan = self.plan_at(self.cursor)
-            t1 = min(until_ms, plan.hi)
+            t0, t1 = self.cursor, min(until_ms, plan.hi)
             boot = None if self.booted else self.start_ms
-            batch = emissions(self.layout, plan, self.cursor, t1, self.seq, boot_at=boot)
+            batch = emissions(self.layout, plan, t0, t1, self.seq, boot_at=boot)
             self.booted = True
             self.cursor = t1
-            yield plan, batch
+            yield plan, batch, t0, t1
 
     def days(self, end_ms: int) -> Iterator[DayPlan]:
         """Plans from the start up to ``end_ms`` without emissions (truth only)."""

@@ -25,7 +25,7 @@ from core.messages import (
     SensorHealth,
 )
 from core.topics import Topics
-from simulators.layout import MS, Layout, battery_pct, from_ms
+from simulators.layout import MS, Layout, battery_pct, from_ms, to_ms
 from simulators.scenario import FaultKind
 from simulators.sensors import (
     K_CHANGE,
@@ -52,7 +52,7 @@ class OutMessage:
     topic: str
     payload: bytes
     retain: bool
-    kind: str  # presence | status | health | offline
+    kind: str  # presence | status | health | offline | counts
 
 
 def presence_model(layout: Layout, e: Emissions, i: int) -> Presence:
@@ -201,6 +201,24 @@ def out_messages(
                 False,
                 "health",
             )
+
+
+def counts_out_messages(
+    layout: Layout, plan: DayPlan, t0: int, t1: int, topics: Topics
+) -> Iterator[OutMessage]:
+    """The door counter's reports of [t0, t1), published at their interval's end."""
+    from simulators.visits import counts_messages
+
+    site = layout.site.id
+    for msg in counts_messages(layout, plan, t0, t1):
+        yield OutMessage(
+            to_ms(msg.event_time),
+            msg.agent_id,
+            topics.counts(site, msg.entrance_id),
+            msg.model_dump_json(exclude_none=True).encode(),
+            False,
+            "counts",
+        )
 
 
 # ------------------------------------------------------------------ points

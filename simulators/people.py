@@ -99,6 +99,8 @@ class DayPeople:
     present: dict[str, int] = field(default_factory=dict)  # agency -> persons in
     overflow: int = 0  # persons who found no free desk
     visitors: int = 0
+    #: the customers' visits: (in at the door ms, out at the door ms, people)
+    visits: list[tuple[int, int, int]] = field(default_factory=list)
     #: desk space index -> agencies of the persons who sat there (in arrival order)
     desk_users: dict[int, list[str]] = field(default_factory=dict)
     #: every person's time at a desk: (desk space index, start ms, end ms, agency)
@@ -478,15 +480,42 @@ def _room_day(
     return bookings, spells
 
 
+def _arrivals(
+    layout: Layout, day: date, a0: int, a1: int, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``n`` arrival times in [a0, a1), sorted, drawn from the hourly profile
+    (``visitors.hourly``: a rate constant within each local hour)."""
+    hourly = layout.scenario.visitors.hourly
+    lo: list[int] = []
+    hi: list[int] = []
+    weight: list[float] = []
+    for hour, w in sorted(hourly.items()):
+        start = local_ms(layout.site, day, time(hour))
+        end = start + 60 * MINUTE_MS
+        a, b = max(a0, start), min(a1, end)
+        if b > a and w > 0:
+            lo.append(a)
+            hi.append(b)
+            weight.append(w * (b - a))
+    if not weight or n == 0:
+        return np.zeros(0, np.float64)
+    p = np.asarray(weight) / sum(weight)
+    seg = rng.choice(len(p), size=n, p=p)
+    t = rng.uniform(np.asarray(lo, np.float64)[seg], np.asarray(hi, np.float64)[seg])
+    return np.sort(np.clip(t, a0, a1 - MINUTE_MS))
+
+
 def _visitors(
     layout: Layout, day: date, window: tuple[int, int], rng: np.random.Generator
-) -> tuple[list[tuple[int, int, int, int]], int]:
-    """Customers at the service point: an M/M/c queue over the counters; the
-    waiting lounge counts who is waiting."""
+) -> tuple[list[tuple[int, int, int, int]], int, list[tuple[int, int, int]]]:
+    """Customers at the service point: arrivals by the hourly and weekday
+    profile, an M/M/c queue over the counters; the waiting lounge counts who is
+    waiting. Also each visit as the door counter sees it: in on arrival, out
+    when the service ends."""
     vs = layout.scenario.visitors
     counters = [i for i, t in enumerate(layout.space_types) if t is SpaceType.SERVICE_POINT]
     if not counters:
-        return [], 0
+        return [], 0, []
     counter_zone = layout.zone_ids[counters[0]]
     lounges = [i for i, t in enumerate(layout.space_types) if t is SpaceType.LOUNGE]
     lounge = next((i for i in lounges if layout.zone_ids[i] == counter_zone), None)
@@ -494,16 +523,15 @@ def _visitors(
     a0 = max(open_ms, local_ms(layout.site, day, vs.service_start))
     a1 = min(close_ms, local_ms(layout.site, day, vs.service_end))
     if a1 <= a0:
-        return [], 0
-    n = int(rng.poisson(vs.per_counter_day * len(counters)))
-    # a late-morning rush on top of a steady flow
-    uniform = rng.uniform(a0, a1, n)
-    rush = rng.normal((a0 + a1) / 2 - 60 * MINUTE_MS, 75 * MINUTE_MS, n)
-    arrivals = np.sort(np.clip(np.where(rng.random(n) < 0.6, uniform, rush), a0, a1 - MINUTE_MS))
+        return [], 0, []
+    n = int(rng.poisson(vs.per_counter_day * len(counters) * vs.weekday.of(day.weekday())))
+    arrivals = _arrivals(layout, day, a0, a1, n, rng)
+    n = len(arrivals)
     service = np.clip(rng.exponential(vs.service_mean_min, n), 3.0, 45.0)
     party = np.where(rng.random(n) < vs.party_of_two, 2, 1)
     free_at = np.full(len(counters), a0, np.int64)
     spells: list[tuple[int, int, int, int]] = []
+    visits: list[tuple[int, int, int]] = []
     queue_events: list[tuple[int, int]] = []
     for j in range(n):
         arrive = int(arrivals[j])
@@ -514,6 +542,7 @@ def _visitors(
         room = counters[k]
         count = 1 + int(party[j]) if layout.counting[room] else -1
         spells.append((room, begin, end, count))
+        visits.append((arrive, end, int(party[j])))
         if begin - arrive >= MINUTE_MS:
             queue_events.append((arrive, int(party[j])))
             queue_events.append((begin, -int(party[j])))
@@ -526,7 +555,7 @@ def _visitors(
                 spells.append((lounge, seg_start, t, waiting if layout.counting[lounge] else -1))
             waiting += delta
             seg_start = t
-    return spells, n
+    return spells, n, visits
 
 
 def _desk_bookings(layout: Layout, day: date, persons: list[_Person]) -> list[Booking]:
@@ -575,7 +604,7 @@ def simulate_day(layout: Layout, day: date, series: list[Series] | None = None) 
             bookings + _desk_bookings(layout, day, persons),
             key=lambda bk: (bk.start_ms, bk.space_id),
         )
-    visitor_spells, n_visitors = _visitors(
+    visitor_spells, n_visitors, visits = _visitors(
         layout, day, window, rng_for(sc.seed, STREAM_VISITORS, day.toordinal())
     )
     sp: list[int] = []
@@ -622,6 +651,7 @@ def simulate_day(layout: Layout, day: date, series: list[Series] | None = None) 
         present,
         overflow,
         n_visitors,
+        visits,
         desk_users,
         sittings,
     )

@@ -28,10 +28,11 @@ from core.registry import Site
 from core.topics import DEFAULT_PREFIX, Topics
 from simulators.engine import Engine
 from simulators.layout import MS, build_layout, to_ms
-from simulators.messages import OutMessage, out_messages, will_model
+from simulators.messages import OutMessage, counts_out_messages, out_messages, will_model
 from simulators.scenario import Scenario
 from simulators.settings import PublisherSettings
 from simulators.truth import Truth, TruthCollector
+from simulators.visits import counted_doors
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,10 @@ class LiveSimulator:
         """Connect the agents and start publishing in a background thread."""
         if self._thread is not None:
             raise RuntimeError("already started")
-        for agent in self.layout.agent_ids:
+        # the door counters' agents (simulators.visits) publish counts only
+        own = set(self.layout.agent_ids)
+        doors = [d.agent for d in counted_doors(self.layout) if d.agent not in own]
+        for agent in [*self.layout.agent_ids, *dict.fromkeys(doors)]:
             self.links[agent] = self._make_link(agent)
             self._link(agent).connect()
         self._wall0 = time.monotonic()
@@ -209,9 +213,12 @@ class LiveSimulator:
             if self.end_ms is not None:
                 horizon = min(horizon, self.end_ms)
             if self.engine.cursor < horizon:
-                for plan, batch in self.engine.advance(horizon):
+                for plan, batch, t0, t1 in self.engine.windows(horizon):
                     self.collector.add(plan)
-                    for msg in out_messages(self.layout, plan, batch, self.topics, self.start_ms):
+                    for msg in itertools.chain(
+                        out_messages(self.layout, plan, batch, self.topics, self.start_ms),
+                        counts_out_messages(self.layout, plan, t0, t1, self.topics),
+                    ):
                         heapq.heappush(self._heap, (msg.pub_ms, next(self._tiebreak), msg))
             while True:
                 try:
@@ -313,8 +320,11 @@ def message_stream(
     engine = Engine(layout, lo)
     heap: list[tuple[int, int, OutMessage]] = []
     tiebreak = itertools.count()
-    for plan, batch in engine.advance(hi):
-        for msg in out_messages(layout, plan, batch, topics, lo):
+    for plan, batch, t0, t1 in engine.windows(hi):
+        for msg in itertools.chain(
+            out_messages(layout, plan, batch, topics, lo),
+            counts_out_messages(layout, plan, t0, t1, topics),
+        ):
             heapq.heappush(heap, (msg.pub_ms, next(tiebreak), msg))
     return [heapq.heappop(heap)[2] for _ in range(len(heap))]
 

@@ -14,7 +14,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from core.ids import Ident
 from core.timeutil import UtcDatetime
@@ -98,14 +105,60 @@ class Meetings(_Strict):
     attendees_leave_desks: bool = True
 
 
+class VisitorWeekday(_Strict):
+    """How busy the service point is on each weekday, relative to an average day
+    (an assumption, docs/simulator.md: Monday busiest, Friday quietest)."""
+
+    mon: float = Field(default=1.25, ge=0, le=5)
+    tue: float = Field(default=1.05, ge=0, le=5)
+    wed: float = Field(default=1.0, ge=0, le=5)
+    thu: float = Field(default=0.95, ge=0, le=5)
+    fri: float = Field(default=0.75, ge=0, le=5)
+    sat: float = Field(default=0.0, ge=0, le=5)
+    sun: float = Field(default=0.0, ge=0, le=5)
+
+    def of(self, weekday: int) -> float:
+        return float(
+            (self.mon, self.tue, self.wed, self.thu, self.fri, self.sat, self.sun)[weekday]
+        )
+
+
+def _default_hourly() -> dict[int, float]:
+    # relative arrival rate per local hour: a late-morning peak, a lunch-hour
+    # dip, a smaller early-afternoon peak (an assumption, docs/simulator.md)
+    return {9: 0.9, 10: 1.3, 11: 1.4, 12: 0.9, 13: 1.1, 14: 1.0, 15: 0.7}
+
+
 class Visitors(_Strict):
-    """Customers at the service point (spaces of type service_point and lounge)."""
+    """Customers at the service point (spaces of type service_point and lounge),
+    and the people counter at its door (the site's entrance serving that zone)."""
 
     per_counter_day: float = Field(default=22.0, ge=0)
     service_start: time = time(9, 0)
     service_end: time = time(16, 0)
     service_mean_min: float = Field(default=11.0, gt=0)
     party_of_two: float = Field(default=0.2, ge=0, le=1)
+    #: arrivals per local hour, relative (hours left out get none)
+    hourly: dict[int, float] = Field(default_factory=_default_hourly)
+    #: customers per weekday, relative to per_counter_day
+    weekday: VisitorWeekday = Field(default_factory=VisitorWeekday)
+    #: the door counter's reporting interval (a VS133 reports every 5-60 min)
+    counts_interval_s: int = Field(default=900, ge=60, le=3600)
+
+    @field_validator("hourly")
+    @classmethod
+    def _hours(cls, value: dict[int, float]) -> dict[int, float]:
+        for hour, weight in value.items():
+            if not 0 <= hour <= 23 or weight < 0:
+                raise ValueError(f"hourly: hour {hour} must be 0-23 and weight {weight} >= 0")
+        return value
+
+    @field_validator("counts_interval_s")
+    @classmethod
+    def _divides_the_hour(cls, value: int) -> int:
+        if 3600 % value:
+            raise ValueError("counts_interval_s must divide the hour (300, 600, 900, ...)")
+        return value
 
 
 class HeartbeatPhase(StrEnum):

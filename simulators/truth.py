@@ -28,6 +28,7 @@ from simulators.layout import MS, Layout, from_ms, iso_ms, to_ms
 from simulators.people import WEEKDAY_CODES, Booking, Series
 from simulators.scenario import FaultKind
 from simulators.sensors import DEFAULT_PARAM, DayPlan, FaultInstance
+from simulators.visits import day_visit_truth
 
 FORMAT = "occupancy-sim-truth/1"
 Interval = tuple[int, int, int]  # start ms, end ms, count (-1: not counted)
@@ -79,6 +80,15 @@ class Truth:
             for s in f.spaces:
                 out.setdefault(s, []).append((f.start_ms - skew, f.end_ms + pad + skew))
         return {s: _union(v) for s, v in out.items()}
+
+    def visits_per_day(self) -> dict[str, int]:
+        """People in through the service point's door per local day (the door
+        counter's in count, error-free; a party of two is two)."""
+        return {d["day"]: int(d.get("visits", 0)) for d in self.stats.get("days", [])}
+
+    def counter_busy_seconds(self) -> dict[str, dict[str, float]]:
+        """Per local day, the seconds each service counter really served someone."""
+        return {d["day"]: dict(d.get("counter_busy_s", {})) for d in self.stats.get("days", [])}
 
     def intervals(
         self, basis: Literal["sensed", "occupied"] = "sensed"
@@ -197,6 +207,7 @@ class TruthCollector:
                     "overflow": plan.people.overflow,
                     "visitors": plan.people.visitors,
                     "bookings": len(plan.people.bookings),
+                    **day_visit_truth(self.layout, plan, lo, hi),
                 }
             )
 

@@ -40,7 +40,8 @@ AGENT_STATUS = "agent_status"  # tags: site agent; fields: online (0/1)
 # entrance_counts: one people-counter interval (time = end of the interval, UTC);
 #   tags site entrance zone (the zone it serves); fields in_count out_count seq
 #   (integers), interval_s hb (floats), sensor agent (strings), total_in total_out
-#   (integers, only when the counter keeps running totals)
+#   (integers, only when the counter keeps running totals), reset (0/1: the
+#   running totals went backwards, so the counter restarted; ingest.counts)
 ENTRANCE_COUNTS = "entrance_counts"
 SENSOR_HEALTH = (
     "sensor_health"  # tags: site agent sensor space; fields: battery_pct ok last_seen_ns

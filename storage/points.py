@@ -45,8 +45,11 @@ def presence_point(site: Site, msg: Presence, *, tags: Mapping[str, str] | None 
     return Point(PRESENCE, tags, fields, to_ns(msg.event_time))
 
 
-def counts_point(site: Site, msg: EntranceCounts) -> Point:
-    """Raises ``KeyError`` when the entrance is not in the site's registry."""
+def counts_point(site: Site, msg: EntranceCounts, *, reset: bool = False) -> Point:
+    """Raises ``KeyError`` when the entrance is not in the site's registry.
+
+    ``reset``: the counter's running totals went backwards (ingest.counts); the
+    interval counts are stored as given, with the field ``reset`` 1."""
     entrance = site.entrance(msg.entrance_id)
     fields: dict[str, FieldValue] = {
         "in_count": msg.in_count,
@@ -56,6 +59,7 @@ def counts_point(site: Site, msg: EntranceCounts) -> Point:
         "sensor": msg.sensor_id,
         "agent": msg.agent_id,
         "hb": float(msg.heartbeat_interval_s or msg.interval_s),
+        "reset": int(reset),
     }
     if msg.total_in is not None:
         fields["total_in"] = msg.total_in

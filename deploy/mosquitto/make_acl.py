@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
-from core.registry import Registry, load_registry  # noqa: E402
+from core.registry import Registry, Site, load_registry  # noqa: E402
 from core.topics import DEFAULT_PREFIX, Topics  # noqa: E402
 from edge.discovery import COMPONENT, DEFAULT_DISCOVERY_PREFIX, discovery_id  # noqa: E402
 
@@ -48,7 +48,7 @@ def acl_text(
     topics = Topics(prefix)
     agents: dict[str, str] = {}
     for site in registry:
-        for agent in site.agents():
+        for agent in _agents(site):
             if agent in agents and agents[agent] != site.id:
                 raise ValueError(
                     f"agent id {agent!r} is used by sites {agents[agent]!r} and {site.id!r}; "
@@ -83,7 +83,7 @@ def acl_text(
             f"topic readwrite {home_assistant}/#",
         ]
     for site in sorted(registry, key=lambda s: s.id):
-        for agent in sorted(site.agents()):
+        for agent in sorted(_agents(site)):
             lines += ["", f"# site {site.id}", f"user {agent}"]
             # its status (retained, Last Will) and health, on its own site only
             lines.append(f"topic write {topics.status(site.id, agent)}")
@@ -94,7 +94,17 @@ def acl_text(
                 lines.append(f"topic write {home_assistant}/{COMPONENT}/{node}/+/config")
             for space in sorted(site.spaces_of_agent(agent), key=lambda s: s.id):
                 lines.append(f"topic write {topics.presence(site.id, space.id)}")
+            # the people counters it reads (entrance_counts)
+            for entrance in sorted(site.entrances, key=lambda e: e.id):
+                if entrance.counter is not None and entrance.counter.agent == agent:
+                    lines.append(f"topic write {topics.counts(site.id, entrance.id)}")
     return "\n".join(lines) + "\n"
+
+
+def _agents(site: Site) -> set[str]:
+    """Agents with a sensor bound to a space or a counter bound to an entrance."""
+    counters = {e.counter.agent for e in site.entrances if e.counter is not None}
+    return set(site.agents()) | counters
 
 
 def main(argv: list[str]) -> int:

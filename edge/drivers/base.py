@@ -36,6 +36,20 @@ class Reading:
     detail: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CounterReading:
+    """People across one entrance over ``interval_s`` ending at ``at`` (UTC)."""
+
+    sensor_id: str
+    entrance: str
+    at: datetime
+    in_count: int
+    out_count: int
+    interval_s: float
+    total_in: int | None = None
+    total_out: int | None = None
+
+
 Sink = Callable[[Reading], None]
 Clock = Callable[[], datetime]
 

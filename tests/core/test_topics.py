@@ -24,6 +24,7 @@ def test_custom_prefix_and_subscriptions() -> None:
         "acme/occ/+/spaces/+/presence",
         "acme/occ/+/agents/+/status",
         "acme/occ/+/agents/+/health",
+        "acme/occ/+/entrances/+/counts",
     ]
 
 

@@ -363,3 +363,17 @@ def test_home_assistant_acl_lets_each_agent_write_only_its_own_discovery(tmp_pat
         b.stop()
     # without the option the committed ACL is unchanged
     assert make_acl.acl_text(registry) == (MOSQ / "acl").read_text()
+
+
+def test_a_counter_agent_may_write_its_entrances_counts_only() -> None:
+    make_acl = _load_make_acl()
+    acl = make_acl.acl_text(load_registry(REPO / "examples" / "sites"))
+    block = acl.split("user agent-f1-lora\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert block == [
+        "topic write occupancy/v1/virastotalo/agents/agent-f1-lora/status",
+        "topic write occupancy/v1/virastotalo/agents/agent-f1-lora/health",
+        "topic read occupancy/v1/virastotalo/agents/agent-f1-lora/stored",
+        "topic write occupancy/v1/virastotalo/entrances/f1-palvelu-ovi/counts",
+    ]
+    # the floor agents get no entrance topic
+    assert acl.count("/entrances/") == 1

@@ -72,3 +72,25 @@ def test_check_needs_a_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     )
     r = runner.invoke(app, ["--config", str(path), "--check"])
     assert r.exit_code == 2 and "--check needs --registry" in r.output
+
+
+def test_counters_are_checked_against_the_sites_entrances(tmp_path: Path) -> None:
+    # bound in the example site: entrance f1-palvelu-ovi <- counter c-f1-palvelu-ovi
+    # of agent-f1-lora
+    def counter(cid: str, entrance: str) -> dict[str, Any]:
+        return {"type": "simulated", "id": cid, "entrance": entrance}
+
+    ok = check(tmp_path, [], counters=[counter("c-f1-palvelu-ovi", "f1-palvelu-ovi")],
+               agent_id="agent-f1-lora")  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    r = check(
+        tmp_path, [],
+        counters=[counter("c-x", "f1-palvelu-ov"), counter("c-y", "f1-palvelu-ovi")],
+    )  # fmt: skip
+    assert r.exit_code == 2
+    assert "counters[0].entrance: unknown entrance 'f1-palvelu-ov'" in r.output
+    assert "did you mean 'f1-palvelu-ovi'?" in r.output
+    assert "counters[1].id: entrance 'f1-palvelu-ovi' is bound to counter 'c-f1-palvelu-ovi'" in (
+        r.output
+    )
+    assert "belongs to agent 'agent-f1-lora', not 'agent-f1'" in r.output

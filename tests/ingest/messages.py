@@ -85,3 +85,49 @@ def stream(site: Site, n: int, *, start: datetime, step: timedelta) -> list[tupl
 def recent_start(n: int, step: timedelta) -> datetime:
     """A start time such that all ``n`` events lie in the last hour or so, never in the future."""
     return datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1) - n * step
+
+
+def _counters() -> dict[str, tuple[str, str]]:
+    data = yaml.safe_load((EXAMPLE_SITES / f"{SITE}.yaml").read_text(encoding="utf-8"))
+    return {
+        e["id"]: (e["counter"]["id"], e["counter"]["agent"])
+        for e in data.get("entrances", [])
+        if "counter" in e
+    }
+
+
+_COUNTERS = _counters()
+
+
+def counts_topic(entrance: str, site: str = SITE) -> str:
+    return f"{PREFIX}/{site}/entrances/{entrance}/counts"
+
+
+def counts_payload(
+    entrance: str,
+    end: datetime,
+    *,
+    in_count: int = 0,
+    out_count: int = 0,
+    interval_s: float = 600.0,
+    seq: int = 0,
+    agent: str | None = None,
+    sensor: str | None = None,
+    **extra: Any,
+) -> bytes:
+    """An entrance_counts message; ``agent``/``sensor`` default to the example
+    registry's counter binding of ``entrance``."""
+    bound = _COUNTERS.get(entrance, ("c-1", "agent-f1-lora"))
+    body = {
+        "schema_version": 1,
+        "entrance_id": entrance,
+        "agent_id": bound[1] if agent is None else agent,
+        "sensor_id": bound[0] if sensor is None else sensor,
+        "in_count": in_count,
+        "out_count": out_count,
+        "interval_s": interval_s,
+        "event_time": iso(end),
+        "seq": seq,
+        **extra,
+    }
+    return json.dumps(body).encode()

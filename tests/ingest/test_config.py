@@ -29,6 +29,7 @@ def test_environment_with_nested_store_settings(monkeypatch: pytest.MonkeyPatch)
         "$share/ingest/occupancy/v1/+/spaces/+/presence",
         "$share/ingest/occupancy/v1/+/agents/+/status",
         "$share/ingest/occupancy/v1/+/agents/+/health",
+        "$share/ingest/occupancy/v1/+/entrances/+/counts",
     ]
     assert IngestSettings(registry=EXAMPLE_SITES, broker_url="mqtt://h").broker.port == 1883
     assert s.confirm is True  # confirmations to the agents are on unless turned off

@@ -12,7 +12,7 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from core.messages import AgentHealth, AgentState, AgentStatus, Presence
+from core.messages import AgentHealth, AgentState, AgentStatus, EntranceCounts, Presence
 from core.registry import Site
 from core.topics import TopicKind, Topics
 from simulators.publisher import LiveSimulator, PublisherSettings
@@ -83,7 +83,8 @@ def test_live_contract_status_and_last_will(
         )
         time.sleep(2.0)
         # every message is valid contract, on the topic of its own space or agent
-        seen = {TopicKind.PRESENCE: 0, TopicKind.STATUS: 0, TopicKind.HEALTH: 0}
+        seen = {k: 0 for k in (TopicKind.PRESENCE, TopicKind.STATUS, TopicKind.HEALTH)}
+        seen[TopicKind.COUNTS] = 0
         with sub.lock:
             messages = list(sub.messages)
         for topic, payload, _ in messages:
@@ -94,10 +95,14 @@ def test_live_contract_status_and_last_will(
                 assert Presence.model_validate(doc).space_id == parsed.subject
             elif parsed.kind is TopicKind.STATUS:
                 assert AgentStatus.model_validate(doc).agent_id == parsed.subject
+            elif parsed.kind is TopicKind.COUNTS:
+                assert EntranceCounts.model_validate(doc).entrance_id == parsed.subject
             else:
                 assert AgentHealth.model_validate(doc).agent_id == parsed.subject
         assert seen[TopicKind.PRESENCE] > len(example_site.spaces)
         assert seen[TopicKind.HEALTH] > 0
+        # the service point's door counter reports every 15 min: 09:15 and 09:30 at least
+        assert seen[TopicKind.COUNTS] >= 2
         # presence seq increases per agent in arrival order (no faults injected)
         last: dict[str, int] = {}
         for topic, payload, _ in messages:
