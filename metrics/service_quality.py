@@ -1,0 +1,229 @@
+"""Entrance counts checked before any service-point figure is made of them.
+
+A people counter can be wrong in ways a presence sensor cannot: it can count
+more people than a door lets through, count more out than in, reset its
+totals, or fall silent while people keep walking in. None of this may crash a
+report or hide in a figure: ``checked_counts`` keeps the rows that can be
+trusted and returns a flag for everything else, and the figures carry the
+flags of the days they are made of (docs/metrics.md, "Service points").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from core.registry import Site
+from metrics.intervals import column_ns, ns_to_utc, opening_windows, require_columns, to_ns
+
+#: columns of the rows ``checked_counts`` keeps
+ROW_COLUMNS = ("entrance", "zone", "start", "end", "day", "in_count", "out_count", "reset")
+FLAG_COLUMNS = ("entrance", "day", "flag", "value", "detail")
+
+UNKNOWN_ENTRANCE = "unknown_entrance"
+ABSURD_COUNT = "absurd_count"
+COUNTER_RESET = "counter_reset"
+OUT_EXCEEDS_IN = "out_exceeds_in"
+GAP = "gap"
+FLAGS = (UNKNOWN_ENTRANCE, ABSURD_COUNT, COUNTER_RESET, OUT_EXCEEDS_IN, GAP)
+
+#: Uncovered opening time shorter than this is clock jitter between two
+#: intervals, not a lost count.
+GAP_MIN_S = 1.0
+_NS = 1_000_000_000
+
+
+def empty_flags() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "entrance": pd.Series([], dtype=object),
+            "day": pd.Series([], dtype="datetime64[ns]"),
+            "flag": pd.Series([], dtype=object),
+            "value": pd.Series([], dtype=float),
+            "detail": pd.Series([], dtype=object),
+        }
+    )
+
+
+def local_day(site: Site, ns: np.ndarray) -> np.ndarray:
+    """The local date (naive midnight) of each UTC instant."""
+    wall = ns_to_utc(ns).tz_convert(site.tz).tz_localize(None).normalize()
+    return np.asarray(wall, dtype="datetime64[ns]")
+
+
+def _numbers(counts: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in counts.columns:
+        return np.full(len(counts), np.nan)
+    return pd.to_numeric(counts[column], errors="coerce").to_numpy(dtype=float)
+
+
+def _flag_rows(entrance: np.ndarray, day: np.ndarray, mask: np.ndarray, flag: str, what: str):  # type: ignore[no-untyped-def]
+    """One flag per (entrance, day) with how many rows of it were ``mask``."""
+    if not mask.any():
+        return []
+    frame = pd.DataFrame({"entrance": entrance[mask], "day": day[mask]})
+    n = frame.groupby(["entrance", "day"], sort=True).size()
+    return [
+        (e, d, flag, float(k), f"{k} count interval(s) {what}") for (e, d), k in n.items()
+    ]
+
+
+def checked_counts(
+    *, counts: pd.DataFrame, site: Site, start: datetime | pd.Timestamp, end: datetime | pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The trustworthy ``entrance_counts`` rows whose interval starts in
+    [start, end), and the flags.
+
+    ``counts`` is what ``Store.read("entrance_counts", ...)`` returns. A row
+    covers the interval (time - interval_s, time]; its local ``day`` is that of
+    the interval's start. Rows are left out, and flagged, when the entrance is
+    not in the registry (``unknown_entrance``) or the counts are impossible:
+    missing, negative, or more than ``site.service.max_per_minute`` people a
+    minute, or no valid interval length (``absurd_count``). Kept rows whose
+    counter reset its totals are flagged ``counter_reset``; an entrance-day
+    with more out than in ``out_exceeds_in``; opening time of an open day not
+    covered by any interval ``gap`` (value: seconds).
+
+    Returns (rows with ``ROW_COLUMNS`` sorted by entrance and end, flags with
+    ``FLAG_COLUMNS`` sorted by day, entrance, flag)."""
+    require_columns(counts, ("time", "entrance"), what="entrance counts")
+    t0, t1 = to_ns(start, name="start"), to_ns(end, name="end")
+    t_end = column_ns(counts, "time", what="entrance counts")
+    entrance = counts["entrance"].astype(str).to_numpy(dtype=object)
+    n_in, n_out = _numbers(counts, "in_count"), _numbers(counts, "out_count")
+    interval = _numbers(counts, "interval_s")
+    reset = np.nan_to_num(_numbers(counts, "reset")) > 0
+    ok_interval = np.isfinite(interval) & (interval > 0)
+    t_start = t_end - np.round(np.where(ok_interval, interval, 0) * _NS).astype(np.int64)
+    inside = (t_start >= t0) & (t_start < t1)  # counts belong where their interval starts
+    entrance, t_start, t_end = entrance[inside], t_start[inside], t_end[inside]
+    n_in, n_out, interval = n_in[inside], n_out[inside], interval[inside]
+    reset, ok_interval = reset[inside], ok_interval[inside]
+    day = local_day(site, t_start)
+
+    known = np.array([site.has_entrance(e) for e in entrance], dtype=bool)
+    limit = site.service.max_per_minute * np.where(ok_interval, interval, 0) / 60
+    sane = (
+        ok_interval
+        & np.isfinite(n_in) & np.isfinite(n_out)
+        & (n_in >= 0) & (n_out >= 0)
+        & (n_in <= limit) & (n_out <= limit)
+    )  # fmt: skip
+    flags = _flag_rows(entrance, day, ~known, UNKNOWN_ENTRANCE, "from an entrance not in the registry")
+    per_min = f"{site.service.max_per_minute:g}"
+    flags += _flag_rows(
+        entrance, day, known & ~sane, ABSURD_COUNT,
+        f"left out: negative, missing or over {per_min} people a minute",
+    )  # fmt: skip
+    keep = known & sane
+    flags += _flag_rows(entrance, day, keep & reset, COUNTER_RESET, "after the counter reset")
+    zone = np.array([site.entrance(e).zone if site.has_entrance(e) else "" for e in entrance])
+    rows = pd.DataFrame(
+        {
+            "entrance": entrance[keep],
+            "zone": zone[keep].astype(object),
+            "start": ns_to_utc(t_start[keep]),
+            "end": ns_to_utc(t_end[keep]),
+            "day": day[keep],
+            "in_count": n_in[keep].astype(np.int64),
+            "out_count": n_out[keep].astype(np.int64),
+            "reset": reset[keep],
+        }
+    )
+    rows = rows.sort_values(["entrance", "end"], kind="stable").reset_index(drop=True)
+    flags += _out_exceeds_in(rows)
+    flags += _gaps(rows, site, start, end)
+    if not flags:
+        return rows, empty_flags()
+    out = pd.DataFrame(flags, columns=list(FLAG_COLUMNS))
+    out["day"] = out["day"].astype("datetime64[ns]")
+    out["value"] = out["value"].astype(float)
+    return rows, out.sort_values(["day", "entrance", "flag"]).reset_index(drop=True)
+
+
+def _out_exceeds_in(rows: pd.DataFrame) -> list[tuple[object, ...]]:
+    sums = rows.groupby(["entrance", "day"], sort=True)[["in_count", "out_count"]].sum()
+    bad = sums[sums["out_count"] > sums["in_count"]]
+    return [
+        (e, d, OUT_EXCEEDS_IN, float(r.out_count - r.in_count),
+         f"{r.out_count} out but {r.in_count} in over the day")
+        for (e, d), r in bad.iterrows()
+    ]  # fmt: skip
+
+
+def coverage(
+    *, rows: pd.DataFrame, site: Site, start: datetime | pd.Timestamp, end: datetime | pd.Timestamp
+) -> pd.DataFrame:
+    """Per registered entrance and open day: opening_s and covered_s, the part
+    of the opening time inside some count interval of the entrance."""
+    windows = opening_windows(site=site, start=start, end=end)
+    w_s = column_ns(windows, "start", what="opening windows")
+    w_e = column_ns(windows, "end", what="opening windows")
+    w_day = windows["day"].to_numpy(dtype="datetime64[ns]")
+    out = []
+    for ent in site.entrances:
+        mine = rows[rows["entrance"] == ent.id]
+        s = column_ns(mine, "start", what="counts") if len(mine) else np.array([], np.int64)
+        e = column_ns(mine, "end", what="counts") if len(mine) else np.array([], np.int64)
+        # the union of the intervals: sorted by start, a new run begins where
+        # a start passes every end before it
+        o = np.argsort(s, kind="stable")
+        s, e = s[o], e[o]
+        reach = np.maximum.accumulate(e) if len(e) else e
+        new = np.ones(len(s), dtype=bool)
+        new[1:] = s[1:] > reach[:-1]
+        first = np.flatnonzero(new)
+        u_s = s[first]
+        u_e = reach[np.append(first[1:] - 1, len(s) - 1)] if len(first) else first
+        for ws, we, wd in zip(w_s, w_e, w_day, strict=True):
+            covered = np.clip(np.minimum(u_e, we) - np.maximum(u_s, ws), 0, None).sum()
+            out.append((ent.id, wd, (we - ws) / _NS, float(covered) / _NS))
+    frame = pd.DataFrame(out, columns=["entrance", "day", "opening_s", "covered_s"])
+    frame["day"] = frame["day"].astype("datetime64[ns]")
+    return frame.groupby(["entrance", "day"], sort=True, as_index=False)[
+        ["opening_s", "covered_s"]
+    ].sum()
+
+
+def _gaps(
+    rows: pd.DataFrame, site: Site, start: datetime | pd.Timestamp, end: datetime | pd.Timestamp
+) -> list[tuple[object, ...]]:
+    cov = coverage(rows=rows, site=site, start=start, end=end)
+    missing = cov["opening_s"] - cov["covered_s"]
+    bad = cov[missing >= GAP_MIN_S]
+    return [
+        (r.entrance, r.day, GAP, float(r.opening_s - r.covered_s),
+         f"{r.opening_s - r.covered_s:.0f} s of opening time without counts (visits undercounted)")
+        for r in bad.itertuples()
+    ]  # fmt: skip
+
+
+def day_flags(flags: pd.DataFrame) -> pd.DataFrame:
+    """Per (entrance, day): the names of its flags, sorted and joined by ';'."""
+    if flags.empty:
+        return pd.DataFrame({"entrance": [], "day": pd.Series([], dtype="datetime64[ns]"),
+                             "flags": []})  # fmt: skip
+    g = flags.groupby(["entrance", "day"], sort=True)["flag"]
+    return g.agg(lambda f: ";".join(sorted(set(f)))).rename("flags").reset_index()
+
+
+def flag_records(flags: pd.DataFrame) -> list[dict[str, object]]:
+    """Flags as JSON objects for a report's metadata."""
+    return [
+        {"entrance": r.entrance, "day": pd.Timestamp(r.day).date().isoformat(), "flag": r.flag,
+         "value": r.value, "detail": r.detail}
+        for r in flags.itertuples()
+    ]  # fmt: skip
+
+
+__all__ = [
+    "FLAGS",
+    "FLAG_COLUMNS",
+    "ROW_COLUMNS",
+    "checked_counts",
+    "coverage",
+    "day_flags",
+    "flag_records",
+]
