@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from api.auth import Principal
@@ -72,13 +73,21 @@ class ServiceData:
 
 
 def read_service(
-    store: Store, site: Site, start: datetime, end: datetime, *, entrances: list[str]
+    store: Store,
+    site: Site,
+    start: datetime,
+    end: datetime,
+    *,
+    entrances: list[str],
+    ended_by: datetime | None = None,
 ) -> ServiceData:
     """The ``entrance_counts`` of [start, end) for ``entrances``, checked.
 
     Reads a day beyond each end: an interval that starts inside the period
     may end after it (its counts belong to the day it starts), and the
-    interval ending at the period's start is the one before it."""
+    interval ending at the period's start is the one before it. ``ended_by``
+    (a live view's now): only intervals that have ended by then, and no gap
+    flag for the last 2.5 intervals, whose counts may still be on their way."""
     raw = store.read(
         ENTRANCE_COUNTS,
         start=start,
@@ -90,13 +99,25 @@ def read_service(
     # unknown entrances stay in (and are flagged); foreign entrances of the site do not
     hidden = {e.id for e in site.entrances} - set(entrances)
     raw = raw[~raw["entrance"].isin(hidden)]
-    rows, flags = checked_counts(counts=raw, site=site, start=start, end=end)
-    cov = coverage(rows=rows, site=site, start=start, end=end)
+    gaps_until = None
+    if ended_by is not None:
+        raw = raw[raw["time"] <= pd.Timestamp(ended_by)]
+        lengths = (
+            pd.to_numeric(raw["interval_s"], errors="coerce").to_numpy(dtype=float)
+            if "interval_s" in raw.columns and len(raw)
+            else np.zeros(1)
+        )
+        grace = timedelta(seconds=2.5 * float(np.nan_to_num(np.nanmax(lengths, initial=0))))
+        gaps_until = max(start, ended_by - grace)
+    rows, flags = checked_counts(counts=raw, site=site, start=start, end=end, gaps_until=gaps_until)
+    cov = coverage(rows=rows, site=site, start=start, end=gaps_until or end)
     cov = cov[cov["entrance"].isin(entrances)]
     return ServiceData(site, start, end, rows, flags, cov, entrances)
 
 
-def visits_report(data: ServiceData, *, bucket: service_m.VisitBucket, by: service_m.By) -> pd.DataFrame:
+def visits_report(
+    data: ServiceData, *, bucket: service_m.VisitBucket, by: service_m.By
+) -> pd.DataFrame:
     daily = data.daily(by)
     if bucket == "day":
         return daily
@@ -126,7 +147,9 @@ def parse_hours(text: str, site: Site) -> OpeningHours:
         if m is None:
             raise HoursError(f"{part[:40]!r} is not like 09:00-15:00 or mon=09:00-12:00")
         ranges = m[2].split(",")
-        days = [m[1]] if m[1] else [d for i, d in enumerate(WEEKDAYS) if site.opening_hours.ranges(i)]
+        days = (
+            [m[1]] if m[1] else [d for i, d in enumerate(WEEKDAYS) if site.opening_hours.ranges(i)]
+        )
         for d in days:
             if d in per_day:
                 raise HoursError(f"{d} is given twice")
@@ -137,9 +160,7 @@ def parse_hours(text: str, site: Site) -> OpeningHours:
         raise HoursError(str(exc).splitlines()[-1].strip()) from None
 
 
-def summary_report(
-    data: ServiceData, *, cells: pd.DataFrame, hours: OpeningHours
-) -> pd.DataFrame:
+def summary_report(data: ServiceData, *, cells: pd.DataFrame, hours: OpeningHours) -> pd.DataFrame:
     """One row per zone with entrances: visits, open days, peak hour, in-building
     drift, counter utilisation, the share inside ``hours``, the class fit."""
     site = data.site
@@ -184,9 +205,10 @@ def summary_report(
     return out
 
 
-def today_bounds(site: Site, now: datetime) -> tuple[datetime, datetime]:
-    day = now.astimezone(site.tz).date()
-    return local_day_bounds(site, day)[0], now
+def read_today(store: Store, site: Site, now: datetime, *, entrances: list[str]) -> ServiceData:
+    """The counts of the local day so far: intervals that have ended by ``now``."""
+    start = local_day_bounds(site, now.astimezone(site.tz).date())[0]
+    return read_service(store, site, start, now, entrances=entrances, ended_by=now)
 
 
 def now_report(data: ServiceData) -> list[dict[str, Any]]:

@@ -60,7 +60,12 @@ def _day_flags_by(flags: pd.DataFrame, site: Site, by: By) -> pd.DataFrame:
 
 
 def daily_visits(
-    *, rows: pd.DataFrame, flags: pd.DataFrame, coverage: pd.DataFrame, site: Site, by: By = "entrance"
+    *,
+    rows: pd.DataFrame,
+    flags: pd.DataFrame,
+    coverage: pd.DataFrame,
+    site: Site,
+    by: By = "entrance",
 ) -> pd.DataFrame:
     """Per group and local day: visits (in), exits (out), open (the site had
     opening hours that day), coverage (covered / opening seconds of its
@@ -71,8 +76,14 @@ def daily_visits(
     _check(rows)
     key = rows[by].to_numpy(dtype=object)
     sums = (
-        pd.DataFrame({by: key, "day": rows["day"].to_numpy(), "visits": rows["in_count"],
-                      "exits": rows["out_count"]})  # fmt: skip
+        pd.DataFrame(
+            {
+                by: key,
+                "day": rows["day"].to_numpy(),
+                "visits": rows["in_count"],
+                "exits": rows["out_count"],
+            }
+        )
         .groupby([by, "day"], sort=True)[["visits", "exits"]]
         .sum()
     )
@@ -110,7 +121,7 @@ def weekday_visits(*, daily: pd.DataFrame, by: By = "entrance") -> pd.DataFrame:
     mean_per_day, flagged_days (days whose figures carry a flag)."""
     require_columns(daily, (by, "day", "visits", "open", "flags"), what="daily visits")
     d = daily[daily["open"]]
-    frame = d.assign(weekday=pd.to_datetime(d["day"]).dt.weekday, flagged=d["flags"] != "")
+    frame = d.assign(weekday=pd.to_datetime(d["day"]).dt.day_of_week, flagged=d["flags"] != "")
     g = frame.groupby([by, "weekday"], sort=True)
     out = g.agg(days=("day", "size"), visits=("visits", "sum"), flagged_days=("flagged", "sum"))
     out = out.reset_index()
@@ -133,7 +144,9 @@ def peak_hours(*, hourly: pd.DataFrame, daily: pd.DataFrame, by: By = "entrance"
     days = daily[daily["open"]].groupby(by).size()
     hod = hourly.assign(h=pd.to_datetime(hourly["bucket"]).dt.hour)
     hod = hod.groupby([by, "h"], sort=True)["visits"].sum().reset_index()
-    hod["mean"] = hod["visits"] / hod[by].map(days).fillna(0).replace(0, np.nan)
+    n_days = hod[by].map(days).fillna(0).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hod["mean"] = np.where(n_days > 0, hod["visits"].to_numpy(dtype=float) / n_days, np.nan)
     best = hod.sort_values([by, "mean", "h"], ascending=[True, False, True]).drop_duplicates(by)
     best = best.set_index(by)
     out = pd.DataFrame(
@@ -204,7 +217,12 @@ def in_building(
         {"zone": frame["zone"], "time": ns_to_utc(t), "day": r["day"].to_numpy(),
          "in_building": frame["n"].to_numpy(np.int64)}
     )  # fmt: skip
-    last = frame.groupby(["zone", "seg"], sort=True).agg(n=("n", "last"), low=("low", "min"))
+    ends = frame.groupby(["zone", "seg"], sort=True).agg(n=("n", "last"), low=("low", "min"))
+    ends = ends.reset_index()
+    last = {
+        (str(z), int(sg)): (int(n), int(lw))
+        for z, sg, n, lw in zip(ends["zone"], ends["seg"], ends["n"], ends["low"], strict=True)
+    }
     drift = []
     zones = sorted({e.zone for e in site.entrances} | set(frame["zone"]))
     for i in np.flatnonzero(is_close):
@@ -213,8 +231,8 @@ def in_building(
         if resets[i] > hi or resets[i] <= lo:
             continue
         for z in zones:
-            n, low_v = last.loc[(z, i)] if (z, i) in last.index else (0, 0)
-            drift.append((z, day, closing, int(n), int(-low_v)))
+            n, low_v = last.get((z, int(i)), (0, 0))
+            drift.append((z, day, closing, n, -low_v))
     drift_frame = pd.DataFrame(drift, columns=["zone", "day", "closing", "drift", "unmatched_out"])
     drift_frame["day"] = drift_frame["day"].astype("datetime64[ns]")
     return series.reset_index(drop=True), drift_frame

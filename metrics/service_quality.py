@@ -59,19 +59,30 @@ def _numbers(counts: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(counts[column], errors="coerce").to_numpy(dtype=float)
 
 
-def _flag_rows(entrance: np.ndarray, day: np.ndarray, mask: np.ndarray, flag: str, what: str):  # type: ignore[no-untyped-def]
+Flag = tuple[object, object, str, float, str]
+
+
+def _flag_rows(
+    entrance: np.ndarray, day: np.ndarray, mask: np.ndarray, flag: str, what: str
+) -> list[Flag]:
     """One flag per (entrance, day) with how many rows of it were ``mask``."""
     if not mask.any():
         return []
     frame = pd.DataFrame({"entrance": entrance[mask], "day": day[mask]})
-    n = frame.groupby(["entrance", "day"], sort=True).size()
+    n = frame.groupby(["entrance", "day"], sort=True).size().reset_index(name="n")
     return [
-        (e, d, flag, float(k), f"{k} count interval(s) {what}") for (e, d), k in n.items()
+        (e, d, flag, float(k), f"{k} count interval(s) {what}")
+        for e, d, k in zip(n["entrance"], n["day"], n["n"], strict=True)
     ]
 
 
 def checked_counts(
-    *, counts: pd.DataFrame, site: Site, start: datetime | pd.Timestamp, end: datetime | pd.Timestamp
+    *,
+    counts: pd.DataFrame,
+    site: Site,
+    start: datetime | pd.Timestamp,
+    end: datetime | pd.Timestamp,
+    gaps_until: datetime | pd.Timestamp | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The trustworthy ``entrance_counts`` rows whose interval starts in
     [start, end), and the flags.
@@ -84,7 +95,9 @@ def checked_counts(
     minute, or no valid interval length (``absurd_count``). Kept rows whose
     counter reset its totals are flagged ``counter_reset``; an entrance-day
     with more out than in ``out_exceeds_in``; opening time of an open day not
-    covered by any interval ``gap`` (value: seconds).
+    covered by any interval ``gap`` (value: seconds), up to ``gaps_until``
+    (default ``end``; a live view passes the time from which an interval may
+    still be on its way).
 
     Returns (rows with ``ROW_COLUMNS`` sorted by entrance and end, flags with
     ``FLAG_COLUMNS`` sorted by day, entrance, flag)."""
@@ -111,7 +124,9 @@ def checked_counts(
         & (n_in >= 0) & (n_out >= 0)
         & (n_in <= limit) & (n_out <= limit)
     )  # fmt: skip
-    flags = _flag_rows(entrance, day, ~known, UNKNOWN_ENTRANCE, "from an entrance not in the registry")
+    flags = _flag_rows(
+        entrance, day, ~known, UNKNOWN_ENTRANCE, "from an entrance not in the registry"
+    )
     per_min = f"{site.service.max_per_minute:g}"
     flags += _flag_rows(
         entrance, day, known & ~sane, ABSURD_COUNT,
@@ -134,7 +149,7 @@ def checked_counts(
     )
     rows = rows.sort_values(["entrance", "end"], kind="stable").reset_index(drop=True)
     flags += _out_exceeds_in(rows)
-    flags += _gaps(rows, site, start, end)
+    flags += _gaps(rows, site, start, end if gaps_until is None else gaps_until)
     if not flags:
         return rows, empty_flags()
     out = pd.DataFrame(flags, columns=list(FLAG_COLUMNS))
@@ -143,13 +158,13 @@ def checked_counts(
     return rows, out.sort_values(["day", "entrance", "flag"]).reset_index(drop=True)
 
 
-def _out_exceeds_in(rows: pd.DataFrame) -> list[tuple[object, ...]]:
+def _out_exceeds_in(rows: pd.DataFrame) -> list[Flag]:
     sums = rows.groupby(["entrance", "day"], sort=True)[["in_count", "out_count"]].sum()
-    bad = sums[sums["out_count"] > sums["in_count"]]
+    bad = sums[sums["out_count"] > sums["in_count"]].reset_index()
     return [
-        (e, d, OUT_EXCEEDS_IN, float(r.out_count - r.in_count),
-         f"{r.out_count} out but {r.in_count} in over the day")
-        for (e, d), r in bad.iterrows()
+        (e, d, OUT_EXCEEDS_IN, float(o - i), f"{o} out but {i} in over the day")
+        for e, d, i, o in zip(bad["entrance"], bad["day"], bad["in_count"], bad["out_count"],
+                              strict=True)
     ]  # fmt: skip
 
 
@@ -189,15 +204,14 @@ def coverage(
 
 def _gaps(
     rows: pd.DataFrame, site: Site, start: datetime | pd.Timestamp, end: datetime | pd.Timestamp
-) -> list[tuple[object, ...]]:
+) -> list[Flag]:
     cov = coverage(rows=rows, site=site, start=start, end=end)
-    missing = cov["opening_s"] - cov["covered_s"]
-    bad = cov[missing >= GAP_MIN_S]
+    missing = (cov["opening_s"] - cov["covered_s"]).to_numpy(dtype=float)
+    bad = missing >= GAP_MIN_S
     return [
-        (r.entrance, r.day, GAP, float(r.opening_s - r.covered_s),
-         f"{r.opening_s - r.covered_s:.0f} s of opening time without counts (visits undercounted)")
-        for r in bad.itertuples()
-    ]  # fmt: skip
+        (e, d, GAP, float(m), f"{m:.0f} s of opening time without counts (visits undercounted)")
+        for e, d, m in zip(cov["entrance"][bad], cov["day"][bad], missing[bad], strict=True)
+    ]
 
 
 def day_flags(flags: pd.DataFrame) -> pd.DataFrame:
@@ -211,10 +225,11 @@ def day_flags(flags: pd.DataFrame) -> pd.DataFrame:
 
 def flag_records(flags: pd.DataFrame) -> list[dict[str, object]]:
     """Flags as JSON objects for a report's metadata."""
+    days = pd.to_datetime(flags["day"]).dt.date
     return [
-        {"entrance": r.entrance, "day": pd.Timestamp(r.day).date().isoformat(), "flag": r.flag,
-         "value": r.value, "detail": r.detail}
-        for r in flags.itertuples()
+        {"entrance": e, "day": d.isoformat(), "flag": f, "value": float(v), "detail": t}
+        for e, d, f, v, t in zip(flags["entrance"], days, flags["flag"], flags["value"],
+                                 flags["detail"], strict=True)
     ]  # fmt: skip
 
 

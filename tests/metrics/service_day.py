@@ -95,8 +95,15 @@ def presence_points(s: Site) -> list[Point]:
     return [
         presence_point(
             s,
-            Presence(space_id=sp, agent_id="ag", sensor_id=f"s-{sp}", occupied=occ,
-                     event_time=local(h), seq=k, kind="change"),  # fmt: skip
+            Presence(
+                space_id=sp,
+                agent_id="ag",
+                sensor_id=f"s-{sp}",
+                occupied=occ,
+                event_time=local(h),
+                seq=k,
+                kind="change",
+            ),
         )
         for k, (sp, h, occ) in enumerate(events)
     ]

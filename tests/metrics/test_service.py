@@ -17,10 +17,10 @@ import pytest
 from core.calendar import local_day_bounds
 from core.registry import OpeningHours, ServiceClasses
 from metrics import service as sm
+from metrics.cells import hour_cells
 from metrics.service_quality import checked_counts, coverage
 from storage import ENTRANCE_COUNTS, Store, StoreSettings, open_store
 from summaries.raw import read_opening_intervals
-from metrics.cells import hour_cells
 from tests.metrics import service_day as day
 
 
