@@ -202,29 +202,32 @@ def in_building(
     _check(rows)
     lo, hi = to_ns(start, name="start"), to_ns(end, name="end")
     resets, is_close = _reset_points(site, lo, hi)
-    order = np.lexsort((column_ns(rows, "end", what="counts"), rows["zone"].to_numpy(str)))
-    r = rows.iloc[order]
-    t = column_ns(r, "end", what="counts")
+    z_code, z_names = pd.factorize(rows["zone"], sort=True)
+    t_all = column_ns(rows, "end", what="counts")
+    order = np.lexsort((t_all, z_code))
+    z_code, t = z_code[order], t_all[order]
     seg = np.searchsorted(resets, t, side="left")  # a row ending at a reset is before it
-    x = (r["in_count"] - r["out_count"]).to_numpy(dtype=np.int64)
-    frame = pd.DataFrame({"zone": r["zone"].to_numpy(object), "seg": seg, "x": x, "t": t})
-    g = frame.groupby(["zone", "seg"], sort=False)
-    running = g["x"].cumsum()
-    low = np.minimum(running.groupby([frame["zone"], frame["seg"]]).cummin(), 0)
-    frame["n"] = running - low
-    frame["low"] = low
+    x = (rows["in_count"].to_numpy(np.int64) - rows["out_count"].to_numpy(np.int64))[order]
+    # one integer key per (zone, segment) for the group-wise sums
+    key = z_code.astype(np.int64) * (len(resets) + 1) + seg
+    running = pd.Series(x).groupby(key, sort=False).cumsum().to_numpy(np.int64)
+    low = np.minimum(pd.Series(running).groupby(key, sort=False).cummin().to_numpy(np.int64), 0)
+    n = running - low
+    zone_names = np.asarray(z_names, dtype=object)
     series = pd.DataFrame(
-        {"zone": frame["zone"], "time": ns_to_utc(t), "day": r["day"].to_numpy(),
-         "in_building": frame["n"].to_numpy(np.int64)}
+        {"zone": zone_names[z_code] if len(z_code) else np.array([], object),
+         "time": ns_to_utc(t), "day": rows["day"].to_numpy()[order], "in_building": n}
     )  # fmt: skip
-    ends = frame.groupby(["zone", "seg"], sort=True).agg(n=("n", "last"), low=("low", "min"))
-    ends = ends.reset_index()
+    grouped = pd.DataFrame({"key": key, "n": n, "low": low}).groupby("key", sort=True)
+    ends = grouped.agg(n=("n", "last"), low=("low", "min")).reset_index()
+    width = len(resets) + 1
+    keys = ends["key"].to_numpy(np.int64)
     last = {
-        (str(z), int(sg)): (int(n), int(lw))
-        for z, sg, n, lw in zip(ends["zone"], ends["seg"], ends["n"], ends["low"], strict=True)
+        (str(zone_names[k // width]), k % width): (v, lw)
+        for k, v, lw in zip(keys.tolist(), ends["n"].tolist(), ends["low"].tolist(), strict=True)
     }
     drift = []
-    zones = sorted({e.zone for e in site.entrances} | set(frame["zone"]))
+    zones = sorted({e.zone for e in site.entrances} | {str(z) for z in zone_names})
     for i in np.flatnonzero(is_close):
         closing = ns_to_utc(np.array([resets[i]]))[0]
         day = closing.tz_convert(site.tz).tz_localize(None).normalize()
