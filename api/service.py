@@ -110,9 +110,18 @@ def read_service(
         grace = timedelta(seconds=2.5 * float(np.nan_to_num(np.nanmax(lengths, initial=0))))
         gaps_until = max(start, ended_by - grace)
     rows, flags = checked_counts(counts=raw, site=site, start=start, end=end, gaps_until=gaps_until)
-    cov = coverage(rows=rows, site=site, start=start, end=gaps_until or end)
+    cov = coverage(rows=rows, site=site, start=start, end=end)
     cov = cov[cov["entrance"].isin(entrances)]
     return ServiceData(site, start, end, rows, flags, cov, entrances)
+
+
+def read_period(store: Store, site: Site, p: Period, *, entrances: list[str]) -> ServiceData:
+    """A report period's counts. A period reaching today ends now (``Period``):
+    then, as on the live panel, only intervals ended by now count, and the
+    last ones, whose counts may still be on their way, are no gap."""
+    nominal_end = local_day_bounds(site, p.last_day + timedelta(days=1))[0]
+    ended_by = p.end if p.end < nominal_end else None
+    return read_service(store, site, p.start, p.end, entrances=entrances, ended_by=ended_by)
 
 
 def visits_report(

@@ -43,9 +43,7 @@ def _entrances(site: Site, principal: Principal) -> list[str]:
 
 
 def _read(ctx: Ctx, site: Site, p: reports.Period, principal: Principal) -> service_api.ServiceData:
-    return service_api.read_service(
-        ctx.store, site, p.start, p.end, entrances=_entrances(site, principal)
-    )
+    return service_api.read_period(ctx.store, site, p, entrances=_entrances(site, principal))
 
 
 @router.get("/visits", summary="Visits (people counted in) per hour, day or weekday")

@@ -190,3 +190,26 @@ def test_now(sqlite_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
         sqlite_api.get("/v1/sites/palvelu/service/now", "agency:bb").json()["zones"][0]["zone"]
         == "asiakas"
     )
+
+
+def test_a_period_reaching_today_counts_ended_intervals_only(
+    sqlite_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api import reports
+
+    # "now" is 14:00:30 in Helsinki on the worked day: as on /now, 40 visits so
+    # far, and the intervals still running are neither counted nor a gap
+    monkeypatch.setattr(reports, "utcnow", lambda: datetime(2026, 11, 2, 12, 0, 30, tzinfo=UTC))
+    r = sqlite_api.get("/v1/sites/palvelu/service/visits", **DAY)
+    assert r.status_code == 200, r.text
+    rows = {row["entrance"]: row for row in r.json()["rows"]}
+    assert rows["ovi"]["visits"] == 40 and rows["ovi"]["open"] is True
+    # covered so far: 09:00-14:00 of the opening time up to the period's end,
+    # which a report puts one second after now (api.reports: 5 h 0 min 31 s)
+    assert rows["ovi"]["coverage"] == pytest.approx(5 * 3600 / (5 * 3600 + 31))
+    assert rows["ovi"]["flags"] == ""
+    # the back door's 7-hour interval has not arrived: by now it is a counter
+    # silent since opening, beyond 2.5 of the longest interval heard (1 h):
+    # 09:00 to 11:30:31 is flagged, the last 2.5 h are not (yet)
+    (gap,) = r.json()["meta"]["quality"]["flags"]
+    assert (gap["entrance"], gap["flag"], gap["value"]) == ("takaovi", "gap", 9031.0)
