@@ -139,6 +139,12 @@ def occupancy_report(data: ServiceData) -> tuple[pd.DataFrame, pd.DataFrame]:
     return service_m.in_building(rows=data.rows, site=data.site, start=data.start, end=data.end)
 
 
+def largest_drift(drift: pd.DataFrame) -> dict[str, int | None]:
+    """Per zone, the largest drift at a closing (None: no closing with counts)."""
+    top = drift.groupby("zone")["drift"].max()
+    return {str(z): None if pd.isna(v) else int(v) for z, v in top.items()}
+
+
 _RANGE = r"[0-9]{2}:[0-9]{2}-[0-9]{2}:[0-9]{2}"
 _PART = re.compile(rf"(?:(mon|tue|wed|thu|fri|sat|sun)=)?({_RANGE}(?:,{_RANGE})*)", re.ASCII)
 
@@ -194,6 +200,8 @@ def summary_report(data: ServiceData, *, cells: pd.DataFrame, hours: OpeningHour
         max_drift=("drift", "max"), mean_drift=("drift", "mean"),
         unmatched_out=("unmatched_out", "sum"),
     ).reset_index()  # fmt: skip
+    # closings without counts have no drift (null), and add nothing here
+    drift_sum["mean_drift"] = drift_sum["mean_drift"].astype("float64")
     out = out.merge(totals, on="zone", how="left")
     out = out.merge(peaks, on="zone", how="left")
     out = out.merge(drift_sum, on="zone", how="left")

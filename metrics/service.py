@@ -198,7 +198,8 @@ def in_building(
     drift: zone, day, closing (UTC), drift (the count just before the reset at
     closing: people counted in and never out, or a counting error),
     unmatched_out (people counted out with nobody counted inside: what the
-    clamp removed))."""
+    clamp removed); both null when no interval of the zone ended since the
+    reset before, since then there is nothing to show, not a zero))."""
     _check(rows)
     lo, hi = to_ns(start, name="start"), to_ns(end, name="end")
     resets, is_close = _reset_points(site, lo, hi)
@@ -234,10 +235,14 @@ def in_building(
         if resets[i] > hi or resets[i] <= lo:
             continue
         for z in zones:
-            n, low_v = last.get((z, int(i)), (0, 0))
-            drift.append((z, day, closing, n, -low_v))
+            # no count since the last reset: no drift to show (not 0)
+            n, low_v = last.get((z, int(i)), (None, None))
+            drift.append((z, day, closing, n, None if low_v is None else -low_v))
     drift_frame = pd.DataFrame(drift, columns=["zone", "day", "closing", "drift", "unmatched_out"])
     drift_frame["day"] = drift_frame["day"].astype("datetime64[ns]")
+    drift_frame[["drift", "unmatched_out"]] = drift_frame[["drift", "unmatched_out"]].astype(
+        "Int64"
+    )
     return series.reset_index(drop=True), drift_frame
 
 

@@ -90,7 +90,7 @@ def occupancy(
         format,
         name=f"service-occupancy-{site.id}-{table}",
         meta=service_api.period_meta(
-            site, p, data, table=table, drift=drift.groupby("zone")["drift"].max().to_dict()
+            site, p, data, table=table, drift=service_api.largest_drift(drift)
         ),
     )
 

@@ -35,9 +35,14 @@ def make_service_api(store_settings: StoreSettings, tmp_path: Path) -> Iterator[
     with make_sessionmaker(make_engine(records))() as session:
         keys = {role: create_key(session, role=role, name=role) for role in ROLES}
     settings = ApiSettings(
-        registry=day.SITE_FILE, store=store_settings, records_url=records, broker_url=None,
-        rollup_interval_s=0, feeds_poll_interval_s=0, summaries_interval_s=0,
-    )  # fmt: skip
+        registry=day.SITE_FILE,
+        store=store_settings,
+        records_url=records,
+        broker_url=None,
+        rollup_interval_s=0,
+        feeds_poll_interval_s=0,
+        summaries_interval_s=0,
+    )
     app = create_app(settings, registry=Registry({site.id: site}), store=store)
     with TestClient(app) as client:
         yield Api(client, keys, site, store)
@@ -71,14 +76,26 @@ def test_daily_and_hourly_visits(api: Api) -> None:
     assert body["meta"]["entrances"] == ["ovi", "takaovi"]
 
     r = api.get("/v1/sites/palvelu/service/visits", bucket="hour", by="zone", **DAY)
-    hours = [(row["bucket"][11:13], row["visits"]) for row in r.json()["rows"]
-             if row["zone"] == "asiakas"]  # fmt: skip
+    hours = [
+        (row["bucket"][11:13], row["visits"])
+        for row in r.json()["rows"]
+        if row["zone"] == "asiakas"
+    ]
     assert hours == [(f"{h:02d}", i) for h, i, _ in day.OVI]
 
     r = api.get("/v1/sites/palvelu/service/visits", bucket="weekday", by="zone", **DAY)
     mon = [row for row in r.json()["rows"] if row["zone"] == "asiakas"]
-    assert mon == [{"zone": "asiakas", "weekday": 0, "weekday_name": "mon", "days": 1,
-                    "visits": 47, "mean_per_day": 47.0, "flagged_days": 0}]  # fmt: skip
+    assert mon == [
+        {
+            "zone": "asiakas",
+            "weekday": 0,
+            "weekday_name": "mon",
+            "days": 1,
+            "visits": 47,
+            "mean_per_day": 47.0,
+            "flagged_days": 0,
+        }
+    ]
 
 
 def test_occupancy_series_and_drift(api: Api) -> None:
@@ -117,10 +134,15 @@ def test_summary(api: Api) -> None:
 
 @pytest.mark.parametrize(
     ("hours", "mon", "fri"),
-    [("mon=09:00-12:00,13:00-15:00;fri=09:00-12:00", ["09:00-12:00", "13:00-15:00"],
-      ["09:00-12:00"]),
-     ("10:00-14:00", ["10:00-14:00"], ["10:00-14:00"])],
-)  # fmt: skip
+    [
+        (
+            "mon=09:00-12:00,13:00-15:00;fri=09:00-12:00",
+            ["09:00-12:00", "13:00-15:00"],
+            ["09:00-12:00"],
+        ),
+        ("10:00-14:00", ["10:00-14:00"], ["10:00-14:00"]),
+    ],
+)
 def test_hours_forms(sqlite_api: Api, hours: str, mon: list[str], fri: list[str]) -> None:
     r = sqlite_api.get("/v1/sites/palvelu/service/summary", hours=hours, **DAY)
     assert r.status_code == 200, r.text
@@ -213,3 +235,35 @@ def test_a_period_reaching_today_counts_ended_intervals_only(
     # 09:00 to 11:30:31 is flagged, the last 2.5 h are not (yet)
     (gap,) = r.json()["meta"]["quality"]["flags"]
     assert (gap["entrance"], gap["flag"], gap["value"]) == ("takaovi", "gap", 9031.0)
+
+
+def test_a_closing_without_counts_has_no_drift(sqlite_api: Api) -> None:
+    # Tuesday 3 November: open, but no counter reported: drift null, not 0,
+    # and a gap flag on each entrance
+    r = sqlite_api.get(
+        "/v1/sites/palvelu/service/occupancy",
+        table="drift",
+        **{"from": "2026-11-02", "to": "2026-11-04"},
+    )
+    assert r.status_code == 200, r.text
+    tue = {row["zone"]: row for row in r.json()["rows"] if row["day"].startswith("2026-11-03")}
+    assert tue["asiakas"]["drift"] is None and tue["asiakas"]["unmatched_out"] is None
+    assert r.json()["meta"]["drift"] == {"asiakas": 2, "za": 0}
+    gaps = [f for f in r.json()["meta"]["quality"]["flags"] if f["day"] == "2026-11-03"]
+    assert {(f["entrance"], f["flag"], f["value"]) for f in gaps} == {
+        ("ovi", "gap", 7 * 3600.0),
+        ("takaovi", "gap", 7 * 3600.0),
+    }
+    r = sqlite_api.get(
+        "/v1/sites/palvelu/service/summary", **{"from": "2026-11-02", "to": "2026-11-04"}
+    )
+    row = {x["zone"]: x for x in r.json()["rows"]}["asiakas"]
+    assert (row["max_drift"], row["mean_drift"], row["open_days"]) == (2, 2.0, 2)
+    assert row["flagged_days"] == 1 and row["busy_day"] == 47  # the silent day is no demand
+    csv = sqlite_api.get(
+        "/v1/sites/palvelu/service/occupancy",
+        table="drift",
+        format="csv",
+        **{"from": "2026-11-02", "to": "2026-11-04"},
+    ).text
+    assert "asiakas,2026-11-03,2026-11-03 14:00:00,,\n" in csv
