@@ -72,6 +72,15 @@ class ServiceData:
         }
 
 
+def _grace(raw: pd.DataFrame) -> timedelta:
+    """2.5 x the longest counting interval heard: how long counts may still be
+    on their way before their absence is a gap."""
+    if raw.empty or "interval_s" not in raw.columns:
+        return timedelta(0)
+    lengths = pd.to_numeric(raw["interval_s"], errors="coerce").to_numpy(dtype=float)
+    return timedelta(seconds=2.5 * float(np.nan_to_num(np.nanmax(lengths, initial=0))))
+
+
 def read_service(
     store: Store,
     site: Site,
@@ -94,21 +103,15 @@ def read_service(
         end=end + timedelta(days=1),
         where={"site": site.id},
     )
-    if raw.empty:
-        raw = pd.DataFrame({"time": pd.Series([], dtype="datetime64[ns, UTC]"), "entrance": []})
-    # unknown entrances stay in (and are flagged); foreign entrances of the site do not
-    hidden = {e.id for e in site.entrances} - set(entrances)
-    raw = raw[~raw["entrance"].isin(hidden)]
+    if not raw.empty:  # (a store's answer for a measurement it has never seen has no columns)
+        # unknown entrances stay in (and are flagged); foreign entrances of the site do not
+        hidden = {e.id for e in site.entrances} - set(entrances)
+        raw = raw[~raw["entrance"].isin(hidden)]
     gaps_until = None
     if ended_by is not None:
-        raw = raw[raw["time"] <= pd.Timestamp(ended_by)]
-        lengths = (
-            pd.to_numeric(raw["interval_s"], errors="coerce").to_numpy(dtype=float)
-            if "interval_s" in raw.columns and len(raw)
-            else np.zeros(1)
-        )
-        grace = timedelta(seconds=2.5 * float(np.nan_to_num(np.nanmax(lengths, initial=0))))
-        gaps_until = max(start, ended_by - grace)
+        if not raw.empty:
+            raw = raw[raw["time"] <= pd.Timestamp(ended_by)]
+        gaps_until = max(start, ended_by - _grace(raw))
     rows, flags = checked_counts(counts=raw, site=site, start=start, end=end, gaps_until=gaps_until)
     cov = coverage(rows=rows, site=site, start=start, end=end)
     cov = cov[cov["entrance"].isin(entrances)]

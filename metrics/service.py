@@ -96,7 +96,13 @@ def daily_visits(
     out["open"] = out["opening_s"].fillna(0) > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         out["coverage"] = np.where(out["open"], out["covered_s"] / out["opening_s"], np.nan)
-    out = out.merge(_day_flags_by(flags, site, by), on=[by, "day"], how="left")
+    per_day = _day_flags_by(flags, site, by)
+    # empty frames come with float columns: the keys must agree to merge
+    out[by] = out[by].astype(object)
+    per_day[by] = per_day[by].astype(object)
+    out["day"] = out["day"].astype("datetime64[ns]")
+    per_day["day"] = per_day["day"].astype("datetime64[ns]")
+    out = out.merge(per_day, on=[by, "day"], how="left")
     flags_col = out["flags"].astype(object)
     out["flags"] = flags_col.where(flags_col.notna(), "")
     cols = [by, "day", "visits", "exits", "open", "coverage", "flags"]

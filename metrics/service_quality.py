@@ -101,6 +101,14 @@ def checked_counts(
 
     Returns (rows with ``ROW_COLUMNS`` sorted by entrance and end, flags with
     ``FLAG_COLUMNS`` sorted by day, entrance, flag)."""
+    if counts.empty and not {"time", "entrance"} <= set(counts.columns):
+        # what a store answers for a measurement it has never seen
+        counts = pd.DataFrame(
+            {
+                "time": pd.Series([], dtype="datetime64[ns, UTC]"),
+                "entrance": pd.Series([], dtype=object),
+            }
+        )
     require_columns(counts, ("time", "entrance"), what="entrance counts")
     t0, t1 = to_ns(start, name="start"), to_ns(end, name="end")
     t_end = column_ns(counts, "time", what="entrance counts")
@@ -223,8 +231,13 @@ def _gaps(
 def day_flags(flags: pd.DataFrame) -> pd.DataFrame:
     """Per (entrance, day): the names of its flags, sorted and joined by ';'."""
     if flags.empty:
-        return pd.DataFrame({"entrance": [], "day": pd.Series([], dtype="datetime64[ns]"),
-                             "flags": []})  # fmt: skip
+        return pd.DataFrame(
+            {
+                "entrance": pd.Series([], dtype=object),
+                "day": pd.Series([], dtype="datetime64[ns]"),
+                "flags": pd.Series([], dtype=object),
+            }
+        )
     g = flags.groupby(["entrance", "day"], sort=True)["flag"]
     return g.agg(lambda f: ";".join(sorted(set(f)))).rename("flags").reset_index()
 

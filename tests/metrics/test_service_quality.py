@@ -122,3 +122,25 @@ def test_missing_fields_do_not_crash(store: Store) -> None:
     assert ("ovi", "absurd_count", 1.0) in _flags(flags)  # no out count: not a number to use
     assert daily.loc["ovi", "visits"] == 2
     assert site.has_entrance("ovi")
+
+
+@pytest.mark.parametrize("day_text", ["2026-11-07", "2026-11-02"])  # a Saturday, a Monday
+def test_no_counts_at_all(store: Store, day_text: str) -> None:
+    """No rows (found by the fuzzing of /service/now): every figure is empty or
+    flagged, none crashes."""
+    site = day.site()
+    start, end = day.local(0, day_text), day.local(24, day_text)
+    raw = store.read(ENTRANCE_COUNTS, start=start, end=end, where={"site": site.id})
+    rows, flags = checked_counts(counts=raw, site=site, start=start, end=end)
+    cov = coverage(rows=rows, site=site, start=start, end=end)
+    for by in ("zone", "entrance"):
+        daily = sm.daily_visits(rows=rows, flags=flags, coverage=cov, site=site, by=by)
+        hourly = sm.hourly_visits(rows=rows, site=site, by=by)
+        assert hourly.empty and sm.peak_hours(hourly=hourly, daily=daily, by=by).empty
+        assert sm.class_fit(daily=daily, classes=site.service.classes, by=by).empty
+        assert (daily["visits"] == 0).all() and (
+            daily["flags"] == ("gap" if daily["open"].any() else "")
+        ).all()
+    series, drift = sm.in_building(rows=rows, site=site, start=start, end=end)
+    assert series.empty and drift["drift"].isna().all()
+    assert len(flags) == (2 if day_text == "2026-11-02" else 0)  # a gap per entrance when open
