@@ -209,8 +209,10 @@ def summary_report(data: ServiceData, *, cells: pd.DataFrame, hours: OpeningHour
     out = out.merge(peaks, on="zone", how="left")
     out = out.merge(drift_sum, on="zone", how="left")
     out = out.merge(
-        util[["zone", "counters", "observed_s", "occupied_s", "utilisation"]].rename(
-            columns={"observed_s": "counter_observed_s", "occupied_s": "counter_occupied_s",
+        util[["zone", "counters", "opening_s", "observed_s", "occupied_s", "coverage",
+              "utilisation"]].rename(
+            columns={"opening_s": "counter_opening_s", "observed_s": "counter_observed_s",
+                     "occupied_s": "counter_occupied_s", "coverage": "counter_coverage",
                      "utilisation": "counter_utilisation"}
         ),
         on="zone", how="left",

@@ -33,7 +33,14 @@ HoursQ = Annotated[
         "mon=09:00-12:00,13:00-15:00;fri=09:00-12:00; default: the site's own hours",
     ),
 ]
-COUNTER_COLUMNS = ("counters", "counter_observed_s", "counter_occupied_s", "counter_utilisation")
+COUNTER_COLUMNS = (
+    "counters",
+    "counter_opening_s",
+    "counter_observed_s",
+    "counter_occupied_s",
+    "counter_coverage",
+    "counter_utilisation",
+)
 
 
 def _entrances(site: Site, principal: Principal) -> list[str]:

@@ -121,6 +121,8 @@ def test_summary(api: Api) -> None:
     assert row["peak_hour_of_day"] == 11
     assert row["max_drift"] == day.DRIFT
     assert row["counters"] == 2
+    assert (row["counter_opening_s"], row["counter_observed_s"]) == (14 * 3600.0, 14 * 3600.0)
+    assert (row["counter_occupied_s"], row["counter_coverage"]) == (3 * 3600.0, 1.0)
     assert row["counter_utilisation"] == pytest.approx(day.COUNTER_UTILISATION, rel=1e-12)
     assert row["visits_inside_hours"] == day.INSIDE_10_14
     assert row["share_inside_hours"] == pytest.approx(35 / 47, rel=1e-12)
