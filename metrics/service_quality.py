@@ -101,44 +101,17 @@ def checked_counts(
 
     Returns (rows with ``ROW_COLUMNS`` sorted by entrance and end, flags with
     ``FLAG_COLUMNS`` sorted by day, entrance, flag)."""
-    if counts.empty and not {"time", "entrance"} <= set(counts.columns):
-        # what a store answers for a measurement it has never seen
-        counts = pd.DataFrame(
-            {
-                "time": pd.Series([], dtype="datetime64[ns, UTC]"),
-                "entrance": pd.Series([], dtype=object),
-            }
-        )
-    require_columns(counts, ("time", "entrance"), what="entrance counts")
-    t0, t1 = to_ns(start, name="start"), to_ns(end, name="end")
-    t_end = column_ns(counts, "time", what="entrance counts")
-    # codes of the distinct entrances, not a Python string per row: a year of
-    # minute counts is half a million rows
-    e_code, e_names = pd.factorize(counts["entrance"].astype(str))
-    entrance = np.asarray(e_names, dtype=object)[e_code] if len(e_code) else e_code.astype(object)
-    n_in, n_out = _numbers(counts, "in_count"), _numbers(counts, "out_count")
-    interval = _numbers(counts, "interval_s")
-    reset = np.nan_to_num(_numbers(counts, "reset")) > 0
-    ok_interval = np.isfinite(interval) & (interval > 0)
-    t_start = t_end - np.round(np.where(ok_interval, interval, 0) * _NS).astype(np.int64)
-    inside = (t_start >= t0) & (t_start < t1)  # counts belong where their interval starts
-    entrance, t_start, t_end = entrance[inside], t_start[inside], t_end[inside]
-    e_code = e_code[inside]
-    n_in, n_out, interval = n_in[inside], n_out[inside], interval[inside]
-    reset, ok_interval = reset[inside], ok_interval[inside]
-    day = local_day(site, t_start)
-
-    zone_of = {e.id: e.zone for e in site.entrances}
-    zone_names = np.array([zone_of.get(str(e)) for e in e_names], dtype=object)
-    zone = zone_names[e_code] if len(e_code) else np.array([], dtype=object)
-    known = pd.notna(zone).astype(bool)
-    limit = site.service.max_per_minute * np.where(ok_interval, interval, 0) / 60
+    cols = _window(_as_counts(counts), site, start, end)
+    known = pd.notna(cols["zone"]).astype(bool)
+    limit = site.service.max_per_minute * np.where(cols["ok_interval"], cols["interval"], 0) / 60
+    n_in, n_out = cols["in"], cols["out"]
     sane = (
-        ok_interval
+        cols["ok_interval"]
         & np.isfinite(n_in) & np.isfinite(n_out)
         & (n_in >= 0) & (n_out >= 0)
         & (n_in <= limit) & (n_out <= limit)
     )  # fmt: skip
+    entrance, day, reset = cols["entrance"], cols["day"], cols["reset"]
     flags = _flag_rows(
         entrance, day, ~known, UNKNOWN_ENTRANCE, "from an entrance not in the registry"
     )
@@ -152,9 +125,9 @@ def checked_counts(
     rows = pd.DataFrame(
         {
             "entrance": entrance[keep],
-            "zone": zone[keep],
-            "start": ns_to_utc(t_start[keep]),
-            "end": ns_to_utc(t_end[keep]),
+            "zone": cols["zone"][keep],
+            "start": ns_to_utc(cols["t_start"][keep]),
+            "end": ns_to_utc(cols["t_end"][keep]),
             "day": day[keep],
             "in_count": n_in[keep].astype(np.int64),
             "out_count": n_out[keep].astype(np.int64),
@@ -170,6 +143,52 @@ def checked_counts(
     out["day"] = out["day"].astype("datetime64[ns]")
     out["value"] = out["value"].astype(float)
     return rows, out.sort_values(["day", "entrance", "flag"]).reset_index(drop=True)
+
+
+def _as_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    if counts.empty and not {"time", "entrance"} <= set(counts.columns):
+        # what a store answers for a measurement it has never seen
+        return pd.DataFrame(
+            {
+                "time": pd.Series([], dtype="datetime64[ns, UTC]"),
+                "entrance": pd.Series([], dtype=object),
+            }
+        )
+    require_columns(counts, ("time", "entrance"), what="entrance counts")
+    return counts
+
+
+def _window(
+    counts: pd.DataFrame, site: Site, start: datetime | pd.Timestamp, end: datetime | pd.Timestamp
+) -> dict[str, np.ndarray]:
+    """The columns of the rows whose interval starts in [start, end), as arrays:
+    entrance, zone (None: not in the registry), t_start, t_end, day, in, out,
+    interval, ok_interval, reset."""
+    t0, t1 = to_ns(start, name="start"), to_ns(end, name="end")
+    t_end = column_ns(counts, "time", what="entrance counts")
+    # codes of the distinct entrances, not a Python string per row: a year of
+    # minute counts is half a million rows
+    e_code, e_names = pd.factorize(counts["entrance"].astype(str))
+    names = np.asarray(e_names, dtype=object)
+    zone_of = {e.id: e.zone for e in site.entrances}
+    zones = np.array([zone_of.get(str(e)) for e in names], dtype=object)
+    interval = _numbers(counts, "interval_s")
+    ok_interval = np.isfinite(interval) & (interval > 0)
+    t_start = t_end - np.round(np.where(ok_interval, interval, 0) * _NS).astype(np.int64)
+    inside = (t_start >= t0) & (t_start < t1)  # counts belong where their interval starts
+    e_code = e_code[inside]
+    return {
+        "entrance": names[e_code] if len(e_code) else np.array([], dtype=object),
+        "zone": zones[e_code] if len(e_code) else np.array([], dtype=object),
+        "t_start": t_start[inside],
+        "t_end": t_end[inside],
+        "day": local_day(site, t_start[inside]),
+        "in": _numbers(counts, "in_count")[inside],
+        "out": _numbers(counts, "out_count")[inside],
+        "interval": interval[inside],
+        "ok_interval": ok_interval[inside],
+        "reset": (np.nan_to_num(_numbers(counts, "reset")) > 0)[inside],
+    }
 
 
 def _out_exceeds_in(rows: pd.DataFrame) -> list[Flag]:
