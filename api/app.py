@@ -38,6 +38,7 @@ from api.routes import (
     reports,
     sites,
 )
+from api.routes import service as service_routes  # service points (issue 19, item 3)
 from api.routes import webhooks as webhooks_routes
 from core.registry import Registry
 from core.timeutil import utcnow
@@ -273,6 +274,7 @@ def create_app(
     app.include_router(charges.router)
     app.include_router(webhooks_routes.router)
     app.include_router(alerts.router)
+    app.include_router(service_routes.router)
     if UI_DIR.is_dir():
         app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
 

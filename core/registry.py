@@ -190,6 +190,38 @@ class Entrance(_Named):
     )
 
 
+class ServiceClasses(_Strict):
+    """Service-point size classes (L, M, S, mobile XS) by measured demand: the
+    smallest number of visits on a busy day (the 90th percentile of daily
+    visits) that each class is for. Below ``s``: XS. The defaults are
+    assumptions of this project, not programme figures (docs/metrics.md,
+    "Service points"): the programme names the classes but gives no numbers."""
+
+    l: int = Field(default=200, ge=1, description="Busy-day visits from which L fits.")  # noqa: E741
+    m: int = Field(default=80, ge=1, description="Busy-day visits from which M fits.")
+    s: int = Field(default=20, ge=1, description="Busy-day visits from which S fits (else XS).")
+
+    @model_validator(mode="after")
+    def _descending(self) -> ServiceClasses:
+        if not self.l > self.m > self.s:
+            raise ValueError(
+                f"class thresholds must fall from L to S (got {self.l}, {self.m}, {self.s})"
+            )
+        return self
+
+
+class ServiceSettings(_Strict):
+    """The ``service`` block of a site file: how visits at its entrances are judged."""
+
+    classes: ServiceClasses = Field(default_factory=ServiceClasses)
+    max_per_minute: float = Field(
+        default=300,
+        gt=0,
+        description="More people than this a minute through one entrance is an absurd count "
+        "(flagged and left out of the figures); an assumption, see docs/metrics.md.",
+    )
+
+
 class HolidayCalendar(_Strict):
     """A public-holiday calendar of the ``holidays`` package. A site without
     public holidays says ``holidays: none``; leaving the key out means Finland
@@ -306,6 +338,10 @@ class Site(_Named):
     zones: list[Zone] = Field(min_length=1)
     spaces: list[Space] = Field(min_length=1)
     entrances: list[Entrance] = Field(default_factory=list)
+    service: ServiceSettings = Field(
+        default_factory=lambda: ServiceSettings(),
+        description="Service-point size classes and count checks (docs/metrics.md).",
+    )
 
     _spaces: dict[str, Space] = PrivateAttr(default_factory=dict)
     _zones: dict[str, Zone] = PrivateAttr(default_factory=dict)

@@ -27,6 +27,15 @@ def zone() -> Json:
     )
 
 
+def service_zone() -> Json:
+    # the zones that entrances count for (service points), not every zone of the site
+    return query_variable(
+        "zone",
+        "Service point",
+        'SHOW TAG VALUES FROM "entrance_counts" WITH KEY = "zone" WHERE "site" =~ /^$site$/',
+    )
+
+
 # Agency "_site" in the efficiency rows is the whole site, not an agency: it is
 # left out of the choices, and "All" must not match it either.
 AGENCY_ALL = "[^_].*"

@@ -16,7 +16,12 @@ import {
 import { Filters, renderSearch, searchSpaces } from "./filters.js";
 import { Replay } from "./history.js";
 import * as panels from "./panels.js";
-import { renderDetailsDialog, renderSensorList, renderZoneTable } from "./panels.js";
+import {
+  renderDetailsDialog,
+  renderSensorList,
+  renderServicePanel,
+  renderZoneTable,
+} from "./panels.js";
 import { FloorPlan } from "./plan.js";
 import { HttpError, readStream } from "./sse.js";
 
@@ -53,6 +58,8 @@ const state = {
   images: new Map(), // floor id -> blob URL of its plan image (null: none)
   warmUntil: 0, // until then, a sensor never heard is waiting, not silent
   warmTimer: null,
+  service: null, // GET .../service/now, for a site with people counters
+  serviceTimer: null,
 };
 
 let plan;
@@ -182,6 +189,7 @@ async function chooseSite(siteId) {
   state.agencies = new Map((site.agencies || []).map((a) => [a.id, a]));
   state.live = new Map();
   state.health = null;
+  state.service = null;
   state.find = null;
   for (const url of state.images.values()) if (url) URL.revokeObjectURL(url);
   state.images = new Map();
@@ -194,6 +202,7 @@ async function chooseSite(siteId) {
   renderSitePicker();
   renderFloor();
   startStream(site.id);
+  refreshService();
   return undefined;
 }
 
@@ -399,6 +408,31 @@ async function refreshHealth() {
   }
   renderSensors();
   return undefined;
+}
+
+// People in the building and visits today, from the door counters; a site
+// without counters (or a key that may not see them) shows no panel.
+async function refreshService() {
+  clearTimeout(state.serviceTimer);
+  if (!state.site?.entrances?.length) {
+    state.service = null;
+    return renderService();
+  }
+  state.serviceTimer = setTimeout(refreshService, 30000);
+  const site = state.site.id;
+  try {
+    const answer = await api(`v1/sites/${encodeURIComponent(site)}/service/now`);
+    if (state.site?.id === site) state.service = answer;
+  } catch (exc) {
+    if (exc.status === 401) return signOut("signin_invalid");
+    if (exc.status === 403 || exc.status === 404) state.service = null;
+    // otherwise keep the last answer; the stream shows the outage
+  }
+  return renderService();
+}
+
+function renderService() {
+  renderServicePanel(panelCtx(), state.service);
 }
 
 // Open alerts (alerts/ in the API) head the attention list; agency keys get
@@ -676,6 +710,7 @@ function renderTexts() {
   renderCounters();
   renderFind();
   renderSensors();
+  renderService();
   renderConn();
   if (state.detailsId) renderDetails();
 }

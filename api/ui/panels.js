@@ -258,3 +258,42 @@ export function renderDetailsDialog(ctx) {
   );
 }
 
+
+// Customer service points (GET /v1/sites/{site}/service/now): people in the
+// building now and visits today per service point, with the counts' quality
+// flags. ``data`` is the answer, or null while there is none.
+export function renderServicePanel(ctx, data) {
+  const { state, nameOf } = ctx;
+  const card = $("service");
+  card.hidden = !data;
+  if (!data) return;
+  $("service-in").textContent = formatNumber(data.in_building);
+  $("service-visits").textContent = formatNumber(data.visits_today);
+  const items = data.zones.map((z) => {
+    const li = document.createElement("li");
+    li.dataset.zone = z.zone;
+    const name = document.createElement("strong");
+    name.textContent = nameOf(state.zones.get(z.zone)) || z.zone;
+    const line = document.createElement("span");
+    line.className = "service-line";
+    line.textContent = t("service_zone_line", {
+      in: formatNumber(z.in_building),
+      visits: formatNumber(z.visits_today),
+    });
+    li.append(name, line);
+    if (z.flags.length) {
+      const warn = document.createElement("span");
+      warn.className = "service-flags";
+      warn.textContent = t("service_flags", {
+        flags: z.flags.map((f) => t(`service_flag_${f}`)).join(", "),
+      });
+      li.append(warn);
+    }
+    return li;
+  });
+  $("service-zones").replaceChildren(...items);
+  const asOf = data.zones.map((z) => z.as_of).filter(Boolean).sort().pop();
+  $("service-note").textContent = asOf
+    ? t("service_as_of", { time: formatTime(asOf, state.site?.timezone) })
+    : t("service_no_counts");
+}

@@ -41,19 +41,21 @@ def test_check_command_reports_a_stale_file(tmp_path: Path) -> None:
     assert "live.json: differs" in result.output and "old.json: not built" in result.output
 
 
-def test_four_dashboards_with_fixed_uids_and_variables() -> None:
+def test_dashboards_with_fixed_uids_and_variables() -> None:
     models = build_all()
     assert {m["uid"]: m["title"] for m in models.values()} == {
         "occupancy-live": "Live occupancy",
         "occupancy-utilisation": "Utilisation",
         "occupancy-efficiency": "Space efficiency",
         "occupancy-charges": "Charges",
+        "occupancy-service": "Service points",
     }
     names = {m["uid"]: [v["name"] for v in m["templating"]["list"]] for m in models.values()}
     assert names["occupancy-live"][1:] == ["site", "floor", "zone"]
     assert names["occupancy-utilisation"][1:4] == ["site", "floor", "zone"]
     assert names["occupancy-efficiency"][1:] == ["site", "agency"]
     assert names["occupancy-charges"][1:] == ["site", "agency"]
+    assert names["occupancy-service"][1:] == ["site", "zone", "tz"]
     for m in models.values():
         ids = [p["id"] for p in m["panels"]]
         assert ids == list(range(1, len(ids) + 1))
