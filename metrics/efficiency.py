@@ -247,7 +247,7 @@ def efficiency_of(
                 "releasable_m2": release * held_area / held if held > 0 else 0.0,
             }
         )
-    rows.append(_site_row(site, desks, total, site_desk_peaks, margin))
+    rows.append(_site_row(site, desks, total, site_desk_peaks, margin, presence["day"]))
     out = pd.DataFrame(rows)
     htv_all = out["headcount_htv"].to_numpy(dtype=float)
     area_all = out["area_m2"].to_numpy(dtype=float)
@@ -271,12 +271,17 @@ def _site_row(
     total: pd.DataFrame,
     site_desk_peaks: pd.DataFrame,
     margin: float,
+    observed_days: pd.Series,
 ) -> dict[str, object]:
-    """The ``_site`` row: every desk, the site's daily desk peaks."""
+    """The ``_site`` row: every desk, the site's daily desk peaks on the days
+    presence counts (``observed_days``)."""
     site_htv = sum(a.headcount_htv for a in site.agencies)
     n_all = len(desks)
     all_desk_area = sum(s.area_m2 for s in desks)
     mine = site_desk_peaks[site_desk_peaks["site"] == site.id] if len(site_desk_peaks) else None
+    if mine is not None:
+        # the days the agencies' presence counts: days on which a desk was observed
+        mine = mine[mine["day"].isin(observed_days)]
     peaks = mine["peak"].to_numpy(float) if mine is not None else np.empty(0)
     figures = _peak_figures(peaks, site_htv)
     need = desks_needed(figures["peak_presence_p90"], margin)

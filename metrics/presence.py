@@ -30,6 +30,7 @@ from charging.attribution import BOOKING, DEDICATED, POOL, attribute, to_ns
 from charging.bookings import Booking
 from charging.pricing import use_shares
 from core.registry import Site, SpaceType
+from metrics.intervals import UNKNOWN
 
 #: one row per Pareto-maximal (a, p) pair of an agency and local day
 PAIR_COLUMNS = ("agency", "day", "a", "p", "at", "use_ns")
@@ -70,7 +71,10 @@ def presence_pairs(
     use) and use_ns (the agency's attributed desk-nanoseconds that day, the
     same on each row of the day). Sorted by agency, day, a descending."""
     desks = {s.id for s in site.spaces if s.type is SpaceType.DESK}
-    on_desk = intervals["space"].astype(str).isin(desks).to_numpy()
+    # a day on which no desk was observed at all (sensors or agents down) is no
+    # measurement of presence: it would pull the mean of daily peaks down
+    observed = intervals["state"].to_numpy(dtype=object) != UNKNOWN
+    on_desk = intervals["space"].astype(str).isin(desks).to_numpy() & observed
     open_days = np.unique(intervals["day"].to_numpy(dtype="datetime64[ns]")[on_desk])
     agencies = [a.id for a in site.agencies]
     pieces = _desk_pieces(intervals=intervals, bookings=bookings, site=site)
