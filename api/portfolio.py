@@ -209,15 +209,19 @@ def utilisation(
 # ---- efficiency -----------------------------------------------------------------
 def _site_efficiency(data: PeriodData, site: Site, principal: Principal) -> pd.DataFrame:
     """The site's ``/efficiency`` rows for ``principal`` before its restriction,
-    with the nanosecond sums of each row's spaces (for the portfolio's ratios)."""
-    cells = data.day_cells()
-    by_agency = pf.group_sums(cells=cells, site=site, by="agency")
-    whole = pf.group_sums(cells=cells, site=site, by="site")
+    with the nanosecond sums of each row's spaces (for the portfolio's ratios).
+    Read from the per-group daily rows (``PeriodData.group_days``): a few rows
+    per site-day, the same integers as the day cells add up to."""
+    view = principal.agency or ALL
+    agency_days = data.group_days(level="agency", view=view)
+    site_days = data.group_days(level="site", view=view)
+    by_agency = pf.group_day_totals(agency_days, by="agency")
+    whole = pf.group_day_totals(site_days, by="site")
     frame = efficiency_of(
-        use=pf.utilisation_figures(by_agency, keys=["agency"]),
-        total=pf.utilisation_figures(whole, keys=["site"]),
-        agency_desk_peaks=data.daily_peaks(level="agency", types="desk", view=ALL),
-        site_desk_peaks=data.daily_peaks(level="site", types="desk", view=principal.agency or ALL),
+        use=pf.time_figures(by_agency, keys=["agency"]),
+        total=pf.time_figures(whole, keys=["site"]),
+        agency_desk_peaks=_desk_peaks(agency_days, "agency"),
+        site_desk_peaks=_desk_peaks(site_days, "site"),
         site=site,
         shared_use_s=access.area_weights(site, principal),
     )
@@ -225,6 +229,14 @@ def _site_efficiency(data: PeriodData, site: Site, principal: Principal) -> pd.D
     for c in pf.NS_SUMS:
         frame[c] = frame["agency"].map(sums[c]).fillna(0).astype("int64")
     return frame
+
+
+def _desk_peaks(days: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Daily desk peaks (``metrics.peaks.daily_peaks`` columns efficiency reads)."""
+    has = days[days["desk_peak"] >= 0]
+    return pd.DataFrame(
+        {by: has["group"].to_numpy(dtype=object), "day": has["day"], "peak": has["desk_peak"]}
+    )
 
 
 def efficiency(

@@ -156,32 +156,59 @@ def _seconds(values: pd.Series) -> np.ndarray:
     )
 
 
+def time_figures(sums: pd.DataFrame, *, keys: Sequence[str]) -> pd.DataFrame:
+    """The time columns of ``utilisation_figures`` from the nanosecond sums
+    alone (``NS_SUMS``; a ``sites`` column is kept): opening_s, unknown_s,
+    observed_s, occupied_s, coverage and utilisation, the same floats."""
+    opening = np.asarray(sums["opening_ns"], dtype=object)
+    unknown = np.asarray(sums["unknown_ns"], dtype=object)
+    out = sums[[*keys, *(["sites"] if "sites" in sums.columns else [])]].copy()
+    out["opening_s"] = _seconds(sums["opening_ns"])
+    out["unknown_s"] = _seconds(sums["unknown_ns"])
+    out["observed_s"] = _seconds(pd.Series(opening - unknown, dtype=object))
+    out["occupied_s"] = _seconds(sums["occupied_ns"])
+    op, ob = out["opening_s"].to_numpy(), out["observed_s"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["coverage"] = np.where(op > 0, ob / op, np.nan)
+        out["utilisation"] = np.where(ob > 0, out["occupied_s"].to_numpy() / ob, np.nan)
+    return out.reset_index(drop=True)
+
+
 def utilisation_figures(sums: pd.DataFrame, *, keys: Sequence[str]) -> pd.DataFrame:
     """The columns of ``utilisation_from_cells`` from sums (``group_sums`` or
     ``add_up``; a ``sites`` column is kept): seconds, then coverage = observed
     / opening, utilisation = occupied / observed, frequency = used_days /
     space_days, intensity = people_s / seat_s, each a ratio of sums."""
-    opening = np.asarray(sums["opening_ns"], dtype=object)
-    unknown = np.asarray(sums["unknown_ns"], dtype=object)
-    out = sums[[*keys, *(["sites"] if "sites" in sums.columns else [])]].copy()
+    times = time_figures(sums, keys=keys)
+    out = times[[*keys, *(["sites"] if "sites" in sums.columns else [])]].copy()
     out["spaces"] = sums["spaces"].to_numpy(dtype=np.int64)
     out["open_days"] = sums["open_days"].to_numpy(dtype=np.int64)
-    out["opening_s"] = _seconds(sums["opening_ns"])
-    out["unknown_s"] = _seconds(sums["unknown_ns"])
-    out["observed_s"] = _seconds(pd.Series(opening - unknown, dtype=object))
-    out["occupied_s"] = _seconds(sums["occupied_ns"])
+    for c in ("opening_s", "unknown_s", "observed_s", "occupied_s", "coverage", "utilisation"):
+        out[c] = times[c].to_numpy()
     seats = sums["seat_s"].to_numpy(dtype=float)
     used = sums["used_days"].to_numpy(dtype=np.int64)
     n = sums["space_days"].to_numpy(dtype=np.int64)
-    op, ob = out["opening_s"].to_numpy(), out["observed_s"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["coverage"] = np.where(op > 0, ob / op, np.nan)
-        out["utilisation"] = np.where(ob > 0, out["occupied_s"].to_numpy() / ob, np.nan)
         out["frequency"] = np.where(n > 0, used / n, np.nan)
         out["intensity"] = np.where(
             seats > 0, sums["people_s"].to_numpy(dtype=float) / seats, np.nan
         )
     return out.reset_index(drop=True)
+
+
+def group_day_totals(rows: pd.DataFrame, *, by: str) -> pd.DataFrame:
+    """Per group, the nanosecond sums (``NS_SUMS``) of per-group daily rows
+    (``PeriodData.group_days``: columns group, opening_ns, unknown_ns,
+    occupied_ns), added exactly in int64 (one site's period fits); groups
+    sorted, in a column named ``by``."""
+    if rows.empty:
+        return pd.DataFrame({by: pd.Series([], dtype=object), **{c: [] for c in NS_SUMS}}).astype(
+            {c: np.int64 for c in NS_SUMS}
+        )
+    g = rows.groupby("group", sort=True)[list(NS_SUMS)].sum()
+    out = g.astype(np.int64).reset_index().rename(columns={"group": by})
+    out[by] = out[by].astype(object)
+    return out
 
 
 # ---- efficiency ---------------------------------------------------------------
@@ -246,6 +273,8 @@ __all__ = [
     "PortfolioBucket",
     "add_up",
     "combine_efficiency",
+    "group_day_totals",
     "group_sums",
+    "time_figures",
     "utilisation_figures",
 ]

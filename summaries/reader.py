@@ -30,9 +30,11 @@ from metrics.peaks import PeakInput, prepare_peaks
 from metrics.utilisation import group_of
 from storage import Store
 from summaries.compute import ALL, peak_table, view_spaces
+from summaries.groups import DESK, GROUP_COLUMNS, group_table, stored_view, visible_groups
 from summaries.raw import read_inputs
 from summaries.retention import RawRetentionError, gone_days, refusal
 from summaries.schema import (
+    GROUPS,
     HOURS,
     PEAKS,
     SPACE_DAYS,
@@ -284,6 +286,64 @@ class PeriodData:
         out = out.sort_values([level, "day"], kind="stable").reset_index(drop=True)
         return narrow_peaks(out, self.site, level=level, types=types)[[level, *PEAK_COLUMNS]]
 
+    def group_days(self, *, level: str, view: str) -> pd.DataFrame:
+        """Per group of ``level`` (``agency`` or ``site``) and day, the sums of the
+        day cells over the spaces ``view`` may draw on and the day's desk peak
+        (``summaries.groups``, ``GROUP_COLUMNS``), sorted by group and day: from
+        ``summary_groups`` for the days whose rows are all there; for the other
+        days built from this period's day cells and daily peaks (summaries or
+        raw points, as ``day_cells`` and ``daily_peaks`` give them) with the
+        same function, so every path gives the same integers. With ``visible``
+        set, ``view`` must be an agency whose spaces it holds."""
+        if self.visible is not None and (
+            view == ALL or not view_spaces(self.site, view) <= self.visible
+        ):
+            raise ValueError(f"view {view!r} draws on spaces this period data leaves out")
+        if self.source == "raw":
+            return self._groups_from_cells(level, view)
+        before = set(self._stale)
+        stored = self._summary_rows(GROUPS, "groups")
+        # Days without their group rows (a commit older than them) or with torn
+        # ones are built below from the cells and peaks: not stale for that.
+        self._stale = before
+        ok = set(self._from_summaries["groups"])
+        parts = []
+        if stored is not None:
+            mine = stored[(stored["level"] == level) & (stored["view"] == stored_view(level, view))]
+            mine = mine[mine["group"].isin(visible_groups(self.site, level=level, view=view))]
+            parts.append(_group_frame(mine))
+        used = set(ok)
+        for first, last in runs([d for d in self.days if d not in ok], max_len=10_000):
+            part = PeriodData(
+                store=self.store,
+                site=self.site,
+                start=max(local_day_bounds(self.site, first)[0], self.start),
+                end=min(local_day_bounds(self.site, last)[1], self.end),
+                params=self.params,
+                now=self.now,
+                visible=self.visible,
+                raw_retention_days=self.raw_retention_days,
+                known=({d: c for d, c in self._commits.items() if first <= d <= last}, {}),
+            )
+            parts.append(part._groups_from_cells(level, view))
+            used |= set.intersection(*part._from_summaries.values())
+            self._stale |= part._stale
+        self._from_summaries["groups"] = used
+        out = pd.concat(parts, ignore_index=True) if parts else _group_frame(None)
+        return out.sort_values(["group", "day"], kind="stable").reset_index(drop=True)
+
+    def _groups_from_cells(self, level: str, view: str) -> pd.DataFrame:
+        peaks = self.daily_peaks(level=level, types=DESK, view=stored_view(level, view))
+        table = group_table(
+            cells=self.day_cells(),
+            desk_peaks=peaks.rename(columns={level: "group"}),
+            site=self.site,
+            level=level,
+            view=stored_view(level, view),
+        )
+        wanted = visible_groups(self.site, level=level, view=view)
+        return _group_frame(table[table["group"].isin(wanted)])
+
     # ---- internals ----------------------------------------------------------------
     def _cells(self, measurement: str, kind: str, columns: tuple[str, ...]) -> pd.DataFrame:
         parts = []
@@ -400,6 +460,19 @@ class PeriodData:
                 intervals=iv, site=self.site, start=start, end=end
             )
         return self._raw[(first, last)]
+
+
+def _group_frame(rows: pd.DataFrame | None) -> pd.DataFrame:
+    """``GROUP_COLUMNS`` typed alike whichever path built ``rows``."""
+    if rows is None:
+        rows = pd.DataFrame({c: [] for c in GROUP_COLUMNS})
+    return pd.DataFrame(
+        {
+            **{c: rows[c].to_numpy(dtype=object) for c in ("level", "view", "group")},
+            "day": rows["day"].to_numpy(dtype="datetime64[ns]"),
+            **{c: rows[c].to_numpy(dtype=np.int64) for c in GROUP_COLUMNS[4:]},
+        }
+    )
 
 
 def expected_groups(site: Site, *, level: str, types: str, view: str) -> int:

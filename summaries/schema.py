@@ -28,12 +28,14 @@ from core.timeutil import to_ns
 from metrics.cells import NS_COLUMNS
 from storage import Store
 from summaries.compute import DaySummaries
+from summaries.groups import GROUP_FIELDS, group_combinations, group_tables
 
 HOURS = "summary_hours"  # tags site space; time = the local hour's start (UTC)
 SPACE_DAYS = "summary_space_days"  # tags site space; time = local midnight (UTC)
 PEAKS = "summary_peaks"  # tags site level types view group; time = local midnight
 DAYS = "summary_days"  # tags site; the commit row of a day; time = local midnight
 MARKS = "summary_marks"  # tags site; token of the newest raw write for that day
+GROUPS = "summary_groups"  # tags site level view group; time = local midnight
 CELL_FIELDS = (*NS_COLUMNS, "people_s")
 EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
 
@@ -47,6 +49,8 @@ class Commit:
     carry: str
     params: str
     mark: int
+    #: rows of ``summary_groups``; -1: a commit written before they existed
+    groups: int = -1
 
 
 # The parts of a site entry that a day's summary is computed from. Names,
@@ -134,9 +138,18 @@ def write_summaries(
                 "gen": gen,
             },
         )
+    g = group_tables(cells=d, peaks=p, site=site, combinations=group_combinations(site))
+    if len(g):
+        store.write_columns(
+            GROUPS,
+            time_ns=day_start_ns(site, g["day"]),
+            tags={**tags, **{k: pd.Categorical(g[k]) for k in ("level", "view", "group")}},
+            fields={**{c: g[c].to_numpy(dtype=np.int64) for c in GROUP_FIELDS}, "gen": gen},
+        )
     days = sorted(summaries.carry)
     counts = {
-        key: _per_day(site, frame) for key, frame in (("hours", h), ("space_days", d), ("peaks", p))
+        key: _per_day(site, frame)
+        for key, frame in (("hours", h), ("space_days", d), ("peaks", p), ("groups", g))
     }
     store.write_columns(
         DAYS,
@@ -147,6 +160,7 @@ def write_summaries(
             "hours": [counts["hours"].get(day, 0) for day in days],
             "space_days": [counts["space_days"].get(day, 0) for day in days],
             "peaks": [counts["peaks"].get(day, 0) for day in days],
+            "groups": [counts["groups"].get(day, 0) for day in days],
             "carry": [summaries.carry[day] for day in days],
             "params": params,
             "mark": [int(marks.get(day, 0)) for day in days],
@@ -180,6 +194,12 @@ def _commits(site: Site, frame: pd.DataFrame) -> dict[date, Commit]:
         frame[c].tolist()
         for c in ("gen", "hours", "space_days", "peaks", "carry", "params", "mark")
     ]
+    # commits written before ``summary_groups`` existed have no count: -1
+    groups = (
+        pd.to_numeric(frame["groups"], errors="coerce").fillna(-1).astype(np.int64).tolist()
+        if "groups" in frame.columns
+        else [-1] * len(frame)
+    )
     return {
         day: Commit(
             gen=int(gen),
@@ -189,8 +209,11 @@ def _commits(site: Site, frame: pd.DataFrame) -> dict[date, Commit]:
             carry=str(carry),
             params=str(params),
             mark=int(mark),
+            groups=int(n_groups),
         )
-        for day, gen, hours, space_days, peaks, carry, params, mark in zip(days, *cols, strict=True)
+        for day, gen, hours, space_days, peaks, carry, params, mark, n_groups in zip(
+            days, *cols, groups, strict=True
+        )
     }
 
 
@@ -245,6 +268,7 @@ def read_rows(
 
 __all__ = [
     "DAYS",
+    "GROUPS",
     "HOURS",
     "MARKS",
     "PEAKS",
