@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from api import access
@@ -29,7 +30,7 @@ from metrics import portfolio as pf
 from metrics.efficiency import EFFICIENCY_COLUMNS, SITE_ROW, efficiency_of
 from storage import Store
 from summaries.compute import ALL
-from summaries.reader import PeriodData
+from summaries.reader import PeriodData, prefetch_group_days
 from summaries.schema import read_commits_and_marks
 from summaries.summariser import SummaryParams
 
@@ -135,9 +136,10 @@ def _per_site(
     what: tuple[Any, ...],
     compute: Callable[[PeriodData, Site], Any],
     meta: _Meta,
+    prefetch: Callable[[list[PeriodData]], None] | None = None,
 ) -> list[tuple[Site, Any]]:
-    """``compute`` of every site's period data, or its kept result."""
-    out = []
+    """``compute`` of every site's period data, or its kept result; ``prefetch``
+    reads, for all the sites to compute at once, what ``compute`` will read."""
     sites = [pf_.registry.site(sid) for sid in periods]
     known = (
         read_commits_and_marks(
@@ -149,6 +151,7 @@ def _per_site(
         if periods
         else {}
     )
+    todo = []
     for site in sites:
         sid, period = site.id, periods[site.id]
         data = PeriodData(
@@ -163,11 +166,16 @@ def _per_site(
         gens = data.summary_key()
         key = (id(pf_.store), sid, site.version, what, period.start, period.end, principal.agency)
         part = _PARTS.get((*key, gens)) if gens is not None else None
+        todo.append((site, data, key, gens, part))
+    if prefetch is not None:
+        prefetch([data for _, data, _, _, part in todo if part is None])
+    out = []
+    for site, data, key, gens, part in todo:
         if part is None:
             part = compute(data, site)
             if gens is not None and not data.meta()["days_from_raw"]:
                 _PARTS.put((*key, gens), part)
-        meta.add(site, period, data)
+        meta.add(site, periods[site.id], data)
         out.append((site, part))
     return out
 
@@ -225,17 +233,24 @@ def _site_efficiency(data: PeriodData, site: Site, principal: Principal) -> pd.D
         site=site,
         shared_use_s=access.area_weights(site, principal),
     )
-    sums = pd.concat([by_agency.set_index("agency"), whole.assign(site=SITE_ROW).set_index("site")])
+    rows = frame["agency"].tolist()
     for c in pf.NS_SUMS:
-        frame[c] = frame["agency"].map(sums[c]).fillna(0).astype("int64")
+        of = dict(zip(by_agency["agency"].tolist(), by_agency[c].tolist(), strict=True))
+        of.update(zip([SITE_ROW] * len(whole), whole[c].tolist(), strict=True))  # one row or none
+        frame[c] = np.array([of.get(a, 0) for a in rows], dtype=np.int64)
     return frame
 
 
 def _desk_peaks(days: pd.DataFrame, by: str) -> pd.DataFrame:
     """Daily desk peaks (``metrics.peaks.daily_peaks`` columns efficiency reads)."""
-    has = days[days["desk_peak"] >= 0]
+    peak = days["desk_peak"].to_numpy(dtype=np.int64)
+    has = peak >= 0
     return pd.DataFrame(
-        {by: has["group"].to_numpy(dtype=object), "day": has["day"], "peak": has["desk_peak"]}
+        {
+            by: days["group"].to_numpy(dtype=object)[has],
+            "day": days["day"].to_numpy(dtype="datetime64[ns]")[has],
+            "peak": peak[has],
+        }
     )
 
 
@@ -253,6 +268,12 @@ def efficiency(
     ``_portfolio`` row, the sites' ``_site`` rows combined; an agency key sees
     its registry figures only, as it sees a ``_site`` row."""
     meta = _Meta()
+    view = principal.agency or ALL
+
+    def prefetch(datas: list[PeriodData]) -> None:
+        for level in ("agency", "site"):
+            prefetch_group_days(datas, level=level, view=view)
+
     parts = _per_site(
         pf_,
         periods,
@@ -260,6 +281,7 @@ def efficiency(
         ("e",),
         lambda data, site: _site_efficiency(data, site, principal),
         meta,
+        prefetch,
     )
     if not parts:
         return pd.DataFrame(columns=[by, *EFFICIENCY_FIGURES]), meta.out(periods, by=by)

@@ -56,11 +56,17 @@ from storage import StoreSettings
 from storage.marks import MarkingStore
 from storage.sqlite import SQLiteStore
 from summaries import reader
-from summaries.schema import DAYS, MARKS, PEAKS, SPACE_DAYS, params_digest
+from summaries.schema import DAYS, GROUPS, MARKS, PEAKS, SPACE_DAYS, params_digest
 from summaries.summariser import MAX_RUN_DAYS, SummaryParams, refresh_site
 
 SITE = Path(__file__).resolve().parent.parent / "examples" / "sites" / "virastotalo.yaml"
-TAGS = {SPACE_DAYS: ("space",), PEAKS: ("level", "types", "view", "group"), DAYS: (), MARKS: ()}
+TAGS = {
+    SPACE_DAYS: ("space",),
+    PEAKS: ("level", "types", "view", "group"),
+    GROUPS: ("level", "view", "group"),
+    DAYS: (),
+    MARKS: (),
+}
 REPORTS = [
     ("efficiency by agency across sites", "efficiency", {"by": "agency"}),
     ("utilisation by site", "utilisation", {"by": "site"}),
@@ -88,7 +94,8 @@ def copy_site(
         if frame.empty:
             continue
         tag_keys = TAGS[m]
-        group = frame["group"].where(frame["level"] != "site", copy.id) if m == PEAKS else None
+        named = m in (PEAKS, GROUPS)  # a site-level group is named after its site
+        group = frame["group"].where(frame["level"] != "site", copy.id) if named else None
         tags = {
             t: pd.Categorical(group if t == "group" and group is not None else frame[t])
             for t in tag_keys

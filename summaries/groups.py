@@ -47,10 +47,22 @@ def stored_view(level: str, view: str) -> str:
     return ALL if level == "agency" else view
 
 
-def visible_groups(site: Site, *, level: str, view: str) -> set[str]:
+_VISIBLE: dict[tuple[int, str, str], tuple[Site, frozenset[str]]] = {}
+
+
+def visible_groups(site: Site, *, level: str, view: str) -> frozenset[str]:
     """The groups of ``level`` with at least one space ``view`` may draw on."""
+    key = (id(site), level, view)
+    hit = _VISIBLE.get(key)
+    if hit is not None and hit[0] is site:  # the site object itself, not a reused id
+        return hit[1]
     spaces = None if view == ALL else view_spaces(site, view)
-    return {g for s, g in group_of(site=site, by=level).items() if spaces is None or s in spaces}  # type: ignore[arg-type]
+    groups = group_of(site=site, by=level)  # type: ignore[arg-type]
+    out = frozenset(g for s, g in groups.items() if spaces is None or s in spaces)
+    if len(_VISIBLE) > 10_000:
+        _VISIBLE.clear()
+    _VISIBLE[key] = (site, out)
+    return out
 
 
 def group_table(
