@@ -197,8 +197,8 @@ def read_in_this_process(args: argparse.Namespace) -> None:
     site = load_site(SITE)
     sites = [site, *copies_of(site, args.sites)]
     if args.path == "cells":
-        portfolio._site_efficiency = _cells_site_efficiency  # type: ignore[assignment]
-        portfolio.prefetch_group_days = lambda *a, **k: None  # type: ignore[assignment]
+        portfolio._site_efficiency = _cells_site_efficiency
+        portfolio.prefetch_group_days = lambda *a, **k: None
     records = f"sqlite:///{tmp}/api.db"
     with make_sessionmaker(make_engine(records))() as session:
         key = create_key(session, role=args.role, name="bench")

@@ -98,8 +98,8 @@ def group_table(
     peaks["day"] = peaks["day"].to_numpy(dtype="datetime64[ns]")
     peaks["group"] = peaks["group"].astype(object)
     wanted = visible_groups(site, level=level, view=view)
-    peaks = peaks[peaks["group"].isin(wanted)].set_index(["group", "day"])["peak"]
-    joined = out.join(peaks.rename("desk_peak"), how="outer").sort_index()
+    desk_peak = peaks[peaks["group"].isin(wanted)].set_index(["group", "day"])["peak"]
+    joined = out.join(desk_peak.rename("desk_peak"), how="outer").sort_index()
     frame = joined.reset_index()
     return pd.DataFrame(
         {
