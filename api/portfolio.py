@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from api import access
@@ -31,7 +32,7 @@ from metrics.presence import DEFAULT_MARGIN
 from storage import Store
 from summaries.compute import ALL
 from summaries.presence import BookingSource, no_bookings
-from summaries.reader import PeriodData
+from summaries.reader import PeriodData, prefetch_group_days
 from summaries.schema import read_commits_and_marks
 from summaries.summariser import SummaryParams
 
@@ -141,9 +142,10 @@ def _per_site(
     what: tuple[Any, ...],
     compute: Callable[[PeriodData, Site], Any],
     meta: _Meta,
+    prefetch: Callable[[list[PeriodData]], None] | None = None,
 ) -> list[tuple[Site, Any]]:
-    """``compute`` of every site's period data, or its kept result."""
-    out = []
+    """``compute`` of every site's period data, or its kept result; ``prefetch``
+    reads, for all the sites to compute at once, what ``compute`` will read."""
     sites = [pf_.registry.site(sid) for sid in periods]
     known = (
         read_commits_and_marks(
@@ -155,6 +157,7 @@ def _per_site(
         if periods
         else {}
     )
+    todo = []
     for site in sites:
         sid, period = site.id, periods[site.id]
         data = PeriodData(
@@ -171,11 +174,16 @@ def _per_site(
             data.bookings = pf_.bookings(site, period.start, period.end)
         key = (id(pf_.store), sid, site.version, what, period.start, period.end, principal.agency)
         part = _PARTS.get((*key, gens)) if gens is not None else None
+        todo.append((site, data, key, gens, part))
+    if prefetch is not None:
+        prefetch([data for _, data, _, _, part in todo if part is None])
+    out = []
+    for site, data, key, gens, part in todo:
         if part is None:
             part = compute(data, site)
             if gens is not None and not data.meta()["days_from_raw"]:
                 _PARTS.put((*key, gens), part)
-        meta.add(site, period, data)
+        meta.add(site, periods[site.id], data)
         out.append((site, part))
     return out
 
@@ -219,23 +227,42 @@ def _site_efficiency(
     data: PeriodData, site: Site, principal: Principal, margin: float = DEFAULT_MARGIN
 ) -> pd.DataFrame:
     """The site's ``/efficiency`` rows for ``principal`` before its restriction,
-    with the nanosecond sums of each row's spaces (for the portfolio's ratios)."""
-    cells = data.day_cells()
-    by_agency = pf.group_sums(cells=cells, site=site, by="agency")
-    whole = pf.group_sums(cells=cells, site=site, by="site")
+    with the nanosecond sums of each row's spaces (for the portfolio's ratios).
+    Read from the per-group daily rows (``PeriodData.group_days``): a few rows
+    per site-day, the same integers as the day cells add up to."""
+    view = principal.agency or ALL
+    agency_days = data.group_days(level="agency", view=view)
+    site_days = data.group_days(level="site", view=view)
+    by_agency = pf.group_day_totals(agency_days, by="agency")
+    whole = pf.group_day_totals(site_days, by="site")
     frame = efficiency_of(
-        use=pf.utilisation_figures(by_agency, keys=["agency"]),
-        total=pf.utilisation_figures(whole, keys=["site"]),
+        use=pf.time_figures(by_agency, keys=["agency"]),
+        total=pf.time_figures(whole, keys=["site"]),
         presence=data.presence_pairs(),
-        site_desk_peaks=data.daily_peaks(level="site", types="desk", view=principal.agency or ALL),
+        site_desk_peaks=_desk_peaks(site_days, "site"),
         site=site,
         shared_use_s=access.area_weights(site, principal),
         margin=margin,
     )
-    sums = pd.concat([by_agency.set_index("agency"), whole.assign(site=SITE_ROW).set_index("site")])
+    rows = frame["agency"].tolist()
     for c in pf.NS_SUMS:
-        frame[c] = frame["agency"].map(sums[c]).fillna(0).astype("int64")
+        of = dict(zip(by_agency["agency"].tolist(), by_agency[c].tolist(), strict=True))
+        of.update(zip([SITE_ROW] * len(whole), whole[c].tolist(), strict=True))  # one row or none
+        frame[c] = np.array([of.get(a, 0) for a in rows], dtype=np.int64)
     return frame
+
+
+def _desk_peaks(days: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Daily desk peaks (``metrics.peaks.daily_peaks`` columns efficiency reads)."""
+    peak = days["desk_peak"].to_numpy(dtype=np.int64)
+    has = peak >= 0
+    return pd.DataFrame(
+        {
+            by: days["group"].to_numpy(dtype=object)[has],
+            "day": days["day"].to_numpy(dtype="datetime64[ns]")[has],
+            "peak": peak[has],
+        }
+    )
 
 
 def efficiency(
@@ -252,6 +279,12 @@ def efficiency(
     ``_portfolio`` row, the sites' ``_site`` rows combined; an agency key sees
     its registry figures only, as it sees a ``_site`` row."""
     meta = _Meta()
+    view = principal.agency or ALL
+
+    def prefetch(datas: list[PeriodData]) -> None:
+        for level in ("agency", "site"):
+            prefetch_group_days(datas, level=level, view=view)
+
     parts = _per_site(
         pf_,
         periods,
@@ -259,6 +292,7 @@ def efficiency(
         ("e",),
         lambda data, site: _site_efficiency(data, site, principal, pf_.margin),
         meta,
+        prefetch,
     )
     if not parts:
         return pd.DataFrame(columns=[by, *EFFICIENCY_FIGURES]), meta.out(periods, by=by)

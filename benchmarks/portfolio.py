@@ -5,31 +5,36 @@ The example site (``examples/sites/virastotalo.yaml``) is backfilled (seed 1,
 the default scenario) for ``--days`` days from 2025-01-01 through the marking
 store and summarised from raw points: the summariser's rate is measured there.
 The summary rows the portfolio reads (``summary_space_days``,
-``summary_peaks``, ``summary_days``, ``summary_marks``) are then copied under
-99 more site ids (the example site under another id; its ``summary_hours``
-rows are not copied, as no portfolio read touches them), in runs of 14 days
-as the summariser writes them. So the 100 sites hold the same figures; the
-reads are real reads of 100 sites' rows.
+``summary_peaks``, ``summary_groups``, ``summary_days``, ``summary_marks``)
+are then copied under 99 more site ids (the example site under another id;
+its ``summary_hours`` rows are not copied, as no portfolio read touches
+them), in runs of 14 days as the summariser writes them. So the 100 sites
+hold the same figures; the reads are real reads of 100 sites' rows.
 
-Timed through the real API app (FastAPI TestClient), facility key, over the
-whole period: ``/v1/portfolio/efficiency?by=agency`` and
-``/v1/portfolio/utilisation?by=site|agency``, cold (the process's caches
-emptied: the summary-row cache and the portfolio's kept per-site sums; the
-SQLite file stays in the OS page cache) and warm (p50/p95). Baseline, in
-the same run: a client asking each of the 100 sites' own report and adding
-them up (the one way before this endpoint), and the raw recompute of one site
-(``source=raw``) times 100.
+Timed through the real API app (FastAPI TestClient) over the whole period:
+``/v1/portfolio/efficiency?by=agency`` and
+``/v1/portfolio/utilisation?by=site|agency``. First each report **cold in a
+fresh process** (its first request; wall and CPU seconds, then warm), the
+efficiency report for a facility and an agency key, and again on the path
+it took before ``summary_groups`` (every day cell and two peak tables per
+site; the answers must be identical): the ratio is of the same run. Then, in
+this process, cold after emptying the caches (the SQLite file stays in the
+OS page cache) and warm (p50/p95), with the baselines: a client asking each
+of the 100 sites' own report and adding them up, and the raw recompute of
+one site (``source=raw``) times 100.
 
-    .venv/bin/python benchmarks/portfolio.py --days 365
+    .venv/bin/python benchmarks/portfolio.py --days 365     # --keep, then --store DIR: reuse it
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -43,24 +48,33 @@ import numpy as np
 import pandas as pd
 from fastapi.testclient import TestClient
 
-from api import portfolio
+from api import access, portfolio
 from api.app import create_app
 from api.auth import create_key
 from api.config import ApiSettings
 from api.records import make_engine, make_sessionmaker
 from core.calendar import local_day_bounds
 from core.registry import Registry, Site, load_site
+from metrics import portfolio as pf
+from metrics.efficiency import SITE_ROW, efficiency_of
 from simulators.backfill import backfill
 from simulators.scenario import Scenario
 from storage import StoreSettings
 from storage.marks import MarkingStore
 from storage.sqlite import SQLiteStore
 from summaries import reader
-from summaries.schema import DAYS, MARKS, PEAKS, SPACE_DAYS, params_digest
+from summaries.compute import ALL
+from summaries.schema import DAYS, GROUPS, MARKS, PEAKS, SPACE_DAYS, params_digest
 from summaries.summariser import MAX_RUN_DAYS, SummaryParams, refresh_site
 
 SITE = Path(__file__).resolve().parent.parent / "examples" / "sites" / "virastotalo.yaml"
-TAGS = {SPACE_DAYS: ("space",), PEAKS: ("level", "types", "view", "group"), DAYS: (), MARKS: ()}
+TAGS = {
+    SPACE_DAYS: ("space",),
+    PEAKS: ("level", "types", "view", "group"),
+    GROUPS: ("level", "view", "group"),
+    DAYS: (),
+    MARKS: (),
+}
 REPORTS = [
     ("efficiency by agency across sites", "efficiency", {"by": "agency"}),
     ("utilisation by site", "utilisation", {"by": "site"}),
@@ -88,7 +102,8 @@ def copy_site(
         if frame.empty:
             continue
         tag_keys = TAGS[m]
-        group = frame["group"].where(frame["level"] != "site", copy.id) if m == PEAKS else None
+        named = m in (PEAKS, GROUPS)  # a site-level group is named after its site
+        group = frame["group"].where(frame["level"] != "site", copy.id) if named else None
         tags = {
             t: pd.Categorical(group if t == "group" and group is not None else frame[t])
             for t in tag_keys
@@ -148,14 +163,107 @@ def one_by_one(client: TestClient, key: str, sites: list[Site], path: str, q: di
     return time.perf_counter() - t
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--days", type=int, default=365)
-    ap.add_argument("--sites", type=int, default=100)
-    ap.add_argument("--warm", type=int, default=10, help="warm requests per report")
-    ap.add_argument("--no-raw", action="store_true", help="leave out the raw baseline")
-    ap.add_argument("--keep", action="store_true", help="keep the store (its path is printed)")
-    args = ap.parse_args()
+def _cells_site_efficiency(data: Any, site: Site, principal: Any) -> pd.DataFrame:
+    """The portfolio's per-site efficiency as it was before ``summary_groups``
+    (the baseline of the same run): every space-day cell and two peak tables."""
+    cells = data.day_cells()
+    by_agency = pf.group_sums(cells=cells, site=site, by="agency")
+    whole = pf.group_sums(cells=cells, site=site, by="site")
+    frame = efficiency_of(
+        use=pf.utilisation_figures(by_agency, keys=["agency"]),
+        total=pf.utilisation_figures(whole, keys=["site"]),
+        agency_desk_peaks=data.daily_peaks(level="agency", types="desk", view=ALL),
+        site_desk_peaks=data.daily_peaks(level="site", types="desk", view=principal.agency or ALL),
+        site=site,
+        shared_use_s=access.area_weights(site, principal),
+    )
+    sums = pd.concat([by_agency.set_index("agency"), whole.assign(site=SITE_ROW).set_index("site")])
+    for c in pf.NS_SUMS:
+        frame[c] = frame["agency"].map(sums[c]).fillna(0).astype("int64")
+    return frame
+
+
+def copies_of(site: Site, n: int) -> list[Site]:
+    return [
+        Site.model_validate({**site.model_dump(mode="python"), "id": f"{site.id}-{i:03d}"})
+        for i in range(2, n + 1)
+    ]
+
+
+def read_in_this_process(args: argparse.Namespace) -> None:
+    """``--read``: one report, cold (this fresh process's first request) then
+    warm, printed as one JSON line; ``--path cells``: the baseline's path."""
+    tmp = Path(args.read)
+    site = load_site(SITE)
+    sites = [site, *copies_of(site, args.sites)]
+    if args.path == "cells":
+        portfolio._site_efficiency = _cells_site_efficiency
+        portfolio.prefetch_group_days = lambda *a, **k: None
+    records = f"sqlite:///{tmp}/api.db"
+    with make_sessionmaker(make_engine(records))() as session:
+        key = create_key(session, role=args.role, name="bench")
+    settings = ApiSettings(
+        registry=SITE,
+        store=StoreSettings(url=f"sqlite:///{tmp}/occ.db"),
+        records_url=records,
+        rollup_interval_s=0,
+        summaries_interval_s=0,
+    )
+    store = SQLiteStore(tmp / "occ.db")
+    app = create_app(settings, registry=Registry({s.id: s for s in sites}), store=store)
+    first = date(2025, 1, 1)
+    q = {"from": first.isoformat(), "to": (first + timedelta(days=args.days)).isoformat()}
+    _label, path, extra = REPORTS[args.report]
+    with TestClient(app) as client:
+        cpu = time.process_time()
+        cold_s, body = timed(client, key, f"/v1/portfolio/{path}", {**q, **extra})
+        cold_cpu = time.process_time() - cpu
+        assert body["meta"]["site_days_from_summaries"] == len(sites) * args.days, body["meta"]
+        warm = [timed(client, key, f"/v1/portfolio/{path}", {**q, **extra})[0] for _ in range(3)]
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"cold": cold_s, "cold_cpu": cold_cpu, "warm": warm, "rows": body["rows"],
+                      "rss_mb": rss}))  # fmt: skip
+
+
+def fresh_read(tmp: Path, args: argparse.Namespace, report: int, path: str, role: str) -> Any:
+    cmd = [
+        sys.executable, __file__, "--read", str(tmp), "--report", str(report), "--path", path,
+        "--days", str(args.days), "--sites", str(args.sites), "--role", role,
+    ]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def cold_table(tmp: Path, args: argparse.Namespace) -> None:
+    """Every report cold in a fresh process; efficiency also on the old path
+    (day cells), the same run, the same figures."""
+    print(
+        f"\n| read over {args.days} days, {args.sites} sites, each in a fresh process "
+        "| cold s (CPU s) | warm p50 s | peak RSS MB |\n|---|---:|---:|---:|"
+    )
+    for i, (label, _path, _extra) in enumerate(REPORTS):
+        roles = ("facility", "agency:vero") if "efficiency" in label else ("facility",)
+        for role in roles:
+            new = fresh_read(tmp, args, i, "groups", role)
+            rows = [(label, "groups", new)]
+            if "efficiency" in label:
+                old = fresh_read(tmp, args, i, "cells", role)
+                assert old["rows"] == new["rows"], "the two paths disagree"
+                rows.append((label, "cells", old))
+            for name, path, r in rows:
+                how = {"cells": "day cells + peak tables (before)", "groups": "per-group rows"}
+                how_ = how[path] if "efficiency" in label else "day cells"
+                print(
+                    f"| {name}, {role}, {how_} | {r['cold']:.2f} ({r['cold_cpu']:.2f}) | "
+                    f"{statistics.median(r['warm']):.3f} | {r['rss_mb']:,.0f} |"
+                )
+            if "efficiency" in label:
+                print(f"| ratio before / now, cold | {old['cold'] / new['cold']:.1f}x | | |")
+
+
+def build(args: argparse.Namespace) -> Path:
+    """The example site backfilled and summarised, its summary rows copied to
+    ``--sites`` - 1 more ids; prints the setup table; returns the folder."""
     site = load_site(SITE)
     first = date(2025, 1, 1)
     last = first + timedelta(days=args.days - 1)
@@ -170,16 +278,12 @@ def main() -> None:
     t = time.perf_counter()
     refresh_site(store, site, params, days=[first + timedelta(days=i) for i in range(args.days)])
     summarise_s = time.perf_counter() - t
-    copies = [
-        Site.model_validate({**site.model_dump(mode="python"), "id": f"{site.id}-{i:03d}"})
-        for i in range(2, args.sites + 1)
-    ]
+    copies = copies_of(site, args.sites)
     t = time.perf_counter()
     rows = summary_rows(inner, site)
     copied = sum(copy_site(inner, rows, c, params) for c in copies)
     copy_s = time.perf_counter() - t
-    sites = [site, *copies]
-    spaces = sum(len(s.spaces) for s in sites)
+    spaces = len(site.spaces) * (len(copies) + 1)
     space_days = args.days * len(site.spaces)
     print(
         f"\n| setup | figure |\n|---|---:|\n"
@@ -188,9 +292,44 @@ def main() -> None:
         f"{summarise_s:.1f} s = {space_days / summarise_s:,.0f} space-days/s |\n"
         f"| summary rows copied to {len(copies)} more site ids (not measured sites) | "
         f"{copied:,} rows, {copy_s:.1f} s |\n"
-        f"| portfolio | {len(sites)} sites, {spaces:,} spaces, "
+        f"| portfolio | {len(copies) + 1} sites, {spaces:,} spaces, "
         f"{(tmp / 'occ.db').stat().st_size / 1e9:.2f} GB store ({tmp}) |"
     )
+    inner.close()
+    return tmp
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--sites", type=int, default=100)
+    ap.add_argument("--warm", type=int, default=10, help="warm requests per report")
+    ap.add_argument("--no-raw", action="store_true", help="leave out the raw baseline")
+    ap.add_argument("--no-one-by-one", action="store_true", help="leave out that baseline")
+    ap.add_argument("--keep", action="store_true", help="keep the store (its path is printed)")
+    ap.add_argument("--store", help="a folder kept by --keep: read it, build nothing")
+    ap.add_argument("--read", help=argparse.SUPPRESS)  # one fresh-process read (internal)
+    ap.add_argument("--report", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--path", default="groups", help=argparse.SUPPRESS)
+    ap.add_argument("--role", default="facility", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.read:
+        read_in_this_process(args)
+        return
+    tmp = Path(args.store) if args.store else build(args)
+    cold_table(tmp, args)
+    in_process(tmp, args)
+    if not args.keep and not args.store:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def in_process(tmp: Path, args: argparse.Namespace) -> None:
+    """The reads in this process: cold after emptying its caches, warm; the baselines."""
+    site = load_site(SITE)
+    sites = [site, *copies_of(site, args.sites)]
+    first = date(2025, 1, 1)
+    last = first + timedelta(days=args.days - 1)
+    store = MarkingStore(SQLiteStore(tmp / "occ.db"), {s.id: s.tz for s in sites})
 
     records = f"sqlite:///{tmp}/api.db"
     with make_sessionmaker(make_engine(records))() as session:
@@ -206,7 +345,8 @@ def main() -> None:
     app = create_app(settings, registry=registry, store=store)
     q = {"from": first.isoformat(), "to": (last + timedelta(days=1)).isoformat()}
     print(
-        f"\n| read over {args.days} days, {len(sites)} sites | cold s | warm p50 s | warm p95 s |"
+        f"\n| read over {args.days} days, {len(sites)} sites, in one process | "
+        "cold s (caches emptied) | warm p50 s | warm p95 s |"
         "\n|---|---:|---:|---:|"
     )
     with TestClient(app) as client:
@@ -221,7 +361,7 @@ def main() -> None:
             warm = [timed(client, key, url, {**q, **extra})[0] for _ in range(args.warm)]
             print(f"| {label} | {cold_s:.2f} | {statistics.median(warm):.3f} | {p95(warm):.3f} |")
         reads_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        for path in ("efficiency", "utilisation"):
+        for path in () if args.no_one_by_one else ("efficiency", "utilisation"):
             cold()
             first_pass = one_by_one(client, key, sites, path, q)
             second_pass = one_by_one(client, key, sites, path, q)
@@ -238,11 +378,9 @@ def main() -> None:
             )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"\npeak RSS of the process: {reads_mb:,.0f} MB after the portfolio reads "
-        f"(setup included), {peak_mb:,.0f} MB after the baselines"
+        f"\npeak RSS of this process: {reads_mb:,.0f} MB after the portfolio reads, "
+        f"{peak_mb:,.0f} MB after the baselines"
     )
-    if not args.keep:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

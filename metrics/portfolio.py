@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from core.registry import Site
-from metrics.grouping import float_sums
+from metrics.grouping import float_sums, int_sums
 from metrics.intervals import space_codes
 from metrics.utilisation import FREQUENCY_MIN_S, bucket_of, group_of, ns_to_seconds
 
@@ -146,14 +146,40 @@ def add_up(parts: Sequence[pd.DataFrame], *, keys: Sequence[str]) -> pd.DataFram
     return g.reset_index()[[*keys, "sites", *COUNT_SUMS, *NS_SUMS, *FLOAT_SUMS]]
 
 
-def _seconds(values: pd.Series) -> np.ndarray:
+def _seconds(values: pd.Series | np.ndarray) -> np.ndarray:
     # Python integers (sums of sites) split into int64 parts; then rounded as
     # utilisation_from_cells rounds them, so one site's figures are the same floats
-    ints = [int(v) for v in values]
+    arr = np.asarray(values)
+    if arr.dtype == np.int64:  # one site's sums: the same parts, without a loop
+        return ns_to_seconds(arr // _NS, arr % _NS)
+    ints = [int(v) for v in arr]
     return ns_to_seconds(
         np.array([v // _NS for v in ints], dtype=np.int64),
         np.array([v % _NS for v in ints], dtype=np.int64),
     )
+
+
+def time_figures(sums: pd.DataFrame, *, keys: Sequence[str]) -> pd.DataFrame:
+    """The time columns of ``utilisation_figures`` from the nanosecond sums
+    alone (``NS_SUMS``, int64 or Python integers; a ``sites`` column is kept):
+    opening_s, unknown_s, observed_s, occupied_s, coverage and utilisation,
+    the same floats."""
+    opening, unknown = sums["opening_ns"].to_numpy(), sums["unknown_ns"].to_numpy()
+    kept = [*keys, *(["sites"] if "sites" in sums.columns else [])]
+    op, ob = _seconds(opening), _seconds(opening - unknown)
+    occupied = _seconds(sums["occupied_ns"].to_numpy())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return pd.DataFrame(
+            {
+                **{k: sums[k].to_numpy() for k in kept},
+                "opening_s": op,
+                "unknown_s": _seconds(unknown),
+                "observed_s": ob,
+                "occupied_s": occupied,
+                "coverage": np.where(op > 0, ob / op, np.nan),
+                "utilisation": np.where(ob > 0, occupied / ob, np.nan),
+            }
+        )
 
 
 def utilisation_figures(sums: pd.DataFrame, *, keys: Sequence[str]) -> pd.DataFrame:
@@ -161,27 +187,38 @@ def utilisation_figures(sums: pd.DataFrame, *, keys: Sequence[str]) -> pd.DataFr
     ``add_up``; a ``sites`` column is kept): seconds, then coverage = observed
     / opening, utilisation = occupied / observed, frequency = used_days /
     space_days, intensity = people_s / seat_s, each a ratio of sums."""
-    opening = np.asarray(sums["opening_ns"], dtype=object)
-    unknown = np.asarray(sums["unknown_ns"], dtype=object)
+    times = time_figures(sums, keys=keys)
     out = sums[[*keys, *(["sites"] if "sites" in sums.columns else [])]].copy()
     out["spaces"] = sums["spaces"].to_numpy(dtype=np.int64)
     out["open_days"] = sums["open_days"].to_numpy(dtype=np.int64)
-    out["opening_s"] = _seconds(sums["opening_ns"])
-    out["unknown_s"] = _seconds(sums["unknown_ns"])
-    out["observed_s"] = _seconds(pd.Series(opening - unknown, dtype=object))
-    out["occupied_s"] = _seconds(sums["occupied_ns"])
+    for c in ("opening_s", "unknown_s", "observed_s", "occupied_s", "coverage", "utilisation"):
+        out[c] = times[c].to_numpy()
     seats = sums["seat_s"].to_numpy(dtype=float)
     used = sums["used_days"].to_numpy(dtype=np.int64)
     n = sums["space_days"].to_numpy(dtype=np.int64)
-    op, ob = out["opening_s"].to_numpy(), out["observed_s"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["coverage"] = np.where(op > 0, ob / op, np.nan)
-        out["utilisation"] = np.where(ob > 0, out["occupied_s"].to_numpy() / ob, np.nan)
         out["frequency"] = np.where(n > 0, used / n, np.nan)
         out["intensity"] = np.where(
             seats > 0, sums["people_s"].to_numpy(dtype=float) / seats, np.nan
         )
     return out.reset_index(drop=True)
+
+
+def group_day_totals(rows: pd.DataFrame, *, by: str) -> pd.DataFrame:
+    """Per group, the nanosecond sums (``NS_SUMS``) of per-group daily rows
+    (``PeriodData.group_days``: columns group, opening_ns, unknown_ns,
+    occupied_ns), added exactly in int64 (one site's period fits); groups
+    sorted, in a column named ``by``."""
+    labels, key = np.unique(rows["group"].to_numpy(dtype=str), return_inverse=True)
+    return pd.DataFrame(
+        {
+            by: labels.astype(object),
+            **{
+                c: int_sums(rows[c].to_numpy(dtype=np.int64), key.ravel(), len(labels))
+                for c in NS_SUMS
+            },
+        }
+    )
 
 
 # ---- efficiency ---------------------------------------------------------------
@@ -269,6 +306,8 @@ __all__ = [
     "PortfolioBucket",
     "add_up",
     "combine_efficiency",
+    "group_day_totals",
     "group_sums",
+    "time_figures",
     "utilisation_figures",
 ]

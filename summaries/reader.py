@@ -32,14 +32,17 @@ from metrics.presence import presence_pairs
 from metrics.utilisation import group_of
 from storage import Store
 from summaries.compute import ALL, peak_table, view_spaces
+from summaries.groups import DESK, GROUP_COLUMNS, group_table, stored_view, visible_groups
 from summaries.presence import PRESENCE, pairs_of_rows, sort_pairs
 from summaries.raw import read_inputs
 from summaries.retention import RawRetentionError, gone_days, refusal
 from summaries.schema import (
+    GROUPS,
     HOURS,
     PEAKS,
     SPACE_DAYS,
     Commit,
+    local_day,
     read_commits,
     read_marks,
     read_rows,
@@ -296,6 +299,71 @@ class PeriodData:
             parts.append(presence_pairs(intervals=clipped, bookings=self.bookings, site=self.site))
         return sort_pairs(pd.concat(parts, ignore_index=True))
 
+    def group_days(self, *, level: str, view: str) -> pd.DataFrame:
+        """Per group of ``level`` (``agency`` or ``site``) and day, the sums of the
+        day cells over the spaces ``view`` may draw on and the day's desk peak
+        (``summaries.groups``, ``GROUP_COLUMNS``), sorted by group and day: from
+        ``summary_groups`` for the days whose rows are all there; for the other
+        days built from this period's day cells and daily peaks (summaries or
+        raw points, as ``day_cells`` and ``daily_peaks`` give them) with the
+        same function, so every path gives the same integers. With ``visible``
+        set, ``view`` must be an agency whose spaces it holds."""
+        if self.visible is not None and (
+            view == ALL or not view_spaces(self.site, view) <= self.visible
+        ):
+            raise ValueError(f"view {view!r} draws on spaces this period data leaves out")
+        if self.source == "raw":
+            return self._groups_from_cells(level, view)
+        where = {"level": level, "view": stored_view(level, view)}
+        kind = f"groups {level} {where['view']}"
+        before = set(self._stale)
+        stored = self._summary_rows(GROUPS, kind, where=where)
+        # Days without their group rows (a commit older than them) or with torn
+        # ones are built below from the cells and peaks: not stale for that.
+        self._stale = before
+        ok = set(self._from_summaries[kind])
+        parts = []
+        if stored is not None:
+            wanted = visible_groups(self.site, level=level, view=view)
+            group = stored["group"].to_numpy(dtype=object)
+            parts.append(_group_frame(stored[np.isin(group, list(wanted))]))
+        used = set(ok)
+        for first, last in runs([d for d in self.days if d not in ok], max_len=10_000):
+            part = PeriodData(
+                store=self.store,
+                site=self.site,
+                start=max(local_day_bounds(self.site, first)[0], self.start),
+                end=min(local_day_bounds(self.site, last)[1], self.end),
+                params=self.params,
+                now=self.now,
+                visible=self.visible,
+                raw_retention_days=self.raw_retention_days,
+                known=({d: c for d, c in self._commits.items() if first <= d <= last}, {}),
+            )
+            parts.append(part._groups_from_cells(level, view))
+            used |= set.intersection(*part._from_summaries.values())
+            self._stale |= part._stale
+        self._from_summaries[kind] = used
+        out = (
+            pd.concat(parts, ignore_index=True)
+            if len(parts) > 1
+            else (parts[0] if parts else _group_frame(None))
+        )
+        order = np.lexsort((out["day"].to_numpy(), out["group"].to_numpy(dtype=str)))
+        return out.take(order).reset_index(drop=True)
+
+    def _groups_from_cells(self, level: str, view: str) -> pd.DataFrame:
+        peaks = self.daily_peaks(level=level, types=DESK, view=stored_view(level, view))
+        table = group_table(
+            cells=self.day_cells(),
+            desk_peaks=peaks.rename(columns={level: "group"}),
+            site=self.site,
+            level=level,
+            view=stored_view(level, view),
+        )
+        wanted = visible_groups(self.site, level=level, view=view)
+        return _group_frame(table[table["group"].isin(wanted)])
+
     # ---- internals ----------------------------------------------------------------
     def _cells(self, measurement: str, kind: str, columns: tuple[str, ...]) -> pd.DataFrame:
         parts = []
@@ -324,23 +392,39 @@ class PeriodData:
         self._from_summaries.setdefault(kind, set())
         if not self._candidates:
             return None
-        lo = local_day_bounds(self.site, self._candidates[0])[0]
-        hi = local_day_bounds(self.site, self._candidates[-1])[1]
+        key = self._rows_key(measurement, where)
+        cached = _CACHE.get(key)
+        if cached is None:
+            lo, hi = self._span()
+            frame = read_rows(self.store, self.site, measurement, start=lo, end=hi, where=where)
+            cached = self._checked(frame, measurement, kind, where)
+            _CACHE.put(key, cached, 0 if cached[0] is None else len(cached[0]))
+        hit, ok, stale = cached
+        self._from_summaries[kind] = set(ok)
+        self._stale |= stale
+        return hit
+
+    def _span(self) -> tuple[datetime, datetime]:
+        return (
+            local_day_bounds(self.site, self._candidates[0])[0],
+            local_day_bounds(self.site, self._candidates[-1])[1],
+        )
+
+    def _rows_key(self, measurement: str, where: dict[str, str] | None) -> Hashable:
         gens = tuple((d, self._commits[d].gen) for d in self._candidates)
-        key = (
+        return (
             id(self.store),
             self.site.id,
             measurement,
             tuple(sorted((where or {}).items())),
             gens,
         )
-        cached = _CACHE.get(key)
-        if cached is not None:
-            hit, hit_ok, hit_stale = cached
-            self._from_summaries[kind] = set(hit_ok)
-            self._stale |= hit_stale
-            return hit
-        frame = read_rows(self.store, self.site, measurement, start=lo, end=hi, where=where)
+
+    def _checked(
+        self, frame: pd.DataFrame, measurement: str, kind: str, where: dict[str, str] | None
+    ) -> tuple[pd.DataFrame | None, frozenset[date], frozenset[date]]:
+        """(the rows of the days whose rows are all there in their commit's
+        generation, those days, the other candidate days)."""
         if frame.empty:
             frame = pd.DataFrame({"day": pd.Series([], dtype="datetime64[ns]"), "gen": []})
         # one look-up per distinct day, not per row (a year of hour cells is 700k rows)
@@ -356,25 +440,31 @@ class PeriodData:
         )
         counts_arr = np.bincount(inverse[keep], minlength=len(uniq)) if len(uniq) else np.zeros(0)
         counts = {d: int(c) for d, c in zip(udays, counts_arr, strict=True)}
-        groups = expected_groups(self.site, **where) if where is not None else 0
+        expected = self._expected(measurement, kind, where)
         ok: set[date] = set()
         stale: set[date] = set()
         for d in self._candidates:
-            if where is None:
-                expected = getattr(self._commits[d], kind)
-            else:
-                # one combination's rows: a row per group on an open day
-                expected = groups if opening_intervals_on(self.site, d) else 0
-            (ok if counts.get(d, 0) == expected else stale).add(d)
+            (ok if counts.get(d, 0) == expected(d) else stale).add(d)
         ok_codes = np.array([d in ok for d in udays], dtype=bool)
         rows = frame[keep & ok_codes[inverse]] if len(uniq) else None
         result = rows if rows is not None and len(rows) else None
-        _CACHE.put(
-            key, (result, frozenset(ok), frozenset(stale)), 0 if result is None else len(result)
-        )
-        self._from_summaries[kind] = ok
-        self._stale |= stale
-        return result
+        return result, frozenset(ok), frozenset(stale)
+
+    def _expected(
+        self, measurement: str, kind: str, where: dict[str, str] | None
+    ) -> Callable[[date], int]:
+        """How many rows a committed day has of ``measurement`` (and ``where``)."""
+        commits = self._commits
+        if where is None:
+            return lambda d: int(getattr(commits[d], kind))
+        if measurement == GROUPS:
+            # a row per group of the (level, view) on a day with cells; none
+            # from a commit older than the group rows (-1)
+            n = len(visible_groups(self.site, level=where["level"], view=where["view"]))
+            return lambda d: -1 if commits[d].groups < 0 else (n if commits[d].space_days else 0)
+        # one combination's peak rows: a row per group on an open day
+        groups = expected_groups(self.site, **where)
+        return lambda d: groups if opening_intervals_on(self.site, d) else 0
 
     def _raw_runs(self, kind: str) -> list[pd.DataFrame]:
         done = self._from_summaries.get(kind, set())
@@ -414,6 +504,53 @@ class PeriodData:
         return self._raw[(first, last)]
 
 
+def prefetch_group_days(datas: Sequence[PeriodData], *, level: str, view: str) -> None:
+    """Read the ``summary_groups`` rows that ``group_days(level=, view=)`` of
+    many sites' periods will ask for, in one store read per store, into the
+    row cache it reads from (a portfolio: a read per site costs more than the
+    rest of its report). The rows are checked against each site's commits as
+    a read of its own would check them."""
+    where = {"level": level, "view": stored_view(level, view)}
+    todo: dict[int, list[tuple[PeriodData, Hashable]]] = {}
+    for data in datas:
+        if data.source == "summaries" and data._candidates:
+            key = data._rows_key(GROUPS, where)
+            if _CACHE.get(key) is None:
+                todo.setdefault(id(data.store), []).append((data, key))
+    for items in todo.values():
+        spans = {id(data): data._span() for data, _ in items}
+        frame = items[0][0].store.read(
+            GROUPS,
+            start=min(lo for lo, _ in spans.values()),
+            end=max(hi for _, hi in spans.values()),
+            where={"site": sorted({d.site.id for d, _ in items}), **where},
+        )
+        of_site = dict(tuple(frame.groupby("site", sort=False))) if len(frame) else {}
+        for data, key in items:
+            rows = of_site.get(data.site.id, pd.DataFrame())
+            if len(rows):
+                lo, hi = spans[id(data)]
+                at = rows["time"]
+                rows = rows[(at >= lo) & (at < hi)].reset_index(drop=True)
+                rows["day"] = local_day(data.site, rows["time"])
+            kind = f"groups {level} {where['view']}"
+            cached = data._checked(rows, GROUPS, kind, where)
+            _CACHE.put(key, cached, 0 if cached[0] is None else len(cached[0]))
+
+
+def _group_frame(rows: pd.DataFrame | None) -> pd.DataFrame:
+    """``GROUP_COLUMNS`` typed alike whichever path built ``rows``."""
+    if rows is None:
+        rows = pd.DataFrame({c: [] for c in GROUP_COLUMNS})
+    return pd.DataFrame(
+        {
+            **{c: rows[c].to_numpy(dtype=object) for c in ("level", "view", "group")},
+            "day": rows["day"].to_numpy(dtype="datetime64[ns]"),
+            **{c: rows[c].to_numpy(dtype=np.int64) for c in GROUP_COLUMNS[4:]},
+        }
+    )
+
+
 def expected_groups(site: Site, *, level: str, types: str, view: str) -> int:
     """How many groups a stored peak combination has on an open day."""
     groups = group_of(site=site, by=level)  # type: ignore[arg-type]
@@ -434,5 +571,6 @@ __all__ = [
     "clear_cache",
     "clear_report_tables",
     "narrow_peaks",
+    "prefetch_group_days",
     "stored_combination",
 ]

@@ -28,6 +28,7 @@ from core.timeutil import to_ns
 from metrics.cells import NS_COLUMNS
 from storage import Store
 from summaries.compute import DaySummaries
+from summaries.groups import GROUP_FIELDS, group_combinations, group_tables
 from summaries.presence import write_presence
 
 HOURS = "summary_hours"  # tags site space; time = the local hour's start (UTC)
@@ -35,6 +36,7 @@ SPACE_DAYS = "summary_space_days"  # tags site space; time = local midnight (UTC
 PEAKS = "summary_peaks"  # tags site level types view group; time = local midnight
 DAYS = "summary_days"  # tags site; the commit row of a day; time = local midnight
 MARKS = "summary_marks"  # tags site; token of the newest raw write for that day
+GROUPS = "summary_groups"  # tags site level view group; time = local midnight
 CELL_FIELDS = (*NS_COLUMNS, "people_s")
 EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
 
@@ -50,6 +52,8 @@ class Commit:
     mark: int
     #: rows in summary_presence (summaries.presence); -1: written before it existed
     presence: int = -1
+    #: rows of ``summary_groups``; -1: a commit written before they existed
+    groups: int = -1
 
 
 # The parts of a site entry that a day's summary is computed from. Names,
@@ -139,10 +143,24 @@ def write_summaries(
         )
     pr = summaries.presence
     write_presence(store, site, pr, gen=gen, day_ns=day_start_ns(site, pr["day"]))
+    g = group_tables(cells=d, peaks=p, site=site, combinations=group_combinations(site))
+    if len(g):
+        store.write_columns(
+            GROUPS,
+            time_ns=day_start_ns(site, g["day"]),
+            tags={**tags, **{k: pd.Categorical(g[k]) for k in ("level", "view", "group")}},
+            fields={**{c: g[c].to_numpy(dtype=np.int64) for c in GROUP_FIELDS}, "gen": gen},
+        )
     days = sorted(summaries.carry)
     counts = {
         key: _per_day(site, frame)
-        for key, frame in (("hours", h), ("space_days", d), ("peaks", p), ("presence", pr))
+        for key, frame in (
+            ("hours", h),
+            ("space_days", d),
+            ("peaks", p),
+            ("presence", pr),
+            ("groups", g),
+        )
     }
     store.write_columns(
         DAYS,
@@ -153,6 +171,7 @@ def write_summaries(
             "hours": [counts["hours"].get(day, 0) for day in days],
             "space_days": [counts["space_days"].get(day, 0) for day in days],
             "peaks": [counts["peaks"].get(day, 0) for day in days],
+            "groups": [counts["groups"].get(day, 0) for day in days],
             "carry": [summaries.carry[day] for day in days],
             "params": params,
             "mark": [int(marks.get(day, 0)) for day in days],
@@ -179,6 +198,12 @@ def read_commits(store: Store, site: Site, start: datetime, end: datetime) -> di
     return _commits(site, frame)
 
 
+def _count_column(frame: pd.DataFrame, column: str) -> list[int]:
+    if column not in frame.columns:
+        return [-1] * len(frame)
+    return pd.to_numeric(frame[column], errors="coerce").fillna(-1).astype(np.int64).tolist()
+
+
 def _commits(site: Site, frame: pd.DataFrame) -> dict[date, Commit]:
     if frame.empty:
         return {}
@@ -187,9 +212,10 @@ def _commits(site: Site, frame: pd.DataFrame) -> dict[date, Commit]:
         frame[c].tolist()
         for c in ("gen", "hours", "space_days", "peaks", "carry", "params", "mark")
     ]
-    # commits written before summary_presence existed have no count: -1
-    presence = pd.to_numeric(frame.get("presence", pd.Series(np.nan, index=frame.index)))
-    n_presence = presence.fillna(-1).astype(np.int64).tolist()
+    # commits written before summary_presence or summary_groups existed have
+    # no count of them: -1
+    n_presence = _count_column(frame, "presence")
+    groups = _count_column(frame, "groups")
     return {
         day: Commit(
             gen=int(gen),
@@ -200,9 +226,10 @@ def _commits(site: Site, frame: pd.DataFrame) -> dict[date, Commit]:
             params=str(params),
             mark=int(mark),
             presence=n,
+            groups=int(n_groups),
         )
-        for day, gen, hours, space_days, peaks, carry, params, mark, n in zip(
-            days, *cols, n_presence, strict=True
+        for day, gen, hours, space_days, peaks, carry, params, mark, n, n_groups in zip(
+            days, *cols, n_presence, groups, strict=True
         )
     }
 
@@ -258,6 +285,7 @@ def read_rows(
 
 __all__ = [
     "DAYS",
+    "GROUPS",
     "HOURS",
     "MARKS",
     "PEAKS",

@@ -25,6 +25,7 @@ from storage.sqlite import SQLiteStore
 from summaries.compute import ALL, peak_combinations
 from summaries.reader import PeriodData
 from summaries.summariser import SummaryParams, refresh_site, site_status
+from tests.summaries.test_groups import assert_group_rows_equal
 
 FIRST, LAST = date(2026, 3, 27), date(2026, 4, 7)
 NOW = datetime(2026, 4, 9, 12, tzinfo=UTC)
@@ -100,6 +101,7 @@ def assert_same_inputs(site: Site, a: PeriodData, b: PeriodData) -> None:
                 pd.testing.assert_frame_equal(
                     got, want, check_exact=True, obj=f"{level}/{t}/{view}"
                 )
+    assert_group_rows_equal(site, a, b)
 
 
 def assert_same_tables(site: Site, a: PeriodData, b: PeriodData) -> None:

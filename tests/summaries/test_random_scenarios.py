@@ -50,6 +50,7 @@ from storage.sqlite import SQLiteStore
 from summaries.compute import ALL
 from summaries.reader import PeriodData
 from summaries.summariser import SummaryParams, refresh_site, site_status
+from tests.summaries.test_groups import assert_group_rows_equal
 
 # (time zone, holiday calendar, a local day with a DST change). Dublin's and
 # Sydney's come with a public holiday the next day (October bank holiday, NSW
@@ -308,6 +309,9 @@ def assert_same_inputs(world: World, store: MarkingStore, *, every_view: bool) -
                     check_exact=True,
                     obj=f"peaks {level}/{t}/{view}",
                 )
+    # the per-group daily rows (stored ones where the day is committed) equal
+    # the raw path's and the sums of the day cells
+    assert_group_rows_equal(site, summ, raw)
     return summ.meta()
 
 
