@@ -35,9 +35,9 @@ from summaries.retention import gone_days
 from summaries.schema import read_commits
 from summaries.summariser import SummaryParams, runs, site_status
 
-#: the most interval rows kept (all sites); a site-year of the example site
-#: (280 spaces) is ~1.1 M rows, ~60 MB
-MAX_ROWS = 6_000_000
+#: the most interval rows kept (all sites): a site-year of the example site
+#: (280 spaces) is ~0.56 M rows at ~47 bytes a row (~26 MB), so ~7 site-years
+MAX_ROWS = 4_000_000
 
 #: reads the clipped intervals of local days first..last (inclusive) from raw points
 Reader = Callable[[date, date], pd.DataFrame]
