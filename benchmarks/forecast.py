@@ -13,7 +13,7 @@ weekday's peak in the last week of the history, with an interval of the 10th
 and 90th percentiles of its own errors in the history (one week ahead, as
 the first version of the forecast had it); then the same per k.
 
-    .venv/bin/python benchmarks/forecast.py               # the year, ~1.5 min
+    .venv/bin/python benchmarks/forecast.py               # the year, 1.5-3 min
     .venv/bin/python benchmarks/forecast.py --months 4    # quicker
 """
 
