@@ -19,6 +19,7 @@ from api.config import ApiSettings
 from api.limits import ConcurrencyLimiter, FailureLimiter, LimitReached
 from api.live import LiveHub
 from api.reports import FIRST_DAY, LAST_DAY
+from api.whatif_cache import IntervalCache
 from core.registry import Registry, Site
 from storage import Store
 from webhooks.events import EventSink, NullSink
@@ -45,6 +46,8 @@ class AppContext:
     events: EventSink = field(default_factory=NullSink)
     # the alert engine (alerts.engine.AlertEngine), when alerts are enabled
     alerts: Any = None
+    # the what-if's clipped intervals of summarised days (api/whatif_cache.py)
+    whatif_intervals: IntervalCache = field(default_factory=IntervalCache)
 
 
 # The light dependencies are async so they run on the event loop, not through

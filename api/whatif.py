@@ -26,6 +26,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.reports import Period, resolve_period
+from api.whatif_cache import IntervalCache
 from charging.tariff import TariffError, load_tariff_for_site
 from core.calendar import local_day_bounds
 from core.registry import ROOM_TYPES, Registry, Site, SpaceType
@@ -186,15 +187,19 @@ def what_if(
     params: SummaryParams,
     req: WhatIfRequest,
     tariffs: Path | None,
+    cache: IntervalCache | None = None,
 ) -> dict[str, Any]:
     """The answer of ``POST /v1/portfolio/what-if`` (raises ``WhatIfError``,
-    ``api.reports.PeriodError``)."""
+    ``api.reports.PeriodError``); ``cache`` keeps the clipped intervals of
+    summarised days between calls (``api.whatif_cache``), same answer."""
     plan = check_plan(registry, req)
     periods = {
         sid: resolve_period(registry.site(sid), from_=req.from_, to=req.to, month=None)
         for sid in plan.sites
     }
-    intervals = {sid: _read(store, registry.site(sid), periods[sid], params) for sid in plan.sites}
+    intervals = {
+        sid: _read(store, registry.site(sid), periods[sid], params, cache) for sid in plan.sites
+    }
     sites = [
         _site_answer(registry, registry.site(sid), plan, req, intervals, periods, tariffs)
         for sid in plan.sites
@@ -223,15 +228,38 @@ _SHARED_RULES = {
 }
 
 
-def _read(store: Store, site: Site, period: Period, params: SummaryParams) -> pd.DataFrame:
-    """The period's clipped intervals (only the columns the steps use), read
-    in runs of ``READ_DAYS`` local days: a year of raw points at once is
-    gigabytes, its intervals are not. Each run starts from the last point
-    before it, and intervals are clipped per day, so the runs join exactly."""
+def _read(
+    store: Store,
+    site: Site,
+    period: Period,
+    params: SummaryParams,
+    cache: IntervalCache | None = None,
+) -> pd.DataFrame:
+    """The period's clipped intervals (only the columns the steps use): the
+    days the cache holds from it, the others from raw points."""
+    if cache is None:
+        return _read_raw(store, site, period, params, period.first_day, period.last_day)
+    return cache.intervals(
+        store=store,
+        site=site,
+        period=period,
+        params=params,
+        read=lambda first, last: _read_raw(store, site, period, params, first, last),
+    )
+
+
+def _read_raw(
+    store: Store, site: Site, period: Period, params: SummaryParams, first: date, last: date
+) -> pd.DataFrame:
+    """The clipped intervals of local days first..last of ``period`` from raw
+    points, read in runs of ``READ_DAYS`` local days: a year of raw points at
+    once is gigabytes, its intervals are not. Each run starts from the last
+    point before it, and intervals are clipped per day, so the runs join
+    exactly."""
     parts = []
-    day = period.first_day
-    while day <= period.last_day:
-        nxt = min(day + timedelta(days=READ_DAYS), period.last_day + timedelta(days=1))
+    day = first
+    while day <= last:
+        nxt = min(day + timedelta(days=READ_DAYS), last + timedelta(days=1))
         start = local_day_bounds(site, day)[0]
         end = min(local_day_bounds(site, nxt)[0], period.end)
         if start >= end:

@@ -14,7 +14,14 @@ simulate backfill`` does. Timed, warm (second call):
   the sum-of-peaks shortcut over the same sources
   (``metrics.whatif.sum_of_daily_peaks``), with both answers' maxima.
 
-    .venv/bin/python benchmarks/whatif.py --days 90
+Then both sites are summarised (the daily summaries the server keeps) and
+the API is asked again, with its interval cache (``api/whatif_cache.py``):
+the first call reads raw points and keeps the summarised days, the second
+call, and a third with another plan over the same period (vero moves and
+nothing closes), read them from the cache. The answers with and without the
+cache are compared.
+
+    .venv/bin/python benchmarks/whatif.py --days 365    # --days 90 for a quarter
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from simulators.scenario import Scenario
 from storage import StoreSettings
 from storage.marks import MarkingStore
 from storage.sqlite import SQLiteStore
-from summaries.summariser import SummaryParams
+from summaries.summariser import SummaryParams, refresh_site
 
 SITE = Path(__file__).resolve().parent.parent / "examples" / "sites" / "virastotalo.yaml"
 FIRST = date(2025, 1, 6)  # a Monday
@@ -57,9 +64,17 @@ def timed(fn: Any) -> tuple[float, Any]:
     return time.perf_counter() - t, out
 
 
+def post(client: TestClient, key: str, body: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """A timed POST of ``body`` to the what-if."""
+    headers = {"Authorization": f"Bearer {key}"}
+    s, r = timed(lambda: client.post("/v1/portfolio/what-if", json=body, headers=headers))
+    assert r.status_code == 200, r.text
+    return s, r.json()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--days", type=int, default=90)
+    ap.add_argument("--days", type=int, default=365)
     args = ap.parse_args()
     one = load_site(SITE)
     two = Site.model_validate({**one.model_dump(mode="python"), "id": "virastotalo-b"})
@@ -121,26 +136,39 @@ def main() -> None:
         )
         app = create_app(settings, registry=registry, store=store)
         with TestClient(app) as client:
-            headers = {"Authorization": f"Bearer {key}"}
-            cold, r = timed(
-                lambda: client.post("/v1/portfolio/what-if", json=body, headers=headers)
-            )
-            assert r.status_code == 200, r.text
-            warm, r = timed(
-                lambda: client.post("/v1/portfolio/what-if", json=body, headers=headers)
-            )
-        target = next(s for s in r.json()["sites"] if s["site"] == two.id)
+            cold, first = post(client, key, body)
+            warm, second = post(client, key, body)
+        assert first == second
+        days = [FIRST + timedelta(days=i) for i in range(args.days)]
+        summ = []
+        for site in sites:
+            s, _ = timed(lambda: refresh_site(store, site, params, days=days))  # noqa: B023
+            summ.append(s)
+        app = create_app(settings, registry=registry, store=store)
+        cache = app.state.ctx.whatif_intervals
+        with TestClient(app) as client:
+            fill, filled = post(client, key, body)
+            hit, cached = post(client, key, body)
+            other, _ = post(client, key, {**body, "moves": body["moves"][:1]})
+        assert filled == cached == first, "the cache changed the answer"
+        target = next(s for s in cached["sites"] if s["site"] == two.id)
         n_events = sum(len(s.t) for s in sources)
         print(f"\nwhat-if over {args.days} days, 2 sites x 280 spaces, {n_events:,} desk events")
         print("| step | s | max daily peak (desks) |\n|---|---:|---:|")
-        print(f"| POST /v1/portfolio/what-if, first call | {cold:.2f} | - |")
-        print(f"| POST /v1/portfolio/what-if, second call | {warm:.2f} | - |")
-        print(f"| read clipped intervals of both sites | {read_s:.2f} | - |")
+        print(f"| POST /v1/portfolio/what-if, no summaries, first call | {cold:.2f} | - |")
+        print(f"| POST /v1/portfolio/what-if, no summaries, second call | {warm:.2f} | - |")
+        print(f"| read clipped intervals of both sites (raw points) | {read_s:.2f} | - |")
         for label, s, peak in rows:
             print(f"| {label} | {s:.3f} | {peak:.1f} |")
+        print(f"| summarise both sites (refresh_site) | {summ[0]:.1f} / {summ[1]:.1f} | - |")
+        print(f"| POST, summarised, first call (reads raw, fills the cache) | {fill:.2f} | - |")
+        print(f"| POST, summarised, second call (from the cache) | {hit:.2f} | - |")
+        print(f"| POST, summarised, another plan, same period (from the cache) | {other:.2f} | - |")
+        print(f"\ncache: {cache.rows:,} interval rows kept, {cache.hits} site-days from it, "
+              f"{cache.misses} from raw points; the same answers with and without it")  # fmt: skip
         d = target["desks"]
         print(
-            f"\ntarget {two.id}: capacity {d['capacity']} desks after closing {floor}, "
+            f"target {two.id}: capacity {d['capacity']} desks after closing {floor}, "
             f"aligned max {d['max_peak']:.1f}, sum of peaks max {d['sum_of_peaks_max']:.1f}, "
             f"fits {d['fits']}, days over {d['by_day_type'][-1]['days_over']}"
         )

@@ -1,28 +1,32 @@
-"""Forecast of daily peaks: a weekday level with a linear trend, and an
-empirical 80 % interval from the past residuals (docs/metrics.md, "Forecast").
+"""Forecast of daily peaks: a weekday level with a linear trend, and an 80 %
+interval from the model's own out-of-sample errors at the forecast's horizon
+(docs/metrics.md, "Forecast").
 
 Per group, on its open history days only:
 
 1. trend ``b`` (peak per week): least squares of peak on time with one
-   intercept per weekday (the slope of the weekday-centred values), over the
-   last ``trend_weeks`` weeks;
+   intercept per weekday, over the last ``trend_weeks`` weeks, and only when
+   the history touches at least ``min_trend_weeks`` weeks (else 0);
 2. level of weekday ``w``: median of the detrended peaks ``y - b * t`` of that
    weekday over the last ``level_weeks`` weeks;
-3. forecast on day ``d`` (weekday ``w``, time ``t`` in weeks):
-   ``level_w + b * t``, clipped to [0, spaces in the group];
-4. interval: forecast + the 10th and 90th percentiles of that weekday's
-   one-week-ahead residuals (each detrended peak less the median of the
-   same-weekday values before it: the fit's own residuals are too small),
-   all weekdays pooled when a weekday has fewer than ``min_residuals``,
-   clipped the same.
+3. forecast on day ``d``: ``level_w + b * t_d``, clipped to [0, spaces];
+4. interval, split-conformal by horizon: the same fit is repeated from
+   rolling origins inside the history (every 7 days back from the forecast's
+   start, up to ``score_weeks``), each forecasting the history days after it;
+   its errors (actual - forecast) at horizon ``h`` weeks give the band of
+   horizon ``h``: the order statistics ``floor(0.1 (n + 1))`` and
+   ``ceil(0.9 (n + 1))`` of the ``n`` errors (infinite when n is too small,
+   i.e. clipped to the group); errors are scaled by their weekday's mean
+   absolute error first, and the band by the forecast weekday's.
 
-A median and a straight line can be checked by hand and do not chase a single
-odd day; statsmodels is not a dependency, and the backtest
-(benchmarks/forecast.py) measures what this simple model misses.
+Closed days (holidays, closures, no opening hours) are neither history nor
+forecast: they get no row.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -31,21 +35,59 @@ import pandas as pd
 from core.calendar import is_closed
 from core.registry import Site
 
-MODEL = "weekday median level + linear trend, 10/90 % of one-week-ahead residuals"
-LEVEL_WEEKS, TREND_WEEKS, MIN_RESIDUALS = 6, 13, 8
+MODEL = (
+    "weekday median level + linear trend; 80 % interval: split-conformal quantiles of "
+    "rolling-origin out-of-sample errors per horizon week"
+)
+LEVEL_WEEKS, TREND_WEEKS, MIN_TREND_WEEKS = 6, 13, 8
+SCORE_WEEKS, MIN_FIT_DAYS, MIN_ERRORS = 26, 5, 10
+QUANTILES = (0.1, 0.9)
 DEFAULTS = {
     "level_weeks": LEVEL_WEEKS,
     "trend_weeks": TREND_WEEKS,
-    "min_residuals": MIN_RESIDUALS,
-    "quantiles": [0.1, 0.9],
+    "min_trend_weeks": MIN_TREND_WEEKS,
+    "score_weeks": SCORE_WEEKS,
+    "min_fit_days": MIN_FIT_DAYS,
+    "min_errors": MIN_ERRORS,
+    "quantiles": list(QUANTILES),
 }
 COLUMNS = ("day", "weekday", "forecast", "lower", "upper", "history_days")
+_DAY = np.timedelta64(1, "D")
 
 
-def _trend_per_week(t: np.ndarray, y: np.ndarray, wd: np.ndarray) -> float:
-    """OLS slope of y on t with weekday dummies (0 when t does not vary)."""
-    tc = t.astype(float).copy()
-    yc = y.astype(float).copy()
+@dataclass(frozen=True)
+class Params:
+    level_weeks: int = LEVEL_WEEKS
+    trend_weeks: int = TREND_WEEKS
+    min_trend_weeks: int = MIN_TREND_WEEKS
+    score_weeks: int = SCORE_WEEKS
+    min_fit_days: int = MIN_FIT_DAYS
+    min_errors: int = MIN_ERRORS
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Slope per week, level per weekday (NaN: never seen) and time origin."""
+
+    slope: float
+    levels: np.ndarray
+    origin: np.datetime64
+
+    def predict(self, days: np.ndarray, cap: float) -> np.ndarray:
+        """Clipped forecasts on ``days`` (datetime64[D]); NaN on unseen weekdays."""
+        t = (days - self.origin) / _DAY / 7.0
+        raw = self.levels[weekday(days)] + self.slope * t
+        return np.clip(raw, 0.0, cap)
+
+
+def weekday(days: np.ndarray) -> np.ndarray:
+    """0 = Monday, for datetime64[D] (1970-01-01 was a Thursday)."""
+    return ((days.astype("datetime64[D]").astype(np.int64) + 3) % 7).astype(int)
+
+
+def _slope(t: np.ndarray, y: np.ndarray, wd: np.ndarray) -> float:
+    """OLS slope of y on t with one intercept per weekday (0 if t is constant)."""
+    tc, yc = t.astype(float).copy(), y.astype(float).copy()
     for w in np.unique(wd):
         m = wd == w
         tc[m] -= tc[m].mean()
@@ -54,62 +96,139 @@ def _trend_per_week(t: np.ndarray, y: np.ndarray, wd: np.ndarray) -> float:
     return float((tc * yc).sum() / den) if den > 0 else 0.0
 
 
-def _ahead_residuals(z: np.ndarray, wd: np.ndarray, level_weeks: int) -> dict[int, np.ndarray]:
-    """Per weekday, each detrended peak less the median of the (up to
-    ``level_weeks``) same-weekday values before it: the errors of the level
-    when it was not yet known (from the third occurrence on)."""
-    out = {}
+def fit(days: np.ndarray, y: np.ndarray, p: Params) -> Fit:
+    """The model on sorted, non-empty history ``days`` (datetime64[D]) and peaks ``y``."""
+    origin = days[0]
+    t = (days - origin) / _DAY / 7.0
+    wd = weekday(days)
+    last = days[-1]
+    slope = 0.0
+    # calendar weeks the history touches: 8 weeks Monday to Friday count 8
+    if int((last - origin) / _DAY) // 7 + 1 >= p.min_trend_weeks:
+        recent = days > last - 7 * p.trend_weeks * _DAY
+        slope = _slope(t[recent], y[recent], wd[recent])
+    z = y - slope * t
+    levels = np.full(7, np.nan)
+    window = days > last - 7 * p.level_weeks * _DAY
     for w in np.unique(wd):
-        zw = z[wd == w]
-        r = [zw[j] - np.median(zw[max(0, j - level_weeks) : j]) for j in range(2, len(zw))]
-        if r:
-            out[int(w)] = np.array(r)
-    return out
+        m = wd == w
+        # a weekday seen only before the window keeps its latest values
+        zw = z[m & window] if (m & window).any() else z[m][-p.level_weeks :]
+        levels[w] = float(np.median(zw))
+    return Fit(slope, levels, origin)
 
 
-def _weeks(days: pd.Series, origin: date) -> np.ndarray:
-    return ((days - pd.Timestamp(origin)).dt.days / 7.0).to_numpy()
+def horizon_weeks(days: np.ndarray, start: np.datetime64) -> np.ndarray:
+    """1 for the first 7 days from ``start``, 2 for the next 7, ..."""
+    return ((days - start) / _DAY).astype(int) // 7 + 1
 
 
-def fit_group(
-    *,
-    history: pd.DataFrame,
-    level_weeks: int,
-    trend_weeks: int,
-    min_residuals: int,
-) -> tuple[float, dict[int, float], dict[int, tuple[float, float]], date] | None:
-    """Trend per week, level per weekday, one-week-ahead residual 10/90 % per weekday and the
-    time origin, from one group's ``day``/``peak`` rows (open days only)."""
-    if history.empty:
-        return None
-    hist = history.sort_values("day")
-    origin = hist["day"].iloc[0].date()
-    last = hist["day"].iloc[-1]
-    t = _weeks(hist["day"], origin)
-    y = hist["peak"].to_numpy(dtype=float)
-    wd = hist["day"].dt.day_of_week.to_numpy()
-    recent = (hist["day"] > last - pd.Timedelta(weeks=trend_weeks)).to_numpy()
-    b = _trend_per_week(t[recent], y[recent], wd[recent])
-    z = y - b * t
-    in_level = (hist["day"] > last - pd.Timedelta(weeks=level_weeks)).to_numpy()
-    levels = {int(w): float(np.median(z[in_level & (wd == w)])) for w in np.unique(wd[in_level])}
-    # a weekday seen only before the level window still gets its latest level
-    for w in np.unique(wd):
-        levels.setdefault(int(w), float(np.median(z[wd == w][-level_weeks:])))
-    ahead = _ahead_residuals(z, wd, level_weeks)
-    if not ahead:  # too short a history to score: the fit's own residuals
-        ahead = {int(w): z[wd == w] - levels[int(w)] for w in np.unique(wd)}
-    every = np.concatenate(list(ahead.values()))
-    pooled = (float(np.quantile(every, 0.1)), float(np.quantile(every, 0.9)))
-    bands = {}
-    for w in levels:
-        r = ahead.get(w, np.array([]))
-        bands[w] = (
-            (float(np.quantile(r, 0.1)), float(np.quantile(r, 0.9)))
-            if len(r) >= min_residuals
-            else pooled
+def ahead_errors(
+    days: np.ndarray, y: np.ndarray, *, start: np.datetime64, cap: float, p: Params
+) -> pd.DataFrame:
+    """Out-of-sample errors (``error`` = actual - forecast), with the
+    ``horizon`` in weeks and the ``weekday`` of the day scored: the model
+    fitted on the history before each origin ``start - 7 j`` (j = 1 ..
+    score_weeks, with at least ``min_fit_days`` days before it) forecasts the
+    history days from that origin to ``start``."""
+    parts = []
+    for j in range(1, p.score_weeks + 1):
+        o = start - 7 * j * _DAY
+        n_fit = int(np.searchsorted(days, o))
+        if n_fit < p.min_fit_days:
+            break
+        ahead = days[n_fit:]
+        f = fit(days[:n_fit], y[:n_fit], p).predict(ahead, cap)
+        ok = ~np.isnan(f)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "error": y[n_fit:][ok] - f[ok],
+                    "horizon": horizon_weeks(ahead[ok], o),
+                    "weekday": weekday(ahead[ok]),
+                }
+            )
         )
-    return b, levels, bands, origin
+    if not parts:
+        return pd.DataFrame({"error": [], "horizon": [], "weekday": []})
+    return pd.concat(parts, ignore_index=True)
+
+
+def weekday_scales(errors: pd.DataFrame, *, min_errors: int) -> np.ndarray:
+    """Mean absolute error per weekday (all horizons), the pooled one for a
+    weekday with fewer than ``min_errors``: the spread differs by weekday (a
+    zone full on Tuesdays hardly varies then, and varies on Fridays)."""
+    pooled = float(errors["error"].abs().mean()) if len(errors) else 0.0
+    scales = np.full(7, pooled)
+    wd = errors["weekday"].to_numpy(dtype=int)
+    err = np.abs(errors["error"].to_numpy(dtype=float))
+    for w in np.unique(wd):
+        if (wd == w).sum() >= min_errors:
+            scales[w] = float(err[wd == w].mean())
+    return scales
+
+
+def conformal_band(errors: np.ndarray) -> tuple[float, float]:
+    """The split-conformal 10 % and 90 % error quantiles: order statistics
+    floor(0.1 (n+1)) and ceil(0.9 (n+1)) (1-based), -inf / +inf when they
+    fall outside the sample, so that a new error lies at or above the lower
+    one with probability >= 0.9, likewise below the upper one."""
+    e = np.sort(errors)
+    n = len(e)
+    lo_i = math.floor(QUANTILES[0] * (n + 1))
+    hi_i = math.ceil(QUANTILES[1] * (n + 1))
+    lo = float(e[lo_i - 1]) if lo_i >= 1 else -math.inf
+    hi = float(e[hi_i - 1]) if hi_i <= n else math.inf
+    return lo, hi
+
+
+def horizon_bands(
+    errors: np.ndarray, horizons: np.ndarray, *, weeks: int, min_errors: int
+) -> list[tuple[float, float]]:
+    """Band of horizon h = 1..weeks: the conformal band of the errors of
+    horizon h when there are at least ``min_errors`` of them, else that of
+    the nearest shorter horizon that has (the whole group, -inf/+inf, when
+    none has). The band widens with h as far as the errors do."""
+    bands: list[tuple[float, float]] = []
+    band = (-math.inf, math.inf)
+    for h in range(1, weeks + 1):
+        e = errors[horizons == h]
+        if len(e) >= min_errors:
+            band = conformal_band(e)
+        bands.append(band)
+    return bands
+
+
+def _group_rows(
+    hist: pd.DataFrame, targets: np.ndarray, start: date, p: Params
+) -> list[tuple[date, int, float, float, float]]:
+    """(day, weekday, forecast, lower, upper) of one group's target days."""
+    hist = hist.sort_values("day")
+    days = hist["day"].to_numpy().astype("datetime64[D]")
+    y = hist["peak"].to_numpy(dtype=float)
+    cap = float(hist["spaces"].iloc[-1])
+    t0 = np.datetime64(start, "D")
+    f = fit(days, y, p).predict(targets, cap)
+    errors = ahead_errors(days, y, start=t0, cap=cap, p=p)
+    scales = weekday_scales(errors, min_errors=p.min_errors)
+    s_err = scales[errors["weekday"].to_numpy(dtype=int)]
+    # errors in units of their weekday's scale (0 where that scale is 0: a
+    # weekday the model never missed)
+    z = np.divide(errors["error"].to_numpy(dtype=float), s_err, out=np.zeros(len(s_err)),
+                  where=s_err > 0)  # fmt: skip
+    hz = horizon_weeks(targets, t0)
+    bands = horizon_bands(
+        z, errors["horizon"].to_numpy(dtype=int), weeks=int(hz.max()), min_errors=p.min_errors
+    )
+    out = []
+    for d, fd, h in zip(targets, f, hz, strict=True):
+        if np.isnan(fd):
+            continue
+        s = scales[d.astype(date).weekday()]
+        lo, hi = (b * s if s > 0 else (b if math.isinf(b) else 0.0) for b in bands[h - 1])
+        day = d.astype(date)
+        out.append((day, day.weekday(), fd, min(max(fd + lo, 0.0), cap), min(fd + hi, cap)))
+    return out
 
 
 def forecast_peaks(
@@ -119,52 +238,38 @@ def forecast_peaks(
     by: str,
     start: date,
     days: int,
-    level_weeks: int = LEVEL_WEEKS,
-    trend_weeks: int = TREND_WEEKS,
-    min_residuals: int = MIN_RESIDUALS,
+    params: Params | None = None,
 ) -> pd.DataFrame:
     """Forecast rows (``by``, ``COLUMNS``) for every open day in
     [start, start + days) and every group of ``daily`` (rows as
-    ``PeriodData.daily_peaks`` gives them: ``by``, day, spaces, peak). History
-    rows on closed days are ignored; a weekday never seen gets no row."""
-    open_hist = (
-        daily[[not is_closed(site, d.date()) for d in daily["day"]]] if len(daily) else daily
-    )
-    targets = [
+    ``PeriodData.daily_peaks`` gives them: ``by``, day, spaces, peak), from
+    its rows before ``start``. History rows on closed days are ignored; a
+    closed day and a weekday never seen get no row."""
+    p = params or Params()
+    hist_all = daily[daily["day"] < pd.Timestamp(start)] if len(daily) else daily
+    if len(hist_all):
+        hist_all = hist_all[[not is_closed(site, d.date()) for d in hist_all["day"]]]
+    open_targets = [
         start + timedelta(days=i)
         for i in range(days)
         if not is_closed(site, start + timedelta(days=i))
     ]
+    targets = np.array(open_targets, dtype="datetime64[D]")
     rows = []
-    for group, hist in open_hist.groupby(by, sort=True):
-        fit = fit_group(
-            history=hist,
-            level_weeks=level_weeks,
-            trend_weeks=trend_weeks,
-            min_residuals=min_residuals,
-        )
-        if fit is None:
-            continue
-        b, levels, bands, origin = fit
-        cap = float(hist["spaces"].iloc[-1])
-        for d in targets:
-            w = d.weekday()
-            if w not in levels:
-                continue
-            t = (d - origin).days / 7.0
-            f = levels[w] + b * t
-            lo, hi = f + bands[w][0], f + bands[w][1]
-            rows.append(
-                {
-                    by: group,
-                    "day": pd.Timestamp(d),
-                    "weekday": w,
-                    "forecast": round(min(max(f, 0.0), cap), 3),
-                    "lower": round(min(max(lo, 0.0), cap), 3),
-                    "upper": round(min(max(hi, 0.0), cap), 3),
-                    "history_days": len(hist),
-                }
-            )
+    if len(targets):
+        for group, hist in hist_all.groupby(by, sort=True):
+            for d, w, f, lo, hi in _group_rows(hist, targets, start, p):
+                rows.append(
+                    {
+                        by: group,
+                        "day": pd.Timestamp(d),
+                        "weekday": w,
+                        "forecast": round(f, 3),
+                        "lower": round(lo, 3),
+                        "upper": round(hi, 3),
+                        "history_days": len(hist),
+                    }
+                )
     if not rows:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in (by, *COLUMNS)})
     return pd.DataFrame(rows, columns=[by, *COLUMNS])

@@ -140,6 +140,7 @@ def what_if(
             params=_portfolio(ctx).params,
             req=body,
             tariffs=ctx.settings.tariffs,
+            cache=ctx.whatif_intervals,
         )
     except whatif.WhatIfError as exc:
         raise HTTPException(422, f"{exc.field}: {exc}") from None

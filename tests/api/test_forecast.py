@@ -3,8 +3,10 @@
 The store holds one measured day, Monday 2 November 2026; "today" is set to
 Monday 9 November. Every other day of the history has no measurements and is
 no evidence, so each Monday ahead is forecast at that Monday's peak (one
-point: no trend, no spread), the other weekdays get no row, and each key sees
-the groups and figures /peaks shows it for that day.
+point: no trend), the other weekdays get no row, and each key sees the groups
+and figures /peaks shows it for that day. One day leaves no error to size the
+interval with (docs/metrics.md, "Forecast"): it is the whole group, [0,
+spaces].
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def test_each_key_gets_what_peaks_gives_it(api: Api, role: str, by: str) -> None
     peaks = api.get("/v1/sites/pieni/peaks", role, by=by, daily="true",
                     **{"from": "2026-11-02", "to": "2026-11-03"})  # fmt: skip
     assert peaks.status_code == 200, peaks.text
-    want = {r[by]: r["peak"] for r in peaks.json()["rows"]}
+    want = {r[by]: (r["peak"], r["spaces"]) for r in peaks.json()["rows"]}
     r = api.get("/v1/sites/pieni/forecast", role, by=by, weeks=4)
     assert r.status_code == 200, r.text
     body = r.json()
@@ -41,7 +43,7 @@ def test_each_key_gets_what_peaks_gives_it(api: Api, role: str, by: str) -> None
         got.setdefault(row[by], set()).add(
             (row["day"], row["forecast"], row["lower"], row["upper"])
         )
-    assert got == {g: {(d, p, p, p) for d in MONDAYS} for g, p in want.items()}
+    assert got == {g: {(d, p, 0, n) for d in MONDAYS} for g, (p, n) in want.items()}
     if role == "facility":
         assert len(got) == {"zone": 3, "floor": 1, "agency": 3}[by]  # aa, bb and _shared
     elif by == "agency":
