@@ -23,6 +23,7 @@ import pandas as pd
 from core.calendar import local_day_bounds
 from core.registry import Site
 from metrics.cells import day_cells, hour_cells
+from metrics.energy import energy_hours
 from metrics.intervals import clip_to_opening, codes_of, column_ns, space_codes, state_intervals
 from metrics.peaks import PeakInput, peak_columns, prepare_peaks
 from metrics.utilisation import SHARED
@@ -49,6 +50,8 @@ class DaySummaries:
     carry: dict[date, str]
     #: the clipped intervals they were computed from (for the Grafana rollups)
     clipped: pd.DataFrame
+    #: energy hours per zone (``metrics.energy.energy_hours``; ``summaries.energy``)
+    energy: pd.DataFrame | None = None
 
 
 def view_spaces(site: Site, agency: str) -> frozenset[str]:
@@ -101,7 +104,10 @@ def summarise(
         raw=raw, site=site, boundaries=[pd.Timestamp(b) for b in boundaries]
     )
     carry = {first + timedelta(days=i): prints[i] for i in _days(first, last)}
-    return DaySummaries(hours=hours, days=days, peaks=peaks, carry=carry, clipped=clipped)
+    energy = energy_hours(intervals=intervals, site=site, start=start, end=end)
+    return DaySummaries(
+        hours=hours, days=days, peaks=peaks, carry=carry, clipped=clipped, energy=energy
+    )
 
 
 def _days(first: date, last: date) -> Iterable[int]:
