@@ -64,7 +64,7 @@ def expected_rows(site: Site, first: date, last: date) -> dict[date, int]:
         cut = energy_m.hour_pieces(site, ws, we, np.zeros(len(ws), np.int64), wd)
         per_day = cut.drop_duplicates(["hour"]).groupby("day").size()
         for day, n in per_day.items():
-            d = pd.Timestamp(day).date()
+            d = pd.Timestamp(str(day)).date()
             counts[d] = counts.get(d, 0) + int(n)
     return counts
 

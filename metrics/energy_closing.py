@@ -1,0 +1,163 @@
+"""Closing a floor on a weekday: what it saves, and whether the measured desk
+demand fits the rest (docs/metrics.md, "Energy of empty conditioned space",
+"Recommendations").
+
+For each floor and weekday with conditioned time: how much of the floor's
+conditioned m²h it was empty; whether the site's daily desk peak on that
+weekday (the exact peak of all its desks in use at once, which stay at the
+site when a floor closes) fits the desks of the other floors with the
+margin, by the what-if engine's rule (``metrics.whatif.fit_by_day_type``,
+the "close floor" move of ``POST /v1/portfolio/what-if``); and the energy and
+CO2 that not conditioning the floor on that weekday saves in a year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from core.registry import WEEKDAYS, Site, SpaceType
+from metrics.energy import NS_FIELDS, energy_zones, zone_area
+from metrics.whatif import fit_by_day_type
+
+_NS_PER_H = 3_600 * 1_000_000_000
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+CLOSING_COLUMNS = (
+    "floor", "weekday", "conditioned_days", "conditioned_m2h", "empty_m2h", "empty_share",
+    "demand_days", "max_peak", "desks_left", "usable", "headroom", "days_over", "fits",
+    "saving_kwh_year", "saving_kg_co2_year", "recommended", "other_floors", "text",
+)  # fmt: skip
+
+
+def floor_weekdays(*, hours: pd.DataFrame, site: Site) -> pd.DataFrame:
+    """Per floor and weekday (0 = Monday): conditioned days, conditioned,
+    empty and unknown m²h (the floor's states, in its zones' conditioned time)."""
+    if hours.empty:
+        return pd.DataFrame(
+            {"floor": [], "weekday": [], "conditioned_days": [], "conditioned_m2h": [],
+             "empty_m2h": [], "unknown_m2h": []}
+        )  # fmt: skip
+    area = {z.id: zone_area(site, z.id) for z in energy_zones(site)}
+    floor_of = {z.id: z.floor for z in site.zones}
+    frame = hours[["zone", "day", *NS_FIELDS]].copy()
+    frame["weekday"] = pd.to_datetime(frame["day"]).dt.day_of_week
+    sums = frame.groupby(["zone", "weekday"], sort=True)[list(NS_FIELDS)].sum().reset_index()
+    a = sums["zone"].map(area).astype(float)
+    per_zone = pd.DataFrame(
+        {
+            "floor": sums["zone"].map(floor_of),
+            "weekday": sums["weekday"],
+            "conditioned_m2h": sums["conditioned_ns"] * a / _NS_PER_H,
+            "empty_m2h": sums["floor_empty_ns"] * a / _NS_PER_H,
+            "unknown_m2h": sums["floor_unknown_ns"] * a / _NS_PER_H,
+        }
+    )
+    out = per_zone.groupby(["floor", "weekday"], sort=True).sum().reset_index()
+    days = (
+        frame.assign(floor=frame["zone"].map(floor_of))
+        .groupby(["floor", "weekday"])["day"]
+        .nunique()
+        .rename("conditioned_days")
+        .reset_index()
+    )
+    return out.merge(days, on=["floor", "weekday"])
+
+
+def closing_table(
+    *,
+    hours: pd.DataFrame,
+    site: Site,
+    desk_peaks: pd.DataFrame,
+    margin: float,
+    period_days: int,
+) -> pd.DataFrame:
+    """One row per floor and weekday with conditioned time (``CLOSING_COLUMNS``),
+    recommended ones first, then by saving. ``desk_peaks``: the site's daily
+    peak of desks in use (columns day, peak) over the period's open days;
+    ``period_days``: calendar days of the period (the saving is scaled from
+    them to a year of 365.25 days)."""
+    per = floor_weekdays(hours=hours, site=site)
+    desks_on: dict[str, int] = {}
+    for s in site.spaces:
+        if s.type == SpaceType.DESK:
+            f = site.floor_of(s.id).id
+            desks_on[f] = desks_on.get(f, 0) + 1
+    total_desks = sum(desks_on.values())
+    intensity = site.energy.intensity_kwh_per_m2_h
+    grams = site.energy.emission_g_per_kwh
+    rows = []
+    records: list[dict[str, Any]] = per.to_dict(orient="records")  # type: ignore[assignment]
+    for rec in records:
+        floor, weekday = str(rec["floor"]), int(rec["weekday"])
+        left = total_desks - desks_on.get(floor, 0)
+        fit = fit_by_day_type(peaks=desk_peaks[["day", "peak"]], capacity=left, margin=margin)
+        mine = fit[fit["day_type"] == WEEKDAYS[weekday]]
+        row = mine.iloc[0] if len(mine) else None
+        kwh = float(rec["conditioned_m2h"]) * intensity * 365.25 / period_days
+        share = (
+            float(rec["empty_m2h"]) / float(rec["conditioned_m2h"])
+            if rec["conditioned_m2h"]
+            else 0.0
+        )
+        others = [f.id for f in site.floors if f.id != floor and desks_on.get(f.id, 0)]
+        fits = True if row is None else bool(row["fits"])
+        rows.append(
+            {
+                "floor": floor,
+                "weekday": WEEKDAYS[weekday],
+                "conditioned_days": int(rec["conditioned_days"]),
+                "conditioned_m2h": float(rec["conditioned_m2h"]),
+                "empty_m2h": float(rec["empty_m2h"]),
+                "empty_share": share,
+                "demand_days": 0 if row is None else int(row["days"]),
+                "max_peak": 0.0 if row is None else float(row["max_peak"]),
+                "desks_left": left,
+                "usable": left * (1 - margin),
+                "headroom": left * (1 - margin) - (0.0 if row is None else float(row["max_peak"])),
+                "days_over": 0 if row is None else int(row["days_over"]),
+                "fits": fits,
+                "saving_kwh_year": kwh,
+                "saving_kg_co2_year": kwh * grams / 1000.0,
+                "recommended": fits and left > 0,
+                "other_floors": ",".join(others),
+                "text": "",
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(CLOSING_COLUMNS))
+    if table.empty:
+        return table
+    table["text"] = [
+        closing_text(site, {str(k): v for k, v in r.items()}, margin)
+        for r in table.to_dict(orient="records")
+    ]
+    return table.sort_values(
+        ["recommended", "saving_kwh_year", "floor"], ascending=[False, False, True], kind="stable"
+    ).reset_index(drop=True)
+
+
+def closing_text(site: Site, row: Mapping[str, Any], margin: float) -> str:
+    """The recommendation as a sentence (English; the UI words its own)."""
+    name = site.floor(str(row["floor"])).name_in("en")
+    day = DAY_NAMES[WEEKDAYS.index(str(row["weekday"]))]
+    others = ", ".join(
+        str(site.floor(f).name_in("en")) for f in str(row["other_floors"]).split(",") if f
+    )
+    share = float(row["empty_share"])
+    head = f"{name} was empty {share:.0%} of its {day} conditioned hours"
+    if not row["fits"]:
+        return (
+            f"{head}; the site's {day} desk peak ({float(row['max_peak']):.0f}) does not fit "
+            f"the {row['desks_left']} desks of {others} with {margin:.0%} margin "
+            f"on {row['days_over']} of {row['demand_days']} days; keep it open"
+        )
+    return (
+        f"{head}; the site's {day} peak ({float(row['max_peak']):.0f} desks) fits the "
+        f"{row['desks_left']} desks of {others} with {margin:.0%} margin; closing it on "
+        f"{day}s saves {float(row['saving_kwh_year']):,.0f} kWh and "
+        f"{float(row['saving_kg_co2_year']):,.0f} kg CO2 a year"
+    )
+
+
+__all__ = ["CLOSING_COLUMNS", "closing_table", "closing_text", "floor_weekdays"]
