@@ -1,4 +1,4 @@
-"""Builds the four dashboards and writes them as deterministic JSON.
+"""Builds the dashboards and writes them as deterministic JSON.
 
 ``dashboards/generated/*.json`` is committed; ``tests/dashboards`` regenerates
 it and fails on any difference, and Grafana's file provider (compose) and
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dashboards import variables
 from dashboards.model import Json, dashboard, datasource_variable
-from dashboards.panels import charges, efficiency, live, utilisation
+from dashboards.panels import charges, efficiency, energy, live, utilisation
 
 GENERATED = Path(__file__).resolve().parent / "generated"
 FOLDER_UID = "occupancy"
@@ -80,6 +80,23 @@ def charges_dashboard() -> Json:
     )
 
 
+def energy_dashboard() -> Json:
+    return dashboard(
+        uid="occupancy-energy",
+        title="Energy of empty space",
+        description="Conditioned hours in which no space of a zone was occupied (issue 19).",
+        panels=energy.panels(),
+        variables=[
+            datasource_variable(),
+            variables.site("summary_energy_hours"),
+            variables.floor(),
+            variables.zone(),
+            variables.timezone(),
+        ],
+        time_from="now-90d",
+    )
+
+
 def build_all() -> dict[str, Json]:
     """File name -> dashboard model."""
     return {
@@ -87,6 +104,7 @@ def build_all() -> dict[str, Json]:
         "utilisation.json": utilisation_dashboard(),
         "efficiency.json": efficiency_dashboard(),
         "charges.json": charges_dashboard(),
+        "energy.json": energy_dashboard(),
     }
 
 

@@ -3,7 +3,7 @@ docs/metrics.md, "Energy of empty conditioned space").
 
 ``summary_energy_hours`` holds, per site, zone and local hour of the zone's
 conditioned time, the integer nanoseconds of ``metrics.energy.energy_hours``
-(tags site zone; time = the local hour's start, UTC; field ``gen``). They
+(tags site floor zone; time = the local hour's start, UTC; field ``gen``). They
 are written with a day's other rows, before its commit, under the same
 generation. A zone's "no space occupied" time cannot be rebuilt from the
 per-space hour cells (two desks each occupied half an hour may or may not
@@ -47,7 +47,12 @@ def write_energy_hours(store: Store, site: Site, hours: pd.DataFrame, *, gen: in
     store.write_columns(
         ENERGY_HOURS,
         time_ns=wall_ns(site, hours["hour"]),
-        tags={"site": site.id, "zone": pd.Categorical(hours["zone"])},
+        tags={
+            "site": site.id,
+            # for Grafana's floor filter (docs/metrics.md); the reader uses zone only
+            "floor": pd.Categorical(hours["zone"].map({z.id: z.floor for z in site.zones})),
+            "zone": pd.Categorical(hours["zone"]),
+        },
         fields={**{c: hours[c].to_numpy(dtype=np.int64) for c in energy_m.NS_FIELDS}, "gen": gen},
     )
 

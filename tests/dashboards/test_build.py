@@ -48,12 +48,14 @@ def test_four_dashboards_with_fixed_uids_and_variables() -> None:
         "occupancy-utilisation": "Utilisation",
         "occupancy-efficiency": "Space efficiency",
         "occupancy-charges": "Charges",
+        "occupancy-energy": "Energy of empty space",
     }
     names = {m["uid"]: [v["name"] for v in m["templating"]["list"]] for m in models.values()}
     assert names["occupancy-live"][1:] == ["site", "floor", "zone"]
     assert names["occupancy-utilisation"][1:4] == ["site", "floor", "zone"]
     assert names["occupancy-efficiency"][1:] == ["site", "agency"]
     assert names["occupancy-charges"][1:] == ["site", "agency"]
+    assert names["occupancy-energy"][1:] == ["site", "floor", "zone", "tz"]
     for m in models.values():
         ids = [p["id"] for p in m["panels"]]
         assert ids == list(range(1, len(ids) + 1))
