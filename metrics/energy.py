@@ -169,31 +169,6 @@ def _clip(
     return ps[inside], pe[inside], code[src][inside], wday[w[inside]]
 
 
-def hour_pieces(
-    site: Site, s: np.ndarray, e: np.ndarray, code: np.ndarray, day: np.ndarray
-) -> pd.DataFrame:
-    """Pieces cut at local hours: columns hour (naive wall clock), day, ns, code."""
-    if not len(s):
-        return pd.DataFrame(
-            {
-                "hour": np.empty(0, "datetime64[ns]"),
-                "day": np.empty(0, "datetime64[ns]"),
-                "ns": np.empty(0, np.int64),
-                "code": np.empty(0, np.int64),
-            }
-        )
-    src, ps, pe = split_at(s, e, local_hour_edges(site, int(s.min()), int(e.max())))
-    wall = ns_to_utc(ps).tz_convert(site.tz).tz_localize(None).floor("h")
-    return pd.DataFrame(
-        {
-            "hour": np.asarray(wall, dtype="datetime64[ns]"),
-            "day": day[src],
-            "ns": pe - ps,
-            "code": code[src],
-        }
-    )
-
-
 def energy_hours(
     *,
     intervals: pd.DataFrame,
@@ -223,53 +198,62 @@ def energy_hours(
     ).codes.astype(np.int64)
     by_zone = group_states(s, e, state, z_code, len(zones))
     by_floor = group_states(s, e, state, f_code, len(floors))
-    parts = []
+    t0, t1 = to_ns(start, name="start"), to_ns(end, name="end")
+    hours = HourGrid(site, t0, t1)
+    cols: dict[str, list[np.ndarray]] = {c: [] for c in ("zone", "day", "hour", *NS_FIELDS)}
     for i, zone in enumerate(zones):
         windows = conditioned_windows(site=site, zone=zone, start=start, end=end)
-        mine = hour_pieces(site, *_clip(*by_zone[i], windows))
-        floor = hour_pieces(site, *_clip(*by_floor[floors.index(zone.floor)], windows))
-        cond = hour_pieces(
-            site, *_clip(windows[0], windows[1], np.zeros(len(windows[0]), np.int64), windows)
-        )
-        frame = pd.concat(
-            [
-                _fields(cond, "conditioned_ns", None),
-                _fields(mine, "empty_ns", _FREE),
-                _fields(mine, "unknown_ns", _UNK),
-                _fields(floor, "floor_empty_ns", _FREE),
-                _fields(floor, "floor_unknown_ns", _UNK),
-            ],
-            ignore_index=True,
-        )
-        if frame.empty:
+        if not len(windows[0]):
             continue
-        sums = frame.groupby(["hour"], sort=True).agg(
-            {"day": "first", **{c: "sum" for c in NS_FIELDS}}
-        )
-        sums = sums.reset_index()
-        sums.insert(0, "zone", zone.id)
-        parts.append(sums)
-    if not parts:
+        # the zone's conditioned local hours: one row each
+        k, ns, src = hours.cut(windows[0], windows[1])
+        keys, first, inverse = np.unique(hours.label[k], return_index=True, return_inverse=True)
+        sums = {c: np.zeros(len(keys), np.int64) for c in NS_FIELDS}
+        np.add.at(sums["conditioned_ns"], inverse, ns)
+        for segs, empty_col, unknown_col in (
+            (by_zone[i], "empty_ns", "unknown_ns"),
+            (by_floor[floors.index(zone.floor)], "floor_empty_ns", "floor_unknown_ns"),
+        ):
+            ps, pe, pc, _ = _clip(*segs, windows)
+            kk, pns, psrc = hours.cut(ps, pe)
+            slot = np.searchsorted(keys, hours.label[kk])
+            code_of = pc[psrc]
+            for col, want in ((empty_col, _FREE), (unknown_col, _UNK)):
+                mine = code_of == want
+                np.add.at(sums[col], slot[mine], pns[mine])
+        cols["zone"].append(np.full(len(keys), zone.id, dtype=object))
+        cols["day"].append(windows[2][src][first])
+        cols["hour"].append(keys.astype("datetime64[ns]"))
+        for c in NS_FIELDS:
+            cols[c].append(sums[c])
+    if not cols["zone"]:
         return empty_hours()
-    out = pd.concat(parts, ignore_index=True)
     return pd.DataFrame(
         {
-            "zone": out["zone"].to_numpy(dtype=object),
-            "day": out["day"].to_numpy(dtype="datetime64[ns]"),
-            "hour": out["hour"].to_numpy(dtype="datetime64[ns]"),
-            **{c: out[c].to_numpy(dtype=np.int64) for c in NS_FIELDS},
+            "zone": np.concatenate(cols["zone"]).astype(object),
+            "day": np.concatenate(cols["day"]).astype("datetime64[ns]"),
+            "hour": np.concatenate(cols["hour"]).astype("datetime64[ns]"),
+            **{c: np.concatenate(cols[c]).astype(np.int64) for c in NS_FIELDS},
         }
     )
 
 
-def _fields(pieces: pd.DataFrame, column: str, state: int | None) -> pd.DataFrame:
-    ns = pieces["ns"].to_numpy(dtype=np.int64)
-    if state is not None:
-        ns = np.where(pieces["code"].to_numpy() == state, ns, 0)
-    frame = pd.DataFrame({"hour": pieces["hour"], "day": pieces["day"]})
-    for c in NS_FIELDS:
-        frame[c] = ns if c == column else np.zeros(len(ns), np.int64)
-    return frame
+class HourGrid:
+    """The local hour starts of [t0, t1) (UTC ns) and their wall-clock labels
+    (naive local time as int64 ns): on the autumn DST day two starts share the
+    label of hour 03, which is one cell, as in ``metrics.cells``."""
+
+    def __init__(self, site: Site, t0: int, t1: int) -> None:
+        hour = 3_600 * 1_000_000_000
+        self.edges = local_hour_edges(site, t0 - hour, t1 + hour)
+        wall = ns_to_utc(self.edges).tz_convert(site.tz).tz_localize(None)
+        self.label = np.asarray(wall, dtype="datetime64[ns]").view(np.int64)
+
+    def cut(self, s: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pieces of [s, e) cut at local hours: (hour index, ns, source row)."""
+        src, ps, pe = split_at(s, e, self.edges)
+        k = np.searchsorted(self.edges, ps, side="right") - 1
+        return k, pe - ps, src
 
 
 def empty_hours() -> pd.DataFrame:

@@ -61,14 +61,15 @@ def expected_rows(site: Site, first: date, last: date) -> dict[date, int]:
     """How many energy rows each local day of first..last has: one per zone and
     local hour with conditioned time (from the registry alone)."""
     start, end = local_day_bounds(site, first)[0], local_day_bounds(site, last)[1]
+    grid = energy_m.HourGrid(site, int(pd.Timestamp(start).value), int(pd.Timestamp(end).value))
     counts: dict[date, int] = {}
     for zone in energy_m.energy_zones(site):
         ws, we, wd = energy_m.conditioned_windows(site=site, zone=zone, start=start, end=end)
         if not len(ws):
             continue
-        cut = energy_m.hour_pieces(site, ws, we, np.zeros(len(ws), np.int64), wd)
-        per_day = cut.drop_duplicates(["hour"]).groupby("day").size()
-        for day, n in per_day.items():
+        k, _, src = grid.cut(ws, we)
+        cells = pd.DataFrame({"day": wd[src], "hour": grid.label[k]}).drop_duplicates("hour")
+        for day, n in cells.groupby("day").size().items():
             d = pd.Timestamp(str(day)).date()
             counts[d] = counts.get(d, 0) + int(n)
     return counts

@@ -102,7 +102,7 @@ def test_a_torn_day_is_read_from_raw_points(week: tuple[Site, MarkingStore]) -> 
     # one row of Tuesday rewritten by a writer of another generation
     hour = local("2026-03-03 09:00")
     store.write(
-        [Point(ENERGY_HOURS, {"site": site.id, "zone": "za"},
+        [Point(ENERGY_HOURS, {"site": site.id, "floor": "f1", "zone": "za"},
                {"conditioned_ns": 1, "empty_ns": 1, "unknown_ns": 0, "floor_empty_ns": 0,
                 "floor_unknown_ns": 0, "gen": 1}, int(hour.value))]
     )  # fmt: skip
