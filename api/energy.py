@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from api.reports import Period, period_data
-from core.registry import Site
+from core.registry import ROOM_TYPES, Site
 from metrics import energy as energy_m
 from metrics.energy_closing import closing_table
 from storage import Store
@@ -57,6 +57,16 @@ def energy_report(
     return table, {**meta, "assumptions": assumptions(site)}
 
 
+def room_peaks(data: PeriodData, site: Site) -> pd.DataFrame:
+    """Per open day, the sum of the site's daily peaks of each room type (an
+    upper bound of the rooms in use at once): columns day, peak."""
+    types = sorted({s.type.value for s in site.spaces if s.type in ROOM_TYPES})
+    parts = [data.daily_peaks(level="site", types=t, view=ALL)[["day", "peak"]] for t in types]
+    if not parts:
+        return pd.DataFrame({"day": pd.Series([], dtype="datetime64[ns]"), "peak": []})
+    return pd.concat(parts).groupby("day")["peak"].sum().reset_index()
+
+
 def closing_report(
     data: PeriodData, site: Site, period: Period, *, margin: float
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -65,7 +75,14 @@ def closing_report(
     hours, meta = read_energy_hours(data)
     peaks = data.daily_peaks(level="site", types="desk", view=ALL)
     days = (period.last_day - period.first_day).days + 1
-    table = closing_table(hours=hours, site=site, desk_peaks=peaks, margin=margin, period_days=days)
+    table = closing_table(
+        hours=hours,
+        site=site,
+        desk_peaks=peaks,
+        room_peaks=room_peaks(data, site),
+        margin=margin,
+        period_days=days,
+    )
     return table, {**meta, "margin": margin, "assumptions": assumptions(site)}
 
 
@@ -94,7 +111,12 @@ def energy_section(
     peaks = data.daily_peaks(level="site", types="desk", view=ALL)
     days = (period.last_day - period.first_day).days + 1
     closing = closing_table(
-        hours=hours, site=site, desk_peaks=peaks, margin=margin, period_days=days
+        hours=hours,
+        site=site,
+        desk_peaks=peaks,
+        room_peaks=room_peaks(data, site),
+        margin=margin,
+        period_days=days,
     )
     site_rows = months[months["level"] == "site"]
     floors = whole[whole["level"] == "floor"]

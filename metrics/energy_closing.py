@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.registry import WEEKDAYS, Site, SpaceType
+from core.registry import ROOM_TYPES, WEEKDAYS, Site, SpaceType
 from metrics.energy import NS_FIELDS, energy_zones, zone_area
 from metrics.whatif import fit_by_day_type
 
@@ -27,7 +27,8 @@ DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 CLOSING_COLUMNS = (
     "floor", "weekday", "conditioned_days", "conditioned_m2h", "empty_m2h", "empty_share",
     "demand_days", "max_peak", "desks_left", "usable", "headroom", "days_over", "fits",
-    "saving_kwh_year", "saving_kg_co2_year", "recommended", "other_floors", "text",
+    "room_peak_max", "rooms_left", "rooms_fit", "service_points", "saving_kwh_year",
+    "saving_kg_co2_year", "recommended", "other_floors", "text",
 )  # fmt: skip
 
 
@@ -70,6 +71,7 @@ def closing_table(
     hours: pd.DataFrame,
     site: Site,
     desk_peaks: pd.DataFrame,
+    room_peaks: pd.DataFrame | None = None,
     margin: float,
     period_days: int,
 ) -> pd.DataFrame:
@@ -77,14 +79,19 @@ def closing_table(
     recommended ones first, then by saving. ``desk_peaks``: the site's daily
     peak of desks in use (columns day, peak) over the period's open days;
     ``period_days``: calendar days of the period (the saving is scaled from
-    them to a year of 365.25 days)."""
+    them to a year of 365.25 days). ``room_peaks``: per open day, the sum
+    of the site's daily peaks of each room type, an upper bound of the rooms
+    in use at once (the summaries keep peaks per type, not of all rooms
+    together): a floor whose rooms it says fit does fit; the what-if's exact
+    room check may admit more. A floor with a customer service point is
+    never recommended: its visitors come to that floor."""
     per = floor_weekdays(hours=hours, site=site)
-    desks_on: dict[str, int] = {}
-    for s in site.spaces:
-        if s.type == SpaceType.DESK:
-            f = site.floor_of(s.id).id
-            desks_on[f] = desks_on.get(f, 0) + 1
-    total_desks = sum(desks_on.values())
+    desks_on, rooms_on, points_on = (
+        _counts(site, {SpaceType.DESK}),
+        _counts(site, ROOM_TYPES),
+        (_counts(site, {SpaceType.SERVICE_POINT})),
+    )
+    total_desks, total_rooms = sum(desks_on.values()), sum(rooms_on.values())
     intensity = site.energy.intensity_kwh_per_m2_h
     grams = site.energy.emission_g_per_kwh
     rows = []
@@ -103,6 +110,14 @@ def closing_table(
         )
         others = [f.id for f in site.floors if f.id != floor and desks_on.get(f.id, 0)]
         fits = True if row is None else bool(row["fits"])
+        rooms_left = total_rooms - rooms_on.get(floor, 0)
+        room_max, rooms_fit = 0.0, True
+        if room_peaks is not None and len(room_peaks) and rooms_on.get(floor, 0):
+            rfit = fit_by_day_type(peaks=room_peaks, capacity=rooms_left, margin=margin)
+            rrow = rfit[rfit["day_type"] == WEEKDAYS[weekday]]
+            if len(rrow):
+                room_max, rooms_fit = float(rrow.iloc[0]["max_peak"]), bool(rrow.iloc[0]["fits"])
+        points = points_on.get(floor, 0)
         rows.append(
             {
                 "floor": floor,
@@ -118,9 +133,13 @@ def closing_table(
                 "headroom": left * (1 - margin) - (0.0 if row is None else float(row["max_peak"])),
                 "days_over": 0 if row is None else int(row["days_over"]),
                 "fits": fits,
+                "room_peak_max": room_max,
+                "rooms_left": rooms_left,
+                "rooms_fit": rooms_fit,
+                "service_points": points,
                 "saving_kwh_year": kwh,
                 "saving_kg_co2_year": kwh * grams / 1000.0,
-                "recommended": fits and left > 0,
+                "recommended": fits and rooms_fit and points == 0 and left > 0,
                 "other_floors": ",".join(others),
                 "text": "",
             }
@@ -137,6 +156,15 @@ def closing_table(
     ).reset_index(drop=True)
 
 
+def _counts(site: Site, types: set[SpaceType] | frozenset[SpaceType]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for s in site.spaces:
+        if s.type in types:
+            f = site.floor_of(s.id).id
+            out[f] = out.get(f, 0) + 1
+    return out
+
+
 def closing_text(site: Site, row: Mapping[str, Any], margin: float) -> str:
     """The recommendation as a sentence (English; the UI words its own)."""
     name = site.floor(str(row["floor"])).name_in("en")
@@ -146,6 +174,14 @@ def closing_text(site: Site, row: Mapping[str, Any], margin: float) -> str:
     )
     share = float(row["empty_share"])
     head = f"{name} was empty {share:.0%} of its {day} conditioned hours"
+    if row["service_points"]:
+        return f"{head}; its customer service point keeps it open"
+    if row["fits"] and not row["rooms_fit"]:
+        return (
+            f"{head}; its desks fit elsewhere, but the site's {day} meeting-room use (at most "
+            f"{float(row['room_peak_max']):.0f} rooms) may not fit the {row['rooms_left']} "
+            "rooms left; keep it open"
+        )
     if not row["fits"]:
         return (
             f"{head}; the site's {day} desk peak ({float(row['max_peak']):.0f}) does not fit "
