@@ -73,7 +73,8 @@ def main() -> None:
     store = MarkingStore(open_store(settings), {site.id: site.tz})
     t = time.perf_counter()
     res = backfill(site, Scenario(seed=1), store, start, end, collect=False)
-    print(f"backfill: {args.days} days, {res.points:,} points, {time.perf_counter() - t:.1f} s")
+    print(f"backfill: {args.days} days, {res.points:,} points, {time.perf_counter() - t:.1f} s "
+          f"(store {tmp})")  # fmt: skip
     params = SummaryParams()
     days = [first + timedelta(days=i) for i in range(args.days)]
 
