@@ -9,7 +9,7 @@ import { energyReport } from "./energy.js";
 import { loadTexts } from "./texts.js";
 
 const $ = (id) => document.getElementById(id);
-const TABS = ["util", "peaks", "heatmap", "health", "energy", "agency"];
+const TABS = ["util", "peaks", "heatmap", "health", "agency", "energy"];
 const state = { key: null, sites: [], site: null, from: null, last: null, tab: "util", utilBy: "zone", utilView: "total", energyBy: "zone", data: {} };
 const instances = new Map();
 
