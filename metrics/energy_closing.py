@@ -86,61 +86,53 @@ def closing_table(
     room check may admit more. A floor with a customer service point is
     never recommended: its visitors come to that floor."""
     per = floor_weekdays(hours=hours, site=site)
-    desks_on, rooms_on, points_on = (
-        _counts(site, {SpaceType.DESK}),
-        _counts(site, ROOM_TYPES),
-        (_counts(site, {SpaceType.SERVICE_POINT})),
-    )
-    total_desks, total_rooms = sum(desks_on.values()), sum(rooms_on.values())
-    intensity = site.energy.intensity_kwh_per_m2_h
-    grams = site.energy.emission_g_per_kwh
-    rows = []
+    counts = {
+        "desks": _counts(site, {SpaceType.DESK}),
+        "rooms": _counts(site, ROOM_TYPES),
+        "points": _counts(site, {SpaceType.SERVICE_POINT}),
+    }
     records: list[dict[str, Any]] = per.to_dict(orient="records")  # type: ignore[assignment]
+    rows = []
     for rec in records:
-        floor, weekday = str(rec["floor"]), int(rec["weekday"])
-        left = total_desks - desks_on.get(floor, 0)
-        fit = fit_by_day_type(peaks=desk_peaks[["day", "peak"]], capacity=left, margin=margin)
-        mine = fit[fit["day_type"] == WEEKDAYS[weekday]]
-        row = mine.iloc[0] if len(mine) else None
-        kwh = float(rec["conditioned_m2h"]) * intensity * 365.25 / period_days
-        share = (
-            float(rec["empty_m2h"]) / float(rec["conditioned_m2h"])
-            if rec["conditioned_m2h"]
-            else 0.0
+        floor, weekday = str(rec["floor"]), WEEKDAYS[int(rec["weekday"])]
+        desks = _fit(desk_peaks[["day", "peak"]], counts["desks"], floor, weekday, margin)
+        rooms = (
+            _fit(room_peaks, counts["rooms"], floor, weekday, margin)
+            if room_peaks is not None and len(room_peaks) and counts["rooms"].get(floor, 0)
+            else {"max_peak": 0.0, "fits": True, "left": _left(counts["rooms"], floor)}
         )
-        others = [f.id for f in site.floors if f.id != floor and desks_on.get(f.id, 0)]
-        fits = True if row is None else bool(row["fits"])
-        rooms_left = total_rooms - rooms_on.get(floor, 0)
-        room_max, rooms_fit = 0.0, True
-        if room_peaks is not None and len(room_peaks) and rooms_on.get(floor, 0):
-            rfit = fit_by_day_type(peaks=room_peaks, capacity=rooms_left, margin=margin)
-            rrow = rfit[rfit["day_type"] == WEEKDAYS[weekday]]
-            if len(rrow):
-                room_max, rooms_fit = float(rrow.iloc[0]["max_peak"]), bool(rrow.iloc[0]["fits"])
-        points = points_on.get(floor, 0)
+        kwh = float(rec["conditioned_m2h"]) * site.energy.intensity_kwh_per_m2_h * 365.25
+        kwh /= period_days
+        cond = float(rec["conditioned_m2h"])
+        points = counts["points"].get(floor, 0)
         rows.append(
             {
                 "floor": floor,
-                "weekday": WEEKDAYS[weekday],
+                "weekday": weekday,
                 "conditioned_days": int(rec["conditioned_days"]),
-                "conditioned_m2h": float(rec["conditioned_m2h"]),
+                "conditioned_m2h": cond,
                 "empty_m2h": float(rec["empty_m2h"]),
-                "empty_share": share,
-                "demand_days": 0 if row is None else int(row["days"]),
-                "max_peak": 0.0 if row is None else float(row["max_peak"]),
-                "desks_left": left,
-                "usable": left * (1 - margin),
-                "headroom": left * (1 - margin) - (0.0 if row is None else float(row["max_peak"])),
-                "days_over": 0 if row is None else int(row["days_over"]),
-                "fits": fits,
-                "room_peak_max": room_max,
-                "rooms_left": rooms_left,
-                "rooms_fit": rooms_fit,
+                "empty_share": float(rec["empty_m2h"]) / cond if cond else 0.0,
+                "demand_days": desks["days"],
+                "max_peak": desks["max_peak"],
+                "desks_left": desks["left"],
+                "usable": desks["left"] * (1 - margin),
+                "headroom": desks["left"] * (1 - margin) - desks["max_peak"],
+                "days_over": desks["days_over"],
+                "fits": desks["fits"],
+                "room_peak_max": rooms["max_peak"],
+                "rooms_left": rooms["left"],
+                "rooms_fit": rooms["fits"],
                 "service_points": points,
                 "saving_kwh_year": kwh,
-                "saving_kg_co2_year": kwh * grams / 1000.0,
-                "recommended": fits and rooms_fit and points == 0 and left > 0,
-                "other_floors": ",".join(others),
+                "saving_kg_co2_year": kwh * site.energy.emission_g_per_kwh / 1000.0,
+                "recommended": desks["fits"]
+                and rooms["fits"]
+                and points == 0
+                and desks["left"] > 0,
+                "other_floors": ",".join(
+                    f.id for f in site.floors if f.id != floor and counts["desks"].get(f.id, 0)
+                ),
                 "text": "",
             }
         )
@@ -154,6 +146,30 @@ def closing_table(
     return table.sort_values(
         ["recommended", "saving_kwh_year", "floor"], ascending=[False, False, True], kind="stable"
     ).reset_index(drop=True)
+
+
+def _left(counts: dict[str, int], floor: str) -> int:
+    return sum(counts.values()) - counts.get(floor, 0)
+
+
+def _fit(
+    peaks: pd.DataFrame, counts: dict[str, int], floor: str, weekday: str, margin: float
+) -> dict[str, Any]:
+    """The what-if's fit of the weekday's daily peaks in what the other
+    floors hold (no such weekday among the peaks: no demand, it fits)."""
+    left = _left(counts, floor)
+    fit = fit_by_day_type(peaks=peaks, capacity=left, margin=margin)
+    mine = fit[fit["day_type"] == weekday]
+    if not len(mine):
+        return {"left": left, "days": 0, "max_peak": 0.0, "days_over": 0, "fits": True}
+    row = mine.iloc[0]
+    return {
+        "left": left,
+        "days": int(row["days"]),
+        "max_peak": float(row["max_peak"]),
+        "days_over": int(row["days_over"]),
+        "fits": bool(row["fits"]),
+    }
 
 
 def _counts(site: Site, types: set[SpaceType] | frozenset[SpaceType]) -> dict[str, int]:
