@@ -20,7 +20,7 @@ days dirty.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ from metrics.intervals import state_intervals
 from storage import Store
 from summaries.raw import read_inputs
 from summaries.reader import PeriodData
+from summaries.retention import gone_days
 from summaries.schema import read_rows, wall_ns
 from summaries.summariser import runs
 
@@ -103,13 +104,22 @@ def read_energy_hours(data: PeriodData) -> tuple[pd.DataFrame, dict[str, object]
         # a summarised day without conditioned time has no rows and needs none
         ok |= {d for d in commits if expected.get(d, 0) == 0}
     todo = [d for d in data.days if d not in ok]
+    gone = (
+        set(gone_days(data.store, site, todo[0], todo[-1],
+                      raw_retention_days=data.raw_retention_days, now=data.now))
+        if todo
+        else set()
+    )  # fmt: skip
     for first, last in runs(todo, max_len=READ_DAYS):
-        parts.append(_raw_hours(data, first, last))
+        parts.append(_raw_hours(data, first, last, gone))
     frames = [p for p in parts if len(p)]
     hours = pd.concat(frames, ignore_index=True) if frames else energy_m.empty_hours()
     meta = {
         "energy_days_from_summaries": len([d for d in data.days if d in ok]),
         "energy_days_from_raw": [d.isoformat() for d in todo],
+        # raw points gone and no energy rows (summarised before they existed):
+        # what is left reads as unknown time, never as empty
+        "energy_missing_days": [d.isoformat() for d in todo if d in gone],
     }
     return energy_m.sort_hours(hours, site), meta
 
@@ -126,12 +136,22 @@ def _as_hours(site: Site, rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _raw_hours(data: PeriodData, first: date, last: date) -> pd.DataFrame:
+def _raw_hours(data: PeriodData, first: date, last: date, gone: set[date]) -> pd.DataFrame:
     site = data.site
     start = max(local_day_bounds(site, first)[0], data.start)
     end = min(local_day_bounds(site, last)[1], data.end)
     if start >= end:
         return energy_m.empty_hours()
+    if any(first + timedelta(days=i) in gone for i in range((last - first).days + 1)):
+        # some raw points of the run are gone: the run is computed day by day,
+        # and a gone day's conditioned time is unknown (what is left of its
+        # points, the carried last ones, would claim empty time nobody saw)
+        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        parts = [
+            _unknown_day(data, day) if day in gone else _raw_hours(data, day, day, set())
+            for day in days
+        ]
+        return pd.concat(parts, ignore_index=True)
     raw = read_inputs(store=data.store, site=site, start=start, end=end)
     intervals = state_intervals(
         presence=raw.presence,
@@ -143,6 +163,25 @@ def _raw_hours(data: PeriodData, first: date, last: date) -> pd.DataFrame:
         merge_gap_s=data.params.merge_gap_s,
     )
     return energy_m.energy_hours(intervals=intervals, site=site, start=start, end=end)
+
+
+def _unknown_day(data: PeriodData, day: date) -> pd.DataFrame:
+    site = data.site
+    start = max(local_day_bounds(site, day)[0], data.start)
+    end = min(local_day_bounds(site, day)[1], data.end)
+    if start >= end:
+        return energy_m.empty_hours()
+    n = len(site.spaces)
+    unknown = pd.DataFrame(
+        {
+            "space": [s.id for s in site.spaces],
+            "start": pd.Series([pd.Timestamp(start)] * n).astype("datetime64[ns, UTC]"),
+            "end": pd.Series([pd.Timestamp(end)] * n).astype("datetime64[ns, UTC]"),
+            "state": ["unknown"] * n,
+            "count": [float("nan")] * n,
+        }
+    )
+    return energy_m.energy_hours(intervals=unknown, site=site, start=start, end=end)
 
 
 __all__ = [

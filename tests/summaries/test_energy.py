@@ -169,3 +169,33 @@ def test_example_site_summaries_equal_raw(example_site: Site, tmp_path: Path) ->
     # every zone's time splits into occupied, empty and unknown
     assert (a["empty_ns"] + a["unknown_ns"] <= a["conditioned_ns"]).all()
     assert (a["floor_empty_ns"] <= a["empty_ns"]).all()
+
+
+def test_days_without_energy_rows_and_raw_points_read_as_unknown(
+    week: tuple[Site, MarkingStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Days summarised before energy rows existed, whose raw points are then
+    dropped (raw retention): flagged, and their conditioned time is unknown,
+    never empty (no kWh is claimed for them)."""
+    import summaries.compute as compute
+    from summaries.retention import apply_retention
+
+    site, store = week
+    params = SummaryParams()
+    monkeypatch.setattr(compute, "energy_hours", lambda **_: None)  # the summariser before
+    refresh_site(store, site, params, now=WEEK_NOW)
+    monkeypatch.undo()
+    later = datetime(2026, 4, 30, 12, tzinfo=UTC)
+    while apply_retention(store, site, digest=params.digest(site), raw_retention_days=7,
+                          now=later).pruned:  # fmt: skip
+        pass
+    data = PeriodData(
+        store=store, site=site, start=local_day_bounds(site, date(2026, 3, 2))[0],
+        end=local_day_bounds(site, date(2026, 3, 8))[1], params=params, now=later,
+        raw_retention_days=7,
+    )  # fmt: skip
+    hours, meta = read_energy_hours(data)
+    # the weekend has no conditioned time: nothing to miss
+    assert meta["energy_missing_days"] == [f"2026-03-0{d}" for d in range(2, 7)]
+    assert int(hours["empty_ns"].sum()) == 0 and int(hours["floor_empty_ns"].sum()) == 0
+    assert (hours["unknown_ns"] == hours["conditioned_ns"]).all()
