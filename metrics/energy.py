@@ -285,9 +285,12 @@ TABLE_COLUMNS = (
 
 def period_labels(days: pd.Series | np.ndarray, bucket: Bucket) -> np.ndarray:
     """The bucket of each local day: 2026-03-02, 2026-03 or 2026."""
-    index = pd.DatetimeIndex(np.asarray(days, dtype="datetime64[ns]"))
+    # a year of hours is tens of thousands of rows over a few hundred days:
+    # format each day once
+    uniq, inverse = np.unique(np.asarray(days, dtype="datetime64[ns]"), return_inverse=True)
     fmt = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}[bucket]
-    return np.asarray(index.strftime(fmt), dtype=object)
+    labels = np.asarray(pd.DatetimeIndex(uniq).strftime(fmt), dtype=object)
+    return labels[inverse.reshape(-1)]
 
 
 def _zone_sums(hours: pd.DataFrame, site: Site, labels: np.ndarray) -> pd.DataFrame:

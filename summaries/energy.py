@@ -21,6 +21,7 @@ days dirty.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,27 @@ def write_energy_hours(store: Store, site: Site, hours: pd.DataFrame, *, gen: in
 
 def expected_rows(site: Site, first: date, last: date) -> dict[date, int]:
     """How many energy rows each local day of first..last has: one per zone and
-    local hour with conditioned time (from the registry alone)."""
+    local hour with conditioned time (from the registry alone; kept per
+    calendar and zones, as a report asks it for every read)."""
+    key = (site.model_dump_json(include=_SCHEDULE_INPUTS), first, last)
+    hit = _EXPECTED.get(key)
+    if hit is None:
+        hit = _expected_rows(site, first, last)
+        if len(_EXPECTED) > 256:
+            _EXPECTED.clear()
+        _EXPECTED[key] = hit
+    return dict(hit)
+
+
+#: what the conditioned hours of a site follow
+_SCHEDULE_INPUTS: dict[str, Any] = {
+    "timezone": True, "opening_hours": True, "holidays": True, "closures": True,
+    "zones": {"__all__": {"id", "floor", "conditioning"}}, "spaces": {"__all__": {"id", "zone"}},
+}  # fmt: skip
+_EXPECTED: dict[tuple[str, date, date], dict[date, int]] = {}
+
+
+def _expected_rows(site: Site, first: date, last: date) -> dict[date, int]:
     start, end = local_day_bounds(site, first)[0], local_day_bounds(site, last)[1]
     grid = energy_m.HourGrid(site, int(pd.Timestamp(start).value), int(pd.Timestamp(end).value))
     counts: dict[date, int] = {}
