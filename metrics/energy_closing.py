@@ -92,12 +92,14 @@ def closing_table(
         "points": _counts(site, {SpaceType.SERVICE_POINT}),
     }
     records: list[dict[str, Any]] = per.to_dict(orient="records")  # type: ignore[assignment]
+    desk_peaks = desk_peaks[["day", "peak"]]
+    fits: dict[tuple[str, int], pd.DataFrame] = {}  # one table per kind and capacity
     rows = []
     for rec in records:
         floor, weekday = str(rec["floor"]), WEEKDAYS[int(rec["weekday"])]
-        desks = _fit(desk_peaks[["day", "peak"]], counts["desks"], floor, weekday, margin)
+        desks = _fit(desk_peaks, counts["desks"], floor, weekday, margin, fits, "desks")
         rooms = (
-            _fit(room_peaks, counts["rooms"], floor, weekday, margin)
+            _fit(room_peaks, counts["rooms"], floor, weekday, margin, fits, "rooms")
             if room_peaks is not None and len(room_peaks) and counts["rooms"].get(floor, 0)
             else {"max_peak": 0.0, "fits": True, "left": _left(counts["rooms"], floor)}
         )
@@ -153,12 +155,21 @@ def _left(counts: dict[str, int], floor: str) -> int:
 
 
 def _fit(
-    peaks: pd.DataFrame, counts: dict[str, int], floor: str, weekday: str, margin: float
+    peaks: pd.DataFrame,
+    counts: dict[str, int],
+    floor: str,
+    weekday: str,
+    margin: float,
+    tables: dict[tuple[str, int], pd.DataFrame],
+    kind: str,
 ) -> dict[str, Any]:
     """The what-if's fit of the weekday's daily peaks in what the other
-    floors hold (no such weekday among the peaks: no demand, it fits)."""
+    floors hold (no such weekday among the peaks: no demand, it fits);
+    ``tables`` keeps each (kind, capacity)'s table for the other weekdays."""
     left = _left(counts, floor)
-    fit = fit_by_day_type(peaks=peaks, capacity=left, margin=margin)
+    if (kind, left) not in tables:
+        tables[(kind, left)] = fit_by_day_type(peaks=peaks, capacity=left, margin=margin)
+    fit = tables[(kind, left)]
     mine = fit[fit["day_type"] == weekday]
     if not len(mine):
         return {"left": left, "days": 0, "max_peak": 0.0, "days_over": 0, "fits": True}
