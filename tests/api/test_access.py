@@ -30,8 +30,6 @@ ENDPOINTS = [
     ("GET", "/v1/sites/pieni/peaks", Q, {"admin", "facility", "finance", "agency"}),
     ("GET", "/v1/sites/pieni/efficiency", Q, {"admin", "facility", "finance", "agency"}),
     ("GET", "/v1/sites/pieni/forecast", {}, {"admin", "facility", "finance", "agency"}),
-    ("GET", "/v1/sites/pieni/energy", Q, {"admin", "facility", "finance"}),
-    ("GET", "/v1/sites/pieni/energy/closing", Q, {"admin", "facility", "finance"}),
     ("GET", "/v1/portfolio/utilisation", Q, {"admin", "facility", "finance", "agency"}),
     ("GET", "/v1/portfolio/efficiency", Q, {"admin", "facility", "finance", "agency"}),
     ("POST", "/v1/sites/pieni/rollups", Q, {"admin", "facility"}),

@@ -79,7 +79,13 @@ def grafana() -> Iterator[FakeGrafana]:
     g.server.server_close()
 
 
-UIDS = {"occupancy-live", "occupancy-utilisation", "occupancy-efficiency", "occupancy-charges"}
+UIDS = {
+    "occupancy-live",
+    "occupancy-utilisation",
+    "occupancy-efficiency",
+    "occupancy-charges",
+    "occupancy-energy",
+}
 
 
 def test_push_creates_folder_once_and_overwrites_by_uid(grafana: FakeGrafana) -> None:
@@ -94,7 +100,7 @@ def test_push_creates_folder_once_and_overwrites_by_uid(grafana: FakeGrafana) ->
         "uid": "occupancy",
     }
     saves = [r[3] for r in grafana.requests if r[:2] == ("POST", "/api/dashboards/db")]
-    assert len(saves) == 8  # four dashboards, twice
+    assert len(saves) == 2 * len(UIDS)  # every dashboard, twice
     for body in saves:
         assert body["overwrite"] is True and body["folderUid"] == "occupancy"
         assert body["dashboard"]["id"] is None and body["dashboard"]["uid"] in UIDS
