@@ -30,6 +30,7 @@ from api.routes import (
     alerts,
     bookings,
     charges,
+    energy,
     feeds,
     health,
     health_history,
@@ -269,6 +270,7 @@ def create_app(
     app.include_router(health_history.router)  # analytics pages (issue 17, item 5)
     app.include_router(portfolio.router)
     app.include_router(agency_report.router)  # issue 15, item 5
+    app.include_router(energy.router)  # issue 19, item 4
     app.include_router(bookings.router)
     app.include_router(feeds.router)
     app.include_router(charges.router)

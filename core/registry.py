@@ -140,6 +140,20 @@ class Floor(_Named):
     image: PlanImage | None = None
 
 
+class Conditioning(_Strict):
+    """When a zone is heated, ventilated and lit: its HVAC schedule
+    (docs/metrics.md, "Energy of empty conditioned space")."""
+
+    schedule: OpeningHours | None = Field(
+        default=None, description="Ranges per weekday like opening_hours; unset: the site's."
+    )
+    on_closed_days: bool = Field(
+        default=False,
+        description="Conditioned on public holidays and closure days too (a building "
+        "automation without the site's calendar).",
+    )
+
+
 class Zone(_Named):
     id: Ident
     name: str = Field(min_length=1)
@@ -150,6 +164,9 @@ class Zone(_Named):
         default=None,
         description="The building system the zone is, if any (the Brick export's HVAC or "
         "lighting zone); unset: a zone of spaces.",
+    )
+    conditioning: Conditioning | None = Field(
+        default=None, description="The zone's HVAC schedule; unset: the site's opening hours."
     )
 
 
@@ -314,6 +331,16 @@ class OpeningHours(_Strict):
         return sorted(out)
 
 
+class EnergySettings(_Strict):
+    """Assumptions of the energy figures (defaults and their sources:
+    docs/metrics.md, "Energy of empty conditioned space")."""
+
+    intensity_kwh_per_m2_h: float = Field(
+        default=0.087, gt=0, le=10, description="kWh per m² per conditioned hour."
+    )
+    emission_g_per_kwh: float = Field(default=139.0, ge=0, le=2000, description="g CO2 per kWh.")
+
+
 class Site(_Named):
     id: Ident
     name: str = Field(min_length=1)
@@ -342,6 +369,7 @@ class Site(_Named):
         default_factory=lambda: ServiceSettings(),
         description="Service-point size classes and count checks (docs/metrics.md).",
     )
+    energy: EnergySettings = Field(default_factory=EnergySettings)
 
     _spaces: dict[str, Space] = PrivateAttr(default_factory=dict)
     _zones: dict[str, Zone] = PrivateAttr(default_factory=dict)

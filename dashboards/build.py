@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dashboards import variables
 from dashboards.model import Json, dashboard, datasource_variable
-from dashboards.panels import charges, efficiency, live, service, utilisation
+from dashboards.panels import charges, efficiency, energy, live, service, utilisation
 
 GENERATED = Path(__file__).resolve().parent / "generated"
 FOLDER_UID = "occupancy"
@@ -96,6 +96,23 @@ def service_dashboard() -> Json:
     )
 
 
+def energy_dashboard() -> Json:
+    return dashboard(
+        uid="occupancy-energy",
+        title="Energy of empty space",
+        description="Conditioned hours in which no space of a zone was occupied (issue 19).",
+        panels=energy.panels(),
+        variables=[
+            datasource_variable(),
+            variables.site("summary_energy_hours"),
+            variables.floor(),
+            variables.zone(),
+            variables.timezone(),
+        ],
+        time_from="now-90d",
+    )
+
+
 def build_all() -> dict[str, Json]:
     """File name -> dashboard model."""
     return {
@@ -104,6 +121,7 @@ def build_all() -> dict[str, Json]:
         "efficiency.json": efficiency_dashboard(),
         "charges.json": charges_dashboard(),
         "service.json": service_dashboard(),
+        "energy.json": energy_dashboard(),
     }
 
 

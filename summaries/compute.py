@@ -23,6 +23,7 @@ import pandas as pd
 from core.calendar import local_day_bounds
 from core.registry import Site
 from metrics.cells import day_cells, hour_cells
+from metrics.energy import energy_hours
 from metrics.intervals import clip_to_opening, codes_of, column_ns, space_codes, state_intervals
 from metrics.peaks import PeakInput, peak_columns, prepare_peaks
 from metrics.presence import empty_pairs, presence_pairs
@@ -55,6 +56,8 @@ class DaySummaries:
     clipped: pd.DataFrame
     #: agency presence pairs (``metrics.presence.presence_pairs``)
     presence: pd.DataFrame = field(default_factory=empty_pairs)
+    #: energy hours per zone (``metrics.energy.energy_hours``; ``summaries.energy``)
+    energy: pd.DataFrame | None = None
 
 
 def view_spaces(site: Site, agency: str) -> frozenset[str]:
@@ -110,8 +113,15 @@ def summarise(
     )
     carry = {first + timedelta(days=i): prints[i] for i in _days(first, last)}
     presence = presence_pairs(intervals=clipped, bookings=bookings, site=site)
+    energy = energy_hours(intervals=intervals, site=site, start=start, end=end)
     return DaySummaries(
-        hours=hours, days=days, peaks=peaks, carry=carry, clipped=clipped, presence=presence
+        hours=hours,
+        days=days,
+        peaks=peaks,
+        carry=carry,
+        clipped=clipped,
+        presence=presence,
+        energy=energy,
     )
 
 

@@ -214,6 +214,10 @@ class PeriodData:
             "missing_days": [d.isoformat() for d in raw_days if d in self._gone],
         }
 
+    def summarised_commits(self) -> dict[date, Commit]:
+        """The days to come from summaries, with their commits (``summaries.energy``)."""
+        return dict(self._commits)
+
     def summary_key(self) -> tuple[tuple[date, int], ...] | None:
         """The generations of the period's days when every day is to come from a
         current summary: a key for results made of them (a rewritten day has a

@@ -26,6 +26,7 @@ from core.calendar import local_day_bounds, wall_time_utc
 from core.registry import Site
 from core.timeutil import to_ns
 from metrics.cells import NS_COLUMNS
+from metrics.energy import conditioning_digest
 from storage import Store
 from summaries.compute import DaySummaries
 from summaries.groups import GROUP_FIELDS, group_combinations, group_tables
@@ -77,7 +78,7 @@ def params_digest(site: Site, *, silence_factor: float, merge_gap_s: float) -> s
     its spaces, zones and sensors (``SUMMARY_INPUTS``) and the interval settings."""
     inputs = site.model_dump_json(include=SUMMARY_INPUTS)
     # floats, so that 0 and 0.0 (a setting given as an integer) are one digest
-    text = f"{inputs}|{float(silence_factor)!r}|{float(merge_gap_s)!r}"
+    text = f"{inputs}|{float(silence_factor)!r}|{float(merge_gap_s)!r}{conditioning_digest(site)}"
     return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 
 
@@ -151,6 +152,10 @@ def write_summaries(
             tags={**tags, **{k: pd.Categorical(g[k]) for k in ("level", "view", "group")}},
             fields={**{c: g[c].to_numpy(dtype=np.int64) for c in GROUP_FIELDS}, "gen": gen},
         )
+    if summaries.energy is not None:
+        from summaries.energy import write_energy_hours  # imports this module
+
+        write_energy_hours(store, site, summaries.energy, gen=gen)
     days = sorted(summaries.carry)
     counts = {
         key: _per_day(site, frame)

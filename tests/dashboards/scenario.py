@@ -309,9 +309,39 @@ def charges() -> list[str]:
     return out
 
 
+# Energy hours (summary_energy_hours), Monday 2 March, local hours (UTC+2):
+#   s1 f1 z1 08h: conditioned 1 h, empty 0.5 h, floor empty 0.25 h
+#   s1 f1 z1 09h: conditioned 1 h, empty 1 h, floor empty 1 h
+#   s1 f2 z2 08h: conditioned 1 h, empty 0, unknown 0.5 h
+#   s2 f1 za 08h: conditioned 1 h, empty 1 h (only for the site filter)
+# s1: empty 1.5 of 3 conditioned h (0.5), unknown 0.5 h (1/6), floor empty
+# 1.25 h (5/12); per zone: z1 1.5 h of 2 (0.75), z2 0 of 1 (0).
+HOUR_NS = 3_600_000_000_000
+ENERGY = [
+    ("s1", "f1", "z1", 8, (HOUR_NS, HOUR_NS // 2, 0, HOUR_NS // 4, 0)),
+    ("s1", "f1", "z1", 9, (HOUR_NS, HOUR_NS, 0, HOUR_NS, 0)),
+    ("s1", "f2", "z2", 8, (HOUR_NS, 0, HOUR_NS // 2, 0, HOUR_NS // 2)),
+    ("s2", "f1", "za", 8, (HOUR_NS, HOUR_NS, 0, HOUR_NS, 0)),
+]
+
+
+def energy() -> list[str]:
+    names = ("conditioned_ns", "empty_ns", "unknown_ns", "floor_empty_ns", "floor_unknown_ns")
+    return [
+        line(
+            "summary_energy_hours",
+            {"site": s, "floor": f, "zone": z},
+            {**dict(zip(names, v, strict=True)), "gen": 1},
+            MON + timedelta(hours=h - 2),
+        )
+        for s, f, z, h, v in ENERGY
+    ]
+
+
 def all_lines() -> list[str]:
     return (
-        presence()
+        energy()
+        + presence()
         + agents()
         + sensor_health()
         + utilisation()

@@ -49,6 +49,7 @@ def test_dashboards_with_fixed_uids_and_variables() -> None:
         "occupancy-efficiency": "Space efficiency",
         "occupancy-charges": "Charges",
         "occupancy-service": "Service points",
+        "occupancy-energy": "Energy of empty space",
     }
     names = {m["uid"]: [v["name"] for v in m["templating"]["list"]] for m in models.values()}
     assert names["occupancy-live"][1:] == ["site", "floor", "zone"]
@@ -56,6 +57,7 @@ def test_dashboards_with_fixed_uids_and_variables() -> None:
     assert names["occupancy-efficiency"][1:] == ["site", "agency"]
     assert names["occupancy-charges"][1:] == ["site", "agency"]
     assert names["occupancy-service"][1:] == ["site", "zone", "tz"]
+    assert names["occupancy-energy"][1:] == ["site", "floor", "zone", "tz"]
     for m in models.values():
         ids = [p["id"] for p in m["panels"]]
         assert ids == list(range(1, len(ids) + 1))

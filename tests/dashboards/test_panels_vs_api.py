@@ -645,6 +645,70 @@ def test_occupied_per_floor_over_time(world: World) -> None:
     assert {f for f, _ in found} <= {"f1", "f2", "f3"}
 
 
+# ---- energy of empty space ----------------------------------------------------------
+@pytest.fixture(scope="module")
+def energy(world: World) -> dict[str, Any]:
+    """The month summarised (energy hours written to InfluxDB), the api's
+    /energy answers by zone per month and per day, and its energy hours."""
+    from summaries.energy import read_energy_hours
+    from summaries.reader import PeriodData
+    from summaries.summariser import SummaryParams, refresh_site
+
+    days = [date(2026, 2, 1) + timedelta(days=i) for i in range(28)]
+    refresh_site(world.store, world.site, SummaryParams(), days=days)
+    data = PeriodData(world.store, world.site, world.month_start, world.month_end, SummaryParams())
+    hours, _ = read_energy_hours(data)
+    return {
+        "month": world.get("/energy", by="zone", bucket="month", **MONTH_PARAMS)["rows"],
+        "day": world.get("/energy", by="zone", bucket="day", **MONTH_PARAMS)["rows"],
+        "hours": hours,
+    }
+
+
+def _zone_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if r["level"] == "zone"]
+
+
+def test_energy_totals(world: World, energy: dict[str, Any]) -> None:
+    zones = _zone_rows(energy["month"])
+    cond = sum(r["conditioned_h"] for r in zones)
+    empty = sum(r["empty_h"] for r in zones)
+    unknown = sum(r["unknown_h"] for r in zones)
+    assert unknown > 0  # the silent sensor and the offline agent
+    (got,) = world.panel("energy.json", "Empty conditioned zone-hours", variables=ALLV)
+    assert close(got["empty_h"], empty)
+    (got,) = world.panel("energy.json", "Empty share of conditioned time", variables=ALLV)
+    assert close(got["share"], empty / cond)
+    (got,) = world.panel("energy.json", "Unknown share (not counted as empty)", variables=ALLV)
+    assert close(got["share"], unknown / cond)
+    h = energy["hours"]
+    (got,) = world.panel(
+        "energy.json", "Whole floor empty, share of conditioned time", variables=ALLV
+    )
+    assert close(got["share"], h["floor_empty_ns"].sum() / h["conditioned_ns"].sum())
+
+
+def test_energy_per_zone(world: World, energy: dict[str, Any]) -> None:
+    month = {r["group"]: r for r in _zone_rows(energy["month"])}
+    got = world.panel("energy.json", "Empty share per zone over the range", variables=ALLV)
+    assert_rows(got, {(z,): r["empty_share"] for z, r in month.items()}, ("zone",), "share")
+    tz = world.site.tz
+
+    def day_of(row: Row) -> str:
+        return datetime.fromtimestamp(row["time"], tz).date().isoformat()
+
+    daily = {(r["group"], r["period"]): r for r in _zone_rows(energy["day"])}
+    got = world.panel("energy.json", "Empty conditioned hours per zone per day", variables=ALLV)
+    found = {(r["zone"], day_of(r)): r["empty_h"] for r in got}
+    assert set(found) == set(daily)
+    assert all(close(found[k], daily[k]["empty_h"]) for k in daily)
+    got = world.panel(
+        "energy.json", "Empty share of conditioned time per zone per day", variables=ALLV
+    )
+    found = {(r["zone"], day_of(r)): r["share"] for r in got}
+    assert all(close(found[k], daily[k]["empty_share"]) for k in daily)
+
+
 def test_every_panel_query_is_cross_checked() -> None:
     """Each committed target is run by some test of this module."""
     import inspect

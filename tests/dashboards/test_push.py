@@ -85,6 +85,7 @@ UIDS = {
     "occupancy-efficiency",
     "occupancy-charges",
     "occupancy-service",
+    "occupancy-energy",
 }
 
 

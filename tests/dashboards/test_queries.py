@@ -470,6 +470,35 @@ CASES.append(
 )
 
 
+# --- Energy of empty space (scenario.ENERGY): Monday, local midnight to midnight ---
+# (InfluxDB's JSON gives 1/6 and 5/12 to 9 decimals)
+ENERGY_DAY = {"start": MON - 2 * H, "end": MON + 22 * H}
+ENERGY_VARS = {"site": "s1", "floor": ALL, "zone": ALL}
+CASES += [
+    Case("energy.json", "Empty conditioned zone-hours", [{"empty_h": 1.5}],
+         variables=ENERGY_VARS, **ENERGY_DAY),
+    Case("energy.json", "Empty conditioned zone-hours", [{"empty_h": 0.0}], name="zone z2",
+         variables={**ENERGY_VARS, "zone": "z2"}, **ENERGY_DAY),
+    Case("energy.json", "Empty share of conditioned time", [{"share": 0.5}],
+         variables=ENERGY_VARS, **ENERGY_DAY),
+    Case("energy.json", "Unknown share (not counted as empty)", [{"share": 0.166666667}],
+         variables=ENERGY_VARS, **ENERGY_DAY),
+    Case("energy.json", "Whole floor empty, share of conditioned time", [{"share": 0.416666667}],
+         variables=ENERGY_VARS, **ENERGY_DAY),
+    Case("energy.json", "Empty conditioned hours per zone per day",
+         [{"zone": "z1", "empty_h": 1.5}, {"zone": "z2", "empty_h": 0.0}],
+         variables=ENERGY_VARS, **ENERGY_DAY),
+    Case("energy.json", "Empty share of conditioned time per zone per day",
+         [{"zone": "z1", "share": 0.75}, {"zone": "z2", "share": 0.0}],
+         variables=ENERGY_VARS, **ENERGY_DAY),
+    Case("energy.json", "Empty share per zone over the range",
+         [{"zone": "z1", "share": 0.75}, {"zone": "z2", "share": 0.0}],
+         variables=ENERGY_VARS, **ENERGY_DAY),
+    Case("energy.json", "Empty share per zone over the range", [{"zone": "z1", "share": 0.75}],
+         name="floor f1", variables={**ENERGY_VARS, "floor": "f1"}, **ENERGY_DAY),
+]  # fmt: skip
+
+
 def _canonical(v: Any) -> Any:
     # InfluxDB's JSON writes 10.0 as 10: compare numbers as numbers.
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
@@ -523,6 +552,7 @@ VARIABLE_CASES = [
     ("efficiency.json", "agency", {"site": "s1"}, ["dvv", "vero"]),
     ("charges.json", "agency", {"site": "s1"}, ["dvv", "vero"]),
     ("charges.json", "agency", {"site": "s2"}, ["vero"]),
+    ("energy.json", "site", {}, ["s1", "s2"]),
 ]
 
 

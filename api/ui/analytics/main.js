@@ -5,11 +5,12 @@
 import { LANGS, applyStatic, formatNumber, lang, locale, preferredLang, t } from "../i18n.js";
 import { ApiError, download, getJson, storeKey, takeKey } from "./api.js";
 import { healthOption, heatmapOption, peaksOption, utilisationDaysOption, utilisationOption } from "./charts.js";
+import { energyReport } from "./energy.js";
 import { loadTexts } from "./texts.js";
 
 const $ = (id) => document.getElementById(id);
-const TABS = ["util", "peaks", "heatmap", "health", "agency"];
-const state = { key: null, sites: [], site: null, from: null, last: null, tab: "util", utilBy: "zone", utilView: "total", data: {} };
+const TABS = ["util", "peaks", "heatmap", "health", "agency", "energy"];
+const state = { key: null, sites: [], site: null, from: null, last: null, tab: "util", utilBy: "zone", utilView: "total", energyBy: "zone", data: {} };
 const instances = new Map();
 
 // ---------------------------------------------------------------- formatting
@@ -175,6 +176,12 @@ const REPORTS = {
   },
 };
 
+REPORTS.energy = energyReport({
+  $, sitePath, period, state, getJson, draw: (...a) => draw(...a), table: (...a) => table(...a), fmt, t, groupName, nameIn,
+  weekdayName: (wd) => new Intl.DateTimeFormat(locale(), { weekday: "long", timeZone: "UTC" })
+    .format(new Date(Date.UTC(2024, 0, 1 + ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].indexOf(wd)))),
+});
+
 // ---------------------------------------------------------------- rendering
 function draw(tab, option) {
   const el = $(`chart-${tab}`);
@@ -278,7 +285,8 @@ async function show(tab, { reload = false } = {}) {
   }
   const report = REPORTS[tab];
   if (!report || !state.site) return;
-  const id = JSON.stringify([state.site.id, period(), tab === "util" ? [state.utilBy, state.utilView] : ""]);
+  const options = { util: [state.utilBy, state.utilView], energy: [state.energyBy] }[tab] || "";
+  const id = JSON.stringify([state.site.id, period(), options]);
   try {
     if (reload || state.data[tab]?.id !== id) {
       $("status").textContent = t("an_loading");
@@ -408,6 +416,12 @@ function wire() {
     r.addEventListener("change", () => {
       state.utilView = r.value;
       show("util");
+    });
+  }
+  for (const r of document.querySelectorAll('input[name="energy-by"]')) {
+    r.addEventListener("change", () => {
+      state.energyBy = r.value;
+      show("energy");
     });
   }
   $("signout").addEventListener("click", () => signedOut(null));
