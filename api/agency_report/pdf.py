@@ -33,11 +33,14 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("area_m2", "num1"),
     ("m2_per_htv", "num1"),
     ("target_m2_per_htv", "num1"),
-    ("peak_desks", "num0"),
-    ("p90_peak_desks", "num1"),
-    ("use_rate", "pct"),
+    ("use_rate_mean", "pct"),
+    ("use_rate_p90", "pct"),
+    ("use_rate_max", "pct"),
+    ("peak_desks", "num1"),
     ("utilisation", "pct"),
     ("coverage", "pct"),
+    ("desks_held", "num1"),
+    ("desks_needed", "num0"),
     ("releasable_desks", "num0"),
     ("releasable_m2", "num1"),
     ("m2_per_htv_after", "num1"),
@@ -323,5 +326,6 @@ def _coverage_and_definitions(pdf: StatementPDF, report: dict[str, Any], lang: s
         if cov["missing_days"]:
             para(pdf, t(lang, "coverage_missing", days=", ".join(cov["missing_days"])), size=8)
     h2(pdf, t(lang, "h.definitions"))
+    margin = fmt_value(report["meta"]["rightsizing_margin"], "pct", lang)
     for key in ("use_rate", "m2_per_htv", "utilisation", "releasable", "forecast", "portfolio"):
-        para(pdf, t(lang, f"def.{key}"), size=7.5, colour=MUTED)
+        para(pdf, t(lang, f"def.{key}", margin=margin), size=7.5, colour=MUTED)
