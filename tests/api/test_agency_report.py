@@ -314,7 +314,10 @@ def test_an_agency_at_two_sites_gets_each_site_and_the_total(two_sites: Api) -> 
     total = body["total"]
     assert total["headcount_htv"] == 10
     assert total["daily_peaks"][0] == {
-        "day": "2026-11-02", "peak": 4, "peak_at_local": None, "use_rate": pytest.approx(0.4)
+        "day": "2026-11-02",
+        "peak": 4,
+        "peak_at_local": None,
+        "use_rate": pytest.approx(0.4),
     }
     assert len(total["daily_peaks"]) == 21
     fig = total["figures"]
@@ -356,3 +359,90 @@ def test_the_same_report_gives_the_same_pdf(sqlite_api: Api) -> None:
     assert render_pdf(body, lang="sv") == render_pdf(body, lang="sv")
     with pytest.raises(ValueError, match="unknown language 'de'"):
         render_pdf(body, lang="de")
+
+
+# ---- a booking and the shared pool ------------------------------------------------
+# On top of the scenario: s2 (shared) booked for aa 09:00-11:00 and occupied
+# 09:15-09:45 (aa's, by the booking); s3 (shared, unbooked) occupied
+# 09:20-09:40 (the pool). No whole hour inside either spell, so the hourly
+# heartbeats (free) do not cut them. Attributed desk time: aa 2 + 8 + 0.5 =
+# 10.5 h, bb 2.5 h -> pool shares aa 10.5 / 13 = 21/26, bb 5/26.
+# aa on 2 Nov, 09:20-09:40: a1, a2, s2 (A = 3) and s3 in the pool (P = 1) ->
+# 3 + 21/26 = 99/26 at 09:20 (12-13: 1 + 21/26 is less). bb: b1 + 5/26 x s1
+# at 12:00 -> 31/26. Over the 21 open days aa's use rate: mean 99/26 / 21 / 8,
+# p90 0, max 99/26 / 8; desks held 5 + 3 x 21/26 = 193/26 = 7.42, needed
+# ceil(ceil(0) x 1.1) = 0, releasable floor(7.42) = 7.
+def _book_and_sit(api: Api) -> None:
+    from core.messages import Presence
+    from storage.points import presence_point
+    from tests.api.scenario import local
+
+    r = api.post(
+        "/v1/sites/pieni/bookings",
+        "facility",
+        json={"space": "s2", "agency": "aa", "id": "bk1",
+              "start": "2026-11-02T09:00:00+02:00", "end": "2026-11-02T11:00:00+02:00"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    points = []
+    for n, (space, h, occupied) in enumerate(
+        [
+            ("s2", 9.25, True),
+            ("s2", 9.75, False),
+            ("s3", 20 / 60 + 9, True),
+            ("s3", 9 + 40 / 60, False),
+        ]
+    ):
+        msg = Presence(space_id=space, agent_id="ag", sensor_id=f"s-{space}", occupied=occupied,
+                       event_time=local(h), seq=1000 + n, kind="change",
+                       heartbeat_interval_s=3600)  # fmt: skip
+        points.append(presence_point(api.site, msg))
+    api.store.write(points)
+
+
+def test_presence_counts_a_booking_and_the_pool_share(sqlite_api: Api) -> None:
+    _book_and_sit(sqlite_api)
+    body = report(sqlite_api, lang="en")
+    (site,) = body["sites"]
+    fig = site["figures"]
+    assert fig["pool_share"] == pytest.approx(21 / 26)
+    assert site["daily_peaks"][0] == {
+        "day": "2026-11-02",
+        "peak": pytest.approx(99 / 26),
+        "peak_at_local": "09:20",
+        "use_rate": pytest.approx(99 / 26 / 8),
+    }
+    assert fig["use_rate_mean"] == pytest.approx(99 / 26 / 21 / 8)
+    assert fig["use_rate_p90"] == 0 and fig["use_rate_max"] == pytest.approx(99 / 26 / 8)
+    assert fig["desks_held"] == pytest.approx(193 / 26)
+    assert fig["desks_needed"] == 0 and fig["releasable_desks"] == 7
+    # Mondays: (99/26 + 0 + 0 + 0 + 0) / 5 over 8 htv
+    assert site["weekday_use"][0]["use_rate_mean"] == pytest.approx(99 / 26 / 5 / 8)
+    bb = sqlite_api.get("/v1/agencies/bb/report", "finance", month="2026-11").json()
+    assert bb["sites"][0]["daily_peaks"][0]["peak"] == pytest.approx(31 / 26)
+
+
+def test_the_report_figures_are_those_of_efficiency(sqlite_api: Api) -> None:
+    """The report's figures and its daily peaks against the site's
+    ``/efficiency`` for the same month: the same mean, p90 and max."""
+    import numpy as np
+
+    _book_and_sit(sqlite_api)
+    (site,) = report(sqlite_api)["sites"]
+    r = sqlite_api.get("/v1/sites/pieni/efficiency", "finance", month="2026-11")
+    assert r.status_code == 200, r.text
+    rows = r.json()
+    rows = rows["rows"] if isinstance(rows, dict) else rows
+    (eff,) = [row for row in rows if row["agency"] == "aa"]
+    columns = ("open_days", "pool_share", "desks_held", "peak_presence_mean", "peak_presence_p90",
+               "peak_presence_max", "use_rate", "use_rate_mean", "use_rate_p90", "use_rate_max",
+               "desks_needed", "releasable_desks", "releasable_m2")  # fmt: skip
+    for c in columns:
+        assert site["figures"][c] == pytest.approx(eff[c]), c
+    peaks = np.array([d["peak"] for d in site["daily_peaks"]])
+    assert len(peaks) == eff["open_days"]
+    assert peaks.mean() == pytest.approx(eff["peak_presence_mean"])
+    assert np.quantile(peaks, 0.9) == pytest.approx(eff["peak_presence_p90"])
+    assert peaks.max() == pytest.approx(eff["peak_presence_max"])
+    rates = [d["use_rate"] for d in site["daily_peaks"]]
+    assert sum(rates) / len(rates) == pytest.approx(eff["use_rate_mean"])
