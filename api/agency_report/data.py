@@ -247,10 +247,21 @@ def _forecast(
     return {"rows": rows, **used}
 
 
+def _measured_days(data: PeriodData) -> int:
+    """How many days of the period some sensor of the (visible) site reported
+    on (the presence figures count the other open days as peaks of 0)."""
+    cells = data.day_cells()
+    if cells.empty:
+        return 0
+    observed = cells.groupby("day")["opening_ns"].sum() - cells.groupby("day")["unknown_ns"].sum()
+    return int((observed > 0).sum())
+
+
 def _coverage(data: PeriodData, figures: dict[str, Any] | None) -> dict[str, Any]:
     m = data.meta()
     return {
         "coverage": None if figures is None else figures.get("coverage"),
+        "measured_days": _measured_days(data),
         "days_from_summaries": m["days_from_summaries"],
         "days_from_raw": m["days_from_raw"],
         "stale_days": m["stale_days"],

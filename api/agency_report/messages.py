@@ -129,10 +129,12 @@ _M: dict[str, tuple[str, str, str]] = {
         "Daily peak, all sites added up",
     ),
     "daily_caption": (
-        "Samanaikaisesti käytössä olleet omat työpisteet, päivän suurin määrä "
-        "(mitattuja päiviä: {n}).",
-        "Samtidigt använda egna arbetsplatser, dagens högsta antal (uppmätta dagar: {n}).",
-        "Own desks in use at the same time, the day's highest count (measured days: {n}).",
+        "Viraston läsnäolo: omat ja varatut työpisteet käytössä + osuus yhteisistä, päivän "
+        "suurin samanaikainen määrä (aukiolopäiviä: {n}; päivä ilman havaintoja on 0).",
+        "Myndighetens närvaro: egna och bokade arbetsplatser i bruk + andel av gemensamma, "
+        "dagens högsta samtidiga antal (öppetdagar: {n}; en dag utan observationer är 0).",
+        "The agency's presence: own and booked desks in use + its share of the shared ones, "
+        "the day's highest at the same time (open days: {n}; a day without observations is 0).",
     ),
     "h.weekday": (
         "Käyttöaste viikonpäivittäin",

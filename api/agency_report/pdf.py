@@ -217,11 +217,12 @@ def _daily(pdf: StatementPDF, site: dict[str, Any], lang: str) -> None:
         para(pdf, t(lang, "no_data"))
         return
     peak = {d["day"]: d["peak"] for d in days}
-    calendar = sorted({*site["open_days"], *peak})  # unmeasured open days stay empty
+    calendar = sorted({*site["open_days"], *peak})  # open days yet to be summed stay empty
     chart = charts.Chart(
         labels=[_day_label(d, lang) for d in calendar],
         series=[charts.Series([peak.get(d) for d in calendar])],
-        fmt=lambda v: fmt_value(v, "num0", lang),
+        # a fractional presence (the pool share): one decimal
+        fmt=lambda v: fmt_value(v, "num1", lang),
         integer=True,
     )
     pdf.set_y(
