@@ -89,8 +89,8 @@ _M: dict[str, tuple[str, str, str]] = {
     "f.use_rate_p90": ("Käyttöaste, p90", "Användningsgrad, p90", "Use rate, p90"),
     "f.use_rate_max": ("Käyttöaste, suurin", "Användningsgrad, högsta", "Use rate, highest"),
     "f.desks_held": (
-        "Työpisteitä käytössä (omat + osuus yhteisistä)",
-        "Arbetsplatser (egna + andel av gemensamma)",
+        "Työpisteet (omat + yhteisosuus)",
+        "Arbetsplatser (egna + delad andel)",
         "Desks held (own + share of shared)",
     ),
     "f.desks_needed": ("Tarvittavat työpisteet", "Behövda arbetsplatser", "Desks needed"),
