@@ -3,9 +3,12 @@ portfolio reports use (``PeriodData``, ``portfolio.efficiency``,
 ``reports.utilisation_report``, ``reports.forecast_report``), as a JSON-ready
 dict: the UI page reads it as it is, the PDF renders it.
 
-The agency's presence per day is its daily peak of concurrent desks in use
-(``agency_daily_peaks``) and its use rate that peak over its headcount: the
-same figures as ``peak_desks`` and ``use_rate`` of the efficiency rows. The
+The agency's presence per day is its daily peak of concurrent presence
+(``agency_daily_peaks``: its dedicated and booked desks in use plus its pool
+share of the unbooked shared desks in use, ``metrics.presence``) and its use
+rate that peak over its headcount: the daily figures behind
+``peak_presence_*``, ``use_rate_*`` and ``desks_needed`` of the efficiency
+rows, computed by the same functions from the same pairs. The
 efficiency figures are copied column by column, so a column added to
 ``metrics.efficiency`` appears in the report's JSON without a change here.
 """
@@ -25,6 +28,7 @@ from api.auth import Principal
 from core.calendar import open_days
 from core.registry import Registry, Site
 from metrics.portfolio import PORTFOLIO_ROW
+from metrics.presence import daily_presence, pool_shares
 from summaries.compute import ALL
 from summaries.reader import PeriodData
 
@@ -130,16 +134,19 @@ def _efficiency(
     return portfolio.efficiency(pf_, periods, principal, by="agency")
 
 
-def agency_daily_peaks(data: PeriodData, agency: str) -> pd.DataFrame:
-    """The agency's daily peak of concurrent desks in use (``day``, ``peak``,
-    ``peak_at``, ``spaces``): the daily figures behind ``peak_desks``."""
-    daily = data.daily_peaks(level="agency", types="desk", view=ALL)
+def agency_daily_peaks(data: PeriodData, site: Site, agency: str) -> pd.DataFrame:
+    """The agency's daily peak of presence (``agency``, ``day``, ``peak``,
+    ``peak_at``) on the open days of ``data``: ``metrics.presence`` over the
+    period's pairs with the period's pool share, as ``metrics.efficiency``
+    turns them into ``peak_presence_*`` (so the two agree exactly)."""
+    pairs = data.presence_pairs()
+    daily = daily_presence(pairs=pairs, shares=pool_shares(pairs=pairs, site=site))
     return daily[daily["agency"] == agency].reset_index(drop=True)
 
 
 def _daily(site: Site, daily: pd.DataFrame, htv: float) -> list[dict[str, Any]]:
     days = pd.to_datetime(daily["day"]).dt.date.tolist()
-    peaks = [int(p) for p in daily["peak"].tolist()]
+    peaks = [float(p) for p in daily["peak"].tolist()]
     at = pd.to_datetime(daily["peak_at"], utc=True).dt.tz_convert(site.tz)
     times = [None if pd.isna(x) else x.strftime("%H:%M") for x in at.tolist()]
     return [
@@ -240,20 +247,21 @@ def _forecast(
     return {"rows": rows, **used}
 
 
-def _measured_days(data: PeriodData) -> set[Any]:
-    """The days of the period some sensor of the (visible) site reported on:
-    a day without any observation is no evidence of an empty office."""
+def _measured_days(data: PeriodData) -> int:
+    """How many days of the period some sensor of the (visible) site reported
+    on (the presence figures count the other open days as peaks of 0)."""
     cells = data.day_cells()
     if cells.empty:
-        return set()
+        return 0
     observed = cells.groupby("day")["opening_ns"].sum() - cells.groupby("day")["unknown_ns"].sum()
-    return set(observed[observed > 0].index)
+    return int((observed > 0).sum())
 
 
 def _coverage(data: PeriodData, figures: dict[str, Any] | None) -> dict[str, Any]:
     m = data.meta()
     return {
         "coverage": None if figures is None else figures.get("coverage"),
+        "measured_days": _measured_days(data),
         "days_from_summaries": m["days_from_summaries"],
         "days_from_raw": m["days_from_raw"],
         "stale_days": m["stale_days"],
@@ -279,11 +287,11 @@ def _site_section(
         params=pf_.params,
         visible=access.visible_spaces(site, principal),
     )
+    if data.summary_key() is None:  # a day from raw points: its presence needs the bookings
+        data.bookings = pf_.bookings(site, period.start, period.end)
     figures = _row(_efficiency(pf_, principal, [site], rp.first_day, rp.after)[0], agency)
     htv = site.agency(agency).headcount_htv
-    peaks = agency_daily_peaks(data, agency)
-    peaks = peaks[peaks["day"].isin(_measured_days(data))]
-    daily = _daily(site, peaks, htv)
+    daily = _daily(site, agency_daily_peaks(data, site, agency), htv)
     return {
         "id": site.id,
         "name": site.name_in(lang),
@@ -313,7 +321,7 @@ def _site_section(
 def _total_daily(sites: list[dict[str, Any]], htv: float) -> list[dict[str, Any]]:
     """The agency's daily peaks added up over its sites (different people at
     different sites), per local date, over the total headcount."""
-    peak: dict[str, int] = {}
+    peak: dict[str, float] = {}
     for s in sites:
         for d in s["daily_peaks"]:
             peak[d["day"]] = peak.get(d["day"], 0) + d["peak"]
@@ -409,6 +417,8 @@ def gather(
             "forecast_weeks": FORECAST_WEEKS,
             "forecast_history_weeks": FORECAST_HISTORY_WEEKS,
             "agency_key": principal.agency is not None,
+            # desks_needed = ceil(ceil(p90) x (1 + margin)): the footnote says so
+            "rightsizing_margin": pf_.margin,
         },
     }
     for key, section in SECTIONS.items():

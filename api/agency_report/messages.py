@@ -76,16 +76,24 @@ _M: dict[str, tuple[str, str, str]] = {
     ),
     "f.target_m2_per_htv": ("Tavoite (m²/htv)", "Mål (m²/htv)", "Target (m²/htv)"),
     "f.peak_desks": (
-        "Suurin päivähuippu (työpisteitä)",
-        "Högsta dagstopp (arbetsplatser)",
-        "Highest daily peak (desks)",
+        "Suurin päivähuippu (läsnä)",
+        "Högsta dagstopp (närvarande)",
+        "Highest daily peak (present)",
     ),
     "f.p90_peak_desks": ("Päivähuippujen p90", "Dagstoppens p90", "p90 of daily peaks"),
-    "f.use_rate": (
-        "Käyttöaste (huippu / htv)",
-        "Användningsgrad (topp / htv)",
-        "Use rate (peak / htv)",
+    "f.use_rate_mean": (
+        "Käyttöaste (huippujen keskiarvo / htv)",
+        "Användningsgrad (toppars medel / htv)",
+        "Use rate (mean peak / htv)",
     ),
+    "f.use_rate_p90": ("Käyttöaste, p90", "Användningsgrad, p90", "Use rate, p90"),
+    "f.use_rate_max": ("Käyttöaste, suurin", "Användningsgrad, högsta", "Use rate, highest"),
+    "f.desks_held": (
+        "Työpisteet (omat + yhteisosuus)",
+        "Arbetsplatser (egna + delad andel)",
+        "Desks held (own + share of shared)",
+    ),
+    "f.desks_needed": ("Tarvittavat työpisteet", "Behövda arbetsplatser", "Desks needed"),
     "f.utilisation": (
         "Tilojen käyttö (aikaosuus)",
         "Lokalanvändning (tidsandel)",
@@ -121,10 +129,12 @@ _M: dict[str, tuple[str, str, str]] = {
         "Daily peak, all sites added up",
     ),
     "daily_caption": (
-        "Samanaikaisesti käytössä olleet omat työpisteet, päivän suurin määrä "
-        "(mitattuja päiviä: {n}).",
-        "Samtidigt använda egna arbetsplatser, dagens högsta antal (uppmätta dagar: {n}).",
-        "Own desks in use at the same time, the day's highest count (measured days: {n}).",
+        "Viraston läsnäolo: omat ja varatut työpisteet käytössä + osuus yhteisistä, päivän "
+        "suurin samanaikainen määrä (aukiolopäiviä: {n}; päivä ilman havaintoja on 0).",
+        "Myndighetens närvaro: egna och bokade arbetsplatser i bruk + andel av gemensamma, "
+        "dagens högsta samtidiga antal (öppetdagar: {n}; en dag utan observationer är 0).",
+        "The agency's presence: own and booked desks in use + its share of the shared ones, "
+        "the day's highest at the same time (open days: {n}; a day without observations is 0).",
     ),
     "h.weekday": (
         "Käyttöaste viikonpäivittäin",
@@ -170,12 +180,20 @@ _M: dict[str, tuple[str, str, str]] = {
     # definitions (the footnote)
     "h.definitions": ("Määritelmät", "Definitioner", "Definitions"),
     "def.use_rate": (
-        "Käyttöaste = päivän suurin samanaikaisesti käytössä olleiden omien työpisteiden "
-        "määrä / henkilötyövuodet; taulukossa jakson suurin päivähuippu.",
-        "Användningsgrad = dagens högsta antal samtidigt använda egna arbetsplatser / "
-        "årsverken; i tabellen periodens högsta dagstopp.",
-        "Use rate = the day's highest number of own desks in use at the same time / "
-        "person-years; in the table, the period's highest daily peak.",
+        "Läsnäolo = viraston käytössä olevat omat ja sille varatut työpisteet + sen osuus "
+        "varaamattomista yhteisistä työpisteistä (osuus käytön mukaan, kuten laskutuksessa). "
+        "Käyttöaste = päivän suurimman läsnäolon keskiarvo aukiolopäivinä / "
+        "henkilötyövuodet; lisäksi p90 ja suurin päivähuippu / henkilötyövuodet. Päivä "
+        "ilman havaintoja on huippu 0.",
+        "Närvaro = myndighetens använda egna och bokade arbetsplatser + dess andel av de "
+        "obokade gemensamma arbetsplatserna (andel efter användning, som i debiteringen). "
+        "Användningsgrad = medelvärdet av dagens högsta närvaro över öppetdagarna / "
+        "årsverken; dessutom p90 och högsta dagstopp / årsverken. En dag utan "
+        "observationer har toppen 0.",
+        "Presence = the agency's own and booked desks in use + its share of the unbooked "
+        "shared desks in use (the share by use, as in charging). Use rate = the mean over "
+        "the open days of the day's highest presence / person-years; also the p90 and the "
+        "highest daily peak / person-years. A day without observations has a peak of 0.",
     ),
     "def.m2_per_htv": (
         "Tilatehokkuus = viraston pinta-ala / henkilötyövuodet. Pinta-ala = omien "
@@ -194,9 +212,15 @@ _M: dict[str, tuple[str, str, str]] = {
         "observed share of the opening hours.",
     ),
     "def.releasable": (
-        "Vapautettavat työpisteet = omat työpisteet - pyöristetty ylöspäin päivähuippujen p90.",
-        "Arbetsplatser som kan frigöras = egna arbetsplatser - dagstoppens p90 avrundad uppåt.",
-        "Releasable desks = own desks - the p90 of daily peaks rounded up.",
+        "Tarvittavat työpisteet = päivähuippujen p90 pyöristettynä ylöspäin, lisättynä "
+        "{margin} marginaalilla ja pyöristettynä ylöspäin. Vapautettavat työpisteet = "
+        "omat työpisteet + osuus yhteisistä - tarvittavat, alaspäin pyöristettynä.",
+        "Behövda arbetsplatser = dagstoppens p90 avrundad uppåt, ökad med marginalen "
+        "{margin} och avrundad uppåt. Arbetsplatser som kan frigöras = egna + andel av "
+        "gemensamma - behövda, avrundat nedåt.",
+        "Desks needed = the p90 of daily peaks rounded up, plus the margin of {margin}, "
+        "rounded up. Releasable desks = own desks + the share of shared desks - desks "
+        "needed, rounded down.",
     ),
     "def.forecast": (
         "Ennuste: viikonpäivän mediaanitaso ja lineaarinen trendi; väli mennyt "

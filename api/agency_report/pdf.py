@@ -33,11 +33,14 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("area_m2", "num1"),
     ("m2_per_htv", "num1"),
     ("target_m2_per_htv", "num1"),
-    ("peak_desks", "num0"),
-    ("p90_peak_desks", "num1"),
-    ("use_rate", "pct"),
+    ("use_rate_mean", "pct"),
+    ("use_rate_p90", "pct"),
+    ("use_rate_max", "pct"),
+    ("peak_desks", "num1"),
     ("utilisation", "pct"),
     ("coverage", "pct"),
+    ("desks_held", "num1"),
+    ("desks_needed", "num0"),
     ("releasable_desks", "num0"),
     ("releasable_m2", "num1"),
     ("m2_per_htv_after", "num1"),
@@ -214,11 +217,12 @@ def _daily(pdf: StatementPDF, site: dict[str, Any], lang: str) -> None:
         para(pdf, t(lang, "no_data"))
         return
     peak = {d["day"]: d["peak"] for d in days}
-    calendar = sorted({*site["open_days"], *peak})  # unmeasured open days stay empty
+    calendar = sorted({*site["open_days"], *peak})  # open days yet to be summed stay empty
     chart = charts.Chart(
         labels=[_day_label(d, lang) for d in calendar],
         series=[charts.Series([peak.get(d) for d in calendar])],
-        fmt=lambda v: fmt_value(v, "num0", lang),
+        # a fractional presence (the pool share): one decimal
+        fmt=lambda v: fmt_value(v, "num1", lang),
         integer=True,
     )
     pdf.set_y(
@@ -323,5 +327,6 @@ def _coverage_and_definitions(pdf: StatementPDF, report: dict[str, Any], lang: s
         if cov["missing_days"]:
             para(pdf, t(lang, "coverage_missing", days=", ".join(cov["missing_days"])), size=8)
     h2(pdf, t(lang, "h.definitions"))
+    margin = fmt_value(report["meta"]["rightsizing_margin"], "pct", lang)
     for key in ("use_rate", "m2_per_htv", "utilisation", "releasable", "forecast", "portfolio"):
-        para(pdf, t(lang, f"def.{key}"), size=7.5, colour=MUTED)
+        para(pdf, t(lang, f"def.{key}", margin=margin), size=7.5, colour=MUTED)

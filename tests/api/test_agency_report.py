@@ -6,8 +6,15 @@ November 2026 has 21 open days (weekdays; All Saints' Day fell on Saturday
 agency bb: 4 htv, desks b1, b2 in zb; zone zs (s1..s3, r1) is shared. Site
 200 m², target 10 m²/htv.
 
-* aa's daily peak on 2 Nov: a1 (09-11) and a2 (all day) -> 2 desks at 09:00
-  local, use rate 2 / 8 = 0.25; bb: b1 alone -> 1, 1 / 4 = 0.25.
+* presence (docs/metrics.md "Agency presence and use rate"): the pool share
+  goes by attributed desk time, aa a1 2 h + a2 8 h = 10 h, bb b1 2.5 h ->
+  aa 0.8, bb 0.2 of the shared desks s1..s3 (r1 is a room). aa's daily peak
+  on 2 Nov: a1 (09-11) and a2 -> 2 at 09:00 (12-13 a2 + 0.8 x s1 = 1.8 is
+  less); bb: b1 + 0.2 x s1 at 12:00 -> 1.2. Every other open day of the
+  month a peak of 0 (nothing there), so over the 21 open days aa's mean peak
+  is 2 / 21, use rate 2 / 21 / 8 = 1/84; p90 0 (the 19th of 21 sorted
+  values); max 2, 2 / 8 = 0.25. Right-sizing: desks needed ceil(ceil(0) x
+  1.1) = 0; held 5 + 0.8 x 3 = 7.4, releasable floor(7.4 - 0) = 7.
 * utilisation of za: (2 + 8) h occupied / (5 x 8 - 1.5) h observed = 10 / 38.5;
   of zs: (1 + 2) h / (4 x 8) h = 3 / 32; aa's coverage: 38.5 h observed of
   21 x 8 x 5 = 840 h opening.
@@ -67,15 +74,22 @@ def test_month_report_is_the_hand_worked_figures(sqlite_api: Api) -> None:
     assert fig["area_m2"] == pytest.approx(AREA_FACILITY)
     assert fig["m2_per_htv"] == pytest.approx(AREA_FACILITY / 8)
     assert fig["target_m2_per_htv"] == 10 and fig["meets_target"] is False
-    assert fig["peak_desks"] == 2 and fig["use_rate"] == pytest.approx(0.25)
+    assert fig["peak_desks"] == 2 and fig["use_rate"] == pytest.approx(1 / 84)
+    assert fig["use_rate_mean"] == pytest.approx(1 / 84) and fig["use_rate_p90"] == 0
+    assert fig["use_rate_max"] == pytest.approx(0.25) and fig["open_days"] == 21
+    assert fig["pool_share"] == pytest.approx(0.8) and fig["desks_held"] == pytest.approx(7.4)
+    assert fig["desks_needed"] == 0 and fig["releasable_desks"] == 7
     assert fig["utilisation"] == pytest.approx(10 / 38.5)
     assert fig["coverage"] == pytest.approx(38.5 / 840)
-    assert site["daily_peaks"] == [
-        {"day": "2026-11-02", "peak": 2, "peak_at_local": "09:00", "use_rate": 0.25}
-    ]
-    assert site["weekday_use"] == [
-        {"weekday": 0, "days": 1, "peak_mean": 2.0, "use_rate_mean": 0.25}
-    ]
+    peaks = site["daily_peaks"]
+    assert [d["day"] for d in peaks] == site["open_days"]
+    assert peaks[0] == {"day": "2026-11-02", "peak": 2, "peak_at_local": "09:00", "use_rate": 0.25}
+    assert all(d["peak"] == 0 and d["peak_at_local"] is None for i, d in enumerate(peaks) if i != 0)
+    # Mondays 2, 9, 16, 23 and 30 November: (2 + 0 + 0 + 0 + 0) / 5
+    assert site["weekday_use"][0] == pytest.approx(
+        {"weekday": 0, "days": 5, "peak_mean": 0.4, "use_rate_mean": 0.05}
+    )
+    assert [w["days"] for w in site["weekday_use"]] == [5, 4, 4, 4, 4]
     zones = {z["zone"]: z for z in site["zones"]}
     assert set(zones) == {"za", "zs"} and zones["zs"]["shared"] and not zones["za"]["shared"]
     assert zones["za"]["name"] == "A's zone" and zones["zs"]["name"] == "Shared"
@@ -100,7 +114,7 @@ def test_trend_is_the_twelve_months_up_to_the_month(sqlite_api: Api) -> None:
     measured = [r for r in trend if r["measured"]]
     assert [r["month"] for r in measured] == ["2026-11"]
     assert measured[0]["m2_per_htv"] == pytest.approx(AREA_FACILITY / 8)
-    assert measured[0]["use_rate"] == pytest.approx(0.25)
+    assert measured[0]["use_rate"] == pytest.approx(1 / 84)
     # nobody measured: the shared area goes by headcount (registry figures only)
     assert trend[0]["m2_per_htv"] == pytest.approx(AREA_AGENCY / 8)
     assert all(r["portfolio_m2_per_htv"] == pytest.approx(200 / 12) for r in trend)
@@ -123,7 +137,7 @@ def test_agency_key_sees_its_own_report_only(sqlite_api: Api) -> None:
     (site,) = body["sites"]
     # the shared area by headcount; the portfolio's occupancy figures hidden
     assert site["figures"]["m2_per_htv"] == pytest.approx(AREA_AGENCY / 8)
-    assert site["figures"]["use_rate"] == pytest.approx(0.25)
+    assert site["figures"]["use_rate"] == pytest.approx(1 / 84)
     whole = body["portfolio"]["figures"]
     assert whole["m2_per_htv"] == pytest.approx(200 / 12)
     assert whole["use_rate"] is None and whole["utilisation"] is None
@@ -142,7 +156,8 @@ def test_agency_key_sees_its_own_report_only(sqlite_api: Api) -> None:
     assert r.status_code == 403
     r = sqlite_api.get("/v1/agencies/bb/report", "agency:bb", month="2026-11")
     assert r.status_code == 200
-    assert r.json()["sites"][0]["daily_peaks"][0]["peak"] == 1
+    bb = r.json()["sites"][0]["daily_peaks"][0]
+    assert bb["peak"] == pytest.approx(1.2) and bb["peak_at_local"] == "12:00"
     assert [a["id"] for a in sqlite_api.get("/v1/agencies", "agency:aa").json()] == ["aa"]
     assert [a["id"] for a in sqlite_api.get("/v1/agencies", "facility").json()] == ["aa", "bb"]
 
@@ -160,7 +175,13 @@ def _pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
-NUMBERS = {"fi": ("19,6", "25,0 %"), "sv": ("19,6", "25,0 %"), "en": ("19.6", "25.0 %")}
+# m²/htv 19.55; the use rates: mean 1/84 = 1.2 %, p90 0 %, highest 25 %;
+# desks held 7.4; the margin 10 % in the footnote
+NUMBERS = {
+    "fi": ("19,6", "1,2 %", "25,0 %", "7,4", "10,0 %"),
+    "sv": ("19,6", "1,2 %", "25,0 %", "7,4", "10,0 %"),
+    "en": ("19.6", "1.2 %", "25.0 %", "7.4", "10.0 %"),
+}
 MONTHS = {"fi": "marraskuu 2026", "sv": "november 2026", "en": "November 2026"}
 
 
@@ -171,11 +192,13 @@ def test_pdf_text_in_each_language(sqlite_api: Api, lang: str) -> None:
     assert f"agency-report-aa-2026-11-{lang}.pdf" in r.headers["content-disposition"]
     text = " ".join(_pdf_text(r.content).split()).replace("\xa0", " ")
     headings = ("title", "h.summary", "h.daily", "h.weekday", "h.zones", "h.trend", "h.forecast")
-    for key in (*headings, "h.coverage", "h.definitions", "f.m2_per_htv", "f.use_rate"):
+    for key in (*headings, "h.coverage", "h.definitions", "f.m2_per_htv", "f.use_rate_mean"):
         assert t(lang, key) in text, (lang, key)
     assert "Agency A" in text and "Pieni toimisto" in text and MONTHS[lang] in text
-    m2, rate = NUMBERS[lang]
-    assert m2 in text and rate in text, (lang, m2, rate)
+    for number in NUMBERS[lang]:
+        assert number in text, (lang, number)
+    for key in ("f.use_rate_p90", "f.use_rate_max", "f.desks_needed", "f.desks_held"):
+        assert t(lang, key) in text, (lang, key)
     assert "Europe/Helsinki" in text
     other = {"fi": "Agency premises report", "sv": "Viraston tilaraportti", "en": "Lokalrapport"}
     assert other[lang] not in text
@@ -290,12 +313,17 @@ def test_an_agency_at_two_sites_gets_each_site_and_the_total(two_sites: Api) -> 
     assert toinen["daily_peaks"][0]["use_rate"] == pytest.approx(1.0)  # 2 desks, 2 htv
     total = body["total"]
     assert total["headcount_htv"] == 10
-    assert total["daily_peaks"] == [
-        {"day": "2026-11-02", "peak": 4, "peak_at_local": None, "use_rate": pytest.approx(0.4)}
-    ]
+    assert total["daily_peaks"][0] == {
+        "day": "2026-11-02",
+        "peak": 4,
+        "peak_at_local": None,
+        "use_rate": pytest.approx(0.4),
+    }
+    assert len(total["daily_peaks"]) == 21
     fig = total["figures"]
     assert fig["sites"] == 2 and fig["peak_desks"] == 4
-    assert fig["use_rate"] == pytest.approx(0.4)
+    assert fig["use_rate"] == pytest.approx((2 / 21 + 2 / 21) / 10)
+    assert fig["use_rate_max"] == pytest.approx(0.4)
     assert fig["m2_per_htv"] == pytest.approx(2 * AREA_FACILITY / 10)
     assert fig["target_m2_per_htv"] == pytest.approx(10.4)
     assert body["portfolio"]["sites"] == 2
@@ -331,3 +359,90 @@ def test_the_same_report_gives_the_same_pdf(sqlite_api: Api) -> None:
     assert render_pdf(body, lang="sv") == render_pdf(body, lang="sv")
     with pytest.raises(ValueError, match="unknown language 'de'"):
         render_pdf(body, lang="de")
+
+
+# ---- a booking and the shared pool ------------------------------------------------
+# On top of the scenario: s2 (shared) booked for aa 09:00-11:00 and occupied
+# 09:15-09:45 (aa's, by the booking); s3 (shared, unbooked) occupied
+# 09:20-09:40 (the pool). No whole hour inside either spell, so the hourly
+# heartbeats (free) do not cut them. Attributed desk time: aa 2 + 8 + 0.5 =
+# 10.5 h, bb 2.5 h -> pool shares aa 10.5 / 13 = 21/26, bb 5/26.
+# aa on 2 Nov, 09:20-09:40: a1, a2, s2 (A = 3) and s3 in the pool (P = 1) ->
+# 3 + 21/26 = 99/26 at 09:20 (12-13: 1 + 21/26 is less). bb: b1 + 5/26 x s1
+# at 12:00 -> 31/26. Over the 21 open days aa's use rate: mean 99/26 / 21 / 8,
+# p90 0, max 99/26 / 8; desks held 5 + 3 x 21/26 = 193/26 = 7.42, needed
+# ceil(ceil(0) x 1.1) = 0, releasable floor(7.42) = 7.
+def _book_and_sit(api: Api) -> None:
+    from core.messages import Presence
+    from storage.points import presence_point
+    from tests.api.scenario import local
+
+    r = api.post(
+        "/v1/sites/pieni/bookings",
+        "facility",
+        json={"space": "s2", "agency": "aa", "id": "bk1",
+              "start": "2026-11-02T09:00:00+02:00", "end": "2026-11-02T11:00:00+02:00"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    points = []
+    for n, (space, h, occupied) in enumerate(
+        [
+            ("s2", 9.25, True),
+            ("s2", 9.75, False),
+            ("s3", 20 / 60 + 9, True),
+            ("s3", 9 + 40 / 60, False),
+        ]
+    ):
+        msg = Presence(space_id=space, agent_id="ag", sensor_id=f"s-{space}", occupied=occupied,
+                       event_time=local(h), seq=1000 + n, kind="change",
+                       heartbeat_interval_s=3600)  # fmt: skip
+        points.append(presence_point(api.site, msg))
+    api.store.write(points)
+
+
+def test_presence_counts_a_booking_and_the_pool_share(sqlite_api: Api) -> None:
+    _book_and_sit(sqlite_api)
+    body = report(sqlite_api, lang="en")
+    (site,) = body["sites"]
+    fig = site["figures"]
+    assert fig["pool_share"] == pytest.approx(21 / 26)
+    assert site["daily_peaks"][0] == {
+        "day": "2026-11-02",
+        "peak": pytest.approx(99 / 26),
+        "peak_at_local": "09:20",
+        "use_rate": pytest.approx(99 / 26 / 8),
+    }
+    assert fig["use_rate_mean"] == pytest.approx(99 / 26 / 21 / 8)
+    assert fig["use_rate_p90"] == 0 and fig["use_rate_max"] == pytest.approx(99 / 26 / 8)
+    assert fig["desks_held"] == pytest.approx(193 / 26)
+    assert fig["desks_needed"] == 0 and fig["releasable_desks"] == 7
+    # Mondays: (99/26 + 0 + 0 + 0 + 0) / 5 over 8 htv
+    assert site["weekday_use"][0]["use_rate_mean"] == pytest.approx(99 / 26 / 5 / 8)
+    bb = sqlite_api.get("/v1/agencies/bb/report", "finance", month="2026-11").json()
+    assert bb["sites"][0]["daily_peaks"][0]["peak"] == pytest.approx(31 / 26)
+
+
+def test_the_report_figures_are_those_of_efficiency(sqlite_api: Api) -> None:
+    """The report's figures and its daily peaks against the site's
+    ``/efficiency`` for the same month: the same mean, p90 and max."""
+    import numpy as np
+
+    _book_and_sit(sqlite_api)
+    (site,) = report(sqlite_api)["sites"]
+    r = sqlite_api.get("/v1/sites/pieni/efficiency", "finance", month="2026-11")
+    assert r.status_code == 200, r.text
+    rows = r.json()
+    rows = rows["rows"] if isinstance(rows, dict) else rows
+    (eff,) = [row for row in rows if row["agency"] == "aa"]
+    columns = ("open_days", "pool_share", "desks_held", "peak_presence_mean", "peak_presence_p90",
+               "peak_presence_max", "use_rate", "use_rate_mean", "use_rate_p90", "use_rate_max",
+               "desks_needed", "releasable_desks", "releasable_m2")  # fmt: skip
+    for c in columns:
+        assert site["figures"][c] == pytest.approx(eff[c]), c
+    peaks = np.array([d["peak"] for d in site["daily_peaks"]])
+    assert len(peaks) == eff["open_days"]
+    assert peaks.mean() == pytest.approx(eff["peak_presence_mean"])
+    assert np.quantile(peaks, 0.9) == pytest.approx(eff["peak_presence_p90"])
+    assert peaks.max() == pytest.approx(eff["peak_presence_max"])
+    rates = [d["use_rate"] for d in site["daily_peaks"]]
+    assert sum(rates) / len(rates) == pytest.approx(eff["use_rate_mean"])

@@ -46,11 +46,11 @@ export function trendOption(trend, { t, fmt, label, description }) {
   };
 }
 
-// each site's daily peak (desks) over the open days of the period
+// each site's daily peak of presence over the open days of the period (fractional: the pool share)
 export function dailyOption(sites, { t, fmt, day, description }) {
   const days = [...new Set(sites.flatMap((s) => s.open_days))].sort();
   return {
-    ...base(description, (v) => fmt.num(v)),
+    ...base(description, (v) => fmt.num(v, 1)),
     xAxis: { type: "category", data: days, axisLabel: { formatter: day } },
     yAxis: { type: "value", minInterval: 1 },
     series: sites.map((s) => {

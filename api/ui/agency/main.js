@@ -15,9 +15,9 @@ const extra = new Map();
 // report's figures gain is shown by adding it here and its ag_f_<column> text.
 const FIGURES = [
   ["headcount_htv", "num1"], ["desks", "num0"], ["area_m2", "num1"], ["m2_per_htv", "num1"],
-  ["target_m2_per_htv", "num1"], ["peak_desks", "num0"], ["p90_peak_desks", "num1"], ["use_rate", "pct"],
-  ["utilisation", "pct"], ["coverage", "pct"], ["releasable_desks", "num0"], ["releasable_m2", "num1"],
-  ["m2_per_htv_after", "num1"],
+  ["target_m2_per_htv", "num1"], ["use_rate_mean", "pct"], ["use_rate_p90", "pct"], ["use_rate_max", "pct"],
+  ["peak_desks", "num1"], ["utilisation", "pct"], ["coverage", "pct"], ["desks_held", "num1"],
+  ["desks_needed", "num0"], ["releasable_desks", "num0"], ["releasable_m2", "num1"], ["m2_per_htv_after", "num1"],
 ];
 const DEFINITIONS = ["use_rate", "m2_per_htv", "utilisation", "releasable", "forecast", "portfolio"];
 
@@ -163,8 +163,8 @@ function summary(r) {
 
 function charts(r) {
   draw("trend", trendOption(r.trend, { t, fmt, label: fmt.month, description: t("ag_trend_desc", { n: r.trend.length }) }));
-  const measured = r.sites.reduce((n, s) => n + s.daily_peaks.length, 0);
-  draw("daily", dailyOption(r.sites, { t, fmt, day: fmt.day, description: t("ag_daily_desc", { n: measured }) }));
+  const days = r.total.open_days.length;
+  draw("daily", dailyOption(r.sites, { t, fmt, day: fmt.day, description: t("ag_daily_desc", { n: days }) }));
   const groups = r.sites.map((s) => ({ id: `site:${s.id}`, name: s.name, weekday_use: s.weekday_use }));
   if (r.sites.length > 1) groups.push({ id: "total", name: t("ag_col_total"), weekday_use: r.total.weekday_use });
   draw("weekday", weekdayOption(groups, { t, fmt, weekdays: weekdays(), description: t("ag_weekday_desc") }));
@@ -188,13 +188,13 @@ function coverage(r) {
     const c = s.coverage;
     li.textContent = t("ag_coverage_line", {
       site: s.name, coverage: figure(c.coverage, "pct"), tz: s.timezone,
-      summaries: c.days_from_summaries, raw: c.days_from_raw.length, measured: s.daily_peaks.length, open: s.open_days.length,
+      summaries: c.days_from_summaries, raw: c.days_from_raw.length, measured: c.measured_days, open: s.open_days.length,
     });
     return li;
   }));
   $("definitions").replaceChildren(...DEFINITIONS.map((d) => {
     const li = document.createElement("li");
-    li.textContent = t(`ag_def_${d}`);
+    li.textContent = t(`ag_def_${d}`, { margin: figure(r.meta.rightsizing_margin, "pct") });
     return li;
   }));
 }

@@ -115,15 +115,21 @@ def test_page_shows_the_reports_figures(open_page: Any, api: Served, artifacts: 
     (site,) = body["sites"]
     # the summary: the site's column and the portfolio's, hand-worked
     assert figures(page, "m2_per_htv") == [f"{AREA / 8:.1f}", f"{200 / 12:.1f}"]
-    assert figures(page, "use_rate") == ["25 %", "25 %"]
+    # presence (test_agency_report.py): aa peaks at 2 on 2 Nov and 0 on the
+    # other 20 open days -> mean 2 / 21 / 8 = 1.2 %, highest 2 / 8; the site's
+    # desk peak 3 / 21 / 12 = 1.2 %, highest 3 / 12
+    assert figures(page, "use_rate_mean") == ["1.2 %", "1.2 %"]
+    assert figures(page, "use_rate_max") == ["25 %", "25 %"]
+    assert figures(page, "desks_needed") == ["0", "0"]
     assert "19.6 m²/htv" in page.inner_text("#target-line")
     assert "above the target" in page.inner_text("#target-line")
     # the charts hold the report's figures
     daily = chart(page, "daily")
     assert daily["x"] == site["open_days"] and len(daily["x"]) == 21
     peaks = daily["series"]["site:pieni"]
-    assert peaks[0] == 2 and all(p is None for p in peaks[1:])
-    assert chart(page, "weekday")["series"]["site:pieni"] == [pytest.approx(25.0)]
+    assert peaks == [2, *[0] * 20]
+    # Mondays (2 + 0 x 4) / 5 / 8 = 5 %; the other weekdays 0
+    assert chart(page, "weekday")["series"]["site:pieni"] == [pytest.approx(5.0), 0, 0, 0, 0]
     zones = chart(page, "zones")
     assert zones["y"] == ["A's zone", "Shared (shared)"]
     assert zones["series"]["utilisation"] == [
@@ -141,6 +147,7 @@ def test_page_shows_the_reports_figures(open_page: Any, api: Served, artifacts: 
     assert "1 of 21 open days measured" in page.inner_text("#coverage")
     assert "Europe/Helsinki" in page.inner_text("#coverage")
     assert page.locator("#definitions li").count() == 6
+    assert "margin of 10 %" in page.inner_text("#definitions")
     assert page.is_hidden("#energy")
     assert blocked == [] and page.js_errors == []  # type: ignore[attr-defined]
     no_serious_axe(page)
@@ -181,10 +188,11 @@ def test_agency_key_sees_its_own_agency_only(open_page: Any, api: Served) -> Non
     options = page.eval_on_selector_all("#agency option", "els => els.map(e => e.value)")
     assert options == ["bb"]
     assert "Agency B" in page.inner_text("#summary-title")
-    assert chart(page, "daily")["series"]["site:pieni"][0] == 1  # b1 alone
+    # b1 + bb's pool share 0.2 of s1 at 12:00
+    assert chart(page, "daily")["series"]["site:pieni"][0] == pytest.approx(1.2)
     assert page.is_visible("#agency-key-note")
     # the portfolio's use figures are hidden from an agency key
-    assert figures(page, "use_rate") == ["25 %", "–"]
+    assert figures(page, "use_rate_mean") == ["1.4 %", "–"]  # 1.2 / 21 / 4
 
 
 def test_narrow_screen(open_page: Any, artifacts: Path) -> None:
