@@ -130,11 +130,11 @@ _M: dict[str, tuple[str, str, str]] = {
     ),
     "daily_caption": (
         "Viraston läsnäolo: omat ja varatut työpisteet käytössä + osuus yhteisistä, päivän "
-        "suurin samanaikainen määrä (aukiolopäiviä: {n}; päivä ilman havaintoja on 0).",
+        "suurin samanaikainen määrä (mitattuja aukiolopäiviä: {n}; päivä ilman havaintoja jätetään pois).",
         "Myndighetens närvaro: egna och bokade arbetsplatser i bruk + andel av gemensamma, "
-        "dagens högsta samtidiga antal (öppetdagar: {n}; en dag utan observationer är 0).",
+        "dagens högsta samtidiga antal (uppmätta öppetdagar: {n}; en dag utan observationer räknas inte).",
         "The agency's presence: own and booked desks in use + its share of the shared ones, "
-        "the day's highest at the same time (open days: {n}; a day without observations is 0).",
+        "the day's highest at the same time (measured open days: {n}; a day without observations is left out).",
     ),
     "h.weekday": (
         "Käyttöaste viikonpäivittäin",
@@ -183,17 +183,17 @@ _M: dict[str, tuple[str, str, str]] = {
         "Läsnäolo = viraston käytössä olevat omat ja sille varatut työpisteet + sen osuus "
         "varaamattomista yhteisistä työpisteistä (osuus käytön mukaan, kuten laskutuksessa). "
         "Käyttöaste = päivän suurimman läsnäolon keskiarvo aukiolopäivinä / "
-        "henkilötyövuodet; lisäksi p90 ja suurin päivähuippu / henkilötyövuodet. Päivä "
-        "ilman havaintoja on huippu 0.",
+        "henkilötyövuodet; lisäksi p90 ja suurin päivähuippu / henkilötyövuodet. Päivät, "
+        "joilta ei ole yhtään havaintoa työpisteistä, jätetään pois.",
         "Närvaro = myndighetens använda egna och bokade arbetsplatser + dess andel av de "
         "obokade gemensamma arbetsplatserna (andel efter användning, som i debiteringen). "
         "Användningsgrad = medelvärdet av dagens högsta närvaro över öppetdagarna / "
-        "årsverken; dessutom p90 och högsta dagstopp / årsverken. En dag utan "
-        "observationer har toppen 0.",
+        "årsverken; dessutom p90 och högsta dagstopp / årsverken. Dagar utan "
+        "en enda observation av arbetsplatserna räknas inte.",
         "Presence = the agency's own and booked desks in use + its share of the unbooked "
         "shared desks in use (the share by use, as in charging). Use rate = the mean over "
         "the open days of the day's highest presence / person-years; also the p90 and the "
-        "highest daily peak / person-years. A day without observations has a peak of 0.",
+        "highest daily peak / person-years. Days on which no desk was observed are left out.",
     ),
     "def.m2_per_htv": (
         "Tilatehokkuus = viraston pinta-ala / henkilötyövuodet. Pinta-ala = omien "

@@ -74,22 +74,22 @@ def test_month_report_is_the_hand_worked_figures(sqlite_api: Api) -> None:
     assert fig["area_m2"] == pytest.approx(AREA_FACILITY)
     assert fig["m2_per_htv"] == pytest.approx(AREA_FACILITY / 8)
     assert fig["target_m2_per_htv"] == 10 and fig["meets_target"] is False
-    assert fig["peak_desks"] == 2 and fig["use_rate"] == pytest.approx(1 / 84)
-    assert fig["use_rate_mean"] == pytest.approx(1 / 84) and fig["use_rate_p90"] == 0
-    assert fig["use_rate_max"] == pytest.approx(0.25) and fig["open_days"] == 21
+    # one open day (2 November) has observations: the other 20 are no
+    # measurement of presence and are left out of the mean, p90 and max
+    assert fig["peak_desks"] == 2 and fig["use_rate"] == pytest.approx(0.25)
+    assert fig["use_rate_mean"] == pytest.approx(0.25) and fig["use_rate_p90"] == 0.25
+    assert fig["use_rate_max"] == pytest.approx(0.25) and fig["open_days"] == 1
     assert fig["pool_share"] == pytest.approx(0.8) and fig["desks_held"] == pytest.approx(7.4)
-    assert fig["desks_needed"] == 0 and fig["releasable_desks"] == 7
+    # keep ceil(ceil(2) x 1.1) = 3 desks; floor(7.4 - 3) = 4 releasable
+    assert fig["desks_needed"] == 3 and fig["releasable_desks"] == 4
     assert fig["utilisation"] == pytest.approx(10 / 38.5)
     assert fig["coverage"] == pytest.approx(38.5 / 840)
     peaks = site["daily_peaks"]
-    assert [d["day"] for d in peaks] == site["open_days"]
-    assert peaks[0] == {"day": "2026-11-02", "peak": 2, "peak_at_local": "09:00", "use_rate": 0.25}
-    assert all(d["peak"] == 0 and d["peak_at_local"] is None for i, d in enumerate(peaks) if i != 0)
-    # Mondays 2, 9, 16, 23 and 30 November: (2 + 0 + 0 + 0 + 0) / 5
+    assert peaks == [{"day": "2026-11-02", "peak": 2, "peak_at_local": "09:00", "use_rate": 0.25}]
+    # the one measured Monday, 2 November
     assert site["weekday_use"][0] == pytest.approx(
-        {"weekday": 0, "days": 5, "peak_mean": 0.4, "use_rate_mean": 0.05}
+        {"weekday": 0, "days": 1, "peak_mean": 2.0, "use_rate_mean": 0.25}
     )
-    assert [w["days"] for w in site["weekday_use"]] == [5, 4, 4, 4, 4]
     zones = {z["zone"]: z for z in site["zones"]}
     assert set(zones) == {"za", "zs"} and zones["zs"]["shared"] and not zones["za"]["shared"]
     assert zones["za"]["name"] == "A's zone" and zones["zs"]["name"] == "Shared"
@@ -97,7 +97,8 @@ def test_month_report_is_the_hand_worked_figures(sqlite_api: Api) -> None:
     assert zones["zs"]["utilisation"] == pytest.approx(3 / 32)
     fc = site["forecast"]
     assert fc["forecast_from"] == "2026-12-01" and fc["history_days_measured"] == 1
-    assert fc["rows"] == [{"day": d, "forecast": 2.0, "lower": 2.0, "upper": 2.0} for d in MONDAYS]
+    # one measured day scores no interval: it is the whole group, [0, its 5 desks]
+    assert fc["rows"] == [{"day": d, "forecast": 2.0, "lower": 0.0, "upper": 5.0} for d in MONDAYS]
     assert site["coverage"]["coverage"] == pytest.approx(38.5 / 840)
     assert len(site["coverage"]["days_from_raw"]) == 30  # nothing summarised in this store
     # one site: the total is the site; the portfolio is the whole site
@@ -114,7 +115,7 @@ def test_trend_is_the_twelve_months_up_to_the_month(sqlite_api: Api) -> None:
     measured = [r for r in trend if r["measured"]]
     assert [r["month"] for r in measured] == ["2026-11"]
     assert measured[0]["m2_per_htv"] == pytest.approx(AREA_FACILITY / 8)
-    assert measured[0]["use_rate"] == pytest.approx(1 / 84)
+    assert measured[0]["use_rate"] == pytest.approx(0.25)
     # nobody measured: the shared area goes by headcount (registry figures only)
     assert trend[0]["m2_per_htv"] == pytest.approx(AREA_AGENCY / 8)
     assert all(r["portfolio_m2_per_htv"] == pytest.approx(200 / 12) for r in trend)
@@ -137,7 +138,7 @@ def test_agency_key_sees_its_own_report_only(sqlite_api: Api) -> None:
     (site,) = body["sites"]
     # the shared area by headcount; the portfolio's occupancy figures hidden
     assert site["figures"]["m2_per_htv"] == pytest.approx(AREA_AGENCY / 8)
-    assert site["figures"]["use_rate"] == pytest.approx(1 / 84)
+    assert site["figures"]["use_rate"] == pytest.approx(0.25)
     whole = body["portfolio"]["figures"]
     assert whole["m2_per_htv"] == pytest.approx(200 / 12)
     assert whole["use_rate"] is None and whole["utilisation"] is None
@@ -175,12 +176,12 @@ def _pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
-# m²/htv 19.55; the use rates: mean 1/84 = 1.2 %, p90 0 %, highest 25 %;
-# desks held 7.4; the margin 10 % in the footnote
+# m²/htv 19.55; the use rates of the one measured day: mean, p90 and highest
+# 25 %; desks held 7.4; the margin 10 % in the footnote
 NUMBERS = {
-    "fi": ("19,6", "1,2 %", "25,0 %", "7,4", "10,0 %"),
-    "sv": ("19,6", "1,2 %", "25,0 %", "7,4", "10,0 %"),
-    "en": ("19.6", "1.2 %", "25.0 %", "7.4", "10.0 %"),
+    "fi": ("19,6", "25,0 %", "7,4", "10,0 %"),
+    "sv": ("19,6", "25,0 %", "7,4", "10,0 %"),
+    "en": ("19.6", "25.0 %", "7.4", "10.0 %"),
 }
 MONTHS = {"fi": "marraskuu 2026", "sv": "november 2026", "en": "November 2026"}
 
@@ -319,10 +320,10 @@ def test_an_agency_at_two_sites_gets_each_site_and_the_total(two_sites: Api) -> 
         "peak_at_local": None,
         "use_rate": pytest.approx(0.4),
     }
-    assert len(total["daily_peaks"]) == 21
+    assert len(total["daily_peaks"]) == 1  # the one day with observations
     fig = total["figures"]
     assert fig["sites"] == 2 and fig["peak_desks"] == 4
-    assert fig["use_rate"] == pytest.approx((2 / 21 + 2 / 21) / 10)
+    assert fig["use_rate"] == pytest.approx((2 + 2) / 10)
     assert fig["use_rate_max"] == pytest.approx(0.4)
     assert fig["m2_per_htv"] == pytest.approx(2 * AREA_FACILITY / 10)
     assert fig["target_m2_per_htv"] == pytest.approx(10.4)
@@ -412,12 +413,15 @@ def test_presence_counts_a_booking_and_the_pool_share(sqlite_api: Api) -> None:
         "peak_at_local": "09:20",
         "use_rate": pytest.approx(99 / 26 / 8),
     }
-    assert fig["use_rate_mean"] == pytest.approx(99 / 26 / 21 / 8)
-    assert fig["use_rate_p90"] == 0 and fig["use_rate_max"] == pytest.approx(99 / 26 / 8)
+    # one day with observations: mean = p90 = highest
+    assert fig["use_rate_mean"] == pytest.approx(99 / 26 / 8)
+    assert fig["use_rate_p90"] == pytest.approx(99 / 26 / 8)
+    assert fig["use_rate_max"] == pytest.approx(99 / 26 / 8)
     assert fig["desks_held"] == pytest.approx(193 / 26)
-    assert fig["desks_needed"] == 0 and fig["releasable_desks"] == 7
-    # Mondays: (99/26 + 0 + 0 + 0 + 0) / 5 over 8 htv
-    assert site["weekday_use"][0]["use_rate_mean"] == pytest.approx(99 / 26 / 5 / 8)
+    # keep ceil(ceil(99/26 = 3.81) x 1.1 = 4.4) = 5; floor(193/26 - 5 = 2.42) = 2
+    assert fig["desks_needed"] == 5 and fig["releasable_desks"] == 2
+    # the one measured Monday
+    assert site["weekday_use"][0]["use_rate_mean"] == pytest.approx(99 / 26 / 8)
     bb = sqlite_api.get("/v1/agencies/bb/report", "finance", month="2026-11").json()
     assert bb["sites"][0]["daily_peaks"][0]["peak"] == pytest.approx(31 / 26)
 

@@ -115,19 +115,19 @@ def test_page_shows_the_reports_figures(open_page: Any, api: Served, artifacts: 
     (site,) = body["sites"]
     # the summary: the site's column and the portfolio's, hand-worked
     assert figures(page, "m2_per_htv") == [f"{AREA / 8:.1f}", f"{200 / 12:.1f}"]
-    # presence (test_agency_report.py): aa peaks at 2 on 2 Nov and 0 on the
-    # other 20 open days -> mean 2 / 21 / 8 = 1.2 %, highest 2 / 8; the site's
-    # desk peak 3 / 21 / 12 = 1.2 %, highest 3 / 12
-    assert figures(page, "use_rate_mean") == ["1.2 %", "1.2 %"]
+    # presence (test_agency_report.py): aa peaks at 2 on 2 Nov, the one open
+    # day with observations -> mean = highest = 2 / 8; the site's desk peak
+    # 3 / 12; desks needed ceil(2 x 1.1) = 3 and ceil(3 x 1.1) = 4
+    assert figures(page, "use_rate_mean") == ["25 %", "25 %"]
     assert figures(page, "use_rate_max") == ["25 %", "25 %"]
-    assert figures(page, "desks_needed") == ["0", "0"]
+    assert figures(page, "desks_needed") == ["3", "4"]
     assert "19.6 m²/htv" in page.inner_text("#target-line")
     assert "above the target" in page.inner_text("#target-line")
     # the charts hold the report's figures
     daily = chart(page, "daily")
     assert daily["x"] == site["open_days"] and len(daily["x"]) == 21
     peaks = daily["series"]["site:pieni"]
-    assert peaks == [2, *[0] * 20]
+    assert peaks == [2, *[None] * 20]  # the unmeasured days are gaps, not zeros
     # Mondays (2 + 0 x 4) / 5 / 8 = 5 %; the other weekdays 0
     assert chart(page, "weekday")["series"]["site:pieni"] == [pytest.approx(5.0), 0, 0, 0, 0]
     zones = chart(page, "zones")
@@ -192,7 +192,7 @@ def test_agency_key_sees_its_own_agency_only(open_page: Any, api: Served) -> Non
     assert chart(page, "daily")["series"]["site:pieni"][0] == pytest.approx(1.2)
     assert page.is_visible("#agency-key-note")
     # the portfolio's use figures are hidden from an agency key
-    assert figures(page, "use_rate_mean") == ["1.4 %", "–"]  # 1.2 / 21 / 4
+    assert figures(page, "use_rate_mean") == ["30 %", "–"]  # 1.2 / 4 htv, the one measured day
 
 
 def test_narrow_screen(open_page: Any, artifacts: Path) -> None:
