@@ -130,11 +130,14 @@ _M: dict[str, tuple[str, str, str]] = {
     ),
     "daily_caption": (
         "Viraston läsnäolo: omat ja varatut työpisteet käytössä + osuus yhteisistä, päivän "
-        "suurin samanaikainen määrä (mitattuja aukiolopäiviä: {n}; päivä ilman havaintoja jätetään pois).",
+        "suurin samanaikainen määrä (mitattuja aukiolopäiviä: {n}; päivä ilman havaintoja "
+        "jätetään pois).",
         "Myndighetens närvaro: egna och bokade arbetsplatser i bruk + andel av gemensamma, "
-        "dagens högsta samtidiga antal (uppmätta öppetdagar: {n}; en dag utan observationer räknas inte).",
+        "dagens högsta samtidiga antal (uppmätta öppetdagar: {n}; en dag utan observationer "
+        "räknas inte).",
         "The agency's presence: own and booked desks in use + its share of the shared ones, "
-        "the day's highest at the same time (measured open days: {n}; a day without observations is left out).",
+        "the day's highest at the same time (measured open days: {n}; a day without "
+        "observations is left out).",
     ),
     "h.weekday": (
         "Käyttöaste viikonpäivittäin",
