@@ -12,7 +12,13 @@ region by month; cold (the summary-row cache and the portfolio's kept
 per-site sums emptied; the SQLite file in the OS page cache) and warm
 (p50/p95). Baseline in the same run: a client asking each site's own
 ``/efficiency`` and adding the rows up (what a client did before the
-portfolio reports), cold and warm.
+portfolio reports), cold and warm. Last, one agency's yearly report (JSON:
+its site sections, forecasts and the m²/htv trend of the year's months),
+cold and warm.
+
+``--store DIR`` keeps the backfilled and summarised store in DIR and reuses
+it when it is there (the same ``--days``), so that two versions of the code
+can be timed on one store without backfilling twice.
 
     .venv/bin/python benchmarks/portfolio_example.py --days 365
 """
@@ -87,11 +93,18 @@ def one_by_one(client: TestClient, key: str, sites: list[Site], q: dict[str, str
     return time.perf_counter() - t
 
 
+REPORT_AGENCY = "vero"  # at more than one site of the example portfolio
+
+
 def build(days: int, tmp: Path) -> tuple[list[Site], MarkingStore, date]:
     registry = load_registry(FOLDER)
     sites = list(registry)
     first = date(2025, 1, 1)
+    built = (tmp / "occ.db").exists() and (tmp / "days").read_text() == str(days)
     store = MarkingStore(SQLiteStore(tmp / "occ.db"), {s.id: s.tz for s in sites})
+    if built:
+        print(f"\n(store reused from {tmp}: {days} days, backfilled and summarised before)")
+        return sites, store, first
     points, backfill_s, summarise_s = 0, 0.0, 0.0
     for n, site in enumerate(sites):
         start = local_day_bounds(site, first)[0]
@@ -112,17 +125,33 @@ def build(days: int, tmp: Path) -> tuple[list[Site], MarkingStore, date]:
         f"{days * spaces / summarise_s:,.0f} space-days/s |\n"
         f"| store | {(tmp / 'occ.db').stat().st_size / 1e9:.2f} GB |"
     )
+    (tmp / "days").write_text(str(days))
     return sites, store, first
+
+
+def agency_report(client: TestClient, key: str, year: int, warm: int) -> None:
+    url = f"/v1/agencies/{REPORT_AGENCY}/report"
+    cold()
+    cold_s, body = timed(client, key, url, {"year": year, "format": "json"})
+    assert len(body["trend"]) == 12, body["trend"]
+    times = [timed(client, key, url, {"year": year, "format": "json"})[0] for _ in range(warm)]
+    print(
+        f"| agency report {REPORT_AGENCY}, year {year} (JSON, with its 12-month trend) | "
+        f"{cold_s:.2f} | {statistics.median(times):.3f} | {p95(times):.3f} |"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--warm", type=int, default=10, help="warm requests per report")
+    ap.add_argument("--store", type=Path, help="keep (and reuse) the store in this folder")
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp())
+    tmp = args.store or Path(tempfile.mkdtemp())
+    tmp.mkdir(parents=True, exist_ok=True)
     sites, store, first = build(args.days, tmp)
     records = f"sqlite:///{tmp}/api.db"
+    (tmp / "api.db").unlink(missing_ok=True)
     with make_sessionmaker(make_engine(records))() as session:
         key = create_key(session, role="facility", name="bench")
     settings = ApiSettings(
@@ -153,8 +182,11 @@ def main() -> None:
             f"| baseline: {len(sites)} site reports /efficiency one by one, added up | "
             f"{first_pass:.2f} | {second_pass:.3f} | (1 pass) |"
         )
+        if args.days >= 365 and first == date(first.year, 1, 1):
+            agency_report(client, key, first.year, args.warm)
     store.close()
-    shutil.rmtree(tmp, ignore_errors=True)
+    if args.store is None:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
