@@ -231,14 +231,35 @@ def _site_efficiency(
     Read from the per-group daily rows (``PeriodData.group_days``): a few rows
     per site-day, the same integers as the day cells add up to."""
     view = principal.agency or ALL
-    agency_days = data.group_days(level="agency", view=view)
-    site_days = data.group_days(level="site", view=view)
+    return site_efficiency_from(
+        agency_days=data.group_days(level="agency", view=view),
+        site_days=data.group_days(level="site", view=view),
+        presence=data.presence_pairs(),
+        site=site,
+        principal=principal,
+        margin=margin,
+    )
+
+
+def site_efficiency_from(
+    *,
+    agency_days: pd.DataFrame,
+    site_days: pd.DataFrame,
+    presence: pd.DataFrame,
+    site: Site,
+    principal: Principal,
+    margin: float = DEFAULT_MARGIN,
+) -> pd.DataFrame:
+    """``_site_efficiency`` of the period's inputs: its per-group daily rows
+    by agency and by site (``PeriodData.group_days``) and its presence pairs.
+    Nothing else of the period is read, so the inputs of some of its days
+    (a month, ``api.portfolio_trend``) give the report of those days."""
     by_agency = pf.group_day_totals(agency_days, by="agency")
     whole = pf.group_day_totals(site_days, by="site")
     frame = efficiency_of(
         use=pf.time_figures(by_agency, keys=["agency"]),
         total=pf.time_figures(whole, keys=["site"]),
-        presence=data.presence_pairs(),
+        presence=presence,
         site_desk_peaks=_desk_peaks(site_days, "site"),
         site=site,
         shared_use_s=access.area_weights(site, principal),
@@ -294,8 +315,19 @@ def efficiency(
         meta,
         prefetch,
     )
+    return efficiency_rows(parts, principal, by=by, agency=agency), meta.out(periods, by=by)
+
+
+def efficiency_rows(
+    parts: list[tuple[Site, pd.DataFrame]],
+    principal: Principal,
+    *,
+    by: pf.Level,
+    agency: str | None = None,
+) -> pd.DataFrame:
+    """The rows of ``efficiency`` from each site's ``_site_efficiency`` rows."""
     if not parts:
-        return pd.DataFrame(columns=[by, *EFFICIENCY_FIGURES]), meta.out(periods, by=by)
+        return pd.DataFrame(columns=[by, *EFFICIENCY_FIGURES])
     rows = pd.concat([p for _, p in parts], ignore_index=True)
     total = _combined(rows, SITE_ROW, pf.PORTFOLIO_ROW)
     if by == "site":
@@ -305,13 +337,13 @@ def efficiency(
         ]
         last = access.restrict_efficiency(total, principal, total=pf.PORTFOLIO_ROW)
         frame = pd.concat([*shown, last.drop(columns="sites")], ignore_index=True)
-        return frame.rename(columns={"agency": "site"}), meta.out(periods, by=by)
+        return frame.rename(columns={"agency": "site"})
     agencies = sorted({a.id for site, _ in parts for a in site.agencies})
     frame = pd.concat([*(_combined(rows, a, a) for a in agencies), total], ignore_index=True)
     frame = access.restrict_efficiency(frame, principal, total=pf.PORTFOLIO_ROW)
     if agency is not None:
         frame = frame[frame["agency"] == agency]
-    return frame.reset_index(drop=True), meta.out(periods, by=by)
+    return frame.reset_index(drop=True)
 
 
 def _site_row(frame: pd.DataFrame, site: Site) -> pd.DataFrame:

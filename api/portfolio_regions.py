@@ -6,13 +6,11 @@ efficiency rows (``metrics.portfolio.combine_efficiency``) of the region's
 sites added up, each site's part exactly as ``api.portfolio`` reads and
 restricts it for the key, so a region row is a sum of rows the key's site
 reports show it. ``agency=`` makes the rows that agency's own, per region.
-The monthly trend is the efficiency report of each month of the period
-(each site's own local month), one row per month and group.
+The monthly trend of these rows is in ``api.portfolio_trend``.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any, Literal
 
 import pandas as pd
@@ -110,6 +108,20 @@ def efficiency_by_region(
         meta,
     )
     extra = {"agency": agency} if agency is not None else {}
+    frame = region_rows(parts, principal, agency=agency, registry=pf_.registry, lang=lang)
+    return frame, meta.out(periods, by="region", **extra)
+
+
+def region_rows(
+    parts: list[tuple[Site, pd.DataFrame]],
+    principal: Principal,
+    *,
+    agency: str | None,
+    registry: Registry,
+    lang: Lang,
+) -> pd.DataFrame:
+    """The rows of ``efficiency_by_region`` from each site's
+    ``api.portfolio._site_efficiency`` rows."""
     label = agency if agency is not None else SITE_ROW
     tagged = [p.assign(region=region_of(site)) for site, p in parts]
     rows = pd.concat(tagged, ignore_index=True) if tagged else pd.DataFrame()
@@ -121,7 +133,7 @@ def efficiency_by_region(
         out.append(api_pf._combined(rows, label, pf.PORTFOLIO_ROW))
     if not out:
         empty = pd.DataFrame(columns=["region", "sites", *api_pf.EFFICIENCY_FIGURES])
-        return _named(empty, pf_.registry, lang), meta.out(periods, by="region", **extra)
+        return _named(empty, registry, lang)
     frame = pd.concat(out, ignore_index=True)
     if agency is None and principal.agency is not None:
         # every region row is a total over other agencies' desks too
@@ -133,67 +145,4 @@ def efficiency_by_region(
             ignore_index=True,
         )
     frame = frame.rename(columns={"agency": "region"})
-    return _named(frame, pf_.registry, lang), meta.out(periods, by="region", **extra)
-
-
-def month_periods(
-    registry: Registry, periods: dict[str, Period]
-) -> list[tuple[date, dict[str, Period]]]:
-    """Each local month the period touches, with every site's part of it
-    (the sites' periods share their local dates)."""
-    if not periods:
-        return []
-    some = next(iter(periods.values()))
-    first, after = some.first_day, some.last_day + timedelta(days=1)
-    out = []
-    month = first.replace(day=1)
-    while month < after:
-        nxt = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-        part = api_pf.site_periods(
-            registry, from_=max(first, month), to=min(after, nxt), month=None
-        )
-        out.append((month, {sid: part[sid] for sid in periods}))
-        month = nxt
-    return out
-
-
-def _merged_meta(metas: list[dict[str, Any]], whole: dict[str, Any]) -> dict[str, Any]:
-    """The meta of the whole period from the months' metas: days summed, the
-    lists of raw and stale days joined; bounds and periods of the whole."""
-    out = dict(whole)
-    out["site_days_from_summaries"] = sum(m["site_days_from_summaries"] for m in metas)
-    for key in ("days_from_raw", "stale_days"):
-        joined: dict[str, list[str]] = {}
-        for m in metas:
-            for sid, days in m[key].items():
-                joined.setdefault(sid, []).extend(days)
-        out[key] = joined
-    return out
-
-
-def efficiency_by_month(
-    pf_: api_pf.Portfolio,
-    periods: dict[str, Period],
-    principal: Principal,
-    *,
-    by: Literal["site", "agency", "region"],
-    agency: str | None,
-    lang: Lang,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The efficiency report of each month, its rows with a ``bucket`` column
-    (the month's first local day) after the group column."""
-    frames, metas = [], []
-    for month, part in month_periods(pf_.registry, periods):
-        if by == "region":
-            frame, meta = efficiency_by_region(pf_, part, principal, agency=agency, lang=lang)
-        else:
-            frame, meta = api_pf.efficiency(pf_, part, principal, by=by, agency=agency)
-        frame = frame.copy()
-        frame.insert(1, "bucket", pd.Timestamp(month))
-        frames.append(frame)
-        metas.append(meta)
-    whole = api_pf._Meta().out(periods, by=by, bucket="month")
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[by, "bucket"])
-    if "bucket" in frame.columns:
-        frame["bucket"] = pd.to_datetime(frame["bucket"])
-    return frame, _merged_meta(metas, whole)
+    return _named(frame, registry, lang)

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from api import access, portfolio, reports
+from api import access, portfolio, portfolio_trend, reports
 from api.auth import Principal
 from core.calendar import open_days
 from core.registry import Registry, Site
@@ -351,9 +351,19 @@ def _trend(
     rp: ReportPeriod,
     today: date,
 ) -> list[dict[str, Any]]:
+    months = trend_months(rp, today)
+    if not months:
+        return []
+    # one read of every site over the trend's months, cut into months
+    # (``api.portfolio_trend``): each month's rows are that month's report
+    periods = {
+        s.id: reports.resolve_period(s, from_=months[0][0], to=months[-1][1], month=None)
+        for s in sorted(pf_.registry, key=lambda s: s.id)
+    }
+    frames = dict(portfolio_trend.efficiency_months(pf_, periods, principal, by="agency")[0])
     out = []
-    for first, after in trend_months(rp, today):
-        frame, _ = _efficiency(pf_, principal, list(pf_.registry), first, after)
+    for first, _after in months:
+        frame = frames[first]
         own = _row(frame, agency) or {}
         whole = _row(frame, PORTFOLIO_ROW) or {}
         out.append(

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse, Response
 
-from api import portfolio, portfolio_regions, reports, whatif
+from api import portfolio, portfolio_regions, portfolio_trend, reports, whatif
 from api.booking_marks import SessionBookings
 from api.deps import AppContext, Ctx, CurrentPrincipal, ReportSlot, require
 from api.exports import ReportFormat, respond
@@ -104,7 +104,7 @@ def efficiency(
     _check_agency(principal, agency)
     pf_ = _portfolio(ctx)
     if bucket == "month":
-        frame, meta = portfolio_regions.efficiency_by_month(
+        frame, meta = portfolio_trend.efficiency_by_month(
             pf_, p, principal, by=by, agency=agency, lang=lang
         )
     elif by == "region":

@@ -1,7 +1,10 @@
 """Portfolio reports by region and by month over the example portfolio
 (examples/portfolio: six sites in three regions, a portfolio file), each
 site backfilled by the simulator for two days across a month boundary
-(Tuesday 31 March and Wednesday 1 April 2026) and summarised.
+(Tuesday 31 March and Wednesday 1 April 2026) and summarised; Monday 30
+March is backfilled too but left unsummarised (read from raw points), and
+Thursday 2 April has no points at all, for the monthly trend over days of
+every source.
 
 Every figure is checked against what it must equal, computed another way:
 a region's seconds are the sums of its sites' own site reports; its
@@ -41,6 +44,9 @@ from tests.conftest import REPO
 
 DAYS = [date(2026, 3, 31), date(2026, 4, 1)]
 Q = {"from": DAYS[0].isoformat(), "to": (DAYS[-1] + timedelta(days=1)).isoformat()}
+RAW_DAY, EMPTY_DAY = date(2026, 3, 30), date(2026, 4, 2)
+#: a trend period with a raw day in March and a day without points in April
+LONG = {"from": RAW_DAY.isoformat(), "to": (EMPTY_DAY + timedelta(days=1)).isoformat()}
 ROLES = ("admin", "facility", "finance", "agency:vero", "agency:kela", "agency:prh")
 AGENCY_ROLES = [r for r in ROLES if r.startswith("agency:")]
 SECONDS = ("opening_s", "unknown_s", "observed_s", "occupied_s")
@@ -55,10 +61,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     sites = list(registry)
     store = MarkingStore(SQLiteStore(tmp / "occ.db"), {s.id: s.tz for s in sites})
     for n, site in enumerate(sites):
-        start = local_day_bounds(site, DAYS[0])[0]
+        start = local_day_bounds(site, RAW_DAY)[0]
         end = local_day_bounds(site, DAYS[-1])[1]
         backfill(site, Scenario(seed=11 + n), store, start, end, collect=False)
-        refresh_site(store, site, SummaryParams(), days=DAYS)
+        refresh_site(store, site, SummaryParams(), days=DAYS)  # not RAW_DAY
     records = f"sqlite:///{tmp}/api.db"
     with make_sessionmaker(make_engine(records))() as session:
         keys = {role: create_key(session, role=role, name=role) for role in ROLES}
@@ -245,6 +251,75 @@ def test_the_monthly_trend_is_each_months_report(world: Api, by: str) -> None:
             **{"from": day.isoformat(), "to": (day + timedelta(days=1)).isoformat()},
         )
         assert month == alone, (by, day)
+
+
+def _month_rows(got: list[dict[str, Any]], month: date) -> list[dict[str, Any]]:
+    stamp = f"{month.isoformat()}T00:00:00"
+    return [{k: v for k, v in r.items() if k != "bucket"} for r in got if r["bucket"] == stamp]
+
+
+#: the months of LONG and each one's part of it: [from, to)
+LONG_MONTHS = [
+    (date(2026, 3, 1), {"from": RAW_DAY.isoformat(), "to": "2026-04-01"}),
+    (date(2026, 4, 1), {"from": "2026-04-01", "to": LONG["to"]}),
+]
+
+
+@pytest.mark.parametrize("role", ["facility", *AGENCY_ROLES])
+@pytest.mark.parametrize("by", ["site", "agency", "region"])
+def test_each_trend_month_is_its_report_alone_over_days_of_every_source(
+    world: Api, role: str, by: str
+) -> None:
+    """March: a raw day and a summarised one; April: a summarised day and one
+    without points. Each month's rows, for every key, equal the report of
+    that month's part of the period asked for on its own, ``agency=`` too."""
+    agency = role.split(":", 1)[1] if role.startswith("agency:") else "vero"
+    for q in ({}, {"agency": agency}):
+        got = rows(world, "/v1/portfolio/efficiency", role, by=by, bucket="month", **q, **LONG)
+        assert sorted({r["bucket"][:10] for r in got}) == ["2026-03-01", "2026-04-01"]
+        for month, part in LONG_MONTHS:
+            alone = rows(world, "/v1/portfolio/efficiency", role, by=by, **q, **part)
+            assert alone, (by, role, q, month)
+            assert _month_rows(got, month) == alone, (by, role, q, month)
+
+
+def test_the_trend_meta_names_the_raw_days_of_the_whole_period(world: Api) -> None:
+    r = world.get("/v1/portfolio/efficiency", by="agency", bucket="month", **LONG)
+    meta = r.json()["meta"]
+    assert (meta["from"], meta["to"], meta["bucket"]) == (LONG["from"], LONG["to"], "month")
+    assert meta["site_days_from_summaries"] == 6 * 2
+    raw = [RAW_DAY.isoformat(), EMPTY_DAY.isoformat()]
+    assert meta["days_from_raw"] == {s.id: raw for s in reg(world)}
+    start = local_day_bounds(reg(world).site("lahti-virastotalo"), RAW_DAY)[0]
+    assert meta["periods"]["lahti-virastotalo"]["start_utc"] == start.isoformat()
+
+
+def test_the_agency_reports_trend_is_each_months_portfolio_report(world: Api) -> None:
+    """The m²/htv trend of vero's April report: March and April are the
+    portfolio's by-agency report of that month alone (the months before
+    have no measurement: registry figures, ``measured`` false)."""
+    r = world.get("/v1/agencies/vero/report", month="2026-04", lang="en")
+    assert r.status_code == 200, r.text
+    trend = {t["month"]: t for t in r.json()["trend"]}
+    assert len(trend) == 12 and list(trend)[-1] == "2026-04"
+    for month in ("2026-03", "2026-04"):
+        first = date.fromisoformat(f"{month}-01")
+        after = date(2026, first.month + 1, 1)
+        alone = {
+            x["agency"]: x
+            for x in rows(
+                world,
+                "/v1/portfolio/efficiency",
+                by="agency",
+                **{"from": first.isoformat(), "to": after.isoformat()},
+            )
+        }
+        got = trend[month]
+        assert got["measured"] is True
+        for key in ("m2_per_htv", "target_m2_per_htv", "use_rate", "coverage"):
+            assert got[key] == alone["vero"][key], (month, key)
+        assert got["portfolio_m2_per_htv"] == alone["_portfolio"]["m2_per_htv"]
+    assert trend["2026-02"]["measured"] is False and trend["2026-02"]["use_rate"] is None
 
 
 def test_the_trend_meta_covers_the_whole_period(world: Api) -> None:
