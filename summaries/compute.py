@@ -27,6 +27,7 @@ from metrics.intervals import clip_to_opening, codes_of, column_ns, space_codes,
 from metrics.peaks import PeakInput, peak_columns, prepare_peaks
 from metrics.presence import empty_pairs, presence_pairs
 from metrics.utilisation import SHARED
+from summaries.counts import count_rows
 from summaries.raw import RawInputs
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ class DaySummaries:
     clipped: pd.DataFrame
     #: agency presence pairs (``metrics.presence.presence_pairs``)
     presence: pd.DataFrame = field(default_factory=empty_pairs)
+    #: the entrance counts' rows (``summaries.counts.count_rows``; None: none read)
+    counts: pd.DataFrame | None = None
 
 
 def view_spaces(site: Site, agency: str) -> frozenset[str]:
@@ -84,10 +87,12 @@ def summarise(
     silence_factor: float,
     merge_gap_s: float,
     bookings: Sequence[Booking] = (),
+    counts: pd.DataFrame | None = None,
 ) -> DaySummaries:
     """Summaries of the local days ``first``..``last`` (inclusive) from the raw
     points of that window (``summaries.raw.read_inputs``) and the site's
-    bookings of the window (for the agency presence)."""
+    bookings of the window (for the agency presence); ``counts``: the raw
+    entrance counts of the window (``summaries.counts.read_raw_counts``)."""
     start = local_day_bounds(site, first)[0]
     end = local_day_bounds(site, last)[1]
     intervals = state_intervals(
@@ -111,8 +116,9 @@ def summarise(
     carry = {first + timedelta(days=i): prints[i] for i in _days(first, last)}
     presence = presence_pairs(intervals=clipped, bookings=bookings, site=site)
     return DaySummaries(
-        hours=hours, days=days, peaks=peaks, carry=carry, clipped=clipped, presence=presence
-    )
+        hours=hours, days=days, peaks=peaks, carry=carry, clipped=clipped, presence=presence,
+        counts=None if counts is None else count_rows(counts),
+    )  # fmt: skip
 
 
 def _days(first: date, last: date) -> Iterable[int]:

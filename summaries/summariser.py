@@ -28,6 +28,7 @@ from core.timeutil import utcnow
 from metrics.rollups import day_rollup_batches
 from storage import Store
 from summaries.compute import summarise
+from summaries.counts import read_raw_counts
 from summaries.presence import BookingSource, no_bookings
 from summaries.raw import read_inputs
 from summaries.retention import apply_retention, gone_days
@@ -163,6 +164,7 @@ def summarise_run(
         silence_factor=params.silence_factor,
         merge_gap_s=params.merge_gap_s,
         bookings=bookings(site, start, end),
+        counts=read_raw_counts(store, site, start, end),
     )
     write_summaries(
         store, site, result, gen=time.time_ns(), marks=marks, params=params.digest(site)
