@@ -117,7 +117,7 @@ def summarise(
     presence = presence_pairs(intervals=clipped, bookings=bookings, site=site)
     return DaySummaries(
         hours=hours, days=days, peaks=peaks, carry=carry, clipped=clipped, presence=presence,
-        counts=None if counts is None else count_rows(counts),
+        counts=None if counts is None else count_rows(counts, site=site),
     )  # fmt: skip
 
 

@@ -73,9 +73,11 @@ def _values(raw: pd.DataFrame, column: str) -> np.ndarray:
     return np.where(np.isfinite(v), v, MISSING)
 
 
-def count_rows(raw: pd.DataFrame) -> pd.DataFrame:
+def count_rows(raw: pd.DataFrame, *, site: Site) -> pd.DataFrame:
     """The summary rows of raw counts (pure): columns entrance, zone, time_ns,
-    ``COUNT_FIELDS``, n, sorted by entrance, zone and time."""
+    ``COUNT_FIELDS``, n, sorted by entrance, zone and time. A run never
+    crosses a local midnight: each day's rows hold that day's intervals only,
+    whichever days are read from summaries."""
     if raw.empty:
         return pd.DataFrame(
             {
@@ -110,6 +112,9 @@ def count_rows(raw: pd.DataFrame) -> pd.DataFrame:
         & (vals["interval_s"][1:] == vals["interval_s"][:-1])
         & (t[1:] - t[:-1] == step[1:])
     )  # fmt: skip
+    day = pd.DatetimeIndex(pd.to_datetime(t, utc=True)).tz_convert(site.tz).normalize()
+    d = np.asarray(day.tz_localize(None), dtype="datetime64[ns]")
+    cont[1:] &= d[1:] == d[:-1]
     heads = np.flatnonzero(~cont)
     n = np.diff(np.append(heads, len(t)))
     return pd.DataFrame(
@@ -156,11 +161,12 @@ def counts_of_rows(rows: pd.DataFrame | None) -> pd.DataFrame:
     k = np.arange(len(idx)) - np.repeat(np.cumsum(n) - n, n)
     t = first[idx] + k * step[idx]
     zone = rows["zone"].astype(str).to_numpy(dtype=object)[idx]
+    zone[zone == ""] = None  # a raw point without a zone tag
     return pd.DataFrame(
         {
             "time": pd.to_datetime(t, utc=True).as_unit("ns"),
             "entrance": rows["entrance"].astype(str).to_numpy(dtype=object)[idx],
-            "zone": np.where(zone == "", None, zone),
+            "zone": zone,
             **{c: rows[c].to_numpy(dtype=float)[idx] for c in COUNT_FIELDS},
         }
     )
