@@ -55,9 +55,9 @@ def site_with_entrance() -> Site:
     return Site.model_validate(data)
 
 
-def write_year(store, site: Site, days: int) -> int:  # type: ignore[no-untyped-def]
-    start, _ = local_day_bounds(site, FIRST)
-    end, _ = local_day_bounds(site, FIRST + timedelta(days=days))
+def write_year(store, site: Site, days: int, first: date = FIRST) -> int:  # type: ignore[no-untyped-def]
+    start, _ = local_day_bounds(site, first)
+    end, _ = local_day_bounds(site, first + timedelta(days=days))
     t0 = int(start.timestamp()) * 1_000_000_000
     n = int((end - start).total_seconds()) // 60
     ends = t0 + (np.arange(n, dtype=np.int64) + 1) * 60_000_000_000
@@ -151,15 +151,17 @@ def summaries_vs_raw(site: Site, days: int) -> None:
     from summaries.reader import clear_cache
     from summaries.summariser import SummaryParams, refresh_site
 
-    start, _ = local_day_bounds(site, FIRST)
-    end, _ = local_day_bounds(site, FIRST + timedelta(days=days))
+    # days that have closed (a report takes only closed days from summaries)
+    first = FIRST - timedelta(days=days + 365)
+    start, _ = local_day_bounds(site, first)
+    end, _ = local_day_bounds(site, first + timedelta(days=days))
     ents = [e.id for e in site.entrances]
     with tempfile.TemporaryDirectory() as tmp:
         store = MarkingStore(
             open_store(StoreSettings(url=f"sqlite:///{tmp}/bench.db")), {site.id: site.tz}
         )
-        write_year(store, site, days)
-        all_days = [FIRST + timedelta(days=i) for i in range(days)]
+        write_year(store, site, days, first)
+        all_days = [first + timedelta(days=i) for i in range(days)]
         t = time.perf_counter()
         refresh_site(store, site, SummaryParams(), days=all_days, now=end + timedelta(days=1))
         summarise_s = time.perf_counter() - t

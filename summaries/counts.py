@@ -160,14 +160,16 @@ def counts_of_rows(rows: pd.DataFrame | None) -> pd.DataFrame:
     # k: each unfolded interval's place in its run
     k = np.arange(len(idx)) - np.repeat(np.cumsum(n) - n, n)
     t = first[idx] + k * step[idx]
-    # categories, not a string object per interval: a year is half a million
-    e_code, e_names = pd.factorize(rows["entrance"].astype(str))
-    z_code, z_names = pd.factorize(rows["zone"].astype(str).replace("", None))
+    # taken from the stored rows' strings (as the store typed them), not a
+    # string made per interval: a year is half a million
+    entrance = rows["entrance"].astype(str).reset_index(drop=True)
+    zone = rows["zone"].astype(str).reset_index(drop=True)
+    zone = zone.where(zone != "", None)
     return pd.DataFrame(
         {
-            "time": pd.to_datetime(t, utc=True).as_unit("ns"),
-            "entrance": pd.Categorical.from_codes(e_code[idx], categories=e_names),
-            "zone": pd.Categorical.from_codes(z_code[idx], categories=z_names),
+            "time": pd.DatetimeIndex(t.astype("datetime64[ns]")).tz_localize("UTC"),
+            "entrance": entrance.take(idx).reset_index(drop=True),
+            "zone": zone.take(idx).reset_index(drop=True),
             **{c: rows[c].to_numpy(dtype=float)[idx] for c in COUNT_FIELDS},
         }
     )
