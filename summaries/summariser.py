@@ -116,7 +116,9 @@ def site_status(
 
 
 def _is_dirty(day: date, commit: Commit | None, marks: dict[date, int], digest: str) -> bool:
-    if commit is None or commit.params != digest or commit.presence < 0:
+    # a commit from before summary_presence or summary_counts: summarise again,
+    # so that raw retention never drops raw points those rows would be made of
+    if commit is None or commit.params != digest or commit.presence < 0 or commit.counts < 0:
         return True
     return day in marks and marks[day] != commit.mark
 
