@@ -8,6 +8,7 @@ late count for a summarised day shows at once and after the next cycle."""
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +26,9 @@ from storage.marks import MarkingStore
 from storage.sqlite import SQLiteStore
 from summaries.counts import COUNTS, count_rows, counts_of_rows, write_counts
 from summaries.reader import Source, clear_cache
-from summaries.summariser import SummaryParams, refresh_site, site_status
+from summaries.retention import complete_days
+from summaries.schema import read_commits
+from summaries.summariser import SummaryParams, _is_dirty, refresh_site, site_status
 from tests.metrics import service_day as day
 
 SITE = day.site()
@@ -264,3 +267,27 @@ def test_a_late_count_changes_the_figures(tmp_path: Path) -> None:
     series = svc.occupancy_report(data)[0]
     assert series[series["zone"] == "asiakas"]["in_building"].iloc[8] == 4
     assert drift[drift["zone"] == "asiakas"]["drift"].iloc[0] == day.DRIFT
+
+
+def test_a_commit_without_counts_is_summarised_again(tmp_path: Path) -> None:
+    store = _hand_worked_store(str(tmp_path))
+    commit = read_commits(store, SITE, START, END)[FIRST]
+    assert commit.counts == len(day.OVI) + 1
+    digest = PARAMS.digest(SITE)
+    assert not _is_dirty(FIRST, commit, {}, digest)
+    # as a commit written before summary_counts existed reads (no field: -1)
+    assert _is_dirty(FIRST, replace(commit, counts=-1), {}, digest)
+
+
+def test_raw_retention_waits_for_whole_count_rows(tmp_path: Path) -> None:
+    store = _hand_worked_store(str(tmp_path))
+    commits = read_commits(store, SITE, START, END)
+    assert complete_days(store, SITE, commits) == set(commits)
+    stored = store.read(COUNTS, start=START, end=START + timedelta(days=1), where={"site": SITE.id})
+    torn = pd.DataFrame(
+        {"entrance": stored["entrance"].to_numpy()[:1], "zone": stored["zone"].to_numpy()[:1],
+         "time_ns": pd.DatetimeIndex(stored["time"]).asi8[:1], "in_count": 1.0,
+         "out_count": 0.0, "interval_s": 3600.0, "reset": 0.0, "n": 1}
+    )  # fmt: skip
+    write_counts(store, SITE, torn, gen=1)
+    assert complete_days(store, SITE, commits) == set(commits) - {FIRST}
