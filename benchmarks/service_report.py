@@ -148,7 +148,7 @@ def summaries_vs_raw(site: Site, days: int) -> None:
     from api.service import read_service
     from storage.marks import MarkingStore
     from summaries.counts import COUNTS
-    from summaries.reader import clear_cache
+    from summaries.reader import Source, clear_cache
     from summaries.summariser import SummaryParams, refresh_site
 
     # days that have closed (a report takes only closed days from summaries)
@@ -168,11 +168,12 @@ def summaries_vs_raw(site: Site, days: int) -> None:
         n_rows = store.count(COUNTS, where={"site": site.id})
         timings: list[tuple[str, float]] = []
         results = {}
-        for name, source in (
+        asks: tuple[tuple[str, Source], ...] = (
             ("raw (source=raw, baseline)", "raw"),
             ("summaries, cold", "summaries"),
             ("summaries, warm", "summaries"),
-        ):
+        )
+        for name, source in asks:
             if "warm" not in name:
                 clear_cache()
             t = time.perf_counter()
