@@ -2,10 +2,12 @@
 check them, and make the figures of ``metrics.service`` (docs/api.md,
 "Service points"). Routes call these and only translate errors to HTTP.
 
-Entrance counts are read raw: about one row per entrance and counting
-interval (a minute), so a year of a service point is a few hundred thousand
-rows; the counter utilisation comes from the same cells as every other
-utilisation figure (``PeriodData``).
+Entrance counts come from the daily summaries for the closed days that have
+a current one (``summaries.counts``: the day's intervals, with runs of empty
+ones folded) and from raw points for the rest, or all from raw points
+(``source="raw"``); both are checked by the same function, so the figures
+agree exactly. The counter utilisation comes from the same cells as every
+other utilisation figure (``PeriodData``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from core.registry import WEEKDAYS, OpeningHours, Site
 from metrics import service as service_m
 from metrics.service_quality import FLAGS, checked_counts, coverage, flag_records
 from storage import Store
-from storage.base import ENTRANCE_COUNTS
+from summaries.reader import PeriodData, Source
+from summaries.summariser import SummaryParams
 
 
 class HoursError(ValueError):
@@ -54,6 +57,8 @@ class ServiceData:
     flags: pd.DataFrame
     coverage: pd.DataFrame
     entrances: list[str] = field(default_factory=list)
+    #: which days came from summaries or raw points (``PeriodData.meta``)
+    sources: dict[str, Any] = field(default_factory=dict)
 
     def daily(self, by: service_m.By) -> pd.DataFrame:
         return service_m.daily_visits(
@@ -63,6 +68,7 @@ class ServiceData:
     def meta(self) -> dict[str, Any]:
         counts = self.flags["flag"].value_counts() if len(self.flags) else pd.Series(dtype=int)
         return {
+            **self.sources,
             "entrances": self.entrances,
             "quality": {
                 "flags": flag_records(self.flags),
@@ -89,20 +95,24 @@ def read_service(
     *,
     entrances: list[str],
     ended_by: datetime | None = None,
+    source: Source = "summaries",
+    params: SummaryParams = SummaryParams(),
+    raw_retention_days: int | None = None,
 ) -> ServiceData:
     """The ``entrance_counts`` of [start, end) for ``entrances``, checked.
 
-    Reads a day beyond each end: an interval that starts inside the period
-    may end after it (its counts belong to the day it starts), and the
-    interval ending at the period's start is the one before it. ``ended_by``
-    (a live view's now): only intervals that have ended by then, and no gap
-    flag for the last 2.5 intervals, whose counts may still be on their way."""
-    raw = store.read(
-        ENTRANCE_COUNTS,
-        start=start,
-        end=end + timedelta(days=1),
-        where={"site": site.id},
-    )
+    Reads a day beyond the end: an interval that starts inside the period
+    may end after it (its counts belong to the day it starts). Closed days
+    with a current summary come from it (``PeriodData.entrance_counts``;
+    ``source="raw"``: none; ``params``: the summariser's, whose digest a
+    current summary carries). ``ended_by`` (a live view's now): only
+    intervals that have ended by then, and no gap flag for the last 2.5
+    intervals, whose counts may still be on their way."""
+    data = PeriodData(
+        store=store, site=site, start=start, end=end, params=params, source=source,
+        now=ended_by, raw_retention_days=raw_retention_days,
+    )  # fmt: skip
+    raw = data.entrance_counts()
     if not raw.empty:  # (a store's answer for a measurement it has never seen has no columns)
         # unknown entrances stay in (and are flagged); foreign entrances of the site do not
         hidden = {e.id for e in site.entrances} - set(entrances)
@@ -115,16 +125,28 @@ def read_service(
     rows, flags = checked_counts(counts=raw, site=site, start=start, end=end, gaps_until=gaps_until)
     cov = coverage(rows=rows, site=site, start=start, end=end)
     cov = cov[cov["entrance"].isin(entrances)]
-    return ServiceData(site, start, end, rows, flags, cov, entrances)
+    return ServiceData(site, start, end, rows, flags, cov, entrances, data.meta())
 
 
-def read_period(store: Store, site: Site, p: Period, *, entrances: list[str]) -> ServiceData:
+def read_period(
+    store: Store,
+    site: Site,
+    p: Period,
+    *,
+    entrances: list[str],
+    source: Source = "summaries",
+    params: SummaryParams = SummaryParams(),
+    raw_retention_days: int | None = None,
+) -> ServiceData:
     """A report period's counts. A period reaching today ends now (``Period``):
     then, as on the live panel, only intervals ended by now count, and the
     last ones, whose counts may still be on their way, are no gap."""
     nominal_end = local_day_bounds(site, p.last_day + timedelta(days=1))[0]
     ended_by = p.end if p.end < nominal_end else None
-    return read_service(store, site, p.start, p.end, entrances=entrances, ended_by=ended_by)
+    return read_service(
+        store, site, p.start, p.end, entrances=entrances, ended_by=ended_by, source=source,
+        params=params, raw_retention_days=raw_retention_days,
+    )  # fmt: skip
 
 
 def visits_report(

@@ -9,6 +9,12 @@ sends zeros while it works): 525,600 rows, written in bulk into a fresh
 SQLite store. Then each step of the /service reports is timed, against the
 baseline of only reading the raw rows back, measured in the same run.
 
+Then the year is summarised (``summaries.counts``: the day's intervals, runs
+of empty ones folded) and the checked counts of the year that every /service
+report starts from (``api.service.read_service``) are read from the
+summaries (cold: a fresh process's row cache; warm: read again) against
+``source=raw``, in the same run; the two must give identical rows and flags.
+
     .venv/bin/python benchmarks/service_report.py [--days 365]
 """
 
@@ -49,9 +55,9 @@ def site_with_entrance() -> Site:
     return Site.model_validate(data)
 
 
-def write_year(store, site: Site, days: int) -> int:  # type: ignore[no-untyped-def]
-    start, _ = local_day_bounds(site, FIRST)
-    end, _ = local_day_bounds(site, FIRST + timedelta(days=days))
+def write_year(store, site: Site, days: int, first: date = FIRST) -> int:  # type: ignore[no-untyped-def]
+    start, _ = local_day_bounds(site, first)
+    end, _ = local_day_bounds(site, first + timedelta(days=days))
     t0 = int(start.timestamp()) * 1_000_000_000
     n = int((end - start).total_seconds()) // 60
     ends = t0 + (np.arange(n, dtype=np.int64) + 1) * 60_000_000_000
@@ -133,6 +139,61 @@ def main() -> None:
     total = sum(s for _, s in timings)
     print(f"{'all (a /service/summary)':<30} {total:8.3f} {total / base:7.2f}")
     print(f"flags: {len(flags)}; visits {int(daily['visits'].sum()):,}")
+    print()
+    summaries_vs_raw(site, args.days)
+
+
+def summaries_vs_raw(site: Site, days: int) -> None:
+    """The service read of the whole period from summaries against raw points."""
+    from api.service import read_service
+    from storage.marks import MarkingStore
+    from summaries.counts import COUNTS
+    from summaries.reader import Source, clear_cache
+    from summaries.summariser import SummaryParams, refresh_site
+
+    # days that have closed (a report takes only closed days from summaries)
+    first = FIRST - timedelta(days=days + 365)
+    start, _ = local_day_bounds(site, first)
+    end, _ = local_day_bounds(site, first + timedelta(days=days))
+    ents = [e.id for e in site.entrances]
+    with tempfile.TemporaryDirectory() as tmp:
+        store = MarkingStore(
+            open_store(StoreSettings(url=f"sqlite:///{tmp}/bench.db")), {site.id: site.tz}
+        )
+        write_year(store, site, days, first)
+        all_days = [first + timedelta(days=i) for i in range(days)]
+        t = time.perf_counter()
+        refresh_site(store, site, SummaryParams(), days=all_days, now=end + timedelta(days=1))
+        summarise_s = time.perf_counter() - t
+        n_rows = store.count(COUNTS, where={"site": site.id})
+        timings: list[tuple[str, float]] = []
+        results = {}
+        asks: tuple[tuple[str, Source], ...] = (
+            ("raw (source=raw, baseline)", "raw"),
+            ("summaries, cold", "summaries"),
+            ("summaries, warm", "summaries"),
+        )
+        for name, source in asks:
+            if "warm" not in name:
+                clear_cache()
+            t = time.perf_counter()
+            results[name] = read_service(store, site, start, end, entrances=ents, source=source)
+            timings.append((name, time.perf_counter() - t))
+        store.close()
+    raw, summ = results["raw (source=raw, baseline)"], results["summaries, cold"]
+    same = raw.rows.equals(summ.rows) and raw.flags.equals(summ.flags)
+    print(
+        f"summarised {days} days in {summarise_s:.1f} s (every kind); "
+        f"{n_rows:,} summary_counts rows for the year's intervals"
+    )
+    print(f"{'checked counts of the period':<30} {'seconds':>8} {'x raw':>7}")
+    base = timings[0][1]
+    for name, s in timings:
+        print(f"{name:<30} {s:8.3f} {s / base:7.2f}")
+    print(
+        f"identical rows and flags: {same}; days from summaries: "
+        f"{summ.meta()['days_from_summaries']} of {days}"
+    )
 
 
 if __name__ == "__main__":

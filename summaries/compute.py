@@ -28,6 +28,7 @@ from metrics.intervals import clip_to_opening, codes_of, column_ns, space_codes,
 from metrics.peaks import PeakInput, peak_columns, prepare_peaks
 from metrics.presence import empty_pairs, presence_pairs
 from metrics.utilisation import SHARED
+from summaries.counts import count_rows
 from summaries.raw import RawInputs
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ class DaySummaries:
     presence: pd.DataFrame = field(default_factory=empty_pairs)
     #: energy hours per zone (``metrics.energy.energy_hours``; ``summaries.energy``)
     energy: pd.DataFrame | None = None
+    #: the entrance counts' rows (``summaries.counts.count_rows``; None: none read)
+    counts: pd.DataFrame | None = None
 
 
 def view_spaces(site: Site, agency: str) -> frozenset[str]:
@@ -87,10 +90,12 @@ def summarise(
     silence_factor: float,
     merge_gap_s: float,
     bookings: Sequence[Booking] = (),
+    counts: pd.DataFrame | None = None,
 ) -> DaySummaries:
     """Summaries of the local days ``first``..``last`` (inclusive) from the raw
     points of that window (``summaries.raw.read_inputs``) and the site's
-    bookings of the window (for the agency presence)."""
+    bookings of the window (for the agency presence); ``counts``: the raw
+    entrance counts of the window (``summaries.counts.read_raw_counts``)."""
     start = local_day_bounds(site, first)[0]
     end = local_day_bounds(site, last)[1]
     intervals = state_intervals(
@@ -122,6 +127,7 @@ def summarise(
         clipped=clipped,
         presence=presence,
         energy=energy,
+        counts=None if counts is None else count_rows(counts, site=site),
     )
 
 

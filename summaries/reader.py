@@ -32,6 +32,7 @@ from metrics.presence import presence_pairs
 from metrics.utilisation import group_of
 from storage import Store
 from summaries.compute import ALL, peak_table, view_spaces
+from summaries.counts import COUNTS, counts_of_rows, empty_counts, read_raw_counts
 from summaries.groups import DESK, GROUP_COLUMNS, group_table, stored_view, visible_groups
 from summaries.presence import PRESENCE, pairs_of_rows, sort_pairs
 from summaries.raw import read_inputs
@@ -367,6 +368,30 @@ class PeriodData:
         )
         wanted = visible_groups(self.site, level=level, view=view)
         return _group_frame(table[table["group"].isin(wanted)])
+
+    # ---- entrance counts (summaries.counts) ---------------------------------------
+    def entrance_counts(self) -> pd.DataFrame:
+        """The raw entrance counts (``summaries.counts.read_raw_counts``' columns)
+        with time in [start, end + 1 day): the day beyond, since an interval
+        starting in the period may end after it. Summarised days from their
+        ``summary_counts`` rows, unfolded; the other days from raw points. A
+        commit older than the counts (no ``counts``) is read raw, not stale."""
+        kind = "counts"
+        before = set(self._stale)
+        stored = self._summary_rows(COUNTS, kind)
+        self._stale = before | {d for d in self._stale - before if self._commits[d].counts >= 0}
+        ok = self._from_summaries[kind]
+        parts = [counts_of_rows(stored)]
+        for first, last in runs([d for d in self.days if d not in ok], max_len=10_000):
+            lo = max(local_day_bounds(self.site, first)[0], self.start)
+            hi = min(local_day_bounds(self.site, last)[1], self.end)
+            parts.append(read_raw_counts(self.store, self.site, lo, hi))
+        parts.append(read_raw_counts(self.store, self.site, self.end, self.end + timedelta(days=1)))
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return empty_counts()
+        out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        return out.sort_values("time", kind="stable").reset_index(drop=True)
 
     # ---- internals ----------------------------------------------------------------
     def _cells(self, measurement: str, kind: str, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -34,6 +34,7 @@ from core.calendar import local_day_bounds
 from core.registry import Site
 from core.timeutil import utcnow
 from storage import RAW_MEASUREMENTS, Store
+from summaries.counts import COUNTS
 from summaries.presence import PRESENCE
 from summaries.schema import (
     EPOCH,
@@ -167,7 +168,11 @@ def apply_retention(
     clean = {
         d
         for d, c in commits.items()
-        if c.params == digest and (d not in marks or marks[d] == c.mark) and c.presence >= 0
+        # a commit without presence pairs or entrance counts is to be summarised again
+        if c.params == digest
+        and (d not in marks or marks[d] == c.mark)
+        and c.presence >= 0
+        and c.counts >= 0
     }
     todo = [d for d in _dates(min(known), edge - timedelta(days=1)) if d not in pruned]
     if store.expires_raw:
@@ -208,6 +213,7 @@ def complete_days(store: Store, site: Site, commits: dict[date, Commit]) -> set[
             (SPACE_DAYS, "space_days"),
             (PEAKS, "peaks"),
             (PRESENCE, "presence"),
+            (COUNTS, "counts"),
         ):
             frame = store.read(
                 measurement, start=start, end=end, where={"site": site.id}, fields=["gen"]
@@ -232,7 +238,7 @@ def complete_days(store: Store, site: Site, commits: dict[date, Commit]) -> set[
             c = commits.get(d)
             if c is not None and all(
                 counts[k].get(d, 0) == getattr(c, k)
-                for k in ("hours", "space_days", "peaks", "presence")
+                for k in ("hours", "space_days", "peaks", "presence", "counts")
             ):
                 ok.add(d)
     return ok

@@ -29,6 +29,8 @@ from metrics.cells import NS_COLUMNS
 from metrics.energy import conditioning_digest
 from storage import Store
 from summaries.compute import DaySummaries
+from summaries.counts import per_day as count_days
+from summaries.counts import write_counts
 from summaries.groups import GROUP_FIELDS, group_combinations, group_tables
 from summaries.presence import write_presence
 
@@ -55,6 +57,8 @@ class Commit:
     presence: int = -1
     #: rows of ``summary_groups``; -1: a commit written before they existed
     groups: int = -1
+    #: rows of ``summary_counts`` (summaries.counts); -1: written before it existed
+    counts: int = -1
 
 
 # The parts of a site entry that a day's summary is computed from. Names,
@@ -156,6 +160,8 @@ def write_summaries(
         from summaries.energy import write_energy_hours  # imports this module
 
         write_energy_hours(store, site, summaries.energy, gen=gen)
+    if summaries.counts is not None:
+        write_counts(store, site, summaries.counts, gen=gen)
     days = sorted(summaries.carry)
     counts = {
         key: _per_day(site, frame)
@@ -181,8 +187,17 @@ def write_summaries(
             "params": params,
             "mark": [int(marks.get(day, 0)) for day in days],
             "presence": [counts["presence"].get(day, 0) for day in days],
+            **_counts_field(site, summaries, days),
         },
     )
+
+
+def _counts_field(site: Site, summaries: DaySummaries, days: list[date]) -> dict[str, list[int]]:
+    """The commit's ``counts`` (none when the run read no entrance counts)."""
+    if summaries.counts is None:
+        return {}
+    n = count_days(site, summaries.counts)
+    return {"counts": [n.get(day, 0) for day in days]}
 
 
 def _per_day(site: Site, frame: pd.DataFrame) -> dict[date, int]:
@@ -221,6 +236,7 @@ def _commits(site: Site, frame: pd.DataFrame) -> dict[date, Commit]:
     # no count of them: -1
     n_presence = _count_column(frame, "presence")
     groups = _count_column(frame, "groups")
+    n_counts = _count_column(frame, "counts")
     return {
         day: Commit(
             gen=int(gen),
@@ -232,9 +248,10 @@ def _commits(site: Site, frame: pd.DataFrame) -> dict[date, Commit]:
             mark=int(mark),
             presence=n,
             groups=int(n_groups),
+            counts=n_c,
         )
-        for day, gen, hours, space_days, peaks, carry, params, mark, n, n_groups in zip(
-            days, *cols, n_presence, groups, strict=True
+        for day, gen, hours, space_days, peaks, carry, params, mark, n, n_groups, n_c in zip(
+            days, *cols, n_presence, groups, n_counts, strict=True
         )
     }
 

@@ -28,6 +28,7 @@ from core.timeutil import utcnow
 from metrics.rollups import day_rollup_batches
 from storage import Store
 from summaries.compute import summarise
+from summaries.counts import read_raw_counts
 from summaries.presence import BookingSource, no_bookings
 from summaries.raw import read_inputs
 from summaries.retention import apply_retention, gone_days
@@ -115,7 +116,9 @@ def site_status(
 
 
 def _is_dirty(day: date, commit: Commit | None, marks: dict[date, int], digest: str) -> bool:
-    if commit is None or commit.params != digest or commit.presence < 0:
+    # a commit from before summary_presence or summary_counts: summarise again,
+    # so that raw retention never drops raw points those rows would be made of
+    if commit is None or commit.params != digest or commit.presence < 0 or commit.counts < 0:
         return True
     return day in marks and marks[day] != commit.mark
 
@@ -163,6 +166,7 @@ def summarise_run(
         silence_factor=params.silence_factor,
         merge_gap_s=params.merge_gap_s,
         bookings=bookings(site, start, end),
+        counts=read_raw_counts(store, site, start, end),
     )
     write_summaries(
         store, site, result, gen=time.time_ns(), marks=marks, params=params.digest(site)

@@ -16,11 +16,13 @@ from api import service as service_api
 from api.auth import Principal
 from api.deps import Ctx, CurrentPrincipal, ReportSlot, SiteDep, require
 from api.exports import ReportFormat, respond
-from api.routes.reports import FormatQ, PeriodDep
+from api.routes.reports import FormatQ, PeriodDep, SourceQ
 from core.registry import Site, SpaceType
 from core.timeutil import utcnow
 from metrics import service as service_m
+from summaries.reader import Source
 from summaries.retention import RawRetentionError
+from summaries.summariser import SummaryParams
 
 router = APIRouter(prefix="/v1/sites/{site_id}/service", tags=["service"])
 
@@ -49,8 +51,18 @@ def _entrances(site: Site, principal: Principal) -> list[str]:
     return service_api.visible_entrances(site, principal)
 
 
-def _read(ctx: Ctx, site: Site, p: reports.Period, principal: Principal) -> service_api.ServiceData:
-    return service_api.read_period(ctx.store, site, p, entrances=_entrances(site, principal))
+def _read(
+    ctx: Ctx, site: Site, p: reports.Period, principal: Principal, source: Source
+) -> service_api.ServiceData:
+    try:
+        return service_api.read_period(
+            ctx.store, site, p, entrances=_entrances(site, principal), source=source,
+            params=SummaryParams(silence_factor=ctx.settings.silence_factor,
+                                 merge_gap_s=ctx.settings.merge_gap_s),
+            raw_retention_days=ctx.settings.store.raw_retention_days,
+        )  # fmt: skip
+    except RawRetentionError as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 @router.get("/visits", summary="Visits (people counted in) per hour, day or weekday")
@@ -63,9 +75,10 @@ def visits(
     bucket: service_m.VisitBucket = "day",
     by: ByQ = "entrance",
     format: FormatQ = ReportFormat.JSON,
+    source: SourceQ = "summaries",
 ) -> Response:
     require(principal, "facility", "finance", "agency")
-    data = _read(ctx, site, p, principal)
+    data = _read(ctx, site, p, principal, source)
     frame = service_api.visits_report(data, bucket=bucket, by=by)
     return respond(
         frame,
@@ -87,9 +100,10 @@ def occupancy(
         Query(description="series: the count after every interval; drift: one row per closing"),
     ] = "series",
     format: FormatQ = ReportFormat.JSON,
+    source: SourceQ = "summaries",
 ) -> Response:
     require(principal, "facility", "finance", "agency")
-    data = _read(ctx, site, p, principal)
+    data = _read(ctx, site, p, principal, source)
     series, drift = service_api.occupancy_report(data)
     frame = series if table == "series" else drift
     return respond(
@@ -132,16 +146,17 @@ def summary(
     _slot: ReportSlot,
     hours: HoursQ = None,
     format: FormatQ = ReportFormat.JSON,
+    source: SourceQ = "summaries",
 ) -> Response:
     require(principal, "facility", "finance", "agency")
     try:
         candidate = site.opening_hours if hours is None else service_api.parse_hours(hours, site)
     except service_api.HoursError as exc:
         raise HTTPException(422, f"hours: {exc}") from None
-    data = _read(ctx, site, p, principal)
+    data = _read(ctx, site, p, principal, source)
     try:
         period_data = reports.period_data(
-            ctx.store, site, p,
+            ctx.store, site, p, source=source,
             silence_factor=ctx.settings.silence_factor, merge_gap_s=ctx.settings.merge_gap_s,
             visible=access.visible_spaces(site, principal),
             raw_retention_days=ctx.settings.store.raw_retention_days,
