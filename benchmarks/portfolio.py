@@ -206,6 +206,7 @@ def read_in_this_process(args: argparse.Namespace) -> None:
     if args.path == "cells":
         portfolio._site_efficiency = _cells_site_efficiency
         portfolio.prefetch_group_days = lambda *a, **k: None
+        portfolio.prefetch_presence = lambda *a, **k: None
     records = f"sqlite:///{tmp}/api.db"
     with make_sessionmaker(make_engine(records))() as session:
         key = create_key(session, role=args.role, name="bench")

@@ -30,7 +30,7 @@ from metrics.cells import day_cells, hour_cells
 from metrics.peaks import daily_peaks, p90
 from metrics.presence import (
     DEFAULT_MARGIN,
-    daily_presence,
+    daily_peaks_of,
     desks_needed,
     pool_shares,
     presence_pairs,
@@ -217,8 +217,7 @@ def efficiency_of(
     rest = max(site.area_m2 - sum(dedicated_area.values()), 0.0)
 
     shares = pool_shares(pairs=presence, site=site)
-    daily = daily_presence(pairs=presence, shares=shares)
-    peaks_of = {str(a): g["peak"].to_numpy(float) for a, g in daily.groupby("agency")}
+    peaks_of = daily_peaks_of(pairs=presence, shares=shares)
     shared_area = sum(s.area_m2 for s in shared)
 
     rows = []

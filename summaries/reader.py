@@ -151,6 +151,9 @@ class PeriodData:
     known: tuple[dict[date, Commit], dict[date, int]] | None = None
     #: the site's bookings of the period (for the agency presence of raw days)
     bookings: Sequence[Booking] = ()
+    #: the period's pruned days when the caller read them for many sites
+    #: (``read_pruned_of_sites``); None: read here
+    pruned: dict[date, int] | None = None
     _commits: dict[date, Commit] = field(default_factory=dict)
     _candidates: list[date] = field(default_factory=list)
     _stale: set[date] = field(default_factory=set)
@@ -169,6 +172,7 @@ class PeriodData:
             last,
             raw_retention_days=self.raw_retention_days,
             now=self.now,
+            pruned=self.pruned,
         )
         self._gone = set(gone)
         if self.source == "raw":
@@ -511,21 +515,33 @@ def prefetch_group_days(datas: Sequence[PeriodData], *, level: str, view: str) -
     rest of its report). The rows are checked against each site's commits as
     a read of its own would check them."""
     where = {"level": level, "view": stored_view(level, view)}
+    _prefetch(datas, GROUPS, f"groups {level} {where['view']}", where)
+
+
+def prefetch_presence(datas: Sequence[PeriodData]) -> None:
+    """``prefetch_group_days`` for the ``summary_presence`` rows that
+    ``presence_pairs`` of many sites' periods will ask for."""
+    _prefetch(datas, PRESENCE, "presence", None)
+
+
+def _prefetch(
+    datas: Sequence[PeriodData], measurement: str, kind: str, where: dict[str, str] | None
+) -> None:
     todo: dict[int, list[tuple[PeriodData, Hashable]]] = {}
     for data in datas:
         if data.source == "summaries" and data._candidates:
-            key = data._rows_key(GROUPS, where)
+            key = data._rows_key(measurement, where)
             if _CACHE.get(key) is None:
                 todo.setdefault(id(data.store), []).append((data, key))
     for items in todo.values():
         spans = {id(data): data._span() for data, _ in items}
         frame = items[0][0].store.read(
-            GROUPS,
+            measurement,
             start=min(lo for lo, _ in spans.values()),
             end=max(hi for _, hi in spans.values()),
-            where={"site": sorted({d.site.id for d, _ in items}), **where},
+            where={"site": sorted({d.site.id for d, _ in items}), **(where or {})},
         )
-        of_site = dict(tuple(frame.groupby("site", sort=False))) if len(frame) else {}
+        of_site = _split_by_site(frame)
         for data, key in items:
             rows = of_site.get(data.site.id, pd.DataFrame())
             if len(rows):
@@ -533,9 +549,22 @@ def prefetch_group_days(datas: Sequence[PeriodData], *, level: str, view: str) -
                 at = rows["time"]
                 rows = rows[(at >= lo) & (at < hi)].reset_index(drop=True)
                 rows["day"] = local_day(data.site, rows["time"])
-            kind = f"groups {level} {where['view']}"
-            cached = data._checked(rows, GROUPS, kind, where)
+            cached = data._checked(rows, measurement, kind, where)
             _CACHE.put(key, cached, 0 if cached[0] is None else len(cached[0]))
+
+
+def _split_by_site(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The rows of each site (in their order), by one sort of the site codes."""
+    if not len(frame):
+        return {}
+    names, codes = np.unique(frame["site"].to_numpy(dtype=str), return_inverse=True)
+    order = np.argsort(codes.ravel(), kind="stable")
+    edges = np.searchsorted(codes.ravel()[order], np.arange(len(names) + 1))
+    ordered = frame.take(order)  # one take; each site's rows are then a slice of it
+    return {
+        str(n): ordered.iloc[edges[i] : edges[i + 1]].reset_index(drop=True)
+        for i, n in enumerate(names)
+    }
 
 
 def _group_frame(rows: pd.DataFrame | None) -> pd.DataFrame:
@@ -572,5 +601,6 @@ __all__ = [
     "clear_report_tables",
     "narrow_peaks",
     "prefetch_group_days",
+    "prefetch_presence",
     "stored_combination",
 ]
