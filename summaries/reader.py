@@ -187,9 +187,11 @@ class PeriodData:
             read_marks(self.store, self.site, self.start, self.end),
         )
         digest = self.params.digest(self.site)
+        # every day before the last ends at or before the last's start, so <= end
+        last_whole = local_day_bounds(self.site, self.days[-1])[1] <= self.end
         for day in self.days:
             c = commits.get(day)
-            whole = local_day_bounds(self.site, day)[1] <= self.end and day < today
+            whole = (day != self.days[-1] or last_whole) and day < today
             if c is None or not whole:
                 continue
             if c.params != digest or (day in marks and marks[day] != c.mark):
@@ -557,9 +559,9 @@ def _split_by_site(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The rows of each site (in their order), by one sort of the site codes."""
     if not len(frame):
         return {}
-    names, codes = np.unique(frame["site"].to_numpy(dtype=str), return_inverse=True)
-    order = np.argsort(codes.ravel(), kind="stable")
-    edges = np.searchsorted(codes.ravel()[order], np.arange(len(names) + 1))
+    codes, names = pd.factorize(frame["site"])  # hashing, not a sort of 300k strings
+    order = np.argsort(codes, kind="stable")
+    edges = np.searchsorted(codes[order], np.arange(len(names) + 1))
     ordered = frame.take(order)  # one take; each site's rows are then a slice of it
     return {
         str(n): ordered.iloc[edges[i] : edges[i + 1]].reset_index(drop=True)
