@@ -82,7 +82,8 @@ def table_columns(
         sid, time, *columns = (_ints(t, n) for t in row)
     except _Unparsed:
         return None
-    values, flags = columns[: len(numeric)], dict(zip(partial, columns[len(numeric) :], strict=True))
+    values = columns[: len(numeric)]
+    flags = dict(zip(partial, columns[len(numeric) :], strict=True))
     fields: dict[int, blocks.Column] = {}
     for c, v in zip(numeric, values, strict=True):
         present = flags[c].astype(bool) if c in flags else np.ones(n, bool)

@@ -160,6 +160,7 @@ class PeriodData:
     _from_summaries: dict[str, set[date]] = field(default_factory=dict)
     _raw: dict[tuple[date, date], pd.DataFrame] = field(default_factory=dict)
     _preps: dict[int, PeakInput] = field(default_factory=dict)
+    _gens: tuple[tuple[date, int], ...] | None = None
 
     def __post_init__(self) -> None:
         first = self.start.astimezone(self.site.tz).date()
@@ -226,7 +227,7 @@ class PeriodData:
         new one). None when some day needs raw points."""
         if self.source == "raw" or len(self._candidates) != len(self.days):
             return None
-        return tuple((d, self._commits[d].gen) for d in self._candidates)
+        return self._generations()
 
     def memo(self, what: Hashable, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """``compute()`` (a report table of this period), kept while every day of
@@ -303,7 +304,7 @@ class PeriodData:
         parts = [pairs_of_rows(self._summary_rows(PRESENCE, "presence"))]
         for clipped in self._raw_runs("presence"):
             parts.append(presence_pairs(intervals=clipped, bookings=self.bookings, site=self.site))
-        return sort_pairs(pd.concat(parts, ignore_index=True))
+        return sort_pairs(pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0])
 
     def group_days(self, *, level: str, view: str) -> pd.DataFrame:
         """Per group of ``level`` (``agency`` or ``site``) and day, the sums of the
@@ -410,6 +411,13 @@ class PeriodData:
         self._stale |= stale
         return hit
 
+    def _generations(self) -> tuple[tuple[date, int], ...]:
+        # fixed once the commits are taken (__post_init__); asked for by every
+        # row look-up, so made once (a year: 365 pairs)
+        if self._gens is None:
+            self._gens = tuple((d, self._commits[d].gen) for d in self._candidates)
+        return self._gens
+
     def _span(self) -> tuple[datetime, datetime]:
         return (
             local_day_bounds(self.site, self._candidates[0])[0],
@@ -417,7 +425,7 @@ class PeriodData:
         )
 
     def _rows_key(self, measurement: str, where: dict[str, str] | None) -> Hashable:
-        gens = tuple((d, self._commits[d].gen) for d in self._candidates)
+        gens = self._generations()
         return (
             id(self.store),
             self.site.id,
