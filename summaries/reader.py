@@ -551,16 +551,31 @@ def _prefetch(
             end=max(hi for _, hi in spans.values()),
             where={"site": sorted({d.site.id for d, _ in items}), **(where or {})},
         )
+        if len(frame):  # local days of every row at once, per time zone
+            frame["day"] = _local_days(frame, [d.site for d, _ in items])
         of_site = _split_by_site(frame)
         for data, key in items:
             rows = of_site.get(data.site.id, pd.DataFrame())
-            if len(rows):
-                lo, hi = spans[id(data)]
-                at = rows["time"]
+            lo, hi = spans[id(data)]
+            at = rows["time"] if len(rows) else None
+            if at is not None and not (at.iloc[0] >= lo and at.iloc[-1] < hi):
                 rows = rows[(at >= lo) & (at < hi)].reset_index(drop=True)
-                rows["day"] = local_day(data.site, rows["time"])
             cached = data._checked(rows, measurement, kind, where)
             _CACHE.put(key, cached, 0 if cached[0] is None else len(cached[0]))
+
+
+def _local_days(frame: pd.DataFrame, sites: Sequence[Site]) -> np.ndarray:
+    """``local_day`` of each row (columns site, time) in its site's time zone."""
+    site_col = frame["site"].to_numpy(dtype=object)
+    out = np.empty(len(frame), dtype="datetime64[ns]")
+    by_tz: dict[str, tuple[Site, list[str]]] = {}
+    for s in sites:
+        by_tz.setdefault(s.timezone, (s, []))[1].append(s.id)
+    for first, ids in by_tz.values():
+        mask = np.isin(site_col, ids)
+        if mask.any():
+            out[mask] = local_day(first, frame["time"][mask])
+    return out
 
 
 def _split_by_site(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
