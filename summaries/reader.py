@@ -566,13 +566,13 @@ def _prefetch(
 
 def _local_days(frame: pd.DataFrame, sites: Sequence[Site]) -> np.ndarray:
     """``local_day`` of each row (columns site, time) in its site's time zone."""
-    site_col = frame["site"].to_numpy(dtype=object)
     out = np.empty(len(frame), dtype="datetime64[ns]")
     by_tz: dict[str, tuple[Site, list[str]]] = {}
     for s in sites:
         by_tz.setdefault(s.timezone, (s, []))[1].append(s.id)
     for first, ids in by_tz.values():
-        mask = np.isin(site_col, ids)
+        # one zone: every row; else a hashed look-up (np.isin sorts 300k objects)
+        mask = np.ones(len(frame), bool) if len(by_tz) == 1 else frame["site"].isin(ids).to_numpy()
         if mask.any():
             out[mask] = local_day(first, frame["time"][mask])
     return out

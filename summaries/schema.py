@@ -289,14 +289,14 @@ def read_commits_and_marks(
 def _days_of(sites: Sequence[Site], frame: pd.DataFrame) -> list[date]:
     """The local day of each row of ``frame`` (columns site, time), each in its
     site's time zone: one conversion per time zone, not per site."""
-    site_col = frame["site"].to_numpy(dtype=object)
     times = frame["time"]
     days: np.ndarray = np.empty(len(frame), dtype="datetime64[ns]")
     by_tz: dict[str, tuple[Site, list[str]]] = {}
     for s in sites:
         by_tz.setdefault(s.timezone, (s, []))[1].append(s.id)
     for first, ids in by_tz.values():
-        mask = np.isin(site_col, ids)
+        # one zone: every row; else a hashed look-up (np.isin sorts 300k objects)
+        mask = np.ones(len(frame), bool) if len(by_tz) == 1 else frame["site"].isin(ids).to_numpy()
         if mask.any():
             days[mask] = local_day(first, times[mask])
     return list(pd.DatetimeIndex(days).date)
