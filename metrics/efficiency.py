@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -249,7 +250,8 @@ def efficiency_of(
     rows.append(_site_row(site, desks, total, site_desk_peaks, margin, presence["day"]))
     target = site.target_m2_per_htv
     nan = float("nan")
-    for r in rows:  # plain floats: the same IEEE divisions as over columns, without them
+    for row in rows:  # plain floats: the same IEEE divisions as over columns, without them
+        r = cast(dict[str, Any], row)
         htv, area, n_desks = float(r["headcount_htv"]), float(r["area_m2"]), r["desks"]
         r["m2_per_htv"] = area / htv if htv > 0 else nan
         r["use_rate"] = r["use_rate_mean"]
