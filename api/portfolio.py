@@ -32,7 +32,8 @@ from metrics.presence import DEFAULT_MARGIN
 from storage import Store
 from summaries.compute import ALL
 from summaries.presence import BookingSource, no_bookings
-from summaries.reader import PeriodData, prefetch_group_days
+from summaries.reader import PeriodData, prefetch_group_days, prefetch_presence
+from summaries.retention import read_pruned_of_sites
 from summaries.schema import read_commits_and_marks
 from summaries.summariser import SummaryParams
 
@@ -147,16 +148,11 @@ def _per_site(
     """``compute`` of every site's period data, or its kept result; ``prefetch``
     reads, for all the sites to compute at once, what ``compute`` will read."""
     sites = [pf_.registry.site(sid) for sid in periods]
-    known = (
-        read_commits_and_marks(
-            pf_.store,
-            sites,
-            min(p.start for p in periods.values()),
-            max(p.end for p in periods.values()),
-        )
-        if periods
-        else {}
-    )
+    known, pruned = {}, {}
+    if periods:
+        span = (min(p.start for p in periods.values()), max(p.end for p in periods.values()))
+        known = read_commits_and_marks(pf_.store, sites, *span)
+        pruned = read_pruned_of_sites(pf_.store, sites, *span)
     todo = []
     for site in sites:
         sid, period = site.id, periods[site.id]
@@ -168,6 +164,7 @@ def _per_site(
             params=pf_.params,
             visible=access.visible_spaces(site, principal),
             known=known[sid],
+            pruned=pruned[sid],
         )
         gens = data.summary_key()
         if gens is None:  # some day comes from raw points: its presence needs the bookings
@@ -305,6 +302,7 @@ def efficiency(
     def prefetch(datas: list[PeriodData]) -> None:
         for level in ("agency", "site"):
             prefetch_group_days(datas, level=level, view=view)
+        prefetch_presence(datas)
 
     parts = _per_site(
         pf_,

@@ -5,7 +5,8 @@ The example site (``examples/sites/virastotalo.yaml``) is backfilled (seed 1,
 the default scenario) for ``--days`` days from 2025-01-01 through the marking
 store and summarised from raw points: the summariser's rate is measured there.
 The summary rows the portfolio reads (``summary_space_days``,
-``summary_peaks``, ``summary_groups``, ``summary_days``, ``summary_marks``)
+``summary_peaks``, ``summary_groups``, ``summary_presence``, ``summary_days``,
+``summary_marks``)
 are then copied under 99 more site ids (the example site under another id;
 its ``summary_hours`` rows are not copied, as no portfolio read touches
 them), in runs of 14 days as the summariser writes them. So the 100 sites
@@ -57,6 +58,7 @@ from core.calendar import local_day_bounds
 from core.registry import Registry, Site, load_site
 from metrics import portfolio as pf
 from metrics.efficiency import SITE_ROW, efficiency_of
+from metrics.presence import DEFAULT_MARGIN
 from simulators.backfill import backfill
 from simulators.scenario import Scenario
 from storage import StoreSettings
@@ -64,6 +66,7 @@ from storage.marks import MarkingStore
 from storage.sqlite import SQLiteStore
 from summaries import reader
 from summaries.compute import ALL
+from summaries.presence import PRESENCE
 from summaries.schema import DAYS, GROUPS, MARKS, PEAKS, SPACE_DAYS, params_digest
 from summaries.summariser import MAX_RUN_DAYS, SummaryParams, refresh_site
 
@@ -72,6 +75,7 @@ TAGS = {
     SPACE_DAYS: ("space",),
     PEAKS: ("level", "types", "view", "group"),
     GROUPS: ("level", "view", "group"),
+    PRESENCE: ("agency", "k"),
     DAYS: (),
     MARKS: (),
 }
@@ -163,7 +167,9 @@ def one_by_one(client: TestClient, key: str, sites: list[Site], path: str, q: di
     return time.perf_counter() - t
 
 
-def _cells_site_efficiency(data: Any, site: Site, principal: Any) -> pd.DataFrame:
+def _cells_site_efficiency(
+    data: Any, site: Site, principal: Any, margin: float = DEFAULT_MARGIN
+) -> pd.DataFrame:
     """The portfolio's per-site efficiency as it was before ``summary_groups``
     (the baseline of the same run): every space-day cell and two peak tables."""
     cells = data.day_cells()
@@ -172,10 +178,11 @@ def _cells_site_efficiency(data: Any, site: Site, principal: Any) -> pd.DataFram
     frame = efficiency_of(
         use=pf.utilisation_figures(by_agency, keys=["agency"]),
         total=pf.utilisation_figures(whole, keys=["site"]),
-        agency_desk_peaks=data.daily_peaks(level="agency", types="desk", view=ALL),
+        presence=data.presence_pairs(),
         site_desk_peaks=data.daily_peaks(level="site", types="desk", view=principal.agency or ALL),
         site=site,
         shared_use_s=access.area_weights(site, principal),
+        margin=margin,
     )
     sums = pd.concat([by_agency.set_index("agency"), whole.assign(site=SITE_ROW).set_index("site")])
     for c in pf.NS_SUMS:
@@ -199,6 +206,7 @@ def read_in_this_process(args: argparse.Namespace) -> None:
     if args.path == "cells":
         portfolio._site_efficiency = _cells_site_efficiency
         portfolio.prefetch_group_days = lambda *a, **k: None
+        portfolio.prefetch_presence = lambda *a, **k: None
     records = f"sqlite:///{tmp}/api.db"
     with make_sessionmaker(make_engine(records))() as session:
         key = create_key(session, role=args.role, name="bench")
@@ -230,8 +238,10 @@ def fresh_read(tmp: Path, args: argparse.Namespace, report: int, path: str, role
         sys.executable, __file__, "--read", str(tmp), "--report", str(report), "--path", path,
         "--days", str(args.days), "--sites", str(args.sites), "--role", role,
     ]  # fmt: skip
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"{' '.join(cmd)} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def cold_table(tmp: Path, args: argparse.Namespace) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ from metrics.cells import day_cells, hour_cells
 from metrics.peaks import daily_peaks, p90
 from metrics.presence import (
     DEFAULT_MARGIN,
-    daily_presence,
+    daily_peaks_of,
     desks_needed,
     pool_shares,
     presence_pairs,
@@ -217,8 +218,7 @@ def efficiency_of(
     rest = max(site.area_m2 - sum(dedicated_area.values()), 0.0)
 
     shares = pool_shares(pairs=presence, site=site)
-    daily = daily_presence(pairs=presence, shares=shares)
-    peaks_of = {str(a): g["peak"].to_numpy(float) for a, g in daily.groupby("agency")}
+    peaks_of = daily_peaks_of(pairs=presence, shares=shares)
     shared_area = sum(s.area_m2 for s in shared)
 
     rows = []
@@ -248,21 +248,18 @@ def efficiency_of(
             }
         )
     rows.append(_site_row(site, desks, total, site_desk_peaks, margin, presence["day"]))
-    out = pd.DataFrame(rows)
-    htv_all = out["headcount_htv"].to_numpy(dtype=float)
-    area_all = out["area_m2"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["m2_per_htv"] = np.where(htv_all > 0, area_all / htv_all, np.nan)
-        out["use_rate"] = out["use_rate_mean"]
-        out["desk_sharing_ratio"] = np.where(
-            out["desks"] > 0, htv_all / out["desks"].to_numpy(dtype=float), np.nan
-        )
-        out["m2_per_htv_after"] = np.where(
-            htv_all > 0, (area_all - out["releasable_m2"]) / htv_all, np.nan
-        )
-    out["target_m2_per_htv"] = site.target_m2_per_htv
-    out["meets_target"] = out["m2_per_htv"] <= site.target_m2_per_htv + 1e-9
-    return out[list(EFFICIENCY_COLUMNS)]
+    target = site.target_m2_per_htv
+    nan = float("nan")
+    for row in rows:  # plain floats: the same IEEE divisions as over columns, without them
+        r = cast(dict[str, Any], row)
+        htv, area, n_desks = float(r["headcount_htv"]), float(r["area_m2"]), r["desks"]
+        r["m2_per_htv"] = area / htv if htv > 0 else nan
+        r["use_rate"] = r["use_rate_mean"]
+        r["desk_sharing_ratio"] = htv / float(n_desks) if n_desks > 0 else nan
+        r["m2_per_htv_after"] = (area - r["releasable_m2"]) / htv if htv > 0 else nan
+        r["target_m2_per_htv"] = target
+        r["meets_target"] = bool(r["m2_per_htv"] <= target + 1e-9)
+    return pd.DataFrame(rows, columns=list(EFFICIENCY_COLUMNS))
 
 
 def _site_row(

@@ -171,11 +171,46 @@ def pool_shares(*, pairs: pd.DataFrame, site: Site) -> dict[str, Fraction]:
     its attributed desk-seconds, as charging shares its pool (falling back to
     headcount when nothing was attributed, ``charging.pricing.use_shares``)."""
     ids = [a.id for a in site.agencies]
-    per_day = pairs.drop_duplicates(["agency", "day"])
-    totals = per_day.groupby("agency")["use_ns"].sum()
-    attributed = {a: Fraction(int(totals.get(a, 0))) for a in ids}
+    names, code, first = _agency_days(pairs)
+    totals = np.zeros(len(names), np.int64)  # exact: int64, not a float bincount
+    np.add.at(totals, code[first], pairs["use_ns"].to_numpy(dtype=np.int64)[first])
+    of = dict(zip(names.tolist(), totals.tolist(), strict=True))
+    attributed = {a: Fraction(int(of.get(a, 0))) for a in ids}
     htv = {a.id: Fraction(str(a.headcount_htv)) for a in site.agencies}
     return use_shares(ids=ids, attributed=attributed, htv=htv)[0]
+
+
+def _agency_days(pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the agencies sorted, each pair's agency code, the first pair of each
+    agency and day in the given order: ``drop_duplicates(["agency", "day"])``)."""
+    names, code = np.unique(pairs["agency"].to_numpy(dtype=str), return_inverse=True)
+    code = code.ravel()
+    day = pairs["day"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    order = np.lexsort((day, code))  # stable: the first of a group is first in the frame
+    c, d = code[order], day[order]
+    new = np.ones(len(order), bool)
+    new[1:] = (c[1:] != c[:-1]) | (d[1:] != d[:-1])
+    return names, code, order[new]
+
+
+def daily_peaks_of(*, pairs: pd.DataFrame, shares: Mapping[str, Fraction]) -> dict[str, np.ndarray]:
+    """Per agency, the ``peak`` column of ``daily_presence`` (its days in
+    order) without the moments: max over each day's pairs of a + share x p,
+    the same floats."""
+    if pairs.empty:
+        return {}
+    names, code, _ = _agency_days(pairs)
+    share = np.array([float(shares[n]) if n in shares else np.nan for n in names.tolist()])
+    peak = pairs["a"].to_numpy(float) + share[code] * pairs["p"].to_numpy(float)
+    day = pairs["day"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    order = np.lexsort((day, code))
+    c, d, v = code[order], day[order], peak[order]
+    new = np.ones(len(order), bool)
+    new[1:] = (c[1:] != c[:-1]) | (d[1:] != d[:-1])
+    starts = np.flatnonzero(new)
+    top = np.fmax.reduceat(v, starts)  # NaN only when every pair's is (as the sort)
+    of = c[starts]
+    return {str(n): top[of == i] for i, n in enumerate(names.tolist()) if (of == i).any()}
 
 
 def daily_presence(*, pairs: pd.DataFrame, shares: Mapping[str, Fraction]) -> pd.DataFrame:
@@ -212,6 +247,7 @@ __all__ = [
     "DAILY_COLUMNS",
     "DEFAULT_MARGIN",
     "PAIR_COLUMNS",
+    "daily_peaks_of",
     "daily_presence",
     "desks_needed",
     "empty_pairs",

@@ -40,18 +40,18 @@ def group_of(*, site: Site, by: Grouping) -> dict[str, str]:
     agencies only by the charging rules, from bookings)."""
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {', '.join(GROUPINGS)}; got {by!r}")
-    out = {}
-    for space in site.spaces:
-        zone = site.zone(space.zone)
-        out[space.id] = {
-            "space": space.id,
-            "zone": zone.id,
-            "floor": zone.floor,
-            "site": site.id,
-            "agency": zone.agency or SHARED,
-            "space_type": space.type.value,
-        }[by]
-    return out
+    if by == "space":
+        return {s.id: s.id for s in site.spaces}
+    if by == "site":
+        return {s.id: site.id for s in site.spaces}
+    if by == "space_type":
+        return {s.id: s.type.value for s in site.spaces}
+    zones = {z.id: z for z in site.zones}
+    if by == "zone":
+        return {s.id: zones[s.zone].id for s in site.spaces}
+    if by == "floor":
+        return {s.id: zones[s.zone].floor for s in site.spaces}
+    return {s.id: zones[s.zone].agency or SHARED for s in site.spaces}
 
 
 def _check(intervals: pd.DataFrame) -> None:

@@ -858,6 +858,15 @@ class SQLiteStore(Store):
                 if self._has_blocks(conn, m)
                 else []
             )
+            from storage.sqlite_columns import table_columns
+
+            kinds = {m.fields[k][0]: m.fields[k][1] for k in known}
+            span = f"series_id IN ({ids}) AND time_ns >= ? AND time_ns < ?"
+            table = table_columns(conn, m.table, span, (start_ns, end_ns), kinds)
+            if table is not None:
+                parts = self._block_rows(conn, m, in_blocks, series, start_ns, end_ns, kinds)
+                parts.append(table)
+                return self._merged_frame(conn, m, series, parts, wanted, fields)
             if in_blocks:
                 numbers = [m.fields[k][0] for k in known]
                 found = conn.execute(
@@ -865,7 +874,6 @@ class SQLiteStore(Store):
                     f"WHERE series_id IN ({ids}) AND time_ns >= ? AND time_ns < ?",
                     (start_ns, end_ns),
                 ).fetchall()
-                kinds = {m.fields[k][0]: m.fields[k][1] for k in known}
                 parts = self._block_rows(conn, m, in_blocks, series, start_ns, end_ns, kinds)
                 parts.append(self._table_rows(m, found, numbers))
                 return self._merged_frame(conn, m, series, parts, wanted, fields)

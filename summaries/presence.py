@@ -82,9 +82,14 @@ def pairs_of_rows(rows: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def sort_pairs(frame: pd.DataFrame) -> pd.DataFrame:
-    """The order ``presence_pairs`` gives, whatever mix of stored and raw parts."""
-    ordered = frame.sort_values(["agency", "day", "a"], ascending=[True, True, False])
-    return ordered.reset_index(drop=True)[list(PAIR_COLUMNS)]
+    """The order ``presence_pairs`` gives, whatever mix of stored and raw parts
+    (agency, day, a descending: a day's pairs have distinct a, so no ties)."""
+    if not len(frame):
+        return frame.reset_index(drop=True)[list(PAIR_COLUMNS)]
+    agency = np.unique(frame["agency"].to_numpy(dtype=str), return_inverse=True)[1]
+    day = frame["day"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    order = np.lexsort((-frame["a"].to_numpy(dtype=np.int64), day, agency.ravel()))
+    return frame.take(order).reset_index(drop=True)[list(PAIR_COLUMNS)]
 
 
 __all__ = [

@@ -152,12 +152,16 @@ class PeriodData:
     known: tuple[dict[date, Commit], dict[date, int]] | None = None
     #: the site's bookings of the period (for the agency presence of raw days)
     bookings: Sequence[Booking] = ()
+    #: the period's pruned days when the caller read them for many sites
+    #: (``read_pruned_of_sites``); None: read here
+    pruned: dict[date, int] | None = None
     _commits: dict[date, Commit] = field(default_factory=dict)
     _candidates: list[date] = field(default_factory=list)
     _stale: set[date] = field(default_factory=set)
     _from_summaries: dict[str, set[date]] = field(default_factory=dict)
     _raw: dict[tuple[date, date], pd.DataFrame] = field(default_factory=dict)
     _preps: dict[int, PeakInput] = field(default_factory=dict)
+    _gens: tuple[tuple[date, int], ...] | None = None
 
     def __post_init__(self) -> None:
         first = self.start.astimezone(self.site.tz).date()
@@ -170,6 +174,7 @@ class PeriodData:
             last,
             raw_retention_days=self.raw_retention_days,
             now=self.now,
+            pruned=self.pruned,
         )
         self._gone = set(gone)
         if self.source == "raw":
@@ -184,9 +189,11 @@ class PeriodData:
             read_marks(self.store, self.site, self.start, self.end),
         )
         digest = self.params.digest(self.site)
+        # every day before the last ends at or before the last's start, so <= end
+        last_whole = local_day_bounds(self.site, self.days[-1])[1] <= self.end
         for day in self.days:
             c = commits.get(day)
-            whole = local_day_bounds(self.site, day)[1] <= self.end and day < today
+            whole = (day != self.days[-1] or last_whole) and day < today
             if c is None or not whole:
                 continue
             if c.params != digest or (day in marks and marks[day] != c.mark):
@@ -225,7 +232,7 @@ class PeriodData:
         new one). None when some day needs raw points."""
         if self.source == "raw" or len(self._candidates) != len(self.days):
             return None
-        return tuple((d, self._commits[d].gen) for d in self._candidates)
+        return self._generations()
 
     def memo(self, what: Hashable, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """``compute()`` (a report table of this period), kept while every day of
@@ -302,7 +309,7 @@ class PeriodData:
         parts = [pairs_of_rows(self._summary_rows(PRESENCE, "presence"))]
         for clipped in self._raw_runs("presence"):
             parts.append(presence_pairs(intervals=clipped, bookings=self.bookings, site=self.site))
-        return sort_pairs(pd.concat(parts, ignore_index=True))
+        return sort_pairs(pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0])
 
     def group_days(self, *, level: str, view: str) -> pd.DataFrame:
         """Per group of ``level`` (``agency`` or ``site``) and day, the sums of the
@@ -433,6 +440,13 @@ class PeriodData:
         self._stale |= stale
         return hit
 
+    def _generations(self) -> tuple[tuple[date, int], ...]:
+        # fixed once the commits are taken (__post_init__); asked for by every
+        # row look-up, so made once (a year: 365 pairs)
+        if self._gens is None:
+            self._gens = tuple((d, self._commits[d].gen) for d in self._candidates)
+        return self._gens
+
     def _span(self) -> tuple[datetime, datetime]:
         return (
             local_day_bounds(self.site, self._candidates[0])[0],
@@ -440,7 +454,7 @@ class PeriodData:
         )
 
     def _rows_key(self, measurement: str, where: dict[str, str] | None) -> Hashable:
-        gens = tuple((d, self._commits[d].gen) for d in self._candidates)
+        gens = self._generations()
         return (
             id(self.store),
             self.site.id,
@@ -540,31 +554,71 @@ def prefetch_group_days(datas: Sequence[PeriodData], *, level: str, view: str) -
     rest of its report). The rows are checked against each site's commits as
     a read of its own would check them."""
     where = {"level": level, "view": stored_view(level, view)}
+    _prefetch(datas, GROUPS, f"groups {level} {where['view']}", where)
+
+
+def prefetch_presence(datas: Sequence[PeriodData]) -> None:
+    """``prefetch_group_days`` for the ``summary_presence`` rows that
+    ``presence_pairs`` of many sites' periods will ask for."""
+    _prefetch(datas, PRESENCE, "presence", None)
+
+
+def _prefetch(
+    datas: Sequence[PeriodData], measurement: str, kind: str, where: dict[str, str] | None
+) -> None:
     todo: dict[int, list[tuple[PeriodData, Hashable]]] = {}
     for data in datas:
         if data.source == "summaries" and data._candidates:
-            key = data._rows_key(GROUPS, where)
+            key = data._rows_key(measurement, where)
             if _CACHE.get(key) is None:
                 todo.setdefault(id(data.store), []).append((data, key))
     for items in todo.values():
         spans = {id(data): data._span() for data, _ in items}
         frame = items[0][0].store.read(
-            GROUPS,
+            measurement,
             start=min(lo for lo, _ in spans.values()),
             end=max(hi for _, hi in spans.values()),
-            where={"site": sorted({d.site.id for d, _ in items}), **where},
+            where={"site": sorted({d.site.id for d, _ in items}), **(where or {})},
         )
-        of_site = dict(tuple(frame.groupby("site", sort=False))) if len(frame) else {}
+        if len(frame):  # local days of every row at once, per time zone
+            frame["day"] = _local_days(frame, [d.site for d, _ in items])
+        of_site = _split_by_site(frame)
         for data, key in items:
             rows = of_site.get(data.site.id, pd.DataFrame())
-            if len(rows):
-                lo, hi = spans[id(data)]
-                at = rows["time"]
+            lo, hi = spans[id(data)]
+            at = rows["time"] if len(rows) else None
+            if at is not None and not (at.iloc[0] >= lo and at.iloc[-1] < hi):
                 rows = rows[(at >= lo) & (at < hi)].reset_index(drop=True)
-                rows["day"] = local_day(data.site, rows["time"])
-            kind = f"groups {level} {where['view']}"
-            cached = data._checked(rows, GROUPS, kind, where)
+            cached = data._checked(rows, measurement, kind, where)
             _CACHE.put(key, cached, 0 if cached[0] is None else len(cached[0]))
+
+
+def _local_days(frame: pd.DataFrame, sites: Sequence[Site]) -> np.ndarray:
+    """``local_day`` of each row (columns site, time) in its site's time zone."""
+    out = np.empty(len(frame), dtype="datetime64[ns]")
+    by_tz: dict[str, tuple[Site, list[str]]] = {}
+    for s in sites:
+        by_tz.setdefault(s.timezone, (s, []))[1].append(s.id)
+    for first, ids in by_tz.values():
+        # one zone: every row; else a hashed look-up (np.isin sorts 300k objects)
+        mask = np.ones(len(frame), bool) if len(by_tz) == 1 else frame["site"].isin(ids).to_numpy()
+        if mask.any():
+            out[mask] = local_day(first, frame["time"][mask])
+    return out
+
+
+def _split_by_site(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The rows of each site (in their order), by one sort of the site codes."""
+    if not len(frame):
+        return {}
+    codes, names = pd.factorize(frame["site"])  # hashing, not a sort of 300k strings
+    order = np.argsort(codes, kind="stable")
+    edges = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    ordered = frame.take(order)  # one take; each site's rows are then a slice of it
+    return {
+        str(n): ordered.iloc[edges[i] : edges[i + 1]].reset_index(drop=True)
+        for i, n in enumerate(names)
+    }
 
 
 def _group_frame(rows: pd.DataFrame | None) -> pd.DataFrame:
@@ -601,5 +655,6 @@ __all__ = [
     "clear_report_tables",
     "narrow_peaks",
     "prefetch_group_days",
+    "prefetch_presence",
     "stored_combination",
 ]

@@ -23,7 +23,7 @@ setting changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -81,6 +81,23 @@ def read_pruned(store: Store, site: Site, start: datetime, end: datetime) -> dic
     return {d: int(g) for d, g in zip(days, frame["gen"], strict=True)}
 
 
+def read_pruned_of_sites(
+    store: Store, sites: Sequence[Site], start: datetime, end: datetime
+) -> dict[str, dict[date, int]]:
+    """``read_pruned`` of many sites in one read (a portfolio)."""
+    frame = store.read(PRUNED, start=start, end=end, where={"site": [s.id for s in sites]})
+    of = {k: g for k, g in frame.groupby("site", sort=False)} if len(frame) else {}
+    out: dict[str, dict[date, int]] = {}
+    for s in sites:
+        rows = of.get(s.id)
+        if rows is None:
+            out[s.id] = {}
+            continue
+        days = pd.DatetimeIndex(local_day(s, rows["time"])).date
+        out[s.id] = {d: int(g) for d, g in zip(days, rows["gen"], strict=True)}
+    return out
+
+
 def gone_days(
     store: Store,
     site: Site,
@@ -89,13 +106,17 @@ def gone_days(
     *,
     raw_retention_days: int | None,
     now: datetime | None = None,
+    pruned: Mapping[date, int] | None = None,
 ) -> list[date]:
-    """The days of first..last (inclusive) whose raw points are no longer all kept."""
+    """The days of first..last (inclusive) whose raw points are no longer all
+    kept; ``pruned``: the site's ``read_pruned`` when the caller read it (for
+    many sites at once, ``read_pruned_of_sites``), a span covering these days."""
     if last < first:
         return []
     edge = horizon(site, raw_retention_days=raw_retention_days, now=now)
-    start, end = local_day_bounds(site, first)[0], local_day_bounds(site, last)[1]
-    pruned = read_pruned(store, site, start, end)
+    if pruned is None:
+        start, end = local_day_bounds(site, first)[0], local_day_bounds(site, last)[1]
+        pruned = read_pruned(store, site, start, end)
     return [d for d in _dates(first, last) if d < edge or d in pruned]
 
 
@@ -287,6 +308,7 @@ __all__ = [
     "gone_days",
     "horizon",
     "read_pruned",
+    "read_pruned_of_sites",
     "refusal",
     "require_raw",
 ]

@@ -197,3 +197,37 @@ def test_margin_and_rounding() -> None:
     r = efficiency_report(intervals=_clipped(site), site=site, bookings=[_booking()], margin=0)
     # a needs ceil(2.293) = 3 without a margin: floor(5.0714 - 3) = 2 releasable
     assert r.set_index("agency").at["a", "releasable_desks"] == 2
+
+
+def test_daily_peaks_of_a_hand_worked_case() -> None:
+    """``daily_peaks_of``: the peaks of ``daily_presence``, per agency in day order.
+    A, share 1/2: day 1 max(3 + 0, 1 + 4/2) = 3, day 2 (no desk in use) 0;
+    B, share 1/4: day 1 2 + 2/4 = 2.5 (rows given out of order)."""
+    from fractions import Fraction
+
+    import numpy as np
+    import pandas as pd
+
+    from metrics.presence import daily_peaks_of, daily_presence
+
+    d1, d2 = np.datetime64("2025-03-04", "ns"), np.datetime64("2025-03-05", "ns")
+    pairs = pd.DataFrame(
+        {
+            "agency": ["B", "A", "A", "A"],
+            "day": np.array([d1, d2, d1, d1], dtype="datetime64[ns]"),
+            "a": [2, 0, 1, 3],
+            "p": [2, 0, 4, 0],
+            "at": pd.to_datetime(
+                ["2025-03-04T08:00Z", None, "2025-03-04T09:00Z", "2025-03-04T10:00Z"], utc=True
+            ),
+            "use_ns": [5, 0, 7, 7],
+        }
+    )
+    shares = {"A": Fraction(1, 2), "B": Fraction(1, 4)}
+    got = daily_peaks_of(pairs=pairs, shares=shares)
+    assert {k: v.tolist() for k, v in got.items()} == {"A": [3.0, 0.0], "B": [2.5]}
+    daily = daily_presence(pairs=pairs, shares=shares)
+    assert {a: g["peak"].tolist() for a, g in daily.groupby("agency")} == {
+        k: v.tolist() for k, v in got.items()
+    }
+    assert daily_peaks_of(pairs=pairs.iloc[:0], shares=shares) == {}
