@@ -27,7 +27,7 @@ from api.auth import Principal
 from api.reports import Period
 from core.registry import Site
 from summaries.compute import ALL
-from summaries.reader import PeriodData, prefetch_group_days
+from summaries.reader import PeriodData
 
 By = Literal["site", "agency", "region"]
 
@@ -91,12 +91,7 @@ def monthly_parts(
         return [], meta
     some = next(iter(periods.values()))
     months = months_of(some.first_day, some.last_day + timedelta(days=1))
-    view = principal.agency or ALL
-
-    def prefetch(datas: list[PeriodData]) -> None:
-        for level in ("agency", "site"):
-            prefetch_group_days(datas, level=level, view=view)
-
+    prefetch = api_pf.efficiency_prefetch(principal)
     parts = api_pf._per_site(
         pf_,
         periods,
