@@ -10,11 +10,11 @@ agency bb: 4 htv, desks b1, b2 in zb; zone zs (s1..s3, r1) is shared. Site
   goes by attributed desk time, aa a1 2 h + a2 8 h = 10 h, bb b1 2.5 h ->
   aa 0.8, bb 0.2 of the shared desks s1..s3 (r1 is a room). aa's daily peak
   on 2 Nov: a1 (09-11) and a2 -> 2 at 09:00 (12-13 a2 + 0.8 x s1 = 1.8 is
-  less); bb: b1 + 0.2 x s1 at 12:00 -> 1.2. Every other open day of the
-  month a peak of 0 (nothing there), so over the 21 open days aa's mean peak
-  is 2 / 21, use rate 2 / 21 / 8 = 1/84; p90 0 (the 19th of 21 sorted
-  values); max 2, 2 / 8 = 0.25. Right-sizing: desks needed ceil(ceil(0) x
-  1.1) = 0; held 5 + 0.8 x 3 = 7.4, releasable floor(7.4 - 0) = 7.
+  less); bb: b1 + 0.2 x s1 at 12:00 -> 1.2. No desk was observed on the
+  other 20 open days of the month (no points at all): they measure no
+  presence and are left out, so aa's mean, p90 and max peak are all 2, use
+  rate 2 / 8 = 0.25. Right-sizing: desks needed ceil(ceil(2) x 1.1) = 3;
+  held 5 + 0.8 x 3 = 7.4, releasable floor(7.4 - 3) = 4.
 * utilisation of za: (2 + 8) h occupied / (5 x 8 - 1.5) h observed = 10 / 38.5;
   of zs: (1 + 2) h / (4 x 8) h = 3 / 32; aa's coverage: 38.5 h observed of
   21 x 8 x 5 = 840 h opening.
@@ -23,7 +23,8 @@ agency bb: 4 htv, desks b1, b2 in zb; zone zs (s1..s3, r1) is shared. Site
   for an agency key by headcount (8 / 12) -> 30 + 105.33 = 135.33 m², 16.917.
   The portfolio (one site) is 200 m² / 12 htv = 16.667 m²/htv.
 * forecast from 1 December (the day after the month): one measured Monday, so
-  every Monday of the 4 weeks ahead at 2 with no spread.
+  every Monday of the 4 weeks ahead at 2; one day scores no interval, so the
+  interval is the whole group, [0, 5 desks].
 """
 
 from __future__ import annotations
