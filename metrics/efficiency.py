@@ -229,6 +229,9 @@ def efficiency_of(
         held_area = desk_area[a] + float(share) * shared_area
         figures = _peak_figures(peaks_of.get(a, np.empty(0)), htv)
         need = desks_needed(figures["peak_presence_p90"], margin)
+        if not figures["open_days"]:
+            # no day measured: no evidence to release anything on
+            need = math.ceil(round(held, 9))
         release = max(math.floor(round(held - need, 9)), 0)
         rows.append(
             {
@@ -282,6 +285,8 @@ def _site_row(
     peaks = mine["peak"].to_numpy(float) if mine is not None else np.empty(0)
     figures = _peak_figures(peaks, site_htv)
     need = desks_needed(figures["peak_presence_p90"], margin)
+    if not figures["open_days"]:
+        need = n_all  # no day measured: no evidence to release anything on
     release = max(n_all - need, 0) if n_all else 0
     return {
         "agency": SITE_ROW,

@@ -109,3 +109,27 @@ def test_shared_area_by_given_weights_and_target_met() -> None:
     assert bool(r.at["a", "meets_target"]) is True
     with pytest.raises(ValueError, match="not in the site: c"):
         _report(shared_use_s={"c": 1.0})
+
+
+def test_a_period_without_a_measured_day_releases_nothing() -> None:
+    # one point a month before, long gone silent: every desk unknown on both days
+    site = make_site(
+        spaces=[{"id": "d1", "zone": "za"}, {"id": "d2", "zone": "za"}, {"id": "d4", "zone": "zs"}],
+        zones=[
+            {"id": "za", "name": "A", "floor": "f1", "agency": "a"},
+            {"id": "zs", "name": "Shared", "floor": "f1"},
+        ],
+        agencies=[{"id": "a", "name": "A", "headcount_htv": 8}],
+        opening=worked_day.OFFICE_HOURS,
+        area_m2=100.0,
+    )
+    start, end = local("2026-03-02 00:00"), local("2026-03-04 00:00")
+    old = presence(site, [(local("2026-02-02 07:00"), "d1", 0)])
+    iv = state_intervals(presence=old, status=None, site=site, start=start, end=end)
+    clipped = clip_to_opening(intervals=iv, site=site, start=start, end=end)
+    rows = efficiency_report(intervals=clipped, site=site).set_index("agency")
+    for row in ("a", "_site"):
+        assert rows.loc[row, "open_days"] == 0
+        assert rows.loc[row, "releasable_desks"] == 0 and rows.loc[row, "releasable_m2"] == 0
+    # a holds its 2 desks and the one shared desk (pool share 1, the only agency)
+    assert rows.loc["a", "desks_needed"] == 3 and rows.loc["_site", "desks_needed"] == 3
