@@ -9,11 +9,22 @@ every language with the same placeholders.
 from __future__ import annotations
 
 from charging.statements.messages import LANGS, check_lang, day, month_name, number, percent
+from core.catalogue import Catalogue, Texts
 
-__all__ = ["LANGS", "check_lang", "day", "keys", "month_name", "number", "percent", "t"]
+__all__ = [
+    "LANGS",
+    "check_lang",
+    "day",
+    "keys",
+    "month_name",
+    "number",
+    "percent",
+    "t",
+    "translations",
+]
 
 # key -> (fi, sv, en). Placeholders are str.format fields.
-_M: dict[str, tuple[str, str, str]] = {
+_M: dict[str, Texts] = {
     "title": ("Viraston tilaraportti", "Myndighetens lokalrapport", "Agency premises report"),
     "year": ("vuosi {year}", "år {year}", "year {year}"),
     "subtitle": ("{agency}, {period}", "{agency}, {period}", "{agency}, {period}"),
@@ -252,18 +263,10 @@ _SHORT_MONTHS = {
 }
 
 
-def t(lang: str, key: str, **fields: object) -> str:
-    """The message ``key`` in ``lang``, its placeholders filled from ``fields``."""
-    text = _M[key][LANGS.index(lang)]
-    return text.format(**fields) if fields else text
-
-
-def keys() -> list[str]:
-    return list(_M)
-
-
-def translations(key: str) -> tuple[str, str, str]:
-    return _M[key]
+_CATALOGUE = Catalogue(_M)
+t = _CATALOGUE.t
+keys = _CATALOGUE.keys
+translations = _CATALOGUE.translations
 
 
 def weekday(lang: str, w: int) -> str:
