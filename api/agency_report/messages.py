@@ -168,11 +168,11 @@ _M: dict[str, Texts] = {
     ),
     "h.forecast": ("Ennuste", "Prognos", "Forecast"),
     "forecast_caption": (
-        "Odotettu päivän huippu (työpisteitä) {start} alkaen, 80 %:n ennustevälillä; "
+        "Odotettu läsnäolon päivähuippu (työpisteitä) {start} alkaen, 80 %:n ennustevälillä; "
         "mitattuja päiviä historiassa: {days}.",
-        "Förväntad dagstopp (arbetsplatser) från {start}, med 80 % prognosintervall; "
+        "Förväntad dagstopp för närvaron (arbetsplatser) från {start}, med 80 % prognosintervall; "
         "uppmätta dagar i historiken: {days}.",
-        "Expected daily peak (desks) from {start}, with an 80 % prediction interval; "
+        "Expected daily peak of presence (desks) from {start}, with an 80 % prediction interval; "
         "measured days of history: {days}.",
     ),
     "no_data": ("Ei mitattuja päiviä.", "Inga uppmätta dagar.", "No measured days."),
@@ -237,12 +237,12 @@ _M: dict[str, Texts] = {
         "needed, rounded down.",
     ),
     "def.forecast": (
-        "Ennuste: viikonpäivän mediaanitaso ja lineaarinen trendi; väli mennyt "
-        "ennustevirhe (10 % ja 90 %).",
-        "Prognos: veckodagens mediannivå och linjär trend; intervallet från tidigare "
-        "prognosfel (10 % och 90 %).",
-        "Forecast: the weekday's median level and a linear trend; the interval from past "
-        "forecast errors (10 % and 90 %).",
+        "Ennuste läsnäolon päivähuipusta: viikonpäivän mediaanitaso ja lineaarinen "
+        "trendi; väli menneistä ennustevirheistä (10 % ja 90 %).",
+        "Prognos av närvarons dagstopp: veckodagens mediannivå och linjär trend; "
+        "intervallet från tidigare prognosfel (10 % och 90 %).",
+        "Forecast of the daily peak of presence: the weekday's median level and a linear "
+        "trend; the interval from past forecast errors (10 % and 90 %).",
     ),
     "def.portfolio": (
         "Salkku = kaikki rekisterin toimipaikat; luvut summista, suhdeluvut kerran.",
