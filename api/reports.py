@@ -21,6 +21,7 @@ from core.timeutil import utcnow
 from metrics import efficiency as efficiency_m
 from metrics import forecast as forecast_m
 from metrics import peaks as peaks_m
+from metrics import presence_forecast as presence_forecast_m
 from metrics import rollups as rollups_m
 from metrics import utilisation as utilisation_m
 from metrics.presence import DEFAULT_MARGIN
@@ -264,19 +265,46 @@ def forecast_report(
     peaks of the period's days that have measurements at all (a day nobody's
     sensor reported on is no evidence of an empty building), and what it used."""
     cells = data.day_cells()
-    opening = cells.groupby("day")["opening_ns"].sum()
-    observed = opening - cells.groupby("day")["unknown_ns"].sum()
-    measured = set(observed[observed > 0].index)
+    measured = _measured_days(cells)
     daily = data.daily_peaks(level=by, types=None, view=view)
     daily = daily[daily["day"].isin(measured)]
     frame = forecast_m.forecast_peaks(daily=daily, site=site, by=by, start=start, days=7 * weeks)
-    total = int(opening.sum())
-    used = {
+    return frame, _forecast_used(cells, start=start, weeks=weeks, days_measured=len(measured))
+
+
+def presence_forecast_report(
+    data: PeriodData, site: Site, *, agency: str, start: date, weeks: int
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The agency's forecast rows of its daily peak of presence
+    (``metrics.presence_forecast``) for the open days in [start, start +
+    weeks), and what it used; the history days are the period's days on which
+    a desk was observed (the days its presence was measured)."""
+    pairs = data.presence_pairs()
+    frame = presence_forecast_m.forecast_presence(
+        pairs=pairs, site=site, start=start, days=7 * weeks, agencies=[agency]
+    )
+    measured = pairs.loc[pairs["agency"] == agency, "day"].nunique()
+    used = _forecast_used(data.day_cells(), start=start, weeks=weeks, days_measured=int(measured))
+    return frame, used
+
+
+def _measured_days(cells: pd.DataFrame) -> set[Any]:
+    observed = cells.groupby("day")["opening_ns"].sum() - cells.groupby("day")["unknown_ns"].sum()
+    return set(observed[observed > 0].index)
+
+
+def _forecast_used(
+    cells: pd.DataFrame, *, start: date, weeks: int, days_measured: int
+) -> dict[str, Any]:
+    """What a forecast used: the model, its parameters and the history's
+    measured days and coverage (observed / opening time of the day cells)."""
+    total = int(cells["opening_ns"].sum())
+    observed = float(cells["opening_ns"].sum() - cells["unknown_ns"].sum())
+    return {
         "model": forecast_m.MODEL,
         "parameters": forecast_m.DEFAULTS,
-        "history_days_measured": len(measured),
-        "history_coverage": round(float(observed.sum()) / total, 4) if total else None,
+        "history_days_measured": days_measured,
+        "history_coverage": round(observed / total, 4) if total else None,
         "forecast_from": start.isoformat(),
         "forecast_to": (start + timedelta(days=7 * weeks)).isoformat(),
     }
-    return frame, used

@@ -8,6 +8,7 @@ it and fails on any difference, and Grafana's file provider (compose) and
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from dashboards import variables
@@ -19,110 +20,128 @@ FOLDER_UID = "occupancy"
 FOLDER_TITLE = "Occupancy"
 
 
-def live_dashboard() -> Json:
-    return dashboard(
-        uid="occupancy-live",
-        title="Live occupancy",
-        description="Occupied spaces now per floor and zone; offline agents and faulty sensors.",
-        panels=live.panels(),
-        variables=[
-            datasource_variable(),
-            variables.site(),
-            variables.floor(),
-            variables.zone(),
-        ],
-        time_from="now-6h",
-        refresh="30s",
-    )
+@dataclass(frozen=True)
+class DashboardSpec:
+    """What tells one dashboard from the others; the rest is ``model.dashboard``'s."""
+
+    file: str
+    uid: str
+    title: str
+    description: str
+    panels: list[Json]
+    #: after the data source variable, which every dashboard has first
+    variables: list[Json]
+    time_from: str
+    refresh: str = ""
+    tags: tuple[str, ...] = ("occupancy",)
+
+    def build(self) -> Json:
+        return dashboard(
+            uid=self.uid,
+            title=self.title,
+            description=self.description,
+            panels=self.panels,
+            variables=[datasource_variable(), *self.variables],
+            time_from=self.time_from,
+            refresh=self.refresh,
+            tags=self.tags,
+        )
 
 
-def utilisation_dashboard() -> Json:
-    return dashboard(
-        uid="occupancy-utilisation",
-        title="Utilisation",
-        description="Utilisation by weekday and hour, per zone and space type; peak and average.",
-        panels=utilisation.panels(),
-        variables=[
-            datasource_variable(),
-            variables.site("utilisation"),
-            variables.floor(),
-            variables.zone(),
-            variables.timezone(),
-        ],
-        time_from="now-30d",
-    )
-
-
-def efficiency_dashboard() -> Json:
-    return dashboard(
-        uid="occupancy-efficiency",
-        title="Space efficiency",
-        description="m² per htv against target, use rate and desk-sharing ratio per agency.",
-        panels=efficiency.panels(),
-        variables=[
-            datasource_variable(),
-            variables.site("efficiency"),
-            variables.agency("efficiency"),
-        ],
-        time_from="now-1y",
-    )
-
-
-def charges_dashboard() -> Json:
-    return dashboard(
-        uid="occupancy-charges",
-        title="Charges",
-        description="Usage-based charge per agency per month, with its audit lines.",
-        panels=charges.panels(),
-        variables=[datasource_variable(), variables.site("charges"), variables.agency("charges")],
-        time_from="now-1y",
-        tags=("occupancy", "finance"),
-    )
-
-
-def service_dashboard() -> Json:
-    return dashboard(
-        uid="occupancy-service",
-        title="Service points",
-        description="Visits counted at the door per hour and day, and counter utilisation.",
-        panels=service.panels(),
-        variables=[
-            datasource_variable(),
-            variables.site("entrance_counts"),
-            variables.service_zone(),
-            variables.timezone(),
-        ],
-        time_from="now-7d",
-    )
-
-
-def energy_dashboard() -> Json:
-    return dashboard(
-        uid="occupancy-energy",
-        title="Energy of empty space",
-        description="Conditioned hours in which no space of a zone was occupied (issue 19).",
-        panels=energy.panels(),
-        variables=[
-            datasource_variable(),
-            variables.site("summary_energy_hours"),
-            variables.floor(),
-            variables.zone(),
-            variables.timezone(),
-        ],
-        time_from="now-90d",
+def specs() -> tuple[DashboardSpec, ...]:
+    """Every dashboard, in the order they are written. Built afresh on each
+    call, so no two dashboards share a (mutable) panel or variable dict."""
+    return (
+        DashboardSpec(
+            file="live.json",
+            uid="occupancy-live",
+            title="Live occupancy",
+            description=(
+                "Occupied spaces now per floor and zone; offline agents and faulty sensors."
+            ),
+            panels=live.panels(),
+            variables=[variables.site(), variables.floor(), variables.zone()],
+            time_from="now-6h",
+            refresh="30s",
+        ),
+        DashboardSpec(
+            file="utilisation.json",
+            uid="occupancy-utilisation",
+            title="Utilisation",
+            description=(
+                "Utilisation by weekday and hour, per zone and space type; peak and average."
+            ),
+            panels=utilisation.panels(),
+            variables=[
+                variables.site("utilisation"),
+                variables.floor(),
+                variables.zone(),
+                variables.timezone(),
+            ],
+            time_from="now-30d",
+        ),
+        DashboardSpec(
+            file="efficiency.json",
+            uid="occupancy-efficiency",
+            title="Space efficiency",
+            description="m² per htv against target, use rate and desk-sharing ratio per agency.",
+            panels=efficiency.panels(),
+            variables=[variables.site("efficiency"), variables.agency("efficiency")],
+            time_from="now-1y",
+        ),
+        DashboardSpec(
+            file="charges.json",
+            uid="occupancy-charges",
+            title="Charges",
+            description="Usage-based charge per agency per month, with its audit lines.",
+            panels=charges.panels(),
+            variables=[variables.site("charges"), variables.agency("charges")],
+            time_from="now-1y",
+            tags=("occupancy", "finance"),
+        ),
+        DashboardSpec(
+            file="service.json",
+            uid="occupancy-service",
+            title="Service points",
+            description="Visits counted at the door per hour and day, and counter utilisation.",
+            panels=service.panels(),
+            variables=[
+                variables.site("entrance_counts"),
+                variables.service_zone(),
+                variables.timezone(),
+            ],
+            time_from="now-7d",
+        ),
+        DashboardSpec(
+            file="energy.json",
+            uid="occupancy-energy",
+            title="Energy of empty space",
+            description="Conditioned hours in which no space of a zone was occupied (issue 19).",
+            panels=energy.panels(),
+            variables=[
+                variables.site("summary_energy_hours"),
+                variables.floor(),
+                variables.zone(),
+                variables.timezone(),
+            ],
+            time_from="now-90d",
+        ),
     )
 
 
 def build_all() -> dict[str, Json]:
     """File name -> dashboard model."""
-    return {
-        "live.json": live_dashboard(),
-        "utilisation.json": utilisation_dashboard(),
-        "efficiency.json": efficiency_dashboard(),
-        "charges.json": charges_dashboard(),
-        "service.json": service_dashboard(),
-        "energy.json": energy_dashboard(),
-    }
+    return build_specs(specs())
+
+
+def build_specs(table: tuple[DashboardSpec, ...]) -> dict[str, Json]:
+    # a repeated file or uid would silently drop a dashboard (or overwrite it in Grafana)
+    for field in ("file", "uid"):
+        values = [getattr(spec, field) for spec in table]
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise ValueError(f"dashboard {field} repeated: {', '.join(repeated)}")
+    return {spec.file: spec.build() for spec in table}
 
 
 def render(model: Json) -> str:

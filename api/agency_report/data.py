@@ -1,6 +1,6 @@
 """What the agency's report shows, gathered from the functions the site and
 portfolio reports use (``PeriodData``, ``portfolio.efficiency``,
-``reports.utilisation_report``, ``reports.forecast_report``), as a JSON-ready
+``reports.utilisation_report``, ``reports.presence_forecast_report``), as a JSON-ready
 dict: the UI page reads it as it is, the PDF renders it.
 
 The agency's presence per day is its daily peak of concurrent presence
@@ -29,7 +29,6 @@ from core.calendar import open_days
 from core.registry import Registry, Site
 from metrics.portfolio import PORTFOLIO_ROW
 from metrics.presence import daily_presence, pool_shares
-from summaries.compute import ALL
 from summaries.reader import PeriodData
 
 FORECAST_WEEKS = 4
@@ -219,6 +218,8 @@ def _forecast(
     principal: Principal,
     start: date,
 ) -> dict[str, Any]:
+    """The forecast of the agency's daily peak of presence (the figure of its
+    use rate and right-sizing), from the history's presence pairs."""
     hist = reports.resolve_period(
         site, from_=start - timedelta(weeks=FORECAST_HISTORY_WEEKS), to=start, month=None
     )
@@ -230,11 +231,11 @@ def _forecast(
         params=pf_.params,
         visible=access.visible_spaces(site, principal),
     )
-    view = principal.agency if principal.agency is not None else ALL
-    frame, used = reports.forecast_report(
-        data, site, by="agency", start=start, weeks=FORECAST_WEEKS, view=view
+    if data.summary_key() is None:  # a day from raw points: its presence needs the bookings
+        data.bookings = pf_.bookings(site, hist.start, hist.end)
+    frame, used = reports.presence_forecast_report(
+        data, site, agency=agency, start=start, weeks=FORECAST_WEEKS
     )
-    frame = frame[frame["agency"] == agency] if len(frame) else frame
     rows = [
         {
             "day": r["day"].date().isoformat(),

@@ -9,11 +9,22 @@ every language with the same placeholders.
 from __future__ import annotations
 
 from charging.statements.messages import LANGS, check_lang, day, month_name, number, percent
+from core.catalogue import Catalogue, Texts
 
-__all__ = ["LANGS", "check_lang", "day", "keys", "month_name", "number", "percent", "t"]
+__all__ = [
+    "LANGS",
+    "check_lang",
+    "day",
+    "keys",
+    "month_name",
+    "number",
+    "percent",
+    "t",
+    "translations",
+]
 
 # key -> (fi, sv, en). Placeholders are str.format fields.
-_M: dict[str, tuple[str, str, str]] = {
+_M: dict[str, Texts] = {
     "title": ("Viraston tilaraportti", "Myndighetens lokalrapport", "Agency premises report"),
     "year": ("vuosi {year}", "år {year}", "year {year}"),
     "subtitle": ("{agency}, {period}", "{agency}, {period}", "{agency}, {period}"),
@@ -157,11 +168,11 @@ _M: dict[str, tuple[str, str, str]] = {
     ),
     "h.forecast": ("Ennuste", "Prognos", "Forecast"),
     "forecast_caption": (
-        "Odotettu päivän huippu (työpisteitä) {start} alkaen, 80 %:n ennustevälillä; "
+        "Odotettu läsnäolon päivähuippu (työpisteitä) {start} alkaen, 80 %:n ennustevälillä; "
         "mitattuja päiviä historiassa: {days}.",
-        "Förväntad dagstopp (arbetsplatser) från {start}, med 80 % prognosintervall; "
+        "Förväntad dagstopp för närvaron (arbetsplatser) från {start}, med 80 % prognosintervall; "
         "uppmätta dagar i historiken: {days}.",
-        "Expected daily peak (desks) from {start}, with an 80 % prediction interval; "
+        "Expected daily peak of presence (desks) from {start}, with an 80 % prediction interval; "
         "measured days of history: {days}.",
     ),
     "no_data": ("Ei mitattuja päiviä.", "Inga uppmätta dagar.", "No measured days."),
@@ -226,12 +237,12 @@ _M: dict[str, tuple[str, str, str]] = {
         "needed, rounded down.",
     ),
     "def.forecast": (
-        "Ennuste: viikonpäivän mediaanitaso ja lineaarinen trendi; väli mennyt "
-        "ennustevirhe (10 % ja 90 %).",
-        "Prognos: veckodagens mediannivå och linjär trend; intervallet från tidigare "
-        "prognosfel (10 % och 90 %).",
-        "Forecast: the weekday's median level and a linear trend; the interval from past "
-        "forecast errors (10 % and 90 %).",
+        "Ennuste läsnäolon päivähuipusta: viikonpäivän mediaanitaso ja lineaarinen "
+        "trendi; väli menneistä ennustevirheistä (10 % ja 90 %).",
+        "Prognos av närvarons dagstopp: veckodagens mediannivå och linjär trend; "
+        "intervallet från tidigare prognosfel (10 % och 90 %).",
+        "Forecast of the daily peak of presence: the weekday's median level and a linear "
+        "trend; the interval from past forecast errors (10 % and 90 %).",
     ),
     "def.portfolio": (
         "Salkku = kaikki rekisterin toimipaikat; luvut summista, suhdeluvut kerran.",
@@ -252,18 +263,10 @@ _SHORT_MONTHS = {
 }
 
 
-def t(lang: str, key: str, **fields: object) -> str:
-    """The message ``key`` in ``lang``, its placeholders filled from ``fields``."""
-    text = _M[key][LANGS.index(lang)]
-    return text.format(**fields) if fields else text
-
-
-def keys() -> list[str]:
-    return list(_M)
-
-
-def translations(key: str) -> tuple[str, str, str]:
-    return _M[key]
+_CATALOGUE = Catalogue(_M)
+t = _CATALOGUE.t
+keys = _CATALOGUE.keys
+translations = _CATALOGUE.translations
 
 
 def weekday(lang: str, w: int) -> str:

@@ -2,7 +2,7 @@
 locale's way of writing numbers and dates.
 
 One place for all of it, so a translation is checked against the others
-(tests/charging/test_statement_messages.py: every key in every language, the
+(tests/charging/test_statements.py: every key in every language, the
 same placeholders) instead of being scattered through the renderers.
 """
 
@@ -12,13 +12,30 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
-LANGS = ("fi", "sv", "en")
+from core.catalogue import LANGS, Catalogue, Texts, check_lang
+
+__all__ = [
+    "DEFAULT_LANG",
+    "LANGS",
+    "check_lang",
+    "day",
+    "day_span",
+    "keys",
+    "local_time",
+    "money",
+    "month_name",
+    "number",
+    "percent",
+    "t",
+    "translations",
+]
+
 DEFAULT_LANG = "fi"  # the example sites' own language; registry ``name`` is Finnish
 
 _NBSP = "\u00a0"  # Latin-1, so the PDF core fonts draw it
 
 # key -> (fi, sv, en). Placeholders are str.format fields.
-_M: dict[str, tuple[str, str, str]] = {
+_M: dict[str, Texts] = {
     # title block
     "title": ("Käyttöveloitus", "Användningsbaserad debitering", "Usage-based charge"),
     "title.credit": ("Hyvityslasku", "Kreditnota", "Credit note"),
@@ -378,25 +395,10 @@ _MONTHS = {
 }
 
 
-def check_lang(lang: str) -> str:
-    if lang not in LANGS:
-        raise ValueError(f"unknown language {lang!r} (use {', '.join(LANGS)})")
-    return lang
-
-
-def t(lang: str, key: str, **fields: object) -> str:
-    """The message ``key`` in ``lang``, its placeholders filled from ``fields``."""
-    text = _M[key][LANGS.index(lang)]
-    return text.format(**fields) if fields else text
-
-
-def keys() -> list[str]:
-    return list(_M)
-
-
-def translations(key: str) -> tuple[str, str, str]:
-    """The message in every language, in ``LANGS`` order."""
-    return _M[key]
+_CATALOGUE = Catalogue(_M)
+t = _CATALOGUE.t
+keys = _CATALOGUE.keys
+translations = _CATALOGUE.translations
 
 
 def month_name(lang: str, month: str) -> str:

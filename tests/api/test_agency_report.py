@@ -22,9 +22,11 @@ agency bb: 4 htv, desks b1, b2 in zb; zone zs (s1..s3, r1) is shared. Site
   (facility: aa 10 h, bb 2.5 h -> aa 0.8) -> 30 + 126.4 = 156.4 m², 19.55 m²/htv;
   for an agency key by headcount (8 / 12) -> 30 + 105.33 = 135.33 m², 16.917.
   The portfolio (one site) is 200 m² / 12 htv = 16.667 m²/htv.
-* forecast from 1 December (the day after the month): one measured Monday, so
-  every Monday of the 4 weeks ahead at 2; one day scores no interval, so the
-  interval is the whole group, [0, 5 desks].
+* forecast of presence from 1 December (the day after the month; history the
+  26 weeks before, with that period's pool share, here 0.8 again): one
+  measured Monday, so every Monday of the 4 weeks ahead at 2; one day scores
+  no interval, so the interval is the whole group, [0, 8 desks]: the most
+  desks aa's presence can count, its own a1..a5 and the shared s1..s3.
 """
 
 from __future__ import annotations
@@ -98,8 +100,8 @@ def test_month_report_is_the_hand_worked_figures(sqlite_api: Api) -> None:
     assert zones["zs"]["utilisation"] == pytest.approx(3 / 32)
     fc = site["forecast"]
     assert fc["forecast_from"] == "2026-12-01" and fc["history_days_measured"] == 1
-    # one measured day scores no interval: it is the whole group, [0, its 5 desks]
-    assert fc["rows"] == [{"day": d, "forecast": 2.0, "lower": 0.0, "upper": 5.0} for d in MONDAYS]
+    # one measured day scores no interval: it is the whole group, [0, 5 own + 3 shared desks]
+    assert fc["rows"] == [{"day": d, "forecast": 2.0, "lower": 0.0, "upper": 8.0} for d in MONDAYS]
     assert site["coverage"]["coverage"] == pytest.approx(38.5 / 840)
     assert len(site["coverage"]["days_from_raw"]) == 30  # nothing summarised in this store
     # one site: the total is the site; the portfolio is the whole site
@@ -423,8 +425,23 @@ def test_presence_counts_a_booking_and_the_pool_share(sqlite_api: Api) -> None:
     assert fig["desks_needed"] == 5 and fig["releasable_desks"] == 2
     # the one measured Monday
     assert site["weekday_use"][0]["use_rate_mean"] == pytest.approx(99 / 26 / 8)
+    # the forecast is of presence, from the 26 weeks before 1 December, whose
+    # pool share is November's (only 2 November has points): every Monday
+    # 99/26 = 3.808 (of aa's own desks alone it would be 2), in [0, 8]
+    fc = site["forecast"]
+    assert fc["history_days_measured"] == 1
+    assert fc["rows"] == [
+        {"day": d, "forecast": 3.808, "lower": 0.0, "upper": 8.0} for d in MONDAYS
+    ]
     bb = sqlite_api.get("/v1/agencies/bb/report", "finance", month="2026-11").json()
     assert bb["sites"][0]["daily_peaks"][0]["peak"] == pytest.approx(31 / 26)
+    # bb: b1 + 5/26 x s1 = 31/26 = 1.192, in [0, 2 own + 3 shared desks]
+    assert bb["sites"][0]["forecast"]["rows"][0] == {
+        "day": MONDAYS[0],
+        "forecast": 1.192,
+        "lower": 0.0,
+        "upper": 5.0,
+    }
 
 
 def test_the_report_figures_are_those_of_efficiency(sqlite_api: Api) -> None:

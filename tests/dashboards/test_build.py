@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
-from dashboards.build import GENERATED, build_all, render, stale_files, write_all
+from dashboards.build import (
+    GENERATED,
+    build_all,
+    build_specs,
+    render,
+    specs,
+    stale_files,
+    write_all,
+)
 from dashboards.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,6 +74,15 @@ def test_dashboards_with_fixed_uids_and_variables() -> None:
         for v in m["templating"]["list"]:
             if v["type"] == "query":
                 assert v["query"].startswith("SHOW TAG VALUES")
+
+
+def test_a_repeated_file_or_uid_is_refused() -> None:
+    live, utilisation, *_ = specs()
+    with pytest.raises(ValueError, match=r"dashboard file repeated: live\.json"):
+        build_specs((live, replace(utilisation, file="live.json")))
+    with pytest.raises(ValueError, match="dashboard uid repeated: occupancy-live"):
+        build_specs((live, replace(utilisation, uid="occupancy-live")))
+    assert list(build_specs((live, utilisation))) == ["live.json", "utilisation.json"]
 
 
 def test_every_query_is_influxql_through_the_datasource_variable() -> None:
