@@ -2,25 +2,10 @@
 // (GET /v1/agencies/{agency}/report) as it is: ratios times 100 as
 // percentages, so a test can read the figures back (getOption) and compare.
 
-const NAVY = "#15325b";
-const AMBER = "#b45309";
-const RED = "#b3261e";
+import { AMBER, NAVY, PALETTE as COLOURS, RED, baseOption, pct } from "../shared/charts.js";
+
 const PALE = "#aab4c3";
-const COLOURS = [NAVY, AMBER, "#2f7a4f", "#7c3aed", "#be185d", "#0e7490"];
-
-const pct = (ratio) => (ratio === null || ratio === undefined ? null : ratio * 100);
-
-function base(description, valueFormatter) {
-  return {
-    animation: false,
-    color: COLOURS,
-    aria: { enabled: true, label: { description }, decal: { show: true } },
-    textStyle: { fontFamily: "system-ui, sans-serif", color: "#17202b" },
-    tooltip: { trigger: "axis", confine: true, valueFormatter },
-    legend: { top: 0, textStyle: { fontSize: 13 } },
-    grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
-  };
-}
+const base = (description, valueFormatter) => baseOption(description, { valueFormatter });
 
 // the agency's m²/htv per month against the target and the portfolio
 export function trendOption(trend, { t, fmt, label, description }) {

@@ -2,14 +2,18 @@
 // GET /v1/agencies/{agency}/report (the same data the PDF is made of),
 // names in the page's language, the PDF downloadable in any of the three.
 
-import { applyStatic, formatNumber, lang, loadLang, locale, preferredLang, t } from "../i18n.js";
-import { ApiError, download, getJson, storeKey, takeKey } from "../analytics/api.js";
+import { applyStatic, lang, locale, preferredLang, t } from "../i18n.js";
+import { ApiError, download, getJson, takeKey } from "../shared/api.js";
+import { Charts, fmt as chartFmt, weekdayNames as weekdays } from "../shared/charts.js";
+import { onLangPick, renderHeader, showLang } from "../shared/header.js";
+import { showSignedIn, showSignedOut, wireSignin } from "../shared/signin.js";
+import { loadPageTexts, nameIn } from "../shared/texts.js";
 import { dailyOption, forecastOption, trendOption, weekdayOption, zonesOption } from "./charts.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { key: null, agencies: [], agency: null, kind: "month", month: null, year: null, report: null };
-const instances = new Map();
-const extra = new Map();
+const chartSet = new Charts();
+const draw = (id, option) => chartSet.draw(id, option);
 
 // The figures of the summary table, in order: (column, format). A column the
 // report's figures gain is shown by adding it here and its ag_f_<column> text.
@@ -22,10 +26,7 @@ const FIGURES = [
 const DEFINITIONS = ["use_rate", "m2_per_htv", "utilisation", "releasable", "forecast", "portfolio"];
 
 const fmt = {
-  pct: (v) => (v === null || v === undefined || Number.isNaN(v) ? t("dash") : `${formatNumber(v, 1)} %`),
-  num: (v, digits = 0) => (v === null || v === undefined ? t("dash") : formatNumber(v, digits)),
-  day: (iso) => new Intl.DateTimeFormat(locale(), { weekday: "short", day: "numeric", month: "numeric", timeZone: "UTC" })
-    .format(new Date(`${iso.slice(0, 10)}T00:00:00Z`)),
+  ...chartFmt,
   longDay: (iso) => new Intl.DateTimeFormat(locale(), { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" })
     .format(new Date(`${iso.slice(0, 10)}T00:00:00Z`)),
   month: (ym) => new Intl.DateTimeFormat(locale(), { month: "short", year: "2-digit", timeZone: "UTC" })
@@ -37,25 +38,6 @@ const fmt = {
 function figure(value, kind) {
   if (kind === "pct") return fmt.pct(value === null || value === undefined ? null : value * 100);
   return fmt.num(value, kind === "num0" ? 0 : 1);
-}
-
-function weekdays() {
-  const f = new Intl.DateTimeFormat(locale(), { weekday: "short", timeZone: "UTC" });
-  return [0, 1, 2, 3, 4, 5, 6].map((i) => f.format(new Date(Date.UTC(2024, 0, 1 + i)))); // a Monday
-}
-
-async function loadTexts(l) {
-  const current = await loadLang(l);
-  if (!extra.has(current.lang)) {
-    const res = await fetch(`i18n/agency/${current.lang}.json`, { cache: "no-cache" });
-    if (!res.ok) throw new Error(`i18n/agency/${current.lang}.json: HTTP ${res.status}`);
-    extra.set(current.lang, await res.json());
-  }
-  Object.assign(current.dict, extra.get(current.lang));
-}
-
-function nameIn(thing) {
-  return (lang() === "sv" && thing.name_sv) || (lang() === "en" && thing.name_en) || thing.name || thing.id;
 }
 
 // ------------------------------------------------------------------ period
@@ -94,18 +76,6 @@ function writeForm() {
 }
 
 // ---------------------------------------------------------------- rendering
-function draw(id, option) {
-  const el = $(`chart-${id}`);
-  let chart = instances.get(id);
-  if (!chart) {
-    chart = window.echarts.init(el, null, { renderer: "canvas" });
-    instances.set(id, chart);
-  }
-  chart.setOption(option, { notMerge: true });
-  el.setAttribute("aria-label", option.aria.label.description);
-  el.dataset.ready = "true";
-}
-
 function periodText(r) {
   return r.period.kind === "year" ? t("ag_year_label", { year: r.period.label }) : fmt.longMonth(r.period.label);
 }
@@ -221,11 +191,11 @@ function render() {
   charts(r);
   coverage(r);
   energy(r);
-  instances.forEach((c) => c.resize());
+  chartSet.resize();
 }
 
 function failed(exc) {
-  if (exc instanceof ApiError && exc.status === 401) return signedOut("signin_invalid");
+  if (exc instanceof ApiError && exc.status === 401) return showSignedOut(state, "signin_invalid");
   const msg = exc instanceof ApiError && exc.status === 403 ? t("ag_forbidden") : t("ag_error", { msg: exc.message });
   $("status").textContent = msg;
 }
@@ -257,10 +227,10 @@ async function pdf(l) {
 
 // ------------------------------------------------------------------ wiring
 async function setLang(l) {
-  await loadTexts(l);
+  await loadPageTexts("agency", l);
   applyStatic();
   document.title = t("ag_doc_title");
-  for (const b of document.querySelectorAll(".langs button")) b.setAttribute("aria-pressed", String(b.dataset.lang === lang()));
+  showLang(lang());
   for (const b of document.querySelectorAll("[data-pdf]")) b.setAttribute("aria-label", t("ag_pdf_in", { lang: b.textContent }));
   if (state.agencies.length) {
     writeForm();
@@ -268,25 +238,13 @@ async function setLang(l) {
   }
 }
 
-function signedOut(messageKey) {
-  storeKey(null);
-  state.key = null;
-  $("board").hidden = true;
-  $("signout").hidden = true;
-  $("signin").hidden = false;
-  $("signin-error").textContent = messageKey ? t(messageKey) : "";
-  $("key").focus();
-}
-
 async function start() {
   try {
     state.agencies = await getJson("/v1/agencies", {}, state.key);
   } catch (exc) {
-    return signedOut(exc instanceof ApiError && exc.status === 401 ? "signin_invalid" : null);
+    return showSignedOut(state, exc instanceof ApiError && exc.status === 401 ? "signin_invalid" : null);
   }
-  $("signin").hidden = true;
-  $("board").hidden = false;
-  $("signout").hidden = false;
+  showSignedIn();
   const hash = new URLSearchParams(location.hash.slice(1));
   const wanted = hash.get("agency");
   state.agency = state.agencies.some((a) => a.id === wanted) ? wanted : state.agencies[0]?.id;
@@ -298,29 +256,23 @@ async function start() {
 }
 
 function wire() {
-  for (const b of document.querySelectorAll(".langs button")) b.addEventListener("click", () => setLang(b.dataset.lang));
+  onLangPick(setLang);
   for (const r of document.querySelectorAll('input[name="kind"]')) r.addEventListener("change", showKind);
   for (const b of document.querySelectorAll("[data-pdf]")) b.addEventListener("click", () => pdf(b.dataset.pdf));
   $("period").addEventListener("submit", (e) => {
     e.preventDefault();
     if (readForm()) load();
   });
-  $("signout").addEventListener("click", () => signedOut(null));
-  $("signin-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    state.key = $("key").value.trim();
-    $("key").value = "";
-    storeKey(state.key);
-    start();
-  });
-  window.addEventListener("resize", () => instances.forEach((c) => c.resize()));
+  wireSignin(state, start);
+  chartSet.resizeWithWindow();
 }
 
 async function main() {
+  renderHeader();
   wire();
   await setLang(preferredLang());
   state.key = takeKey();
-  if (!state.key) return signedOut(null);
+  if (!state.key) return showSignedOut(state, null);
   await start();
 }
 

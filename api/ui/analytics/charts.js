@@ -3,28 +3,9 @@
 // unchanged (ratios times 100 as percentages), so a test can read them back
 // from the chart instance (getOption) and compare them with the API.
 
-const NAVY = "#15325b";
-const BLUE = "#1a56db";
-const AMBER = "#b45309";
-const GREY = "#6b7280";
-const RED = "#b3261e";
+import { AMBER, BLUE, GREY, NAVY, RED, baseOption, pct } from "../shared/charts.js";
 
-const pct = (ratio) => (ratio === null || ratio === undefined ? null : ratio * 100);
-
-function base(fmt, description) {
-  return {
-    animation: false,
-    // dark enough on white (contrast at least 3:1 for lines and markers)
-    color: [NAVY, AMBER, "#2f7a4f", "#7c3aed", "#be185d", "#0e7490", "#4b5563"],
-    // ECharts' aria module: the canvas gets this description as its label,
-    // and decal patterns tell series apart without colour.
-    aria: { enabled: true, label: { description }, decal: { show: true } },
-    textStyle: { fontFamily: "system-ui, sans-serif", color: "#17202b" },
-    tooltip: { trigger: "axis", confine: true, valueFormatter: (v) => fmt.pct(v) },
-    legend: { top: 0, textStyle: { fontSize: 13 } },
-    grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
-  };
-}
+const base = (fmt, description) => baseOption(description, { valueFormatter: (v) => fmt.pct(v) });
 
 // rows of /utilisation?by=zone|floor|agency; label(row) is the group's name
 export function utilisationOption(rows, { label, fmt, t, description }) {

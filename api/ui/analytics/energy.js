@@ -3,9 +3,7 @@
 // that measured demand allows (GET .../energy/closing). Definitions:
 // docs/metrics.md, "Energy of empty conditioned space".
 
-const NAVY = "#15325b";
-const GREY = "#6b7280";
-const pct = (ratio) => (ratio === null || ratio === undefined ? null : ratio * 100);
+import { GREY, NAVY, baseOption, pct } from "../shared/charts.js";
 
 // per group: the year rows of the period added up (a period across New Year has two)
 export function energyGroups(rows) {
@@ -27,12 +25,7 @@ export function energyGroups(rows) {
 
 export function energyOption(groups, { label, fmt, t, description }) {
   return {
-    animation: false,
-    color: [NAVY, GREY],
-    aria: { enabled: true, label: { description }, decal: { show: true } },
-    textStyle: { fontFamily: "system-ui, sans-serif", color: "#17202b" },
-    tooltip: { trigger: "axis", confine: true, valueFormatter: (v) => fmt.pct(v) },
-    legend: { top: 0, textStyle: { fontSize: 13 } },
+    ...baseOption(description, { valueFormatter: (v) => fmt.pct(v), color: [NAVY, GREY] }),
     grid: { left: 8, right: 64, top: 40, bottom: 8, containLabel: true },
     yAxis: { type: "category", data: groups.map(label), inverse: true, axisLabel: { width: 140, overflow: "truncate" } },
     xAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: (v) => `${v} %` } },

@@ -2,41 +2,26 @@
 // from the same report endpoints as the API's users call, with coverage and
 // source shown and CSV/XLSX exports of the same rows.
 
-import { LANGS, applyStatic, formatNumber, lang, locale, preferredLang, t } from "../i18n.js";
-import { ApiError, download, getJson, storeKey, takeKey } from "./api.js";
+import { LANGS, applyStatic, lang, locale, preferredLang, t } from "../i18n.js";
+import { ApiError, download, getJson, takeKey } from "../shared/api.js";
+import { Charts, fmt, pct as p100, weekdayNames as weekdays } from "../shared/charts.js";
+import { onLangPick, renderHeader, showLang } from "../shared/header.js";
+import { showSignedIn, showSignedOut, wireSignin } from "../shared/signin.js";
+import { loadPageTexts, nameIn } from "../shared/texts.js";
 import { healthOption, heatmapOption, peaksOption, utilisationDaysOption, utilisationOption } from "./charts.js";
 import { energyReport } from "./energy.js";
-import { loadTexts } from "./texts.js";
 
 const $ = (id) => document.getElementById(id);
 const TABS = ["util", "peaks", "heatmap", "health", "agency", "energy"];
 const state = { key: null, sites: [], site: null, from: null, last: null, tab: "util", utilBy: "zone", utilView: "total", energyBy: "zone", data: {} };
-const instances = new Map();
+const charts = new Charts({ legendRoomOnPhone: true });
+const draw = (tab, option) => charts.draw(tab, option);
 
-// ---------------------------------------------------------------- formatting
-const fmt = {
-  pct: (v) => (v === null || v === undefined || Number.isNaN(v) ? t("dash") : `${formatNumber(v, 1)} %`),
-  num: (v, digits = 0) => (v === null || v === undefined ? t("dash") : formatNumber(v, digits)),
-  day: (iso) => new Intl.DateTimeFormat(locale(), { weekday: "short", day: "numeric", month: "numeric", timeZone: "UTC" })
-    .format(new Date(`${iso.slice(0, 10)}T00:00:00Z`)),
-};
-
-const p100 = (ratio) => (ratio === null || ratio === undefined ? null : ratio * 100);
-
-function nameIn(thing) {
-  if (!thing) return "";
-  return (lang() === "sv" && thing.name_sv) || (lang() === "en" && thing.name_en) || thing.name || thing.id;
-}
-
+// ---------------------------------------------------------------- naming
 function groupName(by, id) {
   if (by === "agency" && id === "_shared") return t("an_shared");
   const list = { zone: "zones", floor: "floors", agency: "agencies" }[by];
   return nameIn(state.site?.[list]?.find((x) => x.id === id)) || id;
-}
-
-function weekdays() {
-  const f = new Intl.DateTimeFormat(locale(), { weekday: "short", timeZone: "UTC" });
-  return [0, 1, 2, 3, 4, 5, 6].map((i) => f.format(new Date(Date.UTC(2024, 0, 1 + i)))); // 2024-01-01: a Monday
 }
 
 // ------------------------------------------------------------------- period
@@ -177,27 +162,12 @@ const REPORTS = {
 };
 
 REPORTS.energy = energyReport({
-  $, sitePath, period, state, getJson, draw: (...a) => draw(...a), table: (...a) => table(...a), fmt, t, groupName, nameIn,
+  $, sitePath, period, state, getJson, draw, table: (...a) => table(...a), fmt, t, groupName, nameIn,
   weekdayName: (wd) => new Intl.DateTimeFormat(locale(), { weekday: "long", timeZone: "UTC" })
     .format(new Date(Date.UTC(2024, 0, 1 + ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].indexOf(wd)))),
 });
 
 // ---------------------------------------------------------------- rendering
-function draw(tab, option) {
-  const el = $(`chart-${tab}`);
-  let chart = instances.get(tab);
-  if (!chart) {
-    chart = window.echarts.init(el, null, { renderer: "canvas" });
-    instances.set(tab, chart);
-  }
-  if (el.clientWidth < 520 && option.legend?.show !== false) {
-    option.grid = { ...option.grid, top: 64 }; // the legend takes two lines on a phone
-  }
-  chart.setOption(option, { notMerge: true });
-  el.setAttribute("aria-label", option.aria.label.description);
-  el.dataset.ready = "true";
-}
-
 function coverage(tab, rows, meta) {
   const opening = rows.reduce((s, r) => s + (r.opening_s || 0), 0);
   const observed = rows.reduce((s, r) => s + (r.observed_s || 0), 0);
@@ -268,7 +238,7 @@ function exportsBar(tab) {
 }
 
 function failed(tab, exc) {
-  if (exc instanceof ApiError && exc.status === 401) return signedOut("signin_invalid");
+  if (exc instanceof ApiError && exc.status === 401) return showSignedOut(state, "signin_invalid");
   const msg = exc instanceof ApiError && exc.status === 403 ? t("an_forbidden") : t("an_error", { msg: exc.message });
   const cov = $(`cov-${tab}`);
   if (cov) cov.textContent = msg;
@@ -295,7 +265,7 @@ async function show(tab, { reload = false } = {}) {
     }
     report.render(state.data[tab]);
     exportsBar(tab);
-    instances.get(tab)?.resize();
+    charts.resize(tab);
     $("status").textContent = t("an_loaded", { report: t(`an_tab_${tab}`) });
   } catch (exc) {
     failed(tab, exc);
@@ -333,10 +303,10 @@ function setPeriod([from, last]) {
 }
 
 async function setLang(l) {
-  await loadTexts(l);
+  await loadPageTexts("analytics", l);
   applyStatic();
   document.title = t("an_doc_title");
-  for (const b of document.querySelectorAll(".langs button")) b.setAttribute("aria-pressed", String(b.dataset.lang === lang()));
+  showLang(lang());
   fillSites();
   if (state.site) show(state.tab);
 }
@@ -344,16 +314,6 @@ async function setLang(l) {
 function fillSites() {
   const select = $("site");
   select.replaceChildren(...state.sites.map((s) => new Option(nameIn(s), s.id, false, s.id === state.site?.id)));
-}
-
-function signedOut(messageKey) {
-  storeKey(null);
-  state.key = null;
-  $("board").hidden = true;
-  $("signout").hidden = true;
-  $("signin").hidden = false;
-  $("signin-error").textContent = messageKey ? t(messageKey) : "";
-  $("key").focus();
 }
 
 async function chooseSite(id) {
@@ -365,11 +325,9 @@ async function start() {
   try {
     state.sites = await getJson("/v1/sites", {}, state.key);
   } catch (exc) {
-    return signedOut(exc instanceof ApiError && exc.status === 401 ? "signin_invalid" : null);
+    return showSignedOut(state, exc instanceof ApiError && exc.status === 401 ? "signin_invalid" : null);
   }
-  $("signin").hidden = true;
-  $("board").hidden = false;
-  $("signout").hidden = false;
+  showSignedIn();
   await applyHash({ initial: true });
 }
 
@@ -387,7 +345,7 @@ async function applyHash({ initial = false } = {}) {
 }
 
 function wire() {
-  for (const b of document.querySelectorAll(".langs button")) b.addEventListener("click", () => setLang(b.dataset.lang));
+  onLangPick(setLang);
   for (const b of document.querySelectorAll('[role="tab"]')) {
     b.addEventListener("click", () => show(b.dataset.tab));
     b.addEventListener("keydown", tabKeys);
@@ -424,15 +382,8 @@ function wire() {
       show("energy");
     });
   }
-  $("signout").addEventListener("click", () => signedOut(null));
-  $("signin-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    state.key = $("key").value.trim();
-    $("key").value = "";
-    storeKey(state.key);
-    start();
-  });
-  window.addEventListener("resize", () => instances.forEach((c) => c.resize()));
+  wireSignin(state, start);
+  charts.resizeWithWindow();
   window.addEventListener("hashchange", () => {
     state.key = takeKey() || state.key;
     if (state.key && state.site) applyHash();
@@ -440,10 +391,11 @@ function wire() {
 }
 
 async function main() {
+  renderHeader();
   wire();
   await setLang(preferredLang());
   state.key = takeKey();
-  if (!state.key) return signedOut(null);
+  if (!state.key) return showSignedOut(state, null);
   await start();
 }
 

@@ -1,4 +1,4 @@
-// Report requests of the analytics pages: the key in the Authorization header
+// Report requests of the analytics and agency pages: the key in the Authorization header
 // (never in a URL), one request at a time (the API runs at most two reports
 // per key at once and refuses more with 429), a 429 retried after Retry-After.
 
