@@ -15,6 +15,7 @@ from storage.sqlite_blocks import SQLiteBlocks
 from storage.sqlite_schema import _Measurement
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from storage import blocks
@@ -121,9 +122,6 @@ class SQLiteReads(SQLiteBlocks):
         before: datetime | None = None,
         where: TagFilter | None = None,
     ) -> pd.DataFrame:
-        import numpy as np
-
-        from storage import blocks
 
         before_ns = None if before is None else to_ns(before)
         with self._transaction(write=False) as conn:
@@ -165,22 +163,40 @@ class SQLiteReads(SQLiteBlocks):
             ]
             if not holders:
                 return self._frame(m, series, rows, wanted, conn)
-            chosen = blocks.identity_keys(
-                np.array([sid for _, sid in best.values()], np.int64),
-                np.array([t for t, _ in best.values()], np.int64),
-            )
-            parts = self._block_rows(
-                conn,
-                m,
-                sorted(holders),
-                series,
-                -(1 << 63),
-                (1 << 63) - 1,
-                {col: kind for col, kind in m.fields.values()},
-                select=lambda sid, t: blocks.identities_in(sid, t, chosen),
-            )
-            parts.append(self._table_rows(m, rows, [m.fields[k][0] for k in wanted]))
-            return self._merged_frame(conn, m, series, parts, wanted, None)
+            return self._last_with_blocks(conn, m, series, list(best.values()), holders, rows)
+
+    def _last_with_blocks(
+        self,
+        conn: sqlite3.Connection,
+        m: _Measurement,
+        series: dict[int, dict[str, str]],
+        best: list[tuple[int, int]],
+        holders: list[int],
+        rows: list[tuple[Any, ...]],
+    ) -> pd.DataFrame:
+        """``last``'s frame when some of the chosen points (``best``: time, series)
+        are in the blocks ``holders``: their rows there merged with the table's."""
+        import numpy as np
+
+        from storage import blocks
+
+        wanted = list(m.fields)
+        chosen = blocks.identity_keys(
+            np.array([sid for _, sid in best], np.int64),
+            np.array([t for t, _ in best], np.int64),
+        )
+        parts = self._block_rows(
+            conn,
+            m,
+            sorted(holders),
+            series,
+            -(1 << 63),
+            (1 << 63) - 1,
+            {col: kind for col, kind in m.fields.values()},
+            select=lambda sid, t: blocks.identities_in(sid, t, chosen),
+        )
+        parts.append(self._table_rows(m, rows, [m.fields[k][0] for k in wanted]))
+        return self._merged_frame(conn, m, series, parts, wanted, None)
 
     def _merged_frame(
         self,
@@ -216,16 +232,7 @@ class SQLiteReads(SQLiteBlocks):
         names = sorted(tag_keys)
         sorted_sids = sorted(series)
         position = np.searchsorted(np.array(sorted_sids, np.int64), data.sid)
-
-        # The documented order - time, then the tags (missing first) - in one
-        # numeric sort: a series' tags rank it, and one series has one row a time.
-        def tag_order(i: int) -> list[tuple[bool, str]]:
-            tags = series[sorted_sids[i]]
-            return [(k in tags, tags.get(k, "")) for k in names]
-
-        by_tags = sorted(range(len(sorted_sids)), key=tag_order)
-        rank = np.empty(len(sorted_sids), np.int64)
-        rank[by_tags] = np.arange(len(sorted_sids))
+        rank = _tag_rank(series, sorted_sids, names)
         order = np.lexsort((rank[position], data.time))
         data, position = data.take(order), position[order]
         tag_cols: dict[str, Any] = {}
@@ -278,3 +285,22 @@ def _wanted_types(m: _Measurement | None, fields: Sequence[str] | None) -> dict[
     known = m.fields if m is not None else {}
     names = list(known) if fields is None else list(fields)
     return {k: known[k][1] if k in known else None for k in names}
+
+
+def _tag_rank(
+    series: dict[int, dict[str, str]], sorted_sids: list[int], names: list[str]
+) -> np.ndarray:
+    """The rank of each series (by position in ``sorted_sids``) in the order of
+    its tags ``names``, a missing tag first."""
+    import numpy as np
+
+    # The documented order - time, then the tags (missing first) - in one
+    # numeric sort: a series' tags rank it, and one series has one row a time.
+    def tag_order(i: int) -> list[tuple[bool, str]]:
+        tags = series[sorted_sids[i]]
+        return [(k in tags, tags.get(k, "")) for k in names]
+
+    by_tags = sorted(range(len(sorted_sids)), key=tag_order)
+    rank = np.empty(len(sorted_sids), np.int64)
+    rank[by_tags] = np.arange(len(sorted_sids))
+    return rank

@@ -168,20 +168,7 @@ class SQLiteWrites(SQLiteBlocks):
             rows = np.flatnonzero(written)
             if not len(rows):
                 return conflicts
-            # Series in the order of their first written row (ids as ``write`` gives them).
-            # (series numbers are dense: a first-row table, no sort of the rows)
-            first = np.full(len(cols.series_row), cols.n, np.int64)
-            np.minimum.at(first, cols.series_of_row[rows], rows)
-            series = np.flatnonzero(first < cols.n)
-            sid_of = np.zeros(len(cols.series_row), np.int64)
-            for s in series[np.argsort(first[series], kind="stable")].tolist():
-                tagset = self._tagset(cols.tagset(s))
-                skey = (m.id, tagset)
-                sid = new_series.get(skey) or self._series_ids.get(skey)
-                if sid is None:
-                    sid = self._series_id(conn, m.id, tagset)
-                    new_series[skey] = sid
-                sid_of[s] = sid
+            series, sid_of = self._column_series_ids(conn, m, cols, rows, new_series)
             sids = sid_of[cols.series_of_row]
             if len(rows) >= self.block_rows:
                 rows = self._write_block(conn, m, cols, rows, sids, present, sid_of[series])
@@ -192,6 +179,35 @@ class SQLiteWrites(SQLiteBlocks):
                 self._measurements[name] = m
             self._series_ids.update(new_series)
         return conflicts
+
+    def _column_series_ids(
+        self,
+        conn: sqlite3.Connection,
+        m: _Measurement,
+        cols: Columns,
+        rows: np.ndarray,
+        new_series: dict[tuple[int, str], int],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The series numbers (of ``cols``) that ``rows`` write, and the store's
+        series id of each series number (0 for those not written); new series
+        are added to ``new_series``."""
+        import numpy as np
+
+        # Series in the order of their first written row (ids as ``write`` gives them).
+        # (series numbers are dense: a first-row table, no sort of the rows)
+        first = np.full(len(cols.series_row), cols.n, np.int64)
+        np.minimum.at(first, cols.series_of_row[rows], rows)
+        series = np.flatnonzero(first < cols.n)
+        sid_of = np.zeros(len(cols.series_row), np.int64)
+        for s in series[np.argsort(first[series], kind="stable")].tolist():
+            tagset = self._tagset(cols.tagset(s))
+            skey = (m.id, tagset)
+            sid = new_series.get(skey) or self._series_ids.get(skey)
+            if sid is None:
+                sid = self._series_id(conn, m.id, tagset)
+                new_series[skey] = sid
+            sid_of[s] = sid
+        return series, sid_of
 
     def _insert_rows(
         self,
