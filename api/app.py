@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
@@ -19,11 +17,12 @@ from alerts import records as alert_records  # noqa: F401  (its tables join the 
 from alerts import runtime as alerts_runtime
 from api import docs_pages, problems
 from api.auth import KeyCache, redact_access_log
+from api.background import start_services
 from api.booking_marks import mark_booking_days
 from api.config import ApiSettings
 from api.deps import AppContext
 from api.limits import ConcurrencyLimiter, FailureLimiter
-from api.live import LiveHub, apply_raw
+from api.live import LiveHub
 from api.records import make_engine, make_sessionmaker
 from api.routes import (
     agency_report,
@@ -43,10 +42,8 @@ from api.routes import service as service_routes  # service points (issue 19, it
 from api.routes import webhooks as webhooks_routes
 from core.registry import Registry
 from core.timeutil import utcnow
-from core.topics import Topics
 from storage import AGENT_STATUS, PRESENCE, Store, StoreUnavailable
 from webhooks import tables as _webhook_tables  # noqa: F401  (its tables join the records DB)
-from webhooks.events import EventSink
 from webhooks.service import Webhooks
 
 log = logging.getLogger(__name__)
@@ -65,96 +62,6 @@ def seed_live(hub: LiveHub, store: Store) -> None:
             )
             continue
         board.seed(presence=presence, status=status)
-
-
-class _Rollups(threading.Thread):
-    """Rolls up today (and, at start, yesterday) of every site on a schedule,
-    so Grafana's utilisation panels stay current without anyone asking."""
-
-    def __init__(self, ctx: AppContext, interval_s: float):
-        super().__init__(name="api-rollups", daemon=True)
-        self.ctx = ctx
-        self.interval_s = interval_s
-        self.stopped = threading.Event()
-
-    def run_once(self, *, days_back: int) -> None:
-        from datetime import timedelta
-
-        from api.reports import resolve_period, rollup
-        from core.timeutil import utcnow
-
-        for site in self.ctx.registry:
-            today = utcnow().astimezone(site.tz).date()
-            period = resolve_period(
-                site,
-                from_=today - timedelta(days=days_back),
-                to=today + timedelta(days=1),
-                month=None,
-            )
-            try:
-                rollup(
-                    self.ctx.store,
-                    site,
-                    period,
-                    silence_factor=self.ctx.settings.silence_factor,
-                    merge_gap_s=self.ctx.settings.merge_gap_s,
-                )
-            except Exception:  # a failed run is retried at the next interval
-                log.exception("scheduled rollup of %s failed", site.id)
-
-    def run(self) -> None:
-        self.run_once(days_back=1)
-        while not self.stopped.wait(self.interval_s):
-            self.run_once(days_back=0)
-
-
-class _Sweeper(threading.Thread):
-    """Marks silent sensors unknown once a second."""
-
-    def __init__(self, hub: LiveHub):
-        super().__init__(name="api-live-sweeper", daemon=True)
-        self.hub = hub
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopped.wait(1.0):
-            self.hub.sweep()
-
-
-def _summariser(
-    settings: ApiSettings, registry: Registry, store: Store, events: EventSink, sessions: Any
-) -> Any:
-    """The summariser thread, unless disabled (``summaries_interval_s`` 0);
-    it reads the bookings (agency presence) from the API's records."""
-    if not settings.summaries_interval_s:
-        return None
-    from api.booking_marks import SessionBookings
-    from summaries.service import SummariserThread, default_metrics
-    from summaries.summariser import SummaryParams
-
-    thread = SummariserThread(
-        store,
-        list(registry),
-        SummaryParams(silence_factor=settings.silence_factor, merge_gap_s=settings.merge_gap_s),
-        interval_s=settings.summaries_interval_s,
-        metrics=default_metrics(),
-        raw_retention_days=settings.store.raw_retention_days,
-        events=events,
-        bookings=SessionBookings(sessions),
-    )
-    thread.start()
-    return thread
-
-
-def _feed_poller(ctx: AppContext) -> Any:
-    """The booking-feed poller thread, unless disabled (``feeds_poll_interval_s`` 0)."""
-    if not ctx.settings.feeds_poll_interval_s:
-        return None
-    from api.feeds import FeedPoller, PollSettings
-
-    poller = FeedPoller(ctx.sessions, ctx.registry, PollSettings.of(ctx.settings))
-    poller.start()
-    return poller
 
 
 def create_app(
@@ -200,51 +107,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         seed_live(hub, store)
-        if hooks is not None:
-            hooks.start()
-        feed = None
-        if start_feed and settings.broker_url:
-            from api.mqtt import LiveFeed
-
-            topics = Topics(settings.topic_prefix)
-            feed = LiveFeed(
-                url=settings.broker_url,
-                topics=topics.subscriptions()[:2],
-                handler=lambda raw: apply_raw(hub, topics, raw),
-                protocol=settings.mqtt_protocol,
-                username=settings.mqtt_username,
-                password=(
-                    settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-                ),
-                ca_file=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None,
-            )
-            feed.start()
-        ctx.feed = feed
-        sweeper = _Sweeper(hub)
-        sweeper.start()
-        rollups = _Rollups(ctx, settings.rollup_interval_s) if settings.rollup_interval_s else None
-        if rollups is not None:
-            rollups.start()
-        summariser = _summariser(settings, registry, store, ctx.events, ctx.sessions)
-        alert_thread = alerts_runtime.start(ctx, alert_rules, summariser=summariser)
-        poller = _feed_poller(ctx)
+        # every background thread of the app, started and stopped together
+        services = start_services(ctx, hooks=hooks, alert_rules=alert_rules, start_feed=start_feed)
+        app.state.background = services
         try:
             yield
         finally:
             ctx.closing.set()
-            if alert_thread is not None:
-                alert_thread.stop()
-            sweeper.stopped.set()
-            if rollups is not None:
-                rollups.stopped.set()
-            if summariser is not None:
-                summariser.stop()
-            if poller is not None:
-                poller.stop()
-            if feed is not None:
-                feed.stop()
-            if hooks is not None:
-                hooks.stop()  # last: what the others published reaches the outbox
+            services.stop()
             engine.dispose()
 
     app = FastAPI(

@@ -1,4 +1,11 @@
-"""``occupancy rollup``: write the utilisation and efficiency rollups of a period."""
+"""``occupancy rollup``: write the utilisation and efficiency rollups of a period.
+
+Settings (``RollupSettings``) come from ``OCCUPANCY_ROLLUP_*`` and the
+same-named options (docs/api.md, "Rollups for Grafana"); the interval
+settings should match the API's (``OCCUPANCY_API_SILENCE_FACTOR``,
+``OCCUPANCY_API_MERGE_GAP_S``), so that a rollup written here equals the one
+the API writes on its schedule.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.cli_settings import Given, settings_options
 from core.datadir import example_sites
@@ -14,15 +23,29 @@ from storage import StoreSettings
 app = typer.Typer(help="Write exact 15-minute utilisation (and monthly efficiency) rollups.")
 
 
+class RollupSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OCCUPANCY_ROLLUP_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    registry: Path = Field(
+        default_factory=example_sites, description="Site file or folder of site files."
+    )
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    silence_factor: float = Field(
+        2.5,
+        gt=1,
+        description="A sensor is silent after this many heartbeat intervals (as the API's).",
+    )
+    merge_gap_s: float = Field(
+        0, ge=0, description="Free gaps shorter than this count as occupied (as the API's)."
+    )
+
+
 @app.callback(invoke_without_command=True)
-@settings_options(StoreSettings, prefix="store", into="store_given")
+@settings_options(RollupSettings)
 def rollup(
-    store_given: Given[StoreSettings],
-    registry: Path = typer.Option(
-        default_factory=example_sites,
-        show_default="examples/sites of the checkout",
-        help="Site file or folder.",
-    ),
+    given: Given[RollupSettings],
     from_: datetime = typer.Option(..., "--from", formats=["%Y-%m-%d"], help="First local date."),
     to: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Local date after the last."),
     site_id: str | None = typer.Option(None, help="Only this site."),
@@ -36,10 +59,10 @@ def rollup(
     from summaries.retention import RawRetentionError
 
     try:
-        reg = load_registry(registry)
-        store_settings = store_given.settings()
-        store = open_store(store_settings)
-    except (ConfigError, StoreError, ValueError) as exc:
+        settings = given.settings()
+        reg = load_registry(settings.registry)
+        store = open_store(settings.store)
+    except (ConfigError, StoreError, ValueError) as exc:  # SettingsError is a ValueError
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     for site in reg:
@@ -55,9 +78,9 @@ def rollup(
                 store,
                 site,
                 period,
-                silence_factor=2.5,
-                merge_gap_s=0,
-                raw_retention_days=store_settings.raw_retention_days,
+                silence_factor=settings.silence_factor,
+                merge_gap_s=settings.merge_gap_s,
+                raw_retention_days=settings.store.raw_retention_days,
             )
         except RawRetentionError as exc:
             typer.echo(str(exc), err=True)

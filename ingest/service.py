@@ -59,7 +59,7 @@ from storage.base import Store
 from storage.marks import MarkingStore
 
 if TYPE_CHECKING:
-    from ingest.mqtt import MqttSubscriber
+    from ingest.subscriber import MqttSubscriber
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class IngestService:
         if self._started:
             raise RuntimeError("IngestService.start() called twice")
         self._started = True
-        from ingest.mqtt import MqttSubscriber
+        from ingest.subscriber import MqttSubscriber
 
         s = self.settings
         self._spool = Spool(
@@ -181,7 +181,7 @@ class IngestService:
         )
 
     def wait_connected(self, timeout: float) -> bool:
-        from ingest.mqtt import MqttSubscriber
+        from ingest.subscriber import MqttSubscriber
 
         assert isinstance(self._mqtt, MqttSubscriber)
         return self._mqtt.connected_event.wait(timeout)
@@ -189,7 +189,7 @@ class IngestService:
     @property
     def receiver_pid(self) -> int | None:
         """Process id of the paho receiver (``ingest.mqtt``), once started."""
-        from ingest.mqtt import MqttSubscriber
+        from ingest.subscriber import MqttSubscriber
 
         return self._mqtt.pid if isinstance(self._mqtt, MqttSubscriber) else None
 
@@ -202,7 +202,7 @@ class IngestService:
         """
         if not self._started or self._stopped.is_set():
             return True
-        from ingest.mqtt import MqttSubscriber
+        from ingest.subscriber import MqttSubscriber
 
         mqtt = self._mqtt
         assert isinstance(mqtt, MqttSubscriber)
@@ -357,7 +357,7 @@ class IngestService:
 
     # ---- writer thread -------------------------------------------------
     def _writer_loop(self) -> None:
-        from ingest.mqtt import MqttSubscriber
+        from ingest.subscriber import MqttSubscriber
 
         writer = self._writer
         mqtt = self._mqtt

@@ -68,13 +68,20 @@ def parse_last_seen(value: Any) -> datetime | None:
     return None
 
 
+_TOO_DEEP = "payload is not a device state: JSON nested too deeply"
+
+
 def decode_state(
     sensor_id: str, field: str, payload: bytes, received_at: datetime
 ) -> Reading | None:
     """One zigbee2mqtt state message -> a Reading, or None if it is not a device state."""
     try:
         data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except RecursionError:
+        # json's decoder recurses per level: a few thousand nested brackets
+        # (a malformed or hostile payload) exhaust the stack
+        return Reading(sensor_id, received_at, None, ok=False, detail=_TOO_DEEP)
+    except (UnicodeDecodeError, ValueError):  # JSONDecodeError, or an int of > 4300 digits
         return Reading(sensor_id, received_at, None, ok=False, detail="payload is not JSON")
     if not isinstance(data, dict):
         return Reading(sensor_id, received_at, None, ok=False, detail="payload is not an object")
@@ -103,7 +110,7 @@ def decode_availability(sensor_id: str, payload: bytes, received_at: datetime) -
     if text.startswith("{"):
         try:
             state = str(json.loads(text).get("state", ""))
-        except (json.JSONDecodeError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):  # not JSON, not an object, too deep
             state = ""
     ok = state == "online"
     return Reading(

@@ -110,6 +110,31 @@ def test_bad_payloads_are_reported_not_raised() -> None:
     assert decode_availability("z1", b"online", T0).ok is True
 
 
+def test_a_deeply_nested_payload_is_reported_by_the_driver_not_raised() -> None:
+    """100,000 nested brackets: json's decoder would raise RecursionError."""
+    from edge.drivers.zigbee2mqtt import Zigbee2MqttConfig, Zigbee2MqttDriver
+
+    config = Zigbee2MqttConfig.model_validate(
+        {"type": "zigbee2mqtt", "id": "z1", "space": "f1-kokous-01", "device": "hue-1"}
+    )
+    got: list = []
+    driver = Zigbee2MqttDriver(config, got.append, lambda: T0, base_topic="zigbee2mqtt")
+    deep_list = b"[" * 100_000 + b"]" * 100_000
+    deep_object = b'{"occupancy": ' + b'{"a": ' * 100_000 + b"1" + b"}" * 100_001
+    huge_int = b'{"battery": ' + b"9" * 5_000 + b"}"
+    for payload in (deep_list, deep_object, huge_int):
+        driver.handle("zigbee2mqtt/hue-1", payload, T0)
+    driver.handle("zigbee2mqtt/hue-1/availability", b'{"state": ' + b"[" * 100_000, T0)
+    assert [(r.sensor_id, r.active, r.ok) for r in got] == [("z1", None, False)] * 4
+    assert got[0].detail == "payload is not a device state: JSON nested too deeply"
+    assert got[1].detail == "payload is not a device state: JSON nested too deeply"
+    assert got[2].detail == "payload is not JSON"
+    assert got[3].detail == "zigbee unknown"
+    # the driver still decodes the next good message
+    driver.handle("zigbee2mqtt/hue-1", b'{"occupancy": true}', T0)
+    assert got[-1].active is True and got[-1].ok is True
+
+
 @pytest.fixture
 def z2m_agent(mosquitto, tmp_path: Path) -> Iterator[EdgeAgent]:
     sensors = [

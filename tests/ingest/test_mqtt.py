@@ -8,8 +8,8 @@ from multiprocessing.connection import Connection
 
 from core.messages import RawMessage
 from ingest.config import IngestSettings
-from ingest.mqtt import MqttSubscriber
 from ingest.pipeline import Delivery
+from ingest.subscriber import MqttSubscriber
 from tests.conftest import EXAMPLE_SITES
 
 

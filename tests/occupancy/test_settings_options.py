@@ -27,6 +27,7 @@ from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings
 
 from api.config import ApiSettings
+from api.rollup_cli import RollupSettings
 from edge.config import EdgeSettings
 from ingest.config import IngestSettings
 from simulators.publisher import PublisherSettings
@@ -44,7 +45,7 @@ USES: list[tuple[tuple[str, ...], str, type[BaseModel], str]] = [
     (("simulate", "backfill"), "simulators.cli:backfill_cmd", StoreSettings, "store"),
     (("up",), "occupancy.up:up", StoreSettings, "store"),
     (("charges",), "charging.cli:charges", StoreSettings, "store"),
-    (("rollup",), "api.rollup_cli:rollup", StoreSettings, "store"),
+    (("rollup",), "api.rollup_cli:rollup", RollupSettings, ""),
     (("summaries", "run"), "summaries.cli:run", SummariesSettings, ""),
     (("summaries", "rebuild"), "summaries.cli:rebuild", SummariesSettings, ""),
     (("summaries", "status"), "summaries.cli:status", SummariesSettings, ""),
@@ -60,6 +61,7 @@ NOT_USED: dict[tuple[str, ...], set[str]] = {
 BASE_ARGS: dict[tuple[str, ...], list[str]] = {
     ("ingest",): ["--registry", str(EXAMPLE_SITES)],
     ("summaries", "rebuild"): ["--site", "x", "--from", "2026-01-05", "--to", "2026-01-06"],
+    ("rollup",): ["--from", "2026-01-05", "--to", "2026-01-06"],
 }
 # settings that are valid only with another one
 COMPANIONS = {
@@ -84,6 +86,7 @@ DOC = {
     PublisherSettings: "simulator.md",
     StoreSettings: "storage.md",
     SummariesSettings: "storage.md",
+    RollupSettings: "api.md",
 }
 
 
@@ -287,7 +290,7 @@ def test_an_options_value_reaches_the_settings(
     ("cls", "path", "info"),
     [
         pytest.param(cls, p, i, id=env_var(cls, p))
-        for cls in (ApiSettings, IngestSettings, EdgeSettings, PublisherSettings)
+        for cls in (ApiSettings, IngestSettings, EdgeSettings, PublisherSettings, RollupSettings)
         for p, i in fields(cls)
     ],
 )
