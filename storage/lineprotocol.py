@@ -245,9 +245,8 @@ def _check_line_end(line: str) -> None:
     reads every backslash as escaping the next byte and counts quotes only after
     the first unescaped space. A tag key of a backslash and a space (written as
     two backslashes and a space: a literal backslash, then the escaped space)
-    makes it see the fields start
-    early, miscount the quotes of a string value, and cut the point at a line
-    break inside that value (found by the round-trip property test). So the
+    makes it see the fields start early, miscount the quotes of a string value,
+    and cut the point at a line break inside that value (found by the round-trip property test). So the
     splitter is replayed here, on the bytes the server reads, for the rare line
     that holds a break at all.
     """
