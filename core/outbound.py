@@ -20,6 +20,7 @@ Light: the standard library only.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ NAMED_RANGES: tuple[tuple[Network, str], ...] = tuple(
 )
 # IPv6 forms that carry an IPv4 address the packets end up at
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_6TO4 = ipaddress.ip_network("2002::/16")
+_NETWORKISH = re.compile(r"[0-9a-f:.]+(/[0-9]+)?")
 
 
 class OutboundRefused(ValueError):
@@ -94,6 +95,14 @@ def _address(text: str) -> Address:
     return ipaddress.ip_address(text.split("%", 1)[0])
 
 
+def _is_literal(host: str) -> bool:
+    try:
+        _address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def system_resolver(host: str, port: int) -> list[str]:
     answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(a[4][0]) for a in answers))
@@ -114,7 +123,7 @@ def parse_allowed(text: str) -> tuple[tuple[Network, ...], frozenset[str]]:
             networks.append(ipaddress.ip_network(entry, strict=True))
             continue
         except ValueError as exc:
-            if "/" in entry or entry.replace(".", "").isdigit() or ":" in entry:
+            if _NETWORKISH.fullmatch(entry) and (":" in entry or entry[0].isdigit()):
                 raise ValueError(f"{SETTING}: {raw!r} is not a network: {exc}") from None
         label = entry.replace("-", "").split(".")
         if not all(part.isalnum() and part.isascii() for part in label):
@@ -160,8 +169,11 @@ class OutboundPolicy:
         """The addresses to connect to for ``host``, each checked; raises
         OutboundRefused if any answer is refused (a name with one internal
         answer is not called at all) or the name does not resolve."""
+        key = _host_key(host)
         try:
-            answers = self.resolver(_host_key(host), port)
+            # an address literal needs no lookup; other spellings of one
+            # (2130706433, 0177.0.0.1) are the resolver's, as the client's are
+            answers = [str(_address(key))] if _is_literal(key) else self.resolver(key, port)
         except (OSError, UnicodeError) as exc:
             raise OutboundRefused(f"{host} does not resolve ({exc})") from None
         if not answers:
