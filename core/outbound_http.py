@@ -44,9 +44,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
         failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
         for address in self.policy.addresses(host, port):
             try:
-                return self.inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
+                return self.inner.connect_tcp(address, port, timeout, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc  # the next address, as socket.create_connection would
         assert failure is not None  # addresses() answers at least one

@@ -6,6 +6,7 @@ the code's table."""
 from __future__ import annotations
 
 import ipaddress
+import re
 
 import pytest
 
@@ -107,10 +108,11 @@ def test_a_name_resolving_to_a_private_address_is_refused() -> None:
             }
         )
     )
-    with pytest.raises(OutboundRefused, match=r"influx\.corp\.example resolves to 10\.20\.0\.7"):
+    said = "influx.corp.example resolves to 10.20.0.7"
+    with pytest.raises(OutboundRefused, match=re.escape(said)):
         policy.check_url("https://influx.corp.example/api/v2/query")
     # one internal answer among public ones: the name is not called at all
-    with pytest.raises(OutboundRefused, match="192.168.0.10, a private"):
+    with pytest.raises(OutboundRefused, match=re.escape("192.168.0.10, a private")):
         policy.check_url("https://split.example/")
     with pytest.raises(OutboundRefused, match="fd00::8086, a private"):
         policy.check_url("https://v6.example/")
@@ -135,18 +137,18 @@ def test_the_allow_list_admits_networks_and_named_hosts_only() -> None:
     policy.check_url("https://CALENDAR.corp.example./rooms.ics")  # the same name
     policy.check_url("http://localhost:8000/")
     policy.check_url("http://[::ffff:127.0.0.1]:8000/")  # the mapped form of 127/8
-    with pytest.raises(OutboundRefused, match="10.30.0.3"):
+    with pytest.raises(OutboundRefused, match=re.escape("10.30.0.3")):
         policy.check_url("https://grafana.corp.example/")
     with pytest.raises(OutboundRefused, match="::1, a loopback"):
         policy.check_url("http://[::1]/")  # 127.0.0.0/8 is IPv4 only
-    with pytest.raises(OutboundRefused, match="169.254.169.254"):
+    with pytest.raises(OutboundRefused, match=re.escape("169.254.169.254")):
         policy.check_url("http://169.254.169.254/")
 
 
 def test_a_named_host_does_not_admit_its_address_under_another_name() -> None:
     policy = OutboundPolicy.from_setting("localhost")
     policy.check_url("http://localhost/")
-    with pytest.raises(OutboundRefused, match="127.0.0.1, a loopback"):
+    with pytest.raises(OutboundRefused, match=re.escape("127.0.0.1, a loopback")):
         policy.check_url("http://127.0.0.1/")
 
 
