@@ -18,6 +18,7 @@ the proxy's address.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable
 
 import httpcore
@@ -63,23 +64,28 @@ class _GuardedBackend(httpcore.NetworkBackend):
 
 
 class GuardedTransport(httpx.HTTPTransport):
-    def __init__(self, policy: OutboundPolicy):
+    def __init__(self, policy: OutboundPolicy, *, verify: ssl.SSLContext | bool = True):
         super().__init__(trust_env=False)
         # httpx's HTTPTransport takes no network backend of its own; its pool
-        # is replaced by one that has the guarded backend (same TLS context)
+        # is replaced by one that has the guarded backend
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
             network_backend=_GuardedBackend(policy),
         )
 
 
 def guarded_client(
-    policy: OutboundPolicy, *, timeout: float, follow_redirects: bool
+    policy: OutboundPolicy,
+    *,
+    timeout: float,
+    follow_redirects: bool,
+    verify: ssl.SSLContext | bool = True,
 ) -> httpx.Client:
     """A client for URLs API users gave. Raises ``OutboundRefused`` (not an
-    ``httpx.HTTPError``) from a request to a refused address."""
+    ``httpx.HTTPError``) from a request to a refused address. ``verify``:
+    the TLS context (default: the system's CAs)."""
     return httpx.Client(
-        transport=GuardedTransport(policy),
+        transport=GuardedTransport(policy, verify=verify),
         timeout=timeout,
         follow_redirects=follow_redirects,
         trust_env=False,

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import re
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
+import trustme
 
 from core.outbound import OutboundPolicy, OutboundRefused
 from core.outbound_http import guarded_client
@@ -35,7 +38,7 @@ class _V6Server(ThreadingHTTPServer):
     address_family = socket.AF_INET6
 
 
-def _serve(host: str) -> Iterator[Server]:
+def _serve(host: str, tls: ssl.SSLContext | None = None) -> Iterator[Server]:
     cls = _V6Server if ":" in host else ThreadingHTTPServer
     state = Server(host, 0)
 
@@ -60,6 +63,8 @@ def _serve(host: str) -> Iterator[Server]:
             pass
 
     server = cls((host, 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     state.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -158,3 +163,25 @@ def test_without_following_a_redirect_is_only_an_answer(v4: Server, other: Serve
     with guarded_client(policy, timeout=5, follow_redirects=False) as client:
         assert client.post(v4.url("/hook", name="localhost"), content=b"{}").status_code == 302
     assert other.paths == []
+
+
+def test_tls_checks_the_certificate_against_the_urls_name() -> None:
+    """The connection is made to the checked number, but TLS still verifies
+    the URL's host name: a certificate for another name is refused. A real
+    TLS server on loopback, its certificate from a test CA (trustme)."""
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("hooks.invalid").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    policy = OutboundPolicy.from_setting("127.0.0.0/8", resolver=lambda _h, _p: ["127.0.0.1"])
+    served = _serve("127.0.0.1", server_ctx)
+    state = next(served)
+    try:
+        with guarded_client(policy, timeout=5, follow_redirects=False, verify=client_ctx) as c:
+            assert c.get(f"https://hooks.invalid:{state.port}/tls").text == "ok"
+            with pytest.raises(httpx.ConnectError, match="certificate"):
+                c.get(f"https://other.invalid:{state.port}/tls")
+        assert state.paths == ["/tls"]
+    finally:
+        next(served, None)
