@@ -99,6 +99,7 @@ def create_app(
             registry=registry,
             hub=hub,
             min_group=settings.min_group_spaces,
+            outbound=settings.outbound_policy(),
             clock=clock,
         )
         ctx.events = hooks.sink

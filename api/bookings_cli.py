@@ -35,8 +35,6 @@ def poll_feeds(
     ),
 ) -> None:
     """Poll the booking feeds once and print each feed's outcome; exit 1 if one failed."""
-    import httpx
-
     from api.feeds import PollSettings, poll_due
     from api.records import make_engine, make_sessionmaker
     from core.registry import load_registry
@@ -55,8 +53,9 @@ def poll_feeds(
         # a typo must not create an empty records database that has no feeds
         raise _fail(f"no records database at {path} (--records-url)")
     sessions = make_sessionmaker(make_engine(url))
-    with httpx.Client(follow_redirects=True) as client:
-        got = poll_due(sessions, reg, PollSettings.of(settings), client=client, every=not due_only)
+    cfg = PollSettings.of(settings)
+    with cfg.client() as client:  # the outbound address policy applies here too
+        got = poll_due(sessions, reg, cfg, client=client, every=not due_only)
     for feed_id, status in sorted(got.items()):
         typer.echo(f"feed {feed_id}: {status}")
     if not got:

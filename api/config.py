@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alerts.config import AlertSettings
 from core.datadir import example_sites, sqlite_url
+from core.outbound import OutboundPolicy, parse_allowed
 from core.secrets import refuse_placeholders
 from core.topics import DEFAULT_PREFIX
 from storage import StoreSettings
@@ -144,6 +145,24 @@ class ApiSettings(BaseSettings):
     feeds_max_bytes: int = Field(
         20_000_000, ge=1000, description="Largest feed accepted, in bytes."
     )
+
+    # --- outbound address policy (core/outbound.py): set by the administrator only
+    outbound_allowed_networks: str = Field(
+        "",
+        description="Internal networks (CIDR or address) and host names, comma-separated, "
+        "that webhook and booking-feed URLs may reach; default none: only public addresses.",
+    )
+
+    @field_validator("outbound_allowed_networks")
+    @classmethod
+    def _allowed_networks(cls, value: str) -> str:
+        parse_allowed(value)  # a bad entry stops the start-up, with its name
+        return value
+
+    def outbound_policy(self) -> OutboundPolicy:
+        return OutboundPolicy.from_setting(self.outbound_allowed_networks)
+
+    # --- end outbound address policy
 
     @model_validator(mode="after")
     def _live_feed_off(self) -> ApiSettings:

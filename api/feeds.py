@@ -6,6 +6,10 @@ calendar is reconciled with the feed's bookings (``api.booking_import``:
 created, updated, cancelled when the event is gone). A failing feed (HTTP
 error, not a calendar, unreachable) keeps its error on its record, is logged
 once per new error and is retried with exponential backoff.
+
+Feed URLs come from API users, so they are fetched through
+``core.outbound_http``: an internal address (and a redirect to one) is
+refused by the outbound address policy, at subscription and at each poll.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from api.bookings import _aware
 from api.config import ApiSettings
 from api.records import BookingFeed
 from charging.bookings import BookingError, ics_events
+from core.outbound import OutboundPolicy, OutboundRefused
+from core.outbound_http import guarded_client
 from core.registry import Registry, Site
 
 log = logging.getLogger(__name__)
@@ -46,6 +52,7 @@ class PollSettings:
     past_days: int
     future_days: int
     max_bytes: int
+    outbound: OutboundPolicy
 
     @classmethod
     def of(cls, s: ApiSettings) -> PollSettings:
@@ -56,22 +63,38 @@ class PollSettings:
             past_days=s.feeds_past_days,
             future_days=s.feeds_future_days,
             max_bytes=s.feeds_max_bytes,
+            outbound=s.outbound_policy(),
         )
 
+    def client(self) -> httpx.Client:
+        """The client polls go through (redirects followed, each hop checked)."""
+        return guarded_client(self.outbound, timeout=self.timeout_s, follow_redirects=True)
 
-def check_url(url: str) -> str:
+
+def check_url(url: str, outbound: OutboundPolicy) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FeedError(f"url: give an http:// or https:// address, not {url!r}")
+    try:
+        outbound.check_url(url)
+    except OutboundRefused as exc:
+        raise FeedError(f"url: {exc}") from None
     return url
 
 
 def add_feed(
-    session: Session, *, site: Site, url: str, name: str, interval_s: float | None, actor: Actor
+    session: Session,
+    *,
+    site: Site,
+    url: str,
+    name: str,
+    interval_s: float | None,
+    actor: Actor,
+    outbound: OutboundPolicy,
 ) -> BookingFeed:
     row = BookingFeed(
         site=site.id,
-        url=check_url(url),
+        url=check_url(url, outbound),
         name=name,
         interval_s=interval_s,
         created_by=f"{actor.name} ({actor.role})",
@@ -194,7 +217,7 @@ def poll_feed(
                 f"{s[k]} {k}" for k in ("created", "updated", "unchanged", "cancelled", "rejected")
             )
             row.last_changed_at = now
-    except (FeedError, BookingError, httpx.HTTPError, IntegrityError) as exc:
+    except (FeedError, BookingError, OutboundRefused, httpx.HTTPError, IntegrityError) as exc:
         session.rollback()
         row.etag, row.last_modified = etag, modified  # retry the whole feed next time
         row.last_polled_at = now
@@ -219,6 +242,8 @@ def _failed(
         error = "not a usable calendar: " + "; ".join(exc.problems)[:1000]
     elif isinstance(exc, IntegrityError):  # another poll stored the same bookings first
         error = "changed at the same time by another poll or import; retried"
+    elif isinstance(exc, OutboundRefused):
+        error = f"refused by the outbound address policy: {exc}"[:1000]
     elif isinstance(exc, httpx.HTTPError):
         error = f"unreachable: {type(exc).__name__}: {exc}"[:1000]
     else:
@@ -276,7 +301,7 @@ class FeedPoller(threading.Thread):
         self.tick_s = min(5.0, cfg.interval_s)
 
     def run(self) -> None:
-        with httpx.Client(follow_redirects=True) as client:
+        with self.cfg.client() as client:
             while not self.stopped.is_set():
                 try:
                     poll_due(self.sessions, self.registry, self.cfg, client=client)

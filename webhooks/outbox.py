@@ -137,6 +137,9 @@ class Outcome:
     error: str | None = None
     retry_after_s: float | None = None
     gone: bool = False  # 410: the receiver wants no more
+    # the outbound address policy refused the URL's address: retrying the
+    # same address would be refused again, so it is dead-lettered at once
+    refused: bool = False
 
 
 def record_outcome(
@@ -156,7 +159,7 @@ def record_outcome(
         delivery.last_error = None
     else:
         delivery.last_error = (outcome.error or "failed")[:500]
-        if outcome.gone or delivery.attempts >= max_attempts:
+        if outcome.gone or outcome.refused or delivery.attempts >= max_attempts:
             delivery.status = DEAD
         else:
             wait = backoff(delivery.attempts)

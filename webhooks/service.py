@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import sessionmaker
 
 from api.live import LiveHub
+from core.outbound import OutboundPolicy
 from core.registry import Registry
 from core.timeutil import utcnow
 from webhooks.live_events import SpaceStates, ZoneThresholds
@@ -79,6 +80,7 @@ class Webhooks:
         registry: Registry,
         hub: LiveHub,
         min_group: int,
+        outbound: OutboundPolicy,
         clock: Callable[[], datetime] = utcnow,
     ):
         self.settings = settings
@@ -90,6 +92,7 @@ class Webhooks:
             registry=registry,
             settings=settings,
             min_group=min_group,
+            outbound=outbound,
         )
         self._live_args = (hub, self.sink, sessions, settings, clock)
         self.live: LiveEvents | None = None

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
+from core.outbound import OutboundPolicy, OutboundRefused
 from core.registry import Registry
 from webhooks import signing
 from webhooks.events import EVENT_TYPES
@@ -130,10 +131,25 @@ def _check_scope(body: SubscriptionIn, principal: Principal, registry: Registry)
         raise Refused("an agency key subscribes only to its own agency's zones or shared ones")
 
 
+def _check_url(url: str, outbound: OutboundPolicy) -> str:
+    """The URL, unless the outbound policy refuses it (checked again at each delivery)."""
+    try:
+        outbound.check_url(url)
+    except OutboundRefused as exc:
+        raise Invalid(f"url: {exc}") from None
+    return url
+
+
 def create(
-    session: Session, body: SubscriptionIn, *, principal: Principal, registry: Registry
+    session: Session,
+    body: SubscriptionIn,
+    *,
+    principal: Principal,
+    registry: Registry,
+    outbound: OutboundPolicy,
 ) -> dict[str, Any]:
     _check_scope(body, principal, registry)
+    url = _check_url(str(body.url), outbound)
     secret = body.secret or signing.new_secret()
     try:
         signing.secret_key(secret)
@@ -141,7 +157,7 @@ def create(
         raise Invalid(f"secret: {exc}") from None
     sub = Subscription(
         id=f"sub_{uuid.uuid4().hex[:20]}",
-        url=str(body.url),
+        url=url,
         event_types=json.dumps(body.event_types),
         site=body.site,
         zone=body.zone,
@@ -172,12 +188,17 @@ def get(session: Session, sub_id: str, principal: Principal) -> Subscription:
 
 
 def update(
-    session: Session, sub_id: str, patch: SubscriptionPatch, principal: Principal
+    session: Session,
+    sub_id: str,
+    patch: SubscriptionPatch,
+    principal: Principal,
+    *,
+    outbound: OutboundPolicy,
 ) -> dict[str, Any]:
     sub = get(session, sub_id, principal)
     given = patch.model_dump(exclude_unset=True)
     if given.get("url") is not None:
-        sub.url = str(patch.url)
+        sub.url = _check_url(str(patch.url), outbound)
     if patch.event_types is not None:
         sub.event_types = json.dumps(patch.event_types)
     if patch.description is not None:

@@ -7,7 +7,8 @@ and after ``max_attempts`` failures the delivery is dead-lettered and the
 next one goes. A token bucket per subscription holds it to its rate. The
 success criterion, 410 handling and Retry-After follow the Standard Webhooks
 specification: 2xx is success, redirects are not followed, 410 Gone disables
-the subscription.
+the subscription. Deliveries go through ``core.outbound_http``: an address the
+outbound policy refuses dead-letters the delivery at once, with the reason.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.outbound import OutboundPolicy, OutboundRefused
+from core.outbound_http import guarded_client
 from core.registry import Registry
 from webhooks import signing
 from webhooks.outbox import (
@@ -73,6 +76,8 @@ def _retry_after(response: httpx.Response) -> float | None:
 def attempt(client: httpx.Client, url: str, *, body: bytes, headers: dict[str, str]) -> Outcome:
     try:
         response = client.post(url, content=body, headers=headers)
+    except OutboundRefused as exc:
+        return Outcome(False, f"refused by the outbound address policy: {exc}", refused=True)
     except httpx.HTTPError as exc:
         return Outcome(False, f"{type(exc).__name__}: {exc}")
     if 200 <= response.status_code < 300:
@@ -94,8 +99,10 @@ class DeliveryWorker(threading.Thread):
         registry: Registry,
         settings: WebhookSettings,
         min_group: int,
+        outbound: OutboundPolicy,
     ):
         super().__init__(name="webhooks-delivery", daemon=True)
+        self.outbound = outbound
         self.sink = sink
         self.sessions = sessions
         self.registry = registry
@@ -120,7 +127,10 @@ class DeliveryWorker(threading.Thread):
             return enqueue(session, events, registry=self.registry, min_group=self.min_group)
 
     def run(self) -> None:
-        with httpx.Client(timeout=self.settings.timeout_s, follow_redirects=False) as client:
+        client = guarded_client(
+            self.outbound, timeout=self.settings.timeout_s, follow_redirects=False
+        )
+        with client:
             while not self.stopped.is_set():
                 try:
                     self.flush()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
 
@@ -47,6 +46,7 @@ def create(site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, body: FeedIn) -
                 name=body.name,
                 interval_s=body.interval_s,
                 actor=Actor(principal.name, principal.role),
+                outbound=ctx.settings.outbound_policy(),
             )
             return feeds_m.feed_json(row)
     except feeds_m.FeedError as exc:
@@ -68,7 +68,7 @@ def poll(site: SiteDep, ctx: Ctx, principal: CurrentPrincipal, feed_id: FeedId) 
     require(principal, *ROLES)
     cfg = feeds_m.PollSettings.of(ctx.settings)
     try:
-        with ctx.sessions() as session, httpx.Client(follow_redirects=True) as client:
+        with ctx.sessions() as session, cfg.client() as client:
             row = feeds_m.get_feed(session, site=site, feed_id=feed_id)
             feeds_m.poll_feed(session, row, site=site, client=client, cfg=cfg)
             return feeds_m.feed_json(row)

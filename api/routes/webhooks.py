@@ -69,7 +69,13 @@ def list_(ctx: Ctx, principal: CurrentPrincipal) -> list[dict[str, Any]]:
 def create(ctx: Ctx, principal: CurrentPrincipal, body: subs_m.SubscriptionIn) -> dict[str, Any]:
     _allowed(principal)
     with _mapped(), ctx.sessions() as session:
-        return subs_m.create(session, body, principal=principal, registry=ctx.registry)
+        return subs_m.create(
+            session,
+            body,
+            principal=principal,
+            registry=ctx.registry,
+            outbound=ctx.settings.outbound_policy(),
+        )
 
 
 @router.get("/subscriptions/{sub_id}", summary="One subscription")
@@ -85,7 +91,9 @@ def update(
 ) -> dict[str, Any]:
     _allowed(principal)
     with _mapped(), ctx.sessions() as session:
-        return subs_m.update(session, sub_id, body, principal)
+        return subs_m.update(
+            session, sub_id, body, principal, outbound=ctx.settings.outbound_policy()
+        )
 
 
 @router.delete("/subscriptions/{sub_id}", status_code=204, summary="Delete a subscription")

@@ -47,6 +47,7 @@ def make_api(
     *,
     tariffs: Path | None = None,
     records_url: str | None = None,
+    outbound_allowed_networks: str = "",
 ) -> Iterator[Api]:
     site = load_site(SMALL_SITE)
     store = open_store(store_settings)
@@ -62,6 +63,7 @@ def make_api(
         tariffs=tariffs,
         rollup_interval_s=0,  # the tests roll up explicitly
         feeds_poll_interval_s=0,  # and poll booking feeds explicitly
+        outbound_allowed_networks=outbound_allowed_networks,
     )
     app = create_app(settings, registry=Registry({site.id: site}), store=store)
     with TestClient(app) as client:

@@ -22,7 +22,8 @@ from api.app import create_app
 from api.bookings_cli import app as bookings_cli
 from api.config import ApiSettings
 from core.registry import Registry
-from tests.api.conftest import SMALL_SITE, Api
+from storage import StoreSettings
+from tests.api.conftest import SMALL_SITE, Api, make_api
 
 FEEDS = "/v1/sites/pieni/booking-feeds"
 BOOKINGS = "/v1/sites/pieni/bookings"
@@ -112,6 +113,17 @@ def feed() -> Iterator[tuple[Feed, str]]:
     yield state, f"http://127.0.0.1:{server.server_port}/rooms.ics"
     server.shutdown()
     server.server_close()
+
+
+# the feed servers listen on loopback, which the outbound address policy
+# refuses unless the administrator allows it (tests/api/test_outbound_feeds.py)
+LOOPBACK = "127.0.0.0/8"
+
+
+@pytest.fixture
+def sqlite_api(tmp_path: Path) -> Iterator[Api]:
+    store = StoreSettings(url=f"sqlite:///{tmp_path}/store.db")
+    yield from make_api(store, tmp_path, outbound_allowed_networks=LOOPBACK)
 
 
 def _subscribe(api: Api, url: str) -> int:
@@ -241,6 +253,7 @@ def test_the_api_polls_in_the_background_and_stops_on_shutdown(
         rollup_interval_s=0,
         summaries_interval_s=0,
         feeds_poll_interval_s=1,
+        outbound_allowed_networks=LOOPBACK,
     )
     app = create_app(
         settings, registry=Registry({"pieni": sqlite_api.site}), store=sqlite_api.store
@@ -264,7 +277,7 @@ def test_the_cli_polls_every_feed_once(
     state.publish(_calendar(_event("cli", SOON, "0700", "0800")))
     fid = _subscribe(sqlite_api, url)
     args = ["poll-feeds", "--records-url", f"sqlite:///{tmp_path}/api.db",
-            "--registry", str(SMALL_SITE)]  # fmt: skip
+            "--registry", str(SMALL_SITE), "--outbound-allowed-networks", LOOPBACK]  # fmt: skip
     got = CliRunner().invoke(bookings_cli, args)
     assert got.exit_code == 0, got.output
     assert f"feed {fid}: 1 created, 0 updated, 0 unchanged, 0 cancelled, 0 rejected" in got.output

@@ -85,10 +85,15 @@ class HookApi:
 class Maker:
     tmp_path: Path
     keys: dict[str, str]
+    allowed: str = "127.0.0.0/8"
 
     def __call__(
-        self, clock: Callable[[], datetime] | None = None, **hooks: Any
+        self,
+        clock: Callable[[], datetime] | None = None,
+        allowed: str | None = None,
+        **hooks: Any,
     ) -> Iterator[HookApi]:
+        """``allowed``: outbound_allowed_networks (default: loopback)."""
         site = load_site(SMALL_SITE)
         settings = ApiSettings(
             registry=SMALL_SITE,
@@ -98,6 +103,9 @@ class Maker:
             rollup_interval_s=0,
             summaries_interval_s=0,
             webhooks=WebhookSettings(**{**FAST, **hooks}),
+            # the receivers listen on loopback, which the outbound address
+            # policy refuses unless the administrator allows it
+            outbound_allowed_networks=self.allowed if allowed is None else allowed,
         )
         store = open_store(settings.store)
         extra = {"clock": clock} if clock is not None else {}
