@@ -10,35 +10,19 @@ the API writes on its schedule.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import typer
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from core.cli_settings import Given, settings_options
-from core.datadir import example_sites
-from storage import StoreSettings
+from summaries.settings import RawReadSettings
 
 app = typer.Typer(help="Write exact 15-minute utilisation (and monthly efficiency) rollups.")
 
 
-class RollupSettings(BaseSettings):
+class RollupSettings(RawReadSettings):
     model_config = SettingsConfigDict(
         env_prefix="OCCUPANCY_ROLLUP_", env_nested_delimiter="__", extra="forbid"
-    )
-
-    registry: Path = Field(
-        default_factory=example_sites, description="Site file or folder of site files."
-    )
-    store: StoreSettings = Field(default_factory=StoreSettings)
-    silence_factor: float = Field(
-        2.5,
-        gt=1,
-        description="A sensor is silent after this many heartbeat intervals (as the API's).",
-    )
-    merge_gap_s: float = Field(
-        0, ge=0, description="Free gaps shorter than this count as occupied (as the API's)."
     )
 
 

@@ -11,37 +11,24 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import typer
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from core.cli_settings import Given, SettingsError, settings_options
-from core.datadir import example_sites, sqlite_url
-from storage import StoreSettings
+from core.datadir import sqlite_url
+from summaries.settings import RawReadSettings
 
 app = typer.Typer(help="Daily summaries: run the summariser, rebuild days, show the status.")
 
 
-class SummariesSettings(BaseSettings):
+class SummariesSettings(RawReadSettings):
     model_config = SettingsConfigDict(
         env_prefix="OCCUPANCY_SUMMARIES_", env_nested_delimiter="__", extra="forbid"
     )
 
-    registry: Path = Field(
-        default_factory=example_sites, description="Site file or folder of site files."
-    )
-    store: StoreSettings = Field(default_factory=StoreSettings)
-    silence_factor: float = Field(
-        2.5,
-        gt=1,
-        description="A sensor is silent after this many heartbeat intervals (as the API's).",
-    )
-    merge_gap_s: float = Field(
-        0, ge=0, description="Free gaps shorter than this count as occupied (as the API's)."
-    )
     interval_s: float = Field(60, gt=0, description="Seconds between summariser cycles.")
     workers: int = Field(
         1,
