@@ -8,7 +8,8 @@
 import { Filters } from "./filters.js";
 import { Replay } from "./history.js";
 import { applyStatic, loadLang, preferredLang } from "./i18n.js";
-import { api, takeKeyFromUrl } from "./live/api.js";
+import { takeKey } from "./shared/api.js";
+import { api } from "./live/api.js";
 import {
   applyFilters,
   applySearch,
@@ -133,7 +134,7 @@ async function main() {
   startClocks();
   // On a phone the legend starts folded: the plan comes first.
   if (NARROW.matches) $("legend-box").open = false;
-  state.key = takeKeyFromUrl();
+  state.key = takeKey();
   if (!state.key) return showSignin();
   return start();
 }

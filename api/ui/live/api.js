@@ -1,9 +1,9 @@
 // The live page's requests to the API: JSON with the key in the Authorization
-// header (never in a URL), the key taken from the URL fragment, and the plan
-// images (an <image> element cannot send the key).
+// header (never in a URL), and the plan images (an <image> element cannot send
+// the key). The key itself is kept by shared/api.js (takeKey, storeKey).
 
 import { HttpError } from "../sse.js";
-import { API_ROOT, KEY_STORE, state } from "./context.js";
+import { API_ROOT, state } from "./context.js";
 
 export async function api(path) {
   let res;
@@ -25,20 +25,6 @@ export async function api(path) {
     throw new HttpError(res.status, typeof detail === "string" ? detail : "");
   }
   return res.json();
-}
-
-// The key arrives in the URL fragment (never sent to the server), is moved
-// to sessionStorage and removed from the address bar and history.
-export function takeKeyFromUrl() {
-  const params = new URLSearchParams(location.hash.slice(1));
-  const key = params.get("key");
-  if (key) {
-    sessionStorage.setItem(KEY_STORE, key);
-    params.delete("key");
-    const rest = params.toString();
-    history.replaceState(null, "", location.pathname + location.search + (rest ? `#${rest}` : ""));
-  }
-  return sessionStorage.getItem(KEY_STORE);
 }
 
 // The floor's plan image as a blob URL, or null when it cannot be read.

@@ -3,7 +3,6 @@
 // filters, replay) set once at start-up by app.js. Also the small questions
 // every module asks of that state: which floor a space is on, what it shows.
 
-export const KEY_STORE = "occupancy.key";
 export const SITE_STORE = "occupancy.site";
 export const FLOOR_STORE = "occupancy.floor";
 export const NARROW = window.matchMedia("(max-width: 640px)");

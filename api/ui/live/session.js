@@ -3,7 +3,8 @@
 import { t } from "../i18n.js";
 import { api } from "./api.js";
 import { renderFloor, renderSitePicker } from "./board.js";
-import { $, FLOOR_STORE, KEY_STORE, SITE_STORE, parts, sortedFloors, state } from "./context.js";
+import { storeKey } from "../shared/api.js";
+import { $, FLOOR_STORE, SITE_STORE, parts, sortedFloors, state } from "./context.js";
 import { closeDetails } from "./details.js";
 import { refreshService } from "./refresh.js";
 import { setConn, startStream, stopStream } from "./stream.js";
@@ -24,7 +25,7 @@ export function showSignin(messageKey = "") {
 }
 
 export function signOut(messageKey = "") {
-  sessionStorage.removeItem(KEY_STORE);
+  storeKey(null);
   state.key = null;
   showSignin(messageKey);
 }
@@ -34,7 +35,7 @@ export async function onSignin(event) {
   const key = $("key").value.trim();
   if (!key) return;
   state.key = key;
-  sessionStorage.setItem(KEY_STORE, key);
+  storeKey(key);
   $("key").value = "";
   await start();
 }

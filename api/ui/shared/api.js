@@ -2,7 +2,7 @@
 // (never in a URL), one request at a time (the API runs at most two reports
 // per key at once and refuses more with 429), a 429 retried after Retry-After.
 
-const KEY_STORE = "occupancy.key"; // the live page's: one sign-in serves both
+const KEY_STORE = "occupancy.key"; // one sign-in serves the three pages
 
 export class ApiError extends Error {
   constructor(status, detail) {
