@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests import repo_bounds
 from tests.servers import InfluxServer, MosquittoServer, PostgresServer
@@ -18,6 +19,12 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_SITES = REPO / "examples" / "sites"
 
 repo_bounds.install()
+
+# The suite runs in parallel workers beside servers and other workers, so one
+# example's wall time says nothing about the code: no deadline (Hypothesis's
+# default is 200 ms). Each test's own settings still set how much it explores.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 
 @pytest.fixture(autouse=True)

@@ -27,10 +27,33 @@ class MissingBinary(RuntimeError):
     pass
 
 
+_handed_out: set[int] = set()
+
+
+def _worker() -> tuple[int, int]:
+    """This pytest-xdist worker's index and the number of workers ((0, 1) alone)."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ...
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    return (int(name[2:]), count) if name.startswith("gw") and count > 1 else (0, 1)
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port that nothing listens on, never one handed out before here.
+
+    The port is free when asked but only taken when the server binds it, so
+    under pytest-xdist two workers could be given the same one in between: each
+    worker takes only ports of its own class (``port // 2 % workers``; Linux
+    hands out mostly odd ports to ``bind(0)``, hence the halving), and none
+    twice, so the workers' servers never meet on a port.
+    """
+    index, count = _worker()
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port // 2 % count == index and port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def find_binary(name: str, package: str) -> str:
