@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from core.registry import Site, SpaceType
 from simulators.layout import build_layout
-from simulators.people import DayPeople, _Person, _Staff, recurring_series, simulate_day
+from simulators.people import DayPeople, recurring_series, simulate_day
+from simulators.persons import Person, Staff
 from simulators.scenario import People, Scenario
 
 
@@ -159,8 +160,8 @@ def test_visitors_counted_at_the_service_point(example_site: Site, weeks: list[D
     assert len(waiting) > 0 and waiting.min() >= 1
 
 
-# ``_Staff.free_during`` (flat arrays, asked for every booking) agrees with the
-# plain per-person rule ``_Person.free_during`` it replaces.
+# ``Staff.free_during`` (flat arrays, asked for every booking) agrees with the
+# plain per-person rule ``Person.free_during`` it replaces.
 span = st.tuples(st.integers(0, 100), st.integers(1, 40)).map(lambda t: (t[0], t[0] + t[1]))
 
 
@@ -174,10 +175,10 @@ def test_staff_agrees_with_the_per_person_rule(
 ) -> None:
     persons = []
     for (arrive, leave), absences in people:
-        p = _Person("a", arrive, leave)
+        p = Person("a", arrive, leave)
         p.absences.extend(absences)
         persons.append(p)
-    staff = _Staff(persons)
+    staff = Staff(persons)
     for (a, b), k, absence in asks:
         want = [i for i, p in enumerate(persons) if p.free_during(a, b)]
         assert staff.free_during(a, b).tolist() == want
