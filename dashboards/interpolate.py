@@ -16,7 +16,16 @@ from typing import Any
 
 from dashboards.model import ALL_VALUE
 
-ALL = object()  # a variable set to "All"
+
+class _All:
+    """A variable set to "All". Its repr is fixed so that test ids naming it are
+    the same in every process (pytest-xdist workers must collect the same ids)."""
+
+    def __repr__(self) -> str:
+        return "ALL"
+
+
+ALL = _All()
 VarValue = str | Sequence[str] | object
 
 _REGEX_SPECIAL = re.compile(r"[\\^$*+?.()|\[\]{}/]")
