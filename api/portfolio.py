@@ -28,13 +28,21 @@ from api.reports import Period, resolve_period
 from core.registry import Registry, Site
 from metrics import portfolio as pf
 from metrics.efficiency import EFFICIENCY_COLUMNS, SITE_ROW, efficiency_of
+from metrics.efficiency_sites import efficiency_of_sites, group_totals
 from metrics.presence import DEFAULT_MARGIN
 from storage import Store
 from summaries.compute import ALL
-from summaries.presence import BookingSource, no_bookings
+from summaries.groups import stored_view, visible_groups
+from summaries.many_sites import (
+    checked_rows,
+    group_rows_expected,
+    presence_rows_expected,
+    whole_sites,
+)
+from summaries.presence import PRESENCE, BookingSource, no_bookings
 from summaries.reader import PeriodData, prefetch_group_days, prefetch_presence
 from summaries.retention import read_pruned_of_sites
-from summaries.schema import read_commits_and_marks
+from summaries.schema import GROUPS, read_commits_and_marks
 from summaries.summariser import SummaryParams
 
 EFFICIENCY_FIGURES = EFFICIENCY_COLUMNS[1:]  # every column but ``agency``
@@ -136,6 +144,10 @@ class _Meta:
         }
 
 
+#: the results of the sites it can compute at once, by site id
+AtOnce = Callable[[list[tuple[Site, PeriodData]]], dict[str, Any]]
+
+
 def _per_site(
     pf_: Portfolio,
     periods: dict[str, Period],
@@ -144,9 +156,12 @@ def _per_site(
     compute: Callable[[PeriodData, Site], Any],
     meta: _Meta,
     prefetch: Callable[[list[PeriodData]], None] | None = None,
+    at_once: AtOnce | None = None,
 ) -> list[tuple[Site, Any]]:
     """``compute`` of every site's period data, or its kept result; ``prefetch``
-    reads, for all the sites to compute at once, what ``compute`` will read."""
+    reads, for all the sites to compute at once, what ``compute`` will read;
+    ``at_once`` computes the results of all the sites it can in one pass (by
+    site id), ``compute`` those of the others."""
     sites = [pf_.registry.site(sid) for sid in periods]
     known, pruned = {}, {}
     if periods:
@@ -172,12 +187,15 @@ def _per_site(
         key = (id(pf_.store), sid, site.version, what, period.start, period.end, principal.agency)
         part = _PARTS.get((*key, gens)) if gens is not None else None
         todo.append((site, data, key, gens, part))
+    done: dict[str, Any] = {}
+    if at_once is not None:
+        done = at_once([(site, data) for site, data, _, _, part in todo if part is None])
     if prefetch is not None:
-        prefetch([data for _, data, _, _, part in todo if part is None])
+        prefetch([data for s, data, _, _, part in todo if part is None and s.id not in done])
     out = []
     for site, data, key, gens, part in todo:
         if part is None:
-            part = compute(data, site)
+            part = done[site.id] if site.id in done else compute(data, site)
             if gens is not None and not data.meta()["days_from_raw"]:
                 _PARTS.put((*key, gens), part)
         meta.add(site, periods[site.id], data)
@@ -262,11 +280,22 @@ def site_efficiency_from(
         shared_use_s=access.area_weights(site, principal),
         margin=margin,
     )
+    sums = dict(zip(by_agency["agency"].tolist(), _sum_tuples(by_agency), strict=True))
+    sums.update(zip([SITE_ROW] * len(whole), _sum_tuples(whole), strict=True))  # one row or none
+    return _with_sums(frame, sums)
+
+
+def _sum_tuples(frame: pd.DataFrame) -> list[tuple[int, ...]]:
+    return list(zip(*(frame[c].tolist() for c in pf.NS_SUMS), strict=True))
+
+
+def _with_sums(frame: pd.DataFrame, sums: dict[str, tuple[int, ...]]) -> pd.DataFrame:
+    """``frame`` with the nanosecond sums of each row's spaces (``NS_SUMS``),
+    given by row label (``_site``: the site's); 0 for a label without."""
     rows = frame["agency"].tolist()
-    for c in pf.NS_SUMS:
-        of = dict(zip(by_agency["agency"].tolist(), by_agency[c].tolist(), strict=True))
-        of.update(zip([SITE_ROW] * len(whole), whole[c].tolist(), strict=True))  # one row or none
-        frame[c] = np.array([of.get(a, 0) for a in rows], dtype=np.int64)
+    none = (0,) * len(pf.NS_SUMS)
+    for j, c in enumerate(pf.NS_SUMS):
+        frame[c] = np.array([sums.get(a, none)[j] for a in rows], dtype=np.int64)
     return frame
 
 
@@ -281,6 +310,91 @@ def _desk_peaks(days: pd.DataFrame, by: str) -> pd.DataFrame:
             "peak": peak[has],
         }
     )
+
+
+def efficiency_at_once(principal: Principal, margin: float) -> AtOnce:
+    """``_site_efficiency`` of many sites in one pass: their group rows and
+    presence pairs in one read each, checked against all their commits at
+    once (``summaries.many_sites``), the figures of all of them from those
+    frames (``metrics.efficiency_sites``); the same frames. A site with a day
+    not wholly in summaries is left out (``_site_efficiency`` reads it)."""
+    view = principal.agency or ALL
+    site_view = stored_view("site", view)
+    kinds = (
+        ("agency", ALL, f"groups agency {ALL}"),
+        ("site", site_view, f"groups site {site_view}"),
+    )
+
+    def at_once(todo: list[tuple[Site, PeriodData]]) -> dict[str, pd.DataFrame]:
+        datas = [data for _, data in todo]
+        reads = [
+            (
+                checked_rows(
+                    datas, GROUPS, where={"level": level, "view": stored},
+                    expected=group_rows_expected(level, stored),
+                ),
+                kind,
+            )
+            for level, stored, kind in kinds
+        ]  # fmt: skip
+        pairs = checked_rows(datas, PRESENCE, where=None, expected=presence_rows_expected)
+        whole = whole_sites(datas, [*reads, (pairs, "presence")])
+        if not whole:
+            return {}
+        sites = [todo[i][0] for i in whole]
+        agency_rows, site_rows = (
+            _visible_rows(c.rows, datas, whole, level=level, view=view)
+            for (c, _), (level, _, _) in zip(reads, kinds, strict=True)
+        )
+        by_agency = group_totals(agency_rows, by="agency")
+        by_site = group_totals(site_rows, by="agency")
+        peaks = site_rows[site_rows["desk_peak"].to_numpy(dtype=np.int64) >= 0]
+        presence = pairs.rows[np.isin(pairs.rows["index"].to_numpy(), whole)]
+        frames = efficiency_of_sites(
+            use=pf.time_figures(by_agency, keys=["site", "agency"]),
+            total=pf.time_figures(by_site, keys=["site"]),
+            pairs=presence,
+            site_desk_peaks=peaks.rename(columns={"desk_peak": "peak"}),
+            sites=sites,
+            shared_use_s={s.id: access.area_weights(s, principal) for s in sites},
+            margin=margin,
+        )
+        sums = _sums_of_sites(by_agency, by_site)
+        return {s.id: _with_sums(frames[s.id], sums.get(s.id, {})) for s in sites}
+
+    return at_once
+
+
+def _visible_rows(
+    rows: pd.DataFrame, datas: list[PeriodData], whole: list[int], *, level: str, view: str
+) -> pd.DataFrame:
+    """The group rows (``checked_rows``) of the ``whole`` sites' groups that
+    ``view`` may see, as ``PeriodData.group_days`` keeps them."""
+    if not len(rows):
+        return rows.assign(group=[], day=[], desk_peak=[])
+    code, labels = pd.factorize(rows["group"].astype(str))
+    position = {g: j for j, g in enumerate(labels)}
+    allowed = np.zeros((len(datas), len(labels)), bool)
+    for i in whole:
+        for g in visible_groups(datas[i].site, level=level, view=view):
+            if g in position:
+                allowed[i, position[g]] = True
+    return rows[allowed[rows["index"].to_numpy(), code]]
+
+
+def _sums_of_sites(
+    by_agency: pd.DataFrame, by_site: pd.DataFrame
+) -> dict[str, dict[str, tuple[int, ...]]]:
+    """Per site, ``_with_sums``' sums: its agencies' and its own (``_site``)."""
+    out: dict[str, dict[str, tuple[int, ...]]] = {}
+    for site, agency, sums in zip(
+        by_agency["site"].tolist(), by_agency["agency"].tolist(), _sum_tuples(by_agency),
+        strict=True,
+    ):  # fmt: skip
+        out.setdefault(site, {})[agency] = sums
+    for site, sums in zip(by_site["site"].tolist(), _sum_tuples(by_site), strict=True):
+        out.setdefault(site, {})[SITE_ROW] = sums
+    return out
 
 
 def efficiency_prefetch(principal: Principal) -> Callable[[list[PeriodData]], None]:
@@ -311,7 +425,6 @@ def efficiency(
     ``_portfolio`` row, the sites' ``_site`` rows combined; an agency key sees
     its registry figures only, as it sees a ``_site`` row."""
     meta = _Meta()
-    prefetch = efficiency_prefetch(principal)
     parts = _per_site(
         pf_,
         periods,
@@ -319,7 +432,8 @@ def efficiency(
         ("e",),
         lambda data, site: _site_efficiency(data, site, principal, pf_.margin),
         meta,
-        prefetch,
+        efficiency_prefetch(principal),
+        efficiency_at_once(principal, pf_.margin),
     )
     return efficiency_rows(parts, principal, by=by, agency=agency), meta.out(periods, by=by)
 

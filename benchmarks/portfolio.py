@@ -203,6 +203,8 @@ def read_in_this_process(args: argparse.Namespace) -> None:
     tmp = Path(args.read)
     site = load_site(SITE)
     sites = [site, *copies_of(site, args.sites)]
+    if args.path in ("cells", "per-site"):  # every site computed on its own
+        portfolio.efficiency_at_once = lambda *a, **k: lambda todo: {}
     if args.path == "cells":
         portfolio._site_efficiency = _cells_site_efficiency
         portfolio.prefetch_group_days = lambda *a, **k: None
