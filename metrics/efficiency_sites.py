@@ -28,6 +28,7 @@ from metrics.efficiency import (
     check_margin,
     efficiency_rows_of,
 )
+from metrics.grouping import positions
 from metrics.portfolio import NS_SUMS
 from metrics.presence import DEFAULT_MARGIN
 
@@ -101,7 +102,7 @@ def _figures_by_site(
     out: dict[int, dict[str, dict[str, float]]] = {}
     if not len(frame):
         return out
-    code = index.get_indexer(pd.Index(frame["site"])).tolist()
+    code = positions(frame["site"], index).tolist()
     keys = frame[by].astype(str).tolist() if by is not None else [""] * len(frame)
     for c in columns:
         for i, k, v in zip(code, keys, frame[c].to_numpy(dtype=float).tolist(), strict=True):
@@ -125,7 +126,7 @@ def _presence_by_site(
     (``pool_shares`` and ``daily_peaks_of`` of the site's pairs)."""
     if not len(pairs):
         return {}
-    site = index.get_indexer(pd.Index(pairs["site"]))
+    site = positions(pairs["site"], index)
     agency_code, agency_names = pd.factorize(pairs["agency"].astype(str))
     day = pairs["day"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     a = pairs["a"].to_numpy(dtype=np.int64)
@@ -171,7 +172,7 @@ def _observed_keys(pairs: pd.DataFrame, index: pd.Index) -> np.ndarray:
     """(site, day) keys of the days with presence pairs (a desk observed)."""
     if not len(pairs):
         return np.zeros(0, np.int64)
-    return np.unique(_day_keys(index.get_indexer(pd.Index(pairs["site"])), pairs["day"]))
+    return np.unique(_day_keys(positions(pairs["site"], index), pairs["day"]))
 
 
 def _site_peaks_by_site(
@@ -180,7 +181,7 @@ def _site_peaks_by_site(
     """Per site, its daily desk peaks (in day order) on its observed days."""
     if not len(peaks):
         return {}
-    site = index.get_indexer(pd.Index(peaks["site"]))
+    site = positions(peaks["site"], index)
     keys = _day_keys(site, peaks["day"])
     keep = np.isin(keys, observed) & (site >= 0)
     site, keys = site[keep], keys[keep]
