@@ -15,10 +15,12 @@ hold the same figures; the reads are real reads of 100 sites' rows.
 Timed through the real API app (FastAPI TestClient) over the whole period:
 ``/v1/portfolio/efficiency?by=agency`` and
 ``/v1/portfolio/utilisation?by=site|agency``. First each report **cold in a
-fresh process** (its first request; wall and CPU seconds, then warm), the
-efficiency report for a facility and an agency key, and again on the path
-it took before ``summary_groups`` (every day cell and two peak tables per
-site; the answers must be identical): the ratio is of the same run. Then, in
+fresh process** (its first request; wall and CPU seconds, then warm; the
+median of ``--repeat`` processes), the efficiency report for a facility and
+an agency key, on its path (all sites in one pass, ``api.portfolio_one_pass``)
+and again on the paths before: site by site from the per-group rows, and
+before ``summary_groups`` (every day cell and two peak tables per site); the
+answers must be identical and the ratios are of the same run. Then, in
 this process, cold after emptying the caches (the SQLite file stays in the
 OS page cache) and warm (p50/p95), with the baselines: a client asking each
 of the 100 sites' own report and adding them up, and the raw recompute of
