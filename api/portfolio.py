@@ -24,6 +24,7 @@ import pandas as pd
 
 from api import access
 from api.auth import Principal
+from api.portfolio_one_pass import AtOnce, efficiency_at_once, sum_tuples, with_sums
 from api.reports import Period, resolve_period
 from core.registry import Registry, Site
 from metrics import portfolio as pf
@@ -144,9 +145,12 @@ def _per_site(
     compute: Callable[[PeriodData, Site], Any],
     meta: _Meta,
     prefetch: Callable[[list[PeriodData]], None] | None = None,
+    at_once: AtOnce | None = None,
 ) -> list[tuple[Site, Any]]:
     """``compute`` of every site's period data, or its kept result; ``prefetch``
-    reads, for all the sites to compute at once, what ``compute`` will read."""
+    reads, for all the sites to compute at once, what ``compute`` will read;
+    ``at_once`` computes the results of all the sites it can in one pass (by
+    site id), ``compute`` those of the others."""
     sites = [pf_.registry.site(sid) for sid in periods]
     known, pruned = {}, {}
     if periods:
@@ -172,12 +176,15 @@ def _per_site(
         key = (id(pf_.store), sid, site.version, what, period.start, period.end, principal.agency)
         part = _PARTS.get((*key, gens)) if gens is not None else None
         todo.append((site, data, key, gens, part))
+    done: dict[str, Any] = {}
+    if at_once is not None:
+        done = at_once([(site, data) for site, data, _, _, part in todo if part is None])
     if prefetch is not None:
-        prefetch([data for _, data, _, _, part in todo if part is None])
+        prefetch([data for s, data, _, _, part in todo if part is None and s.id not in done])
     out = []
     for site, data, key, gens, part in todo:
         if part is None:
-            part = compute(data, site)
+            part = done[site.id] if site.id in done else compute(data, site)
             if gens is not None and not data.meta()["days_from_raw"]:
                 _PARTS.put((*key, gens), part)
         meta.add(site, periods[site.id], data)
@@ -262,12 +269,9 @@ def site_efficiency_from(
         shared_use_s=access.area_weights(site, principal),
         margin=margin,
     )
-    rows = frame["agency"].tolist()
-    for c in pf.NS_SUMS:
-        of = dict(zip(by_agency["agency"].tolist(), by_agency[c].tolist(), strict=True))
-        of.update(zip([SITE_ROW] * len(whole), whole[c].tolist(), strict=True))  # one row or none
-        frame[c] = np.array([of.get(a, 0) for a in rows], dtype=np.int64)
-    return frame
+    sums = dict(zip(by_agency["agency"].tolist(), sum_tuples(by_agency), strict=True))
+    sums.update(zip([SITE_ROW] * len(whole), sum_tuples(whole), strict=True))  # one row or none
+    return with_sums(frame, sums)
 
 
 def _desk_peaks(days: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -311,7 +315,6 @@ def efficiency(
     ``_portfolio`` row, the sites' ``_site`` rows combined; an agency key sees
     its registry figures only, as it sees a ``_site`` row."""
     meta = _Meta()
-    prefetch = efficiency_prefetch(principal)
     parts = _per_site(
         pf_,
         periods,
@@ -319,7 +322,8 @@ def efficiency(
         ("e",),
         lambda data, site: _site_efficiency(data, site, principal, pf_.margin),
         meta,
-        prefetch,
+        efficiency_prefetch(principal),
+        efficiency_at_once(principal, pf_.margin),
     )
     return efficiency_rows(parts, principal, by=by, agency=agency), meta.out(periods, by=by)
 

@@ -106,6 +106,8 @@ def efficiency_by_region(
         ("e",),  # the key api.portfolio.efficiency keeps these rows under
         lambda data, site: api_pf._site_efficiency(data, site, principal, pf_.margin),
         meta,
+        api_pf.efficiency_prefetch(principal),
+        api_pf.efficiency_at_once(principal, pf_.margin),
     )
     extra = {"agency": agency} if agency is not None else {}
     frame = region_rows(parts, principal, agency=agency, registry=pf_.registry, lang=lang)

@@ -15,10 +15,12 @@ hold the same figures; the reads are real reads of 100 sites' rows.
 Timed through the real API app (FastAPI TestClient) over the whole period:
 ``/v1/portfolio/efficiency?by=agency`` and
 ``/v1/portfolio/utilisation?by=site|agency``. First each report **cold in a
-fresh process** (its first request; wall and CPU seconds, then warm), the
-efficiency report for a facility and an agency key, and again on the path
-it took before ``summary_groups`` (every day cell and two peak tables per
-site; the answers must be identical): the ratio is of the same run. Then, in
+fresh process** (its first request; wall and CPU seconds, then warm; the
+median of ``--repeat`` processes), the efficiency report for a facility and
+an agency key, on its path (all sites in one pass, ``api.portfolio_one_pass``)
+and again on the paths before: site by site from the per-group rows, and
+before ``summary_groups`` (every day cell and two peak tables per site); the
+answers must be identical and the ratios are of the same run. Then, in
 this process, cold after emptying the caches (the SQLite file stays in the
 OS page cache) and warm (p50/p95), with the baselines: a client asking each
 of the 100 sites' own report and adding them up, and the raw recompute of
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -203,6 +206,8 @@ def read_in_this_process(args: argparse.Namespace) -> None:
     tmp = Path(args.read)
     site = load_site(SITE)
     sites = [site, *copies_of(site, args.sites)]
+    if args.path in ("cells", "per-site"):  # every site computed on its own
+        portfolio.efficiency_at_once = lambda *a, **k: lambda todo: {}
     if args.path == "cells":
         portfolio._site_efficiency = _cells_site_efficiency
         portfolio.prefetch_group_days = lambda *a, **k: None
@@ -244,31 +249,64 @@ def fresh_read(tmp: Path, args: argparse.Namespace, report: int, path: str, role
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+#: the efficiency report's paths, each in its own fresh processes
+PATHS = {
+    "groups": "per-group rows, all sites in one pass",
+    "per-site": "per-group rows, site by site (before)",
+    "cells": "day cells + peak tables (before those)",
+}
+
+
+def fresh_reads(tmp: Path, args: argparse.Namespace, report: int, path: str, role: str) -> Any:
+    """``--repeat`` fresh-process reads: the median cold wall and CPU seconds,
+    the rows (the same every time) and the load average around them."""
+    load = [os.getloadavg()[0]]
+    runs = [fresh_read(tmp, args, report, path, role) for _ in range(args.repeat)]
+    load.append(os.getloadavg()[0])
+    assert all(r["rows"] == runs[0]["rows"] for r in runs)
+    return {
+        **runs[0],
+        "cold": statistics.median(r["cold"] for r in runs),
+        "cold_cpu": statistics.median(r["cold_cpu"] for r in runs),
+        "colds": [r["cold"] for r in runs],
+        "warm": [w for r in runs for w in r["warm"]],
+        "rss_mb": max(r["rss_mb"] for r in runs),
+        "load": load,
+    }
+
+
 def cold_table(tmp: Path, args: argparse.Namespace) -> None:
-    """Every report cold in a fresh process; efficiency also on the old path
-    (day cells), the same run, the same figures."""
+    """Every report cold in fresh processes (the median of ``--repeat``);
+    efficiency also on the paths before (site by site; day cells), the same
+    run, the same figures."""
     print(
         f"\n| read over {args.days} days, {args.sites} sites, each in a fresh process "
-        "| cold s (CPU s) | warm p50 s | peak RSS MB |\n|---|---:|---:|---:|"
+        f"(median of {args.repeat}) | cold s (CPU s) | cold s, each | warm p50 s "
+        "| peak RSS MB | load avg |\n|---|---:|---:|---:|---:|---:|"
     )
     for i, (label, _path, _extra) in enumerate(REPORTS):
-        roles = ("facility", "agency:vero") if "efficiency" in label else ("facility",)
+        efficiency = "efficiency" in label
+        roles = ("facility", "agency:vero") if efficiency else ("facility",)
         for role in roles:
-            new = fresh_read(tmp, args, i, "groups", role)
-            rows = [(label, "groups", new)]
-            if "efficiency" in label:
-                old = fresh_read(tmp, args, i, "cells", role)
-                assert old["rows"] == new["rows"], "the two paths disagree"
-                rows.append((label, "cells", old))
-            for name, path, r in rows:
-                how = {"cells": "day cells + peak tables (before)", "groups": "per-group rows"}
-                how_ = how[path] if "efficiency" in label else "day cells"
+            rows = [
+                (path, fresh_reads(tmp, args, i, path, role))
+                for path in (PATHS if efficiency else ("groups",))
+            ]
+            new = rows[0][1]
+            for path, r in rows:
+                assert r["rows"] == new["rows"], f"the paths disagree ({path})"
+                how = PATHS[path] if efficiency else "day cells"
                 print(
-                    f"| {name}, {role}, {how_} | {r['cold']:.2f} ({r['cold_cpu']:.2f}) | "
-                    f"{statistics.median(r['warm']):.3f} | {r['rss_mb']:,.0f} |"
+                    f"| {label}, {role}, {how} | {r['cold']:.2f} ({r['cold_cpu']:.2f}) | "
+                    f"{', '.join(f'{c:.2f}' for c in r['colds'])} | "
+                    f"{statistics.median(r['warm']):.3f} | {r['rss_mb']:,.0f} | "
+                    f"{r['load'][0]:.1f}-{r['load'][1]:.1f} |"
                 )
-            if "efficiency" in label:
-                print(f"| ratio before / now, cold | {old['cold'] / new['cold']:.1f}x | | |")
+            for path, r in rows[1:]:
+                print(
+                    f"| ratio {path} / one pass, cold | {r['cold'] / new['cold']:.1f}x "
+                    f"(CPU {r['cold_cpu'] / new['cold_cpu']:.1f}x) | | | | |"
+                )
 
 
 def build(args: argparse.Namespace) -> Path:
@@ -318,6 +356,7 @@ def main() -> None:
     ap.add_argument("--no-one-by-one", action="store_true", help="leave out that baseline")
     ap.add_argument("--keep", action="store_true", help="keep the store (its path is printed)")
     ap.add_argument("--store", help="a folder kept by --keep: read it, build nothing")
+    ap.add_argument("--repeat", type=int, default=3, help="fresh-process reads per figure")
     ap.add_argument("--read", help=argparse.SUPPRESS)  # one fresh-process read (internal)
     ap.add_argument("--report", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--path", default="groups", help=argparse.SUPPRESS)

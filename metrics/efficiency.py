@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -178,6 +179,26 @@ def _peak_figures(peaks: np.ndarray, htv: float) -> dict[str, float]:
     }
 
 
+@dataclass(frozen=True)
+class PeriodFigures:
+    """What a site's efficiency rows take from its period, besides the registry.
+
+    By agency: ``utilisation``, ``coverage`` and ``occupied_s`` of its
+    dedicated spaces, its ``shares`` of the shared pool and ``peaks``, its
+    daily presence peaks (open days in order); for the ``_site`` row: the
+    site's ``site_utilisation`` and ``site_coverage`` and ``site_peaks``, its
+    daily desk peaks on the days presence counts."""
+
+    utilisation: Mapping[str, float]
+    coverage: Mapping[str, float]
+    occupied_s: Mapping[str, float]
+    site_utilisation: float
+    site_coverage: float
+    shares: Mapping[str, Fraction]
+    peaks: Mapping[str, np.ndarray]
+    site_peaks: np.ndarray
+
+
 def efficiency_of(
     *,
     use: pd.DataFrame,
@@ -192,8 +213,43 @@ def efficiency_of(
     cells: ``use`` by agency and ``total`` by site (``utilisation_from_cells``
     columns; occupied_s, utilisation and coverage are read), so a caller that
     already has them (the portfolio) does not add the cells up again."""
+    check_margin(margin)
+    use = use.set_index("agency")
+    shares = pool_shares(pairs=presence, site=site)
+    if len(site_desk_peaks):
+        mine = site_desk_peaks[site_desk_peaks["site"] == site.id]
+        # the days the agencies' presence counts: days on which a desk was observed
+        site_peaks = mine[mine["day"].isin(presence["day"])]["peak"].to_numpy(float)
+    else:
+        site_peaks = np.empty(0)
+    figures = PeriodFigures(
+        utilisation=_floats(use, "utilisation"),
+        coverage=_floats(use, "coverage"),
+        occupied_s=_floats(use, "occupied_s"),
+        site_utilisation=float(total["utilisation"].sum()) if len(total) else float("nan"),
+        site_coverage=float(total["coverage"].sum()) if len(total) else float("nan"),
+        shares=shares,
+        peaks=daily_peaks_of(pairs=presence, shares=shares),
+        site_peaks=site_peaks,
+    )
+    rows = efficiency_rows_of(figures=figures, site=site, shared_use_s=shared_use_s, margin=margin)
+    return pd.DataFrame(rows, columns=list(EFFICIENCY_COLUMNS))
+
+
+def check_margin(margin: float) -> None:
     if not margin >= 0:
         raise ValueError(f"the right-sizing margin must be at least 0, not {margin!r}")
+
+
+def efficiency_rows_of(
+    *,
+    figures: PeriodFigures,
+    site: Site,
+    shared_use_s: Mapping[str, float] | None,
+    margin: float,
+) -> list[dict[str, Any]]:
+    """The rows of ``efficiency_of`` (``EFFICIENCY_COLUMNS``, as dicts) from
+    the period's figures: one per agency (registry order), then ``_site``."""
     agencies = [a.id for a in site.agencies]
     zone_agency = {z.id: z.agency for z in site.zones}
     owner = {s.id: zone_agency[s.zone] for s in site.spaces}
@@ -210,26 +266,20 @@ def efficiency_of(
                 desk_count[agency] += 1
                 desk_area[agency] += s.area_m2
 
-    use = use.set_index("agency")
-    util = _floats(use, "utilisation")
-    cover = _floats(use, "coverage")
-    weights = _area_weights(site, _floats(use, "occupied_s"), shared_use_s)
+    weights = _area_weights(site, figures.occupied_s, shared_use_s)
     wsum = sum(weights.values())
     rest = max(site.area_m2 - sum(dedicated_area.values()), 0.0)
+    shares, shared_area = figures.shares, sum(s.area_m2 for s in shared)
 
-    shares = pool_shares(pairs=presence, site=site)
-    peaks_of = daily_peaks_of(pairs=presence, shares=shares)
-    shared_area = sum(s.area_m2 for s in shared)
-
-    rows = []
+    rows: list[dict[str, Any]] = []
     for a in agencies:
         htv = site.agency(a).headcount_htv
         share = shares.get(a, Fraction(0))
         held = desk_count[a] + float(share * len(shared))
         held_area = desk_area[a] + float(share) * shared_area
-        figures = _peak_figures(peaks_of.get(a, np.empty(0)), htv)
-        need = desks_needed(figures["peak_presence_p90"], margin)
-        if not figures["open_days"]:
+        peaks = _peak_figures(figures.peaks.get(a, np.empty(0)), htv)
+        need = desks_needed(peaks["peak_presence_p90"], margin)
+        if not peaks["open_days"]:
             # no day measured: no evidence to release anything on
             need = math.ceil(round(held, 9))
         release = max(math.floor(round(held - need, 9)), 0)
@@ -240,21 +290,20 @@ def efficiency_of(
                 "desks": desk_count[a],
                 "desk_area_m2": desk_area[a],
                 "area_m2": dedicated_area[a] + (rest * weights[a] / wsum if wsum > 0 else 0.0),
-                "utilisation": util.get(a, float("nan")),
-                "coverage": cover.get(a, float("nan")),
+                "utilisation": figures.utilisation.get(a, float("nan")),
+                "coverage": figures.coverage.get(a, float("nan")),
                 "pool_share": float(share),
                 "desks_held": held,
-                **figures,
+                **peaks,
                 "desks_needed": need,
                 "releasable_desks": release,
                 "releasable_m2": release * held_area / held if held > 0 else 0.0,
             }
         )
-    rows.append(_site_row(site, desks, total, site_desk_peaks, margin, presence["day"]))
+    rows.append(_site_row(site, desks, figures, margin))
     target = site.target_m2_per_htv
     nan = float("nan")
-    for row in rows:  # plain floats: the same IEEE divisions as over columns, without them
-        r = cast(dict[str, Any], row)
+    for r in rows:  # plain floats: the same IEEE divisions as over columns, without them
         htv, area, n_desks = float(r["headcount_htv"]), float(r["area_m2"]), r["desks"]
         r["m2_per_htv"] = area / htv if htv > 0 else nan
         r["use_rate"] = r["use_rate_mean"]
@@ -262,30 +311,20 @@ def efficiency_of(
         r["m2_per_htv_after"] = (area - r["releasable_m2"]) / htv if htv > 0 else nan
         r["target_m2_per_htv"] = target
         r["meets_target"] = bool(r["m2_per_htv"] <= target + 1e-9)
-    return pd.DataFrame(rows, columns=list(EFFICIENCY_COLUMNS))
+    return rows
 
 
 def _site_row(
-    site: Site,
-    desks: list[Space],
-    total: pd.DataFrame,
-    site_desk_peaks: pd.DataFrame,
-    margin: float,
-    observed_days: pd.Series,
-) -> dict[str, object]:
+    site: Site, desks: list[Space], figures: PeriodFigures, margin: float
+) -> dict[str, Any]:
     """The ``_site`` row: every desk, the site's daily desk peaks on the days
-    presence counts (``observed_days``)."""
+    presence counts (``figures.site_peaks``)."""
     site_htv = sum(a.headcount_htv for a in site.agencies)
     n_all = len(desks)
     all_desk_area = sum(s.area_m2 for s in desks)
-    mine = site_desk_peaks[site_desk_peaks["site"] == site.id] if len(site_desk_peaks) else None
-    if mine is not None:
-        # the days the agencies' presence counts: days on which a desk was observed
-        mine = mine[mine["day"].isin(observed_days)]
-    peaks = mine["peak"].to_numpy(float) if mine is not None else np.empty(0)
-    figures = _peak_figures(peaks, site_htv)
-    need = desks_needed(figures["peak_presence_p90"], margin)
-    if not figures["open_days"]:
+    peaks = _peak_figures(figures.site_peaks, site_htv)
+    need = desks_needed(peaks["peak_presence_p90"], margin)
+    if not peaks["open_days"]:
         need = n_all  # no day measured: no evidence to release anything on
     release = max(n_all - need, 0) if n_all else 0
     return {
@@ -294,11 +333,11 @@ def _site_row(
         "desks": n_all,
         "desk_area_m2": all_desk_area,
         "area_m2": site.area_m2,
-        "utilisation": float(total["utilisation"].sum()) if len(total) else float("nan"),
-        "coverage": float(total["coverage"].sum()) if len(total) else float("nan"),
+        "utilisation": figures.site_utilisation,
+        "coverage": figures.site_coverage,
         "pool_share": float("nan"),
         "desks_held": float(n_all),
-        **figures,
+        **peaks,
         "desks_needed": need,
         "releasable_desks": release,
         "releasable_m2": release * all_desk_area / n_all if n_all else 0.0,
@@ -308,7 +347,10 @@ def _site_row(
 __all__ = [
     "EFFICIENCY_COLUMNS",
     "SITE_ROW",
+    "PeriodFigures",
+    "check_margin",
     "efficiency_from",
     "efficiency_of",
     "efficiency_report",
+    "efficiency_rows_of",
 ]

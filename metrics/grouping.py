@@ -77,4 +77,12 @@ def int_sums(values: np.ndarray, key: np.ndarray, n_keys: int) -> np.ndarray:
     return out
 
 
-__all__ = ["dense_codes", "distinct_per_key", "float_sums", "group_keys", "int_sums"]
+def positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Each value's position in ``index`` (-1: not in it): a hash of the few
+    distinct values looked up, not a look-up of every row's string."""
+    codes, uniques = pd.factorize(values)
+    found = np.append(index.get_indexer(pd.Index(uniques)), -1)
+    return found[codes]  # code -1 (a missing value) takes the appended -1
+
+
+__all__ = ["dense_codes", "distinct_per_key", "float_sums", "group_keys", "int_sums", "positions"]

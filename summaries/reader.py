@@ -226,6 +226,12 @@ class PeriodData:
         """The days to come from summaries, with their commits (``summaries.energy``)."""
         return dict(self._commits)
 
+    def read_elsewhere(self, kind: str) -> None:
+        """Record that every summarised day's ``kind`` rows were read and found
+        whole by a caller reading many sites at once (``summaries.many_sites``),
+        as a read of its own would record them."""
+        self._from_summaries[kind] = set(self._candidates)
+
     def summary_key(self) -> tuple[tuple[date, int], ...] | None:
         """The generations of the period's days when every day is to come from a
         current summary: a key for results made of them (a rewritten day has a

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 import numpy as np
@@ -279,38 +279,36 @@ def read_commits_and_marks(
     marks = store.read(MARKS, start=start, end=end, where={"site": ids})
     out: dict[str, tuple[dict[date, Commit], dict[date, int]]] = {s.id: ({}, {}) for s in sites}
     # rows of all sites at once, not a frame per site (a year of 100 sites is
-    # 36,500 commits: the per-site pandas work cost more than reading them)
+    # 36,500 commits: the per-site pandas work cost more than reading them);
+    # the Commits made positionally from whole columns (a field each, in order)
     if len(commits):
-        cols = [
-            commits[c].tolist()
-            for c in ("gen", "hours", "space_days", "peaks", "carry", "params", "mark")
-        ]
-        n_presence, groups = _count_column(commits, "presence"), _count_column(commits, "groups")
-        for sid, day, gen, hours, space_days, peaks, carry, params, mark, n, n_groups in zip(
-            commits["site"].tolist(), _days_of(sites, commits), *cols, n_presence, groups,
-            strict=True,
-        ):  # fmt: skip
-            out[sid][0][day] = Commit(
-                gen=int(gen),
-                hours=int(hours),
-                space_days=int(space_days),
-                peaks=int(peaks),
-                carry=str(carry),
-                params=str(params),
-                mark=int(mark),
-                presence=n,
-                groups=int(n_groups),
-            )
+        made = map(
+            Commit,
+            *(_ints(commits, c) for c in ("gen", "hours", "space_days", "peaks")),
+            *(list(map(str, commits[c].tolist())) for c in ("carry", "params")),
+            _ints(commits, "mark"),
+            *(_count_column(commits, c) for c in ("presence", "groups", "counts")),
+        )
+        for sid, day, commit in zip(
+            commits["site"].tolist(), _days_of(sites, commits), made, strict=True
+        ):
+            out[sid][0][day] = commit
     if len(marks):
-        tokens = marks["token"].tolist()
+        tokens = _ints(marks, "token")
         for sid, day, t in zip(marks["site"].tolist(), _days_of(sites, marks), tokens, strict=True):
-            out[sid][1][day] = int(t)
+            out[sid][1][day] = t
     return out
+
+
+def _ints(frame: pd.DataFrame, column: str) -> list[int]:
+    values = frame[column].to_numpy()
+    return values.tolist() if values.dtype == np.int64 else [int(v) for v in values]
 
 
 def _days_of(sites: Sequence[Site], frame: pd.DataFrame) -> list[date]:
     """The local day of each row of ``frame`` (columns site, time), each in its
-    site's time zone: one conversion per time zone, not per site."""
+    site's time zone: one conversion per time zone, not per site, and one
+    ``date`` per distinct day, not per row."""
     times = frame["time"]
     days: np.ndarray = np.empty(len(frame), dtype="datetime64[ns]")
     by_tz: dict[str, tuple[Site, list[str]]] = {}
@@ -321,7 +319,10 @@ def _days_of(sites: Sequence[Site], frame: pd.DataFrame) -> list[date]:
         mask = np.ones(len(frame), bool) if len(by_tz) == 1 else frame["site"].isin(ids).to_numpy()
         if mask.any():
             days[mask] = local_day(first, times[mask])
-    return list(pd.DatetimeIndex(days).date)
+    codes, uniques = pd.factorize(days.view(np.int64))
+    epoch = date(1970, 1, 1)
+    of = [epoch + timedelta(days=int(ns) // 86_400_000_000_000) for ns in uniques.tolist()]
+    return [of[c] for c in codes.tolist()]
 
 
 def read_rows(
