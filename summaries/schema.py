@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
@@ -280,14 +280,15 @@ def read_commits_and_marks(
     out: dict[str, tuple[dict[date, Commit], dict[date, int]]] = {s.id: ({}, {}) for s in sites}
     # rows of all sites at once, not a frame per site (a year of 100 sites is
     # 36,500 commits: the per-site pandas work cost more than reading them);
-    # the Commits made positionally from whole columns (a field each, in order)
+    # the Commits made positionally from whole columns, in the order of its fields
     if len(commits):
-        made = map(
-            Commit,
-            *(_ints(commits, c) for c in ("gen", "hours", "space_days", "peaks")),
-            *(list(map(str, commits[c].tolist())) for c in ("carry", "params")),
-            _ints(commits, "mark"),
-            *(_count_column(commits, c) for c in ("presence", "groups", "counts")),
+        columns: dict[str, list[Any]] = {
+            **{c: _ints(commits, c) for c in ("gen", "hours", "space_days", "peaks", "mark")},
+            **{c: list(map(str, commits[c].tolist())) for c in ("carry", "params")},
+            **{c: _count_column(commits, c) for c in ("presence", "groups", "counts")},
+        }
+        made = (
+            Commit(*row) for row in zip(*(columns[f.name] for f in fields(Commit)), strict=True)
         )
         for sid, day, commit in zip(
             commits["site"].tolist(), _days_of(sites, commits), made, strict=True
