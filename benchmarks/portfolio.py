@@ -57,6 +57,7 @@ from api.app import create_app
 from api.auth import create_key
 from api.config import ApiSettings
 from api.records import make_engine, make_sessionmaker
+from benchmarks.api_timing import cold, p95, timed
 from core.calendar import local_day_bounds
 from core.registry import Registry, Site, load_site
 from metrics import portfolio as pf
@@ -67,7 +68,6 @@ from simulators.scenario import Scenario
 from storage import StoreSettings
 from storage.marks import MarkingStore
 from storage.sqlite import SQLiteStore
-from summaries import reader
 from summaries.compute import ALL
 from summaries.presence import PRESENCE
 from summaries.schema import DAYS, GROUPS, MARKS, PEAKS, SPACE_DAYS, params_digest
@@ -135,24 +135,6 @@ def copy_site(
             )
             written += int(b - a)
     return written
-
-
-def timed(client: TestClient, key: str, url: str, params: dict[str, Any]) -> tuple[float, Any]:
-    t = time.perf_counter()
-    r = client.get(url, params=params, headers={"Authorization": f"Bearer {key}"})
-    took = time.perf_counter() - t
-    assert r.status_code == 200, r.text[:500]
-    return took, r.json()
-
-
-def cold() -> None:
-    reader.clear_cache()
-    portfolio.clear_cache()
-
-
-def p95(times: list[float]) -> float:
-    s = sorted(times)
-    return s[min(len(s) - 1, round(0.95 * (len(s) - 1)))]
 
 
 def one_by_one(client: TestClient, key: str, sites: list[Site], path: str, q: dict) -> float:  # type: ignore[type-arg]

@@ -48,6 +48,7 @@ from api.app import create_app
 from api.auth import Principal, create_key
 from api.config import ApiSettings
 from api.records import make_engine, make_sessionmaker
+from benchmarks.api_timing import cold, p95, timed
 from core.calendar import local_day_bounds
 from core.registry import Site, load_registry
 from metrics.portfolio import PORTFOLIO_ROW
@@ -56,7 +57,6 @@ from simulators.scenario import Scenario
 from storage import StoreSettings
 from storage.marks import MarkingStore
 from storage.sqlite import SQLiteStore
-from summaries import reader
 from summaries.summariser import SummaryParams, refresh_site
 
 FOLDER = Path(__file__).resolve().parent.parent / "examples" / "portfolio"
@@ -67,24 +67,6 @@ REPORTS = [
     ("efficiency by region, by month", "efficiency", {"by": "region", "bucket": "month"}),
     ("utilisation by region, by month", "utilisation", {"by": "region", "bucket": "month"}),
 ]
-
-
-def timed(client: TestClient, key: str, url: str, params: dict[str, Any]) -> tuple[float, Any]:
-    t = time.perf_counter()
-    r = client.get(url, params=params, headers={"Authorization": f"Bearer {key}"})
-    took = time.perf_counter() - t
-    assert r.status_code == 200, r.text[:500]
-    return took, r.json()
-
-
-def cold() -> None:
-    reader.clear_cache()
-    portfolio.clear_cache()
-
-
-def p95(times: list[float]) -> float:
-    s = sorted(times)
-    return s[min(len(s) - 1, round(0.95 * (len(s) - 1)))]
 
 
 def one_by_one(client: TestClient, key: str, sites: list[Site], q: dict[str, str]) -> float:
