@@ -246,9 +246,9 @@ def _check_line_end(line: str) -> None:
     the first unescaped space. A tag key of a backslash and a space (written as
     two backslashes and a space: a literal backslash, then the escaped space)
     makes it see the fields start early, miscount the quotes of a string value,
-    and cut the point at a line break inside that value (found by the round-trip property test). So the
-    splitter is replayed here, on the bytes the server reads, for the rare line
-    that holds a break at all.
+    and cut the point at a line break inside that value (found by the round-trip
+    property test). So the splitter is replayed here, on the bytes the server
+    reads, for the rare line that holds a break at all.
     """
     buf = (line + "\n").encode("utf-8")
     end = len(buf) - 1
