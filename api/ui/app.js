@@ -8,7 +8,7 @@
 import { Filters } from "./filters.js";
 import { Replay } from "./history.js";
 import { applyStatic, loadLang, preferredLang } from "./i18n.js";
-import { takeKey } from "./shared/api.js";
+import { takeKey } from "./common/api.js";
 import { api } from "./live/api.js";
 import {
   applyFilters,
@@ -30,7 +30,7 @@ import { countText, describeSpace, nameOf, shortName, spaceName, typeName } from
 import { chooseSite, onSignin, showSignin, signOut, start } from "./live/session.js";
 import { renderConn, renderWarm } from "./live/stream.js";
 import { FloorPlan } from "./plan.js";
-import { onLangPick, renderHeader, showLang } from "./shared/header.js";
+import { onLangPick, renderHeader, showLang } from "./common/header.js";
 
 async function setLang(code) {
   await loadLang(code);

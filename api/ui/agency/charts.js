@@ -2,7 +2,7 @@
 // (GET /v1/agencies/{agency}/report) as it is: ratios times 100 as
 // percentages, so a test can read the figures back (getOption) and compare.
 
-import { AMBER, NAVY, PALETTE as COLOURS, RED, baseOption, pct } from "../shared/charts.js";
+import { AMBER, NAVY, PALETTE as COLOURS, RED, baseOption, pct } from "../common/charts.js";
 
 const PALE = "#aab4c3";
 const base = (description, valueFormatter) => baseOption(description, { valueFormatter });

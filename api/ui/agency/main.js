@@ -3,11 +3,11 @@
 // names in the page's language, the PDF downloadable in any of the three.
 
 import { applyStatic, lang, locale, preferredLang, t } from "../i18n.js";
-import { ApiError, download, getJson, takeKey } from "../shared/api.js";
-import { Charts, fmt as chartFmt, weekdayNames as weekdays } from "../shared/charts.js";
-import { onLangPick, renderHeader, showLang } from "../shared/header.js";
-import { showSignedIn, showSignedOut, wireSignin } from "../shared/signin.js";
-import { loadPageTexts, nameIn } from "../shared/texts.js";
+import { ApiError, download, getJson, takeKey } from "../common/api.js";
+import { Charts, fmt as chartFmt, weekdayNames as weekdays } from "../common/charts.js";
+import { onLangPick, renderHeader, showLang } from "../common/header.js";
+import { showSignedIn, showSignedOut, wireSignin } from "../common/signin.js";
+import { loadPageTexts, nameIn } from "../common/texts.js";
 import { dailyOption, forecastOption, trendOption, weekdayOption, zonesOption } from "./charts.js";
 
 const $ = (id) => document.getElementById(id);

@@ -3,7 +3,7 @@
 // unchanged (ratios times 100 as percentages), so a test can read them back
 // from the chart instance (getOption) and compare them with the API.
 
-import { AMBER, BLUE, GREY, NAVY, RED, baseOption, pct } from "../shared/charts.js";
+import { AMBER, BLUE, GREY, NAVY, RED, baseOption, pct } from "../common/charts.js";
 
 const base = (fmt, description) => baseOption(description, { valueFormatter: (v) => fmt.pct(v) });
 

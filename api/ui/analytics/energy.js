@@ -3,7 +3,7 @@
 // that measured demand allows (GET .../energy/closing). Definitions:
 // docs/metrics.md, "Energy of empty conditioned space".
 
-import { GREY, NAVY, baseOption, pct } from "../shared/charts.js";
+import { GREY, NAVY, baseOption, pct } from "../common/charts.js";
 
 // per group: the year rows of the period added up (a period across New Year has two)
 export function energyGroups(rows) {

@@ -3,11 +3,11 @@
 // source shown and CSV/XLSX exports of the same rows.
 
 import { LANGS, applyStatic, lang, locale, preferredLang, t } from "../i18n.js";
-import { ApiError, download, getJson, takeKey } from "../shared/api.js";
-import { Charts, fmt, pct as p100, weekdayNames as weekdays } from "../shared/charts.js";
-import { onLangPick, renderHeader, showLang } from "../shared/header.js";
-import { showSignedIn, showSignedOut, wireSignin } from "../shared/signin.js";
-import { loadPageTexts, nameIn } from "../shared/texts.js";
+import { ApiError, download, getJson, takeKey } from "../common/api.js";
+import { Charts, fmt, pct as p100, weekdayNames as weekdays } from "../common/charts.js";
+import { onLangPick, renderHeader, showLang } from "../common/header.js";
+import { showSignedIn, showSignedOut, wireSignin } from "../common/signin.js";
+import { loadPageTexts, nameIn } from "../common/texts.js";
 import { healthOption, heatmapOption, peaksOption, utilisationDaysOption, utilisationOption } from "./charts.js";
 import { energyReport } from "./energy.js";
 

@@ -1,6 +1,6 @@
 // The live page's requests to the API: JSON with the key in the Authorization
 // header (never in a URL), and the plan images (an <image> element cannot send
-// the key). The key itself is kept by shared/api.js (takeKey, storeKey).
+// the key). The key itself is kept by common/api.js (takeKey, storeKey).
 
 import { HttpError } from "../sse.js";
 import { API_ROOT, state } from "./context.js";

@@ -3,7 +3,7 @@
 import { t } from "../i18n.js";
 import { api } from "./api.js";
 import { renderFloor, renderSitePicker } from "./board.js";
-import { storeKey } from "../shared/api.js";
+import { storeKey } from "../common/api.js";
 import { $, FLOOR_STORE, SITE_STORE, parts, sortedFloors, state } from "./context.js";
 import { closeDetails } from "./details.js";
 import { refreshService } from "./refresh.js";

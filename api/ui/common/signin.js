@@ -1,5 +1,5 @@
 // Signing in and out on the analytics and agency pages: the key from the
-// sign-in form (or the URL fragment, shared/api.js takeKey) in session
+// sign-in form (or the URL fragment, common/api.js takeKey) in session
 // storage, the sign-in card shown with the reason when the key is refused.
 
 import { t } from "../i18n.js";
