@@ -13,10 +13,14 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,6 +58,32 @@ def free_port() -> int:
         if port // 2 % count == index and port not in _handed_out:
             _handed_out.add(port)
             return port
+
+
+class _V6HTTPServer(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+@contextlib.contextmanager
+def http_server(
+    handler: type[BaseHTTPRequestHandler],
+    host: str = "127.0.0.1",
+    *,
+    tls: ssl.SSLContext | None = None,
+) -> Iterator[int]:
+    """A threaded HTTP server of ``handler`` on a free port of ``host`` (an
+    IPv4 or IPv6 loopback address; ``tls``: HTTPS), its port while it runs."""
+    cls = _V6HTTPServer if ":" in host else ThreadingHTTPServer
+    server = cls((host, 0), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def find_binary(name: str, package: str) -> str:

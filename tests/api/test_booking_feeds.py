@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from api.config import ApiSettings
 from core.registry import Registry
 from storage import StoreSettings
 from tests.api.conftest import SMALL_SITE, Api, make_api
+from tests.servers import http_server
 
 FEEDS = "/v1/sites/pieni/booking-feeds"
 BOOKINGS = "/v1/sites/pieni/bookings"
@@ -107,12 +108,8 @@ def feed() -> Iterator[tuple[Feed, str]]:
         def log_message(self, *_args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_port}/rooms.ics"
-    server.shutdown()
-    server.server_close()
+    with http_server(Handler) as port:
+        yield state, f"http://127.0.0.1:{port}/rooms.ics"
 
 
 # the feed servers listen on loopback, which the outbound address policy

@@ -5,10 +5,9 @@ poll-feeds``. Real HTTP servers on loopback."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from api.bookings_cli import app as bookings_cli
 from storage import StoreSettings
 from tests.api.conftest import SMALL_SITE, Api, make_api
 from tests.api.test_booking_feeds import SOON, _calendar, _event
+from tests.servers import http_server
 
 FEEDS = "/v1/sites/pieni/booking-feeds"
 
@@ -56,13 +56,8 @@ def _serve() -> Iterator[Server]:
         def log_message(self, *_args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with http_server(Handler) as state.port:
+        yield state
 
 
 @pytest.fixture

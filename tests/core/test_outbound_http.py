@@ -5,12 +5,10 @@ checked at connection time (DNS rebinding) and on every redirect hop."""
 from __future__ import annotations
 
 import re
-import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
@@ -19,6 +17,7 @@ import trustme
 
 from core.outbound import OutboundPolicy, OutboundRefused
 from core.outbound_http import guarded_client
+from tests.servers import http_server
 
 
 @dataclass
@@ -34,12 +33,7 @@ class Server:
         return f"http://{where}:{self.port}{path}"
 
 
-class _V6Server(ThreadingHTTPServer):
-    address_family = socket.AF_INET6
-
-
 def _serve(host: str, tls: ssl.SSLContext | None = None) -> Iterator[Server]:
-    cls = _V6Server if ":" in host else ThreadingHTTPServer
     state = Server(host, 0)
 
     class Handler(BaseHTTPRequestHandler):
@@ -62,15 +56,8 @@ def _serve(host: str, tls: ssl.SSLContext | None = None) -> Iterator[Server]:
         def log_message(self, *_args: Any) -> None:
             pass
 
-    server = cls((host, 0), Handler)
-    if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with http_server(Handler, host, tls=tls) as state.port:
+        yield state
 
 
 @pytest.fixture
